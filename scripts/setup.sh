@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Everything a fresh clone needs before `npm start` or `npm test`, idempotent and quick when done:
+# Node version check, npm dependencies, the pinned Temporal CLI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUIET=0
+[ "${1:-}" = "--quiet" ] && QUIET=1
+export QUIET
+say() { [ "$QUIET" = 1 ] || echo "$@" >&2; }
+
+node_version="$(node -p 'process.versions.node')"
+node -e '
+const [maj, min] = process.versions.node.split(".").map(Number);
+if (!((maj === 20 && min >= 18) || maj >= 22)) {
+  console.error(`Node ${process.versions.node} is not supported: use Node 20.18+ or 22+`);
+  process.exit(1);
+}'
+say "Node $node_version"
+
+# npm ci when node_modules is missing or older than the lockfile.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "Installing npm dependencies (npm ci; better-sqlite3 compiles from source, about a minute)..." >&2
+  npm ci --no-audit --no-fund >&2
+fi
+
+bash scripts/temporal-cli.sh install >/dev/null

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import type { ActivityDeps } from '../../activities';
+import { createWorker } from '../../worker/worker';
+
+export const NAMESPACE = 'default';
+
+export interface TestWorker {
+  client: Client;
+  worker: Worker;
+  taskQueue: string;
+  /** Stops the worker and closes both connections. */
+  stop(): Promise<void>;
+}
+
+/** A worker on its own task queue against the run's dev server, with the prebuilt bundle. */
+export async function startTestWorker(deps: ActivityDeps, overrides: Partial<WorkerOptions> = {}): Promise<TestWorker> {
+  const address = inject('temporalAddress');
+  const taskQueue = overrides.taskQueue ?? `test-${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address });
+  const worker = await createWorker({
+    connection: nativeConnection,
+    namespace: NAMESPACE,
+    taskQueue,
+    deps,
+    workflowBundlePath: inject('workflowBundlePath'),
+    overrides,
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: NAMESPACE });
+  return {
+    client,
+    worker,
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
