@@ -21,7 +21,7 @@ say "Node $node_version"
 # npm ci when node_modules is missing or older than the lockfile.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies (npm ci; better-sqlite3 compiles from source, about a minute)..." >&2
-  npm ci --no-audit --no-fund >&2
+  bash scripts/install-deps.sh >&2
 fi
 
 bash scripts/temporal-cli.sh install >/dev/null
