@@ -1,0 +1,62 @@
+import type { PemPair } from '../certs/types';
+import type { SignatureStyle } from '../signing/types';
+
+export type Xs2aService = 'ais' | 'pis' | 'piis';
+export type BankEnvironment = 'sandbox' | 'production';
+
+/**
+ * A bank as data plus small hooks. Pointing `baseUrl` (and the OAuth URLs) at a
+ * sandbox bank is the only difference between a test and production.
+ */
+export interface BankProfile {
+  /** Stable id used in our API and database: 'bec', 'enfuce-rocker', 'enfuce-st1', or a generic profile's id. */
+  id: string;
+  name: string;
+  country: string;
+  environment: BankEnvironment;
+  services: Xs2aService[];
+  family: 'bec' | 'enfuce' | 'berlin-group';
+  /** redirect: scaRedirect link + TPP-Redirect-URI; oauth2-integrated: client-credentials, consent, authorise with PKCE, token. */
+  scaApproach: 'redirect' | 'oauth2-integrated';
+  /** Everything in `paths` is appended to this, e.g. "https://127.0.0.1:8443/psd2/0400". */
+  baseUrl: string;
+  paths: {
+    consents: string; // '/v1/consents' (BEC) | '/consent/v1/consents' (Enfuce)
+    accounts: string; // '/v1/accounts' (BEC) | '/card-account/v1/card-accounts' (Enfuce)
+    accountKind: 'accounts' | 'card-accounts';
+    payments?: string; // '/v1/payments'
+    fundsConfirmations?: string; // '/v1/funds-confirmations'
+    enrolment?: string; // BEC: '/v1/enrolment'
+  };
+  oauth?: {
+    tokenUrl: string; // absolute
+    authorizeUrl: string; // absolute; the PSU's browser goes here
+    clientId: string;
+    /** Sent as X-API-Key on the consent endpoint where the bank wants one (Enfuce). */
+    apiKey?: string;
+  };
+  signature: SignatureStyle;
+  consent: {
+    maxValidityDays: number; // BEC 180, Enfuce 90
+    defaultFrequencyPerDay: number; // 4
+    /** How far back the bank serves transactions on the first sync (days). */
+    transactionHistoryDays: number;
+  };
+  /** The bank's request budget, enforced on our side. */
+  rateLimit?: { perSecond: number; perDay: number };
+  /** BEC: the bank's registration number in the shared API. */
+  bankId?: string;
+  /** Only for what data cannot say. */
+  hooks?: {
+    /** Extra headers for a given operation, e.g. a bank-specific one on consent creation. */
+    extraHeaders?(operation: string): Record<string, string>;
+  };
+}
+
+/** The TPP's certificates for one bank and the bank's server CA. */
+export interface TppCredentials {
+  qwac: PemPair;
+  qseal: PemPair;
+  /** PEM bundle the bank's TLS server certificate must chain to. */
+  bankCaPem: string;
+}
