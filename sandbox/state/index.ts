@@ -1,0 +1,4 @@
+export * from './types';
+export { BankState } from './bank-state';
+export { SandboxStateError } from './errors';
+export { createSandboxClock } from './clock';
