@@ -1,0 +1,49 @@
+import { BEC_SIGNATURE_STYLE } from '../signing/styles';
+import type { BankEnvironment, BankProfile } from './types';
+
+export interface BecProfileOptions {
+  /** The bank's registration number in BEC's shared API, e.g. '0400'. */
+  bankId: string;
+  environment: BankEnvironment;
+  /** Overrides the default host, e.g. the local sandbox bank. */
+  baseUrl?: string;
+}
+
+/**
+ * Placeholders until onboarding: BEC publishes one API for many Danish banks and the
+ * bank is part of the path. The real hosts are to be confirmed with BEC's onboarding
+ * material; tests and the demo always pass the local sandbox's baseUrl instead.
+ */
+const BEC_DEFAULT_HOSTS: Record<BankEnvironment, string> = {
+  production: 'https://api.bec.dk/psd2',
+  sandbox: 'https://sandbox-api.bec.dk/psd2',
+};
+
+export function becProfile(opts: BecProfileOptions): BankProfile {
+  return {
+    id: 'bec',
+    name: 'BEC (Danish banks)',
+    country: 'DK',
+    environment: opts.environment,
+    services: ['ais', 'pis', 'piis'],
+    family: 'bec',
+    scaApproach: 'redirect',
+    baseUrl: trimSlash(opts.baseUrl ?? `${BEC_DEFAULT_HOSTS[opts.environment]}/${encodeURIComponent(opts.bankId)}`),
+    paths: {
+      consents: '/v1/consents',
+      accounts: '/v1/accounts',
+      accountKind: 'accounts',
+      payments: '/v1/payments',
+      fundsConfirmations: '/v1/funds-confirmations',
+      enrolment: '/v1/enrolment',
+    },
+    signature: BEC_SIGNATURE_STYLE,
+    consent: { maxValidityDays: 180, defaultFrequencyPerDay: 4, transactionHistoryDays: 730 },
+    bankId: opts.bankId,
+  };
+}
+
+/** Paths start with '/', so a trailing slash on the base would double it. */
+export function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
