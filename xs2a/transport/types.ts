@@ -27,6 +27,8 @@ export interface Xs2aRequest<T = unknown> {
   /** Default true: Digest, Signature, TPP-Signature-Certificate. */
   signed?: boolean;
   signal?: AbortSignal;
+  /** For logs only: the caller's attempt number (a Temporal activity's attempt). */
+  attempt?: number;
 }
 
 export interface Xs2aResponse<T = unknown> {

@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { request as undiciRequest, type Agent } from 'undici';
+import type { Logger } from '../../logging/logger';
+import { Xs2aError, errorFromResponse } from '../errors';
+import { budgetFor, type RateBudget } from '../limits/rate-budget';
+import { sharedUnattendedCounter, type UnattendedAccessCounter } from '../limits/unattended-counter';
+import type { BankProfile, TppCredentials } from '../profiles/types';
+import { Xs2aSigner } from '../signing';
+import { createBankAgent, handshakeStats, tlsAlertFor } from './agent';
+import { classifyTransportError } from './transport-errors';
+import type { TransportStats, Xs2aRequest, Xs2aResponse, Xs2aTransport } from './types';
+import { fieldPath, resolveUrl } from './url';
+
+export interface HttpXs2aTransportOptions {
+  profile: BankProfile;
+  credentials: TppCredentials;
+  logger: Logger;
+  /** Default: a signer for credentials.qseal in the profile's signature style. */
+  signer?: Xs2aSigner;
+  /** Default: the process-wide budget of this profile (budgetFor). */
+  budget?: RateBudget;
+  /** Default: the process-wide counter (sharedUnattendedCounter). */
+  unattended?: UnattendedAccessCounter;
+  /** Time allowed for the response headers, and between body chunks. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Default: a new agent for credentials (createBankAgent), closed by close(). */
+  agent?: Agent;
+  now?: () => number;
+}
+
+/**
+ * Signed mTLS calls to one bank. Every failure becomes an Xs2aError whose kind
+ * says what to do next.
+ *
+ * There are deliberately NO retries here: Temporal activities own retries (with
+ * their backoff, attempt counts and visibility), and a hidden retry inside the
+ * transport would double-spend the bank's budget and frequencyPerDay behind
+ * their back. Keep it that way.
+ */
+export class HttpXs2aTransport implements Xs2aTransport {
+  private readonly profile: BankProfile;
+  private readonly logger: Logger;
+  private readonly signer: Xs2aSigner;
+  private readonly budget: RateBudget;
+  private readonly unattended: UnattendedAccessCounter;
+  private readonly requestTimeoutMs: number;
+  private readonly agent: Agent;
+  private readonly ownsAgent: boolean;
+  private readonly now: () => number;
+  private requests = 0;
+
+  constructor(opts: HttpXs2aTransportOptions) {
+    this.profile = opts.profile;
+    this.logger = opts.logger.child({ aspsp: opts.profile.id });
+    this.signer = opts.signer ?? new Xs2aSigner(opts.credentials.qseal, opts.profile.signature);
+    this.budget = opts.budget ?? budgetFor(opts.profile);
+    this.unattended = opts.unattended ?? sharedUnattendedCounter();
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.ownsAgent = !opts.agent;
+    this.agent = opts.agent ?? createBankAgent(opts.credentials);
+    this.now = opts.now ?? Date.now;
+  }
+
+  async request<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
+    const requestId = randomUUID();
+    const context = { requestId, operation: req.operation, aspsp: this.profile.id };
+    const url = resolveUrl(this.profile.baseUrl, req.path, req.query);
+
+    this.countUnattendedRead(req, requestId);
+    await this.budget.acquire(req.signal);
+
+    const body = serialiseBody(req);
+    const headers = this.buildHeaders(req, requestId, body);
+
+    const started = performance.now();
+    const logFields = { method: req.method, operation: req.operation, requestId, attempt: req.attempt };
+    this.requests += 1;
+    try {
+      const response = await undiciRequest(url, {
+        dispatcher: this.agent,
+        method: req.method,
+        headers,
+        body: body?.bytes,
+        headersTimeout: this.requestTimeoutMs,
+        bodyTimeout: this.requestTimeoutMs,
+        signal: req.signal,
+      });
+      const raw = Buffer.from(await response.body.arrayBuffer());
+      const responseHeaders = flattenHeaders(response.headers);
+      const status = response.statusCode;
+      const ms = Math.round(performance.now() - started);
+
+      if (status < 200 || status >= 300) {
+        const error = errorFromResponse({
+          ...context,
+          status,
+          body: parseJsonOrUndefined(raw),
+          retryAfter: responseHeaders['retry-after'],
+        });
+        this.logger.warn({ ...logFields, status, ms, kind: error.kind, tppCode: error.code }, 'xs2a request failed');
+        throw error;
+      }
+
+      const data = this.decode(req, raw, status, context);
+      this.logger.debug({ ...logFields, status, ms }, 'xs2a request');
+      return { status, headers: responseHeaders, data, requestId };
+    } catch (err) {
+      if (err instanceof Xs2aError) {
+        if (err.status === undefined || err.status < 300) {
+          // Failures after a 2xx (decode) or without a response were not logged above.
+          this.logger.warn({ ...logFields, ms: Math.round(performance.now() - started), kind: err.kind, field: err.field }, 'xs2a request failed');
+        }
+        throw err;
+      }
+      // The caller's own abort (Temporal cancellation) is not a bank failure: pass it through untouched.
+      if (req.signal?.aborted) throw err;
+      const error = classifyTransportError(err, context, this.requestTimeoutMs, tlsAlertFor(this.agent, err));
+      this.logger.warn(
+        { ...logFields, ms: Math.round(performance.now() - started), kind: error.kind, cause: error.causeCode },
+        'xs2a request failed',
+      );
+      throw error.error;
+    }
+  }
+
+  stats(): TransportStats {
+    return { requests: this.requests, tlsHandshakes: handshakeStats(this.agent).tlsHandshakes };
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsAgent) await this.agent.close();
+  }
+
+  /** Refuses locally, without sending, when the consent's frequencyPerDay for this endpoint is used up today. */
+  private countUnattendedRead(req: Xs2aRequest<unknown>, requestId: string): void {
+    if (!req.unattended || req.psuIpAddress) return;
+    const { consentId, endpoint, frequencyPerDay } = req.unattended;
+    const result = this.unattended.tryCount(consentId, endpoint, frequencyPerDay);
+    if (result.allowed) return;
+    throw new Xs2aError(
+      `${this.profile.id} ${req.operation}: frequencyPerDay ${frequencyPerDay} used up today for ${endpoint}; refused locally`,
+      {
+        kind: 'access_exceeded',
+        retryAfterMs: Math.max(0, result.resetsAt - this.now()),
+        requestId,
+        operation: req.operation,
+        aspsp: this.profile.id,
+      },
+    );
+  }
+
+  private buildHeaders(req: Xs2aRequest<unknown>, requestId: string, body: SerialisedBody | undefined): Record<string, string> {
+    const headers: Record<string, string> = {
+      'X-Request-ID': requestId,
+      Accept: 'application/json',
+    };
+    if (body) headers['Content-Type'] = body.contentType;
+    if (req.accessToken) headers.Authorization = `Bearer ${req.accessToken}`;
+    if (req.consentId) headers['Consent-ID'] = req.consentId;
+    if (req.psuIpAddress) headers['PSU-IP-Address'] = req.psuIpAddress;
+    Object.assign(headers, this.profile.hooks?.extraHeaders?.(req.operation) ?? {}, req.headers ?? {});
+    // The request id is ours alone: a caller's header of another case must not make it two.
+    for (const name of Object.keys(headers)) {
+      if (name.toLowerCase() === 'x-request-id' && name !== 'X-Request-ID') delete headers[name];
+    }
+    headers['X-Request-ID'] = requestId;
+
+    if (req.signed !== false) {
+      // The exact bytes that will be sent are the bytes digested.
+      Object.assign(headers, this.signer.sign(headers, body?.bytes));
+    }
+    return headers;
+  }
+
+  private decode<T>(req: Xs2aRequest<T>, raw: Buffer, status: number, context: ErrorContext): T {
+    if (raw.length === 0) return undefined as T;
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch (cause) {
+      // The body is not quoted: it may be a token response or carry account data.
+      throw new Xs2aError(`${context.aspsp} ${context.operation}: ${status} response body is not JSON (${raw.length} bytes)`, {
+        ...context,
+        kind: 'malformed_response',
+        status,
+        cause,
+      });
+    }
+    if (!req.schema) return json as T;
+    const parsed = req.schema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    const field = fieldPath(issue?.path ?? []);
+    throw new Xs2aError(
+      `${context.aspsp} ${context.operation}: response field ${field} is invalid: ${issue?.message ?? 'schema mismatch'}`,
+      { ...context, kind: 'invalid_response', status, field },
+    );
+  }
+}
+
+interface ErrorContext {
+  requestId: string;
+  operation: string;
+  aspsp: string;
+}
+
+interface SerialisedBody {
+  bytes: Buffer;
+  contentType: string;
+}
+
+/** Serialised once: these bytes are digested, signed and sent. */
+function serialiseBody(req: Xs2aRequest<unknown>): SerialisedBody | undefined {
+  if (req.json !== undefined) {
+    return { bytes: Buffer.from(JSON.stringify(req.json), 'utf8'), contentType: 'application/json' };
+  }
+  if (req.form) {
+    return { bytes: Buffer.from(new URLSearchParams(req.form).toString(), 'utf8'), contentType: 'application/x-www-form-urlencoded' };
+  }
+  return undefined;
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+function parseJsonOrUndefined(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
