@@ -1,0 +1,177 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../logging/logger';
+import type { BankRuntime } from './bank-server';
+import { mergeFaults } from './faults';
+import { BodyTooLarge, readRawBody } from './http';
+import { SandboxStateError, type SandboxBankId, type SandboxClock, type SandboxSettings } from './state';
+
+/** Plain-HTTP control API for tests and demos: clock, faults, limits, settings, PSU revocation, the request log. */
+
+export interface AdminBankView {
+  id: SandboxBankId;
+  baseUrl: string;
+  origin: string;
+  apiKey?: string;
+}
+
+export interface AdminDeps {
+  clock: SandboxClock;
+  runtimes: Map<SandboxBankId, BankRuntime>;
+  views: () => AdminBankView[];
+  logger?: Logger;
+}
+
+class AdminError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const SETTINGS_KEYS: Record<keyof SandboxSettings, 'boolean' | 'number' | 'pendingToBooked'> = {
+  pendingToBooked: 'pendingToBooked',
+  resourceIdsPerConsent: 'boolean',
+  accessTokenTtlMs: 'number',
+  refreshTokenTtlMs: 'number',
+  transactionsPageSize: 'number',
+  enforceFrequencyPerDay: 'boolean',
+};
+
+/** Only known keys with the right types reach the state. */
+export function parseSettingsPatch(body: Record<string, unknown>): Partial<SandboxSettings> {
+  const patch: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const kind = SETTINGS_KEYS[key as keyof SandboxSettings];
+    if (!kind) throw new AdminError(400, `unknown setting ${key}`);
+    if (kind === 'boolean' && typeof value !== 'boolean') throw new AdminError(400, `${key} must be a boolean`);
+    if (kind === 'number' && (typeof value !== 'number' || !(value > 0))) throw new AdminError(400, `${key} must be a positive number`);
+    if (kind === 'pendingToBooked' && value !== 'same-id' && value !== 'new-id') throw new AdminError(400, `${key} must be same-id or new-id`);
+    patch[key] = value;
+  }
+  return patch as Partial<SandboxSettings>;
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (res.headersSent) return;
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(body, null, 2);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let raw: Buffer;
+  try {
+    raw = await readRawBody(req);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) throw new AdminError(413, 'body larger than 1 MB');
+    throw err;
+  }
+  if (!raw.length) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new AdminError(400, 'body is not valid JSON');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AdminError(400, 'body must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+export function createAdminServer(deps: AdminDeps): Server {
+  const bankOf = (id: string): BankRuntime => {
+    const rt = deps.runtimes.get(id as SandboxBankId);
+    if (!rt) throw new AdminError(404, `unknown bank ${id}; known: ${[...deps.runtimes.keys()].join(', ')}`);
+    return rt;
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    const method = req.method ?? 'GET';
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] !== 'admin') throw new AdminError(404, `no admin resource at ${url.pathname}`);
+    const [, a, b, c, d, e] = parts;
+
+    if (a === 'clock' && b === undefined && method === 'GET') return send(res, 200, { now: deps.clock.now().toISOString() });
+    if (a === 'clock' && b === 'advance' && method === 'POST') {
+      const body = await jsonBody(req);
+      const ms = typeof body.ms === 'number' ? body.ms : typeof body.days === 'number' ? body.days * 86_400_000 : NaN;
+      if (!Number.isFinite(ms)) throw new AdminError(400, 'give {"ms": n} or {"days": n}');
+      deps.clock.advance(ms);
+      return send(res, 200, { now: deps.clock.now().toISOString() });
+    }
+    if (a === 'clock' && b === 'set' && method === 'POST') {
+      const body = await jsonBody(req);
+      const date = typeof body.now === 'string' ? new Date(body.now) : new Date(NaN);
+      if (Number.isNaN(date.getTime())) throw new AdminError(400, 'give {"now": "<ISO date>"}');
+      deps.clock.set(date);
+      return send(res, 200, { now: deps.clock.now().toISOString() });
+    }
+    if (a === 'banks' && b === undefined && method === 'GET') {
+      return send(
+        res,
+        200,
+        deps.views().map((v) => {
+          const rt = bankOf(v.id);
+          return { ...v, settings: rt.state.settings, faults: rt.faults, limits: rt.limiter.current, testPsus: rt.state.testPsus() };
+        }),
+      );
+    }
+    if (a === 'banks' && b) {
+      const rt = bankOf(b);
+      if (c === 'consents' && d && e === 'revoke' && method === 'POST') return send(res, 200, rt.state.revokeConsent(d, 'psu'));
+      if (c === 'consents' && d && e === undefined && method === 'GET') {
+        const consent = rt.state.getConsent(d);
+        if (!consent) throw new AdminError(404, `unknown consent ${d}`);
+        return send(res, 200, consent);
+      }
+      if (c === 'faults' && d === undefined && method === 'PUT') {
+        try {
+          rt.faults = mergeFaults(rt.faults, await jsonBody(req));
+        } catch (err) {
+          if (err instanceof AdminError) throw err;
+          throw new AdminError(400, err instanceof Error ? err.message : String(err));
+        }
+        return send(res, 200, rt.faults);
+      }
+      if (c === 'limits' && d === undefined && method === 'PUT') {
+        const body = await jsonBody(req);
+        try {
+          rt.limiter.set(body as never);
+        } catch (err) {
+          throw new AdminError(400, err instanceof Error ? err.message : String(err));
+        }
+        return send(res, 200, rt.limiter.current);
+      }
+      if (c === 'settings' && d === undefined && method === 'PUT') {
+        rt.state.updateSettings(parseSettingsPatch(await jsonBody(req)));
+        return send(res, 200, rt.state.settings);
+      }
+      if (c === 'requests' && d === undefined && method === 'GET') {
+        const since = Number(url.searchParams.get('since') ?? 0);
+        return send(res, 200, rt.log.list(Number.isFinite(since) ? since : 0));
+      }
+      if (c === 'requests' && d === undefined && method === 'DELETE') {
+        rt.log.clear();
+        return send(res, 204);
+      }
+      if (c === 'stats' && d === undefined && method === 'GET') return send(res, 200, rt.log.stats());
+    }
+    throw new AdminError(404, `no admin resource ${method} ${url.pathname}`);
+  };
+
+  return createServer((req, res) => {
+    route(req, res).catch((err) => {
+      if (err instanceof AdminError) return send(res, err.status, { error: err.message });
+      if (err instanceof SandboxStateError) return send(res, err.code.includes('UNKNOWN') ? 404 : 400, { error: err.message, code: err.code });
+      deps.logger?.error({ err }, 'sandbox admin request failed');
+      send(res, 500, { error: 'internal error' });
+    });
+  });
+}
