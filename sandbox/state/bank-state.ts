@@ -1,4 +1,13 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { dayOf, dayToIso, isoToDay } from '../data/calendar';
+import { isValidIban } from '../data/iban';
+import { AccountLedger } from '../data/ledger';
+import { parseMinor } from '../data/money';
+import { stableHex } from '../data/prng';
+import { psusOf, type AccountProfile, type PsuProfile } from '../data/psus';
 import { SandboxStateError } from './errors';
+import { AccessCounter } from './frequency';
+import { OAuthStore } from './oauth';
 import type {
   AccessCheck,
   ConsentRecord,
@@ -15,94 +24,438 @@ import type {
   TransactionQuery,
 } from './types';
 
-export { SandboxStateError };
+export { SandboxStateError, sandboxErrorStatus } from './errors';
 export { createSandboxClock } from './clock';
 
-const notYet = (): never => {
-  throw new SandboxStateError('INTERNAL', 'not implemented yet');
-};
+export const DEFAULT_SETTINGS: Readonly<SandboxSettings> = Object.freeze({
+  pendingToBooked: 'same-id',
+  resourceIdsPerConsent: false,
+  accessTokenTtlMs: 3_600_000,
+  refreshTokenTtlMs: 90 * 86_400_000,
+  transactionsPageSize: 100,
+  enforceFrequencyPerDay: true,
+});
 
+/**
+ * The longest consent each bank grants, in days from creation. A longer validUntil (including BG's
+ * "9999-12-31" for "as long as possible") is shortened to this, as BG allows the ASPSP to do; the
+ * consent record and every response then carry the shortened date.
+ */
+export const MAX_CONSENT_DAYS: Record<SandboxBankId, number> = { bec: 180, 'enfuce-rocker': 90, 'enfuce-st1': 90 };
+
+/** A payment's ACTC turns ACSC this long after the PSU's approval. */
+export const SETTLEMENT_DELAY_MS = 1000;
+
+type ConsentInput = Omit<ConsentRecord, 'consentId' | 'status' | 'createdAt' | 'lastActionDate' | 'bank'>;
+type PaymentInput = Omit<PaymentRecord, 'paymentId' | 'status' | 'createdAt'>;
+
+/** What a consent's access object grants on one account. */
+interface Grants {
+  balances: boolean;
+  transactions: boolean;
+}
+
+interface AccountRef {
+  iban?: string;
+  maskedPan?: string;
+  bban?: string;
+}
+
+/** One sandbox bank's whole state: consents, tokens, payments, enrolments and the PSUs' ledgers. */
 export class BankState {
   readonly bank: SandboxBankId;
   settings: SandboxSettings;
 
+  private readonly clock: SandboxClock;
+  private readonly seed: string;
+  private readonly psus: PsuProfile[];
+  private readonly consents = new Map<string, ConsentRecord>();
+  private readonly payments = new Map<string, PaymentRecord & { decidedAt?: number }>();
+  private readonly enrolments = new Map<string, { enrolmentId: string; tppOrgId: string; serialNumber: string }>();
+  private readonly ledgers = new Map<string, AccountLedger>();
+  private readonly counter = new AccessCounter();
+  private readonly oauth: OAuthStore;
+
   constructor(opts: { bank: SandboxBankId; clock: SandboxClock; settings?: Partial<SandboxSettings>; seed?: string }) {
     this.bank = opts.bank;
-    this.settings = {
-      pendingToBooked: 'same-id',
-      resourceIdsPerConsent: false,
-      accessTokenTtlMs: 3_600_000,
-      refreshTokenTtlMs: 90 * 86_400_000,
-      transactionsPageSize: 100,
-      enforceFrequencyPerDay: true,
-      ...opts.settings,
-    };
+    this.clock = opts.clock;
+    this.seed = opts.seed ?? 'sandbox';
+    this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+    this.psus = psusOf(opts.bank);
+    this.oauth = new OAuthStore({
+      clock: this.clock,
+      accessTokenTtlMs: () => this.settings.accessTokenTtlMs,
+      refreshTokenTtlMs: () => this.settings.refreshTokenTtlMs,
+      consentIsValid: (consentId) => this.getConsent(consentId)?.status === 'valid',
+    });
   }
 
   updateSettings(patch: Partial<SandboxSettings>): void {
     this.settings = { ...this.settings, ...patch };
   }
+
   testPsus(): TestPsu[] {
-    return notYet();
+    return this.psus.map(({ id, name, bank }) => ({ id, name, bank }));
   }
-  createConsent(_input: Omit<ConsentRecord, 'consentId' | 'status' | 'createdAt' | 'lastActionDate' | 'bank'>): ConsentRecord {
-    return notYet();
+
+  // ---- consents -------------------------------------------------------------------------------
+
+  createConsent(input: ConsentInput): ConsentRecord {
+    const now = this.clock.now();
+    const today = dayOf(now);
+    const requested = isoToDay(input.validUntil);
+    if (requested === undefined) throw new SandboxStateError('FORMAT_ERROR', 'validUntil must be a date (YYYY-MM-DD)', 'validUntil');
+    if (requested < today) throw new SandboxStateError('FORMAT_ERROR', 'validUntil lies in the past', 'validUntil');
+    if (!Number.isInteger(input.frequencyPerDay) || input.frequencyPerDay < 1) {
+      throw new SandboxStateError('FORMAT_ERROR', 'frequencyPerDay must be an integer of at least 1', 'frequencyPerDay');
+    }
+    const validUntil = dayToIso(Math.min(requested, today + MAX_CONSENT_DAYS[this.bank]));
+    const record: ConsentRecord = {
+      ...input,
+      consentId: randomUUID(),
+      bank: this.bank,
+      status: 'received',
+      validUntil,
+      createdAt: now.toISOString(),
+      lastActionDate: dayToIso(today),
+    };
+    this.consents.set(record.consentId, record);
+    return { ...record };
   }
-  getConsent(_consentId: string): ConsentRecord | undefined {
-    return notYet();
+
+  getConsent(consentId: string): ConsentRecord | undefined {
+    const record = this.consents.get(consentId);
+    if (!record) return undefined;
+    this.expireIfDue(record);
+    return { ...record };
   }
-  decideConsent(_consentId: string, _psuId: string, _decision: 'approve' | 'deny'): ConsentRecord {
-    return notYet();
+
+  decideConsent(consentId: string, psuId: string, decision: 'approve' | 'deny'): ConsentRecord {
+    const record = this.requireConsent(consentId);
+    this.requirePsu(psuId);
+    if (record.status !== 'received') {
+      throw new SandboxStateError('STATUS_INVALID', `consent is ${record.status}, not awaiting authorisation`);
+    }
+    record.psuId = psuId;
+    this.setStatus(record, decision === 'approve' ? 'valid' : 'rejected');
+    return { ...record };
   }
-  revokeConsent(_consentId: string, _by: 'psu' | 'tpp'): ConsentRecord {
-    return notYet();
+
+  /** Ends a received or valid consent; a consent already ended keeps its status (a repeated DELETE is harmless). */
+  revokeConsent(consentId: string, by: 'psu' | 'tpp'): ConsentRecord {
+    const record = this.requireConsent(consentId);
+    if (record.status === 'received' || record.status === 'valid') {
+      this.setStatus(record, by === 'psu' ? 'revokedByPsu' : 'terminatedByTpp');
+    }
+    return { ...record };
   }
-  countAccess(_consentId: string, _endpoint: string, _psuPresent: boolean): AccessCheck {
-    return notYet();
+
+  countAccess(consentId: string, endpoint: string, psuPresent: boolean): AccessCheck {
+    const record = this.requireConsent(consentId);
+    return this.counter.check(
+      this.clock.now(),
+      consentId,
+      endpoint,
+      record.frequencyPerDay,
+      psuPresent,
+      this.settings.enforceFrequencyPerDay,
+    );
   }
-  accounts(_consentId: string): SandboxAccount[] {
-    return notYet();
+
+  // ---- account data ---------------------------------------------------------------------------
+
+  accounts(consentId: string): SandboxAccount[] {
+    const { psu, record } = this.validConsent(consentId);
+    return psu.accounts.filter((profile) => grantsOf(record.access, profile) !== undefined).map((p) => this.present(record, psu, p));
   }
-  account(_consentId: string, _resourceId: string): SandboxAccount | undefined {
-    return notYet();
+
+  account(consentId: string, resourceId: string): SandboxAccount | undefined {
+    return this.accounts(consentId).find((a) => a.resourceId === resourceId);
   }
-  balances(_consentId: string, _resourceId: string): SandboxBalance[] {
-    return notYet();
+
+  balances(consentId: string, resourceId: string): SandboxBalance[] {
+    const { ledger } = this.covered(consentId, resourceId, 'balances');
+    return ledger.balances(this.clock.now());
   }
-  transactions(_consentId: string, _resourceId: string, _query: TransactionQuery): SandboxTransaction[] {
-    return notYet();
+
+  transactions(consentId: string, resourceId: string, query: TransactionQuery): SandboxTransaction[] {
+    if (isoToDay(query.dateFrom) === undefined) throw new SandboxStateError('FORMAT_ERROR', 'dateFrom must be a date (YYYY-MM-DD)', 'dateFrom');
+    if (query.dateTo !== undefined && isoToDay(query.dateTo) === undefined) {
+      throw new SandboxStateError('FORMAT_ERROR', 'dateTo must be a date (YYYY-MM-DD)', 'dateTo');
+    }
+    const { ledger } = this.covered(consentId, resourceId, 'transactions');
+    return ledger.transactions(this.clock.now(), query, this.settings.pendingToBooked);
   }
-  issueClientToken(_clientId: string): IssuedTokens {
-    return notYet();
+
+  // ---- OAuth (Enfuce) -------------------------------------------------------------------------
+
+  issueClientToken(clientId: string): IssuedTokens {
+    return this.oauth.issueClientToken(clientId);
   }
-  issueAuthorisationCode(_input: { clientId: string; consentId: string; psuId: string; redirectUri: string; codeChallenge: string; codeChallengeMethod: 'S256' }): string {
-    return notYet();
+
+  issueAuthorisationCode(input: {
+    clientId: string;
+    consentId: string;
+    psuId: string;
+    redirectUri: string;
+    codeChallenge: string;
+    codeChallengeMethod: 'S256';
+  }): string {
+    const record = this.consents.get(input.consentId);
+    if (!record) throw new SandboxStateError('invalid_request', 'unknown consent in scope');
+    if (record.tppOrgId !== input.clientId) throw new SandboxStateError('invalid_request', 'the consent belongs to another client');
+    this.requirePsu(input.psuId);
+    return this.oauth.issueAuthorisationCode(input);
   }
-  redeemAuthorisationCode(_input: { clientId: string; code: string; codeVerifier: string; redirectUri: string }): IssuedTokens {
-    return notYet();
+
+  redeemAuthorisationCode(input: { clientId: string; code: string; codeVerifier: string; redirectUri: string }): IssuedTokens {
+    return this.oauth.redeemAuthorisationCode(input);
   }
-  refreshTokens(_input: { clientId: string; refreshToken: string }): IssuedTokens {
-    return notYet();
+
+  refreshTokens(input: { clientId: string; refreshToken: string }): IssuedTokens {
+    return this.oauth.refresh(input);
   }
-  inspectAccessToken(_token: string): TokenInfo | { error: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' } {
-    return notYet();
+
+  inspectAccessToken(token: string): TokenInfo | { error: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' } {
+    return this.oauth.inspectAccessToken(token);
   }
-  enrolCertificate(_input: { tppOrgId: string; certificateDerBase64: string; serialNumber: string }): { enrolmentId: string; status: 'enrolled' } {
-    return notYet();
+
+  // ---- BEC extras -----------------------------------------------------------------------------
+
+  enrolCertificate(input: { tppOrgId: string; certificateDerBase64: string; serialNumber: string }): { enrolmentId: string; status: 'enrolled' } {
+    const key = certificateKey(input.certificateDerBase64);
+    if (!key) throw new SandboxStateError('FORMAT_ERROR', 'certificate must be base64 DER', 'certificate');
+    const existing = this.enrolments.get(key);
+    if (existing) return { enrolmentId: existing.enrolmentId, status: 'enrolled' };
+    const enrolmentId = randomUUID();
+    this.enrolments.set(key, { enrolmentId, tppOrgId: input.tppOrgId, serialNumber: input.serialNumber });
+    return { enrolmentId, status: 'enrolled' };
   }
-  isEnrolled(_certificateDerBase64: string): boolean {
-    return notYet();
+
+  isEnrolled(certificateDerBase64: string): boolean {
+    const key = certificateKey(certificateDerBase64);
+    return key !== undefined && this.enrolments.has(key);
   }
-  createPayment(_input: Omit<PaymentRecord, 'paymentId' | 'status' | 'createdAt'>): PaymentRecord {
-    return notYet();
+
+  createPayment(input: PaymentInput): PaymentRecord {
+    const minor = parseMinor(input.amount);
+    if (minor === undefined || minor <= 0) {
+      throw new SandboxStateError('FORMAT_ERROR', 'amount must be a positive decimal with at most 2 decimals', 'instructedAmount.amount');
+    }
+    if (!/^[A-Z]{3}$/.test(input.currency)) throw new SandboxStateError('FORMAT_ERROR', 'currency must be an ISO 4217 code', 'instructedAmount.currency');
+    if (!isValidIban(input.debtorIban)) throw new SandboxStateError('FORMAT_ERROR', 'debtor IBAN is not valid', 'debtorAccount.iban');
+    if (input.creditorIban !== undefined && !isValidIban(input.creditorIban)) {
+      throw new SandboxStateError('FORMAT_ERROR', 'creditor IBAN is not valid', 'creditorAccount.iban');
+    }
+    const record: PaymentRecord = { ...input, paymentId: randomUUID(), status: 'RCVD', createdAt: this.clock.now().toISOString() };
+    this.payments.set(record.paymentId, record);
+    return { ...record };
   }
-  decidePayment(_paymentId: string, _psuId: string, _decision: 'approve' | 'deny'): PaymentRecord {
-    return notYet();
+
+  decidePayment(paymentId: string, psuId: string, decision: 'approve' | 'deny'): PaymentRecord {
+    const record = this.payments.get(paymentId);
+    if (!record) throw new SandboxStateError('RESOURCE_UNKNOWN', 'unknown payment');
+    const psu = this.requirePsu(psuId);
+    if (record.status !== 'RCVD') throw new SandboxStateError('STATUS_INVALID', `payment is ${record.status}, not awaiting authorisation`);
+    const now = this.clock.now();
+    record.psuId = psuId;
+    record.decidedAt = now.getTime();
+    if (decision === 'deny') return this.settlePayment(record, 'RJCT', 'the PSU cancelled the authorisation');
+    const profile = psu.accounts.find((a) => a.iban !== undefined && sameIban(a.iban, record.debtorIban));
+    if (!profile) return this.settlePayment(record, 'RJCT', 'the debtor account is not the PSU’s');
+    if (profile.currency !== record.currency) return this.settlePayment(record, 'RJCT', 'currency differs from the debtor account');
+    const ledger = this.ledgerFor(psu, profile);
+    const minor = parseMinor(record.amount)!;
+    if (minor > ledger.availableMinor(now)) return this.settlePayment(record, 'RJCT', 'insufficient funds');
+    // The amount leaves the account at once, so balances and the transaction list show it.
+    ledger.addBooking({
+      transactionId: `PMT${record.paymentId.replace(/-/g, '')}`,
+      day: dayOf(now),
+      amountMinor: -minor,
+      creditorName: record.creditorName,
+      remittance: `Overførsel til ${record.creditorName}`.slice(0, 140),
+    });
+    return this.settlePayment(record, 'ACTC', undefined);
   }
-  getPayment(_paymentId: string): PaymentRecord | undefined {
-    return notYet();
+
+  getPayment(paymentId: string): PaymentRecord | undefined {
+    const record = this.payments.get(paymentId);
+    if (!record) return undefined;
+    if (record.status === 'ACTC' && record.decidedAt !== undefined && this.clock.now().getTime() >= record.decidedAt + SETTLEMENT_DELAY_MS) {
+      record.status = 'ACSC';
+    }
+    return publicPayment(record);
   }
-  confirmFunds(_input: { iban?: string; maskedPan?: string; amount: string; currency: string }): boolean | undefined {
-    return notYet();
+
+  confirmFunds(input: { iban?: string; maskedPan?: string; amount: string; currency: string }): boolean | undefined {
+    const minor = parseMinor(input.amount);
+    if (minor === undefined) throw new SandboxStateError('FORMAT_ERROR', 'amount is not a valid decimal', 'instructedAmount.amount');
+    for (const psu of this.psus) {
+      for (const profile of psu.accounts) {
+        const matches =
+          (input.iban !== undefined && profile.iban !== undefined && sameIban(profile.iban, input.iban)) ||
+          (input.maskedPan !== undefined && profile.maskedPan !== undefined && samePan(profile.maskedPan, input.maskedPan));
+        if (!matches) continue;
+        if (profile.currency !== input.currency) return false;
+        return minor <= this.ledgerFor(psu, profile).availableMinor(this.clock.now());
+      }
+    }
+    return undefined;
   }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private requireConsent(consentId: string): ConsentRecord {
+    const record = this.consents.get(consentId);
+    if (!record) throw new SandboxStateError('CONSENT_UNKNOWN', 'unknown consent');
+    this.expireIfDue(record);
+    return record;
+  }
+
+  private requirePsu(psuId: string): PsuProfile {
+    const psu = this.psus.find((p) => p.id === psuId);
+    if (!psu) throw new SandboxStateError('PSU_CREDENTIALS_INVALID', 'unknown PSU at this bank');
+    return psu;
+  }
+
+  /** validUntil is inclusive: a consent valid until 2026-05-01 works all of that day (UTC). */
+  private expireIfDue(record: ConsentRecord): void {
+    if (record.status !== 'valid') return;
+    const until = isoToDay(record.validUntil)!;
+    if (dayOf(this.clock.now()) > until) {
+      record.status = 'expired';
+      record.lastActionDate = dayToIso(until + 1);
+    }
+  }
+
+  private setStatus(record: ConsentRecord, status: ConsentRecord['status']): void {
+    record.status = status;
+    record.lastActionDate = dayToIso(dayOf(this.clock.now()));
+  }
+
+  private validConsent(consentId: string): { record: ConsentRecord; psu: PsuProfile } {
+    const record = this.requireConsent(consentId);
+    if (record.status === 'expired') throw new SandboxStateError('CONSENT_EXPIRED', 'the consent has expired');
+    if (record.status !== 'valid') throw new SandboxStateError('CONSENT_INVALID', `the consent is ${record.status}`);
+    const psu = this.psus.find((p) => p.id === record.psuId);
+    if (!psu) throw new SandboxStateError('CONSENT_INVALID', 'the consent has no PSU');
+    return { record, psu };
+  }
+
+  private covered(consentId: string, resourceId: string, service: keyof Grants): { ledger: AccountLedger } {
+    const { record, psu } = this.validConsent(consentId);
+    for (const profile of psu.accounts) {
+      if (this.resourceIdOf(record, psu, profile) !== resourceId) continue;
+      const grants = grantsOf(record.access, profile);
+      if (!grants) break;
+      if (!grants[service]) throw new SandboxStateError('CONSENT_INVALID', `the consent does not cover ${service} of this account`);
+      return { ledger: this.ledgerFor(psu, profile) };
+    }
+    throw new SandboxStateError('RESOURCE_UNKNOWN', 'unknown account');
+  }
+
+  private resourceIdOf(record: ConsentRecord, psu: PsuProfile, profile: AccountProfile): string {
+    const basis = this.settings.resourceIdsPerConsent
+      ? `${this.seed}|${this.bank}|consent|${record.consentId}|${profile.key}`
+      : `${this.seed}|${this.bank}|${psu.id}|${profile.key}`;
+    return uuidShaped(stableHex(`resource|${basis}`, 32));
+  }
+
+  private present(record: ConsentRecord, psu: PsuProfile, profile: AccountProfile): SandboxAccount {
+    const account: SandboxAccount = {
+      resourceId: this.resourceIdOf(record, psu, profile),
+      kind: profile.kind,
+      currency: profile.currency,
+      name: profile.name,
+      product: profile.product,
+      ownerName: psu.name,
+      status: 'enabled',
+    };
+    if (profile.iban) account.iban = profile.iban;
+    if (profile.bban) account.bban = profile.bban;
+    if (profile.maskedPan) account.maskedPan = profile.maskedPan;
+    if (profile.cashAccountType) account.cashAccountType = profile.cashAccountType;
+    if (profile.creditLimitMinor !== undefined) {
+      account.creditLimit = { amount: (profile.creditLimitMinor / 100).toFixed(2), currency: profile.currency };
+    }
+    return account;
+  }
+
+  private ledgerFor(psu: PsuProfile, profile: AccountProfile): AccountLedger {
+    const key = `${psu.id}|${profile.key}`;
+    let ledger = this.ledgers.get(key);
+    if (!ledger) {
+      ledger = new AccountLedger(`${this.seed}|${this.bank}|${psu.id}|${profile.key}`, profile);
+      this.ledgers.set(key, ledger);
+    }
+    return ledger;
+  }
+
+  private settlePayment(record: PaymentRecord, status: 'ACTC' | 'RJCT', reason: string | undefined): PaymentRecord {
+    record.status = status;
+    record.statusReason = reason;
+    return publicPayment(record);
+  }
+}
+
+function publicPayment(record: PaymentRecord & { decidedAt?: number }): PaymentRecord {
+  const { decidedAt: _decidedAt, ...rest } = record;
+  if (rest.statusReason === undefined) delete rest.statusReason;
+  return rest;
+}
+
+/**
+ * Which services a consent's access object grants on an account, or undefined when the account is
+ * outside the consent. allPsd2 and bank-offered (empty lists) cover every account; availableAccounts
+ * covers the list only; explicit lists cover the accounts they name, per service.
+ */
+function grantsOf(access: unknown, profile: AccountProfile): Grants | undefined {
+  const a = (access ?? {}) as {
+    accounts?: AccountRef[];
+    balances?: AccountRef[];
+    transactions?: AccountRef[];
+    allPsd2?: string;
+    availableAccounts?: string;
+    availableAccountsWithBalance?: string;
+  };
+  if (a.allPsd2) return { balances: true, transactions: true };
+  const lists = [a.accounts, a.balances, a.transactions];
+  const named = (list: AccountRef[] | undefined) => Array.isArray(list) && (list.length === 0 || list.some((ref) => refersTo(ref, profile)));
+  const grants = { balances: named(a.balances), transactions: named(a.transactions) };
+  if (grants.balances || grants.transactions || named(a.accounts)) return grants;
+  if (lists.every((list) => list === undefined)) {
+    if (a.availableAccountsWithBalance) return { balances: true, transactions: false };
+    if (a.availableAccounts) return { balances: false, transactions: false };
+  }
+  return undefined;
+}
+
+function refersTo(ref: AccountRef, profile: AccountProfile): boolean {
+  if (ref.iban !== undefined) return profile.iban !== undefined && sameIban(ref.iban, profile.iban);
+  if (ref.maskedPan !== undefined) return profile.maskedPan !== undefined && samePan(ref.maskedPan, profile.maskedPan);
+  if (ref.bban !== undefined) return profile.bban !== undefined && ref.bban.replace(/\s+/g, '') === profile.bban;
+  return false;
+}
+
+function sameIban(a: string, b: string): boolean {
+  return a.replace(/\s+/g, '').toUpperCase() === b.replace(/\s+/g, '').toUpperCase();
+}
+
+/** Masked PANs are written many ways ("5243 78** **** 8693", "524378******8693"): compare BIN and last four. */
+function samePan(a: string, b: string): boolean {
+  const compact = (pan: string) => pan.replace(/\s+/g, '');
+  const x = compact(a);
+  const y = compact(b);
+  return x.length === y.length && x.slice(0, 6) === y.slice(0, 6) && x.slice(-4) === y.slice(-4);
+}
+
+function uuidShaped(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Enrolments are keyed by the certificate's SHA-256, whatever whitespace or PEM armour it came in. */
+function certificateKey(certificate: string): string | undefined {
+  const base64 = certificate.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+  if (!base64 || !/^[A-Za-z0-9+/]+={0,2}$/.test(base64)) return undefined;
+  return createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex');
 }

@@ -127,4 +127,6 @@ export interface PaymentRecord {
   redirectUri: string;
   nokRedirectUri: string;
   createdAt: string;
+  /** Addition: why a payment is RJCT (e.g. "insufficient funds"); never contains secrets. */
+  statusReason?: string;
 }
