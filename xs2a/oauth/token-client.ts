@@ -3,6 +3,7 @@ import { errorFromResponse, Xs2aError } from '../errors';
 import type { TokenSet } from '../operations/types';
 import type { BankProfile } from '../profiles/types';
 import type { Xs2aTransport } from '../transport/types';
+import { fieldPath } from '../transport/url';
 
 /** Some servers send expires_in as a numeric string; both mean seconds. */
 const seconds = z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]);
@@ -85,7 +86,6 @@ export class TokenClient {
         method: 'POST',
         path: this.oauth.tokenUrl,
         form: { grant_type: grantType, client_id: this.oauth.clientId, ...fields },
-        headers: { Accept: 'application/json' },
         operation,
       });
       data = res.data;
@@ -112,8 +112,7 @@ export class TokenClient {
 
     const parsed = tokenResponseSchema.safeParse(data);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const field = issue ? issue.path.join('.') || '(root)' : '(root)';
+      const field = fieldPath(parsed.error.issues[0]?.path ?? []);
       // Name the field only: the body holds the tokens and must never reach a message.
       throw new Xs2aError(`${this.profile.id} ${operation}: token response invalid at ${field}`, {
         kind: 'invalid_response',

@@ -370,10 +370,9 @@ export class Xs2aClient {
 
   // --------------------------------------------------------------- helpers
 
+  /** The transport adds the profile's extraHeaders hook, so every call (token calls too) gets it once. */
   private send<T>(req: Xs2aRequest<T>) {
-    const extra = this.profile.hooks?.extraHeaders?.(req.operation);
-    const headers = extra ? { ...extra, ...req.headers } : req.headers;
-    return this.transport.request<T>(headers ? { ...req, headers } : req);
+    return this.transport.request<T>(req);
   }
 
   /** Consent-ID, the PSU's token, and either the PSU's IP or the unattended count. */

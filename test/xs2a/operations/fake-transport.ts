@@ -1,4 +1,5 @@
 import { errorFromResponse, Xs2aError } from '../../../xs2a/errors';
+import { fieldPath } from '../../../xs2a/transport/url';
 import type { TransportStats, Xs2aRequest, Xs2aResponse, Xs2aTransport } from '../../../xs2a/transport/types';
 
 export interface CannedResponse {
@@ -44,7 +45,7 @@ export class FakeTransport implements Xs2aTransport {
     if (req.schema) {
       const parsed = req.schema.safeParse(canned.body);
       if (!parsed.success) {
-        const field = parsed.error.issues[0]?.path.join('.') ?? '';
+        const field = fieldPath(parsed.error.issues[0]?.path ?? []);
         throw new Xs2aError(`${req.operation}: invalid response at ${field}`, { kind: 'invalid_response', field, requestId, operation: req.operation });
       }
       data = parsed.data;

@@ -1,0 +1,13 @@
+export {
+  Xs2aClient,
+  type Xs2aClientOptions,
+  type CreateConsentContext,
+  type ConsentRequestContext,
+  type TransactionQuery,
+  type PaymentContext,
+  type FundsConfirmationInput,
+  type EnrolmentResult,
+} from './client';
+export * as xs2aSchemas from './schemas';
+export { toAccount, toCardAccount, toBalance, toTransaction, toCardTransaction } from './normalise';
+export type * from './types';
