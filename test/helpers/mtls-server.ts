@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
-import { createServer, type IncomingMessage } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { generateServerCertificate, inspectCertificate } from '../../xs2a/certs';

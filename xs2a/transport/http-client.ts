@@ -67,8 +67,21 @@ export class HttpXs2aTransport implements Xs2aTransport {
     const context = { requestId, operation: req.operation, aspsp: this.profile.id };
     const url = resolveUrl(this.profile.baseUrl, req.path, req.query);
 
-    this.countUnattendedRead(req, requestId);
-    await this.budget.acquire(req.signal);
+    try {
+      this.countUnattendedRead(req, requestId);
+      await this.budget.acquire(req.signal);
+    } catch (err) {
+      if (err instanceof Xs2aError) {
+        // Refused locally, nothing was sent; the budget's own error lacks the request context.
+        const error = err.requestId ? err : withContext(err, context);
+        this.logger.warn(
+          { method: req.method, operation: req.operation, requestId, attempt: req.attempt, kind: error.kind, retryAfterMs: error.retryAfterMs },
+          'xs2a request refused locally',
+        );
+        throw error;
+      }
+      throw err;
+    }
 
     const body = serialiseBody(req);
     const headers = this.buildHeaders(req, requestId, body);
@@ -219,6 +232,15 @@ function serialiseBody(req: Xs2aRequest<unknown>): SerialisedBody | undefined {
     return { bytes: Buffer.from(new URLSearchParams(req.form).toString(), 'utf8'), contentType: 'application/x-www-form-urlencoded' };
   }
   return undefined;
+}
+
+function withContext(err: Xs2aError, context: ErrorContext): Xs2aError {
+  return new Xs2aError(`${context.aspsp} ${context.operation}: ${err.message}`, {
+    ...context,
+    kind: err.kind,
+    retryAfterMs: err.retryAfterMs,
+    cause: err,
+  });
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

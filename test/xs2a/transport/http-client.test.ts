@@ -139,7 +139,7 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   });
 
   it('signs the exact bytes received: X-Request-ID, Digest, Signature, TPP-Signature-Certificate verify on the server', async () => {
-    const t = transport({ profile: profile({ hooks: { extraHeaders: (op) => (op.startsWith('POST') ? { 'X-Bank-Extra': 'yes' } : {}) } }) });
+    const t = transport({ profile: profile({ hooks: { extraHeaders: (op): Record<string, string> => (op.startsWith('POST') ? { 'X-Bank-Extra': 'yes' } : {}) } }) });
     const json = { access: { balances: [], transactions: [] }, recurringIndicator: true, validUntil: '2026-12-31', frequencyPerDay: 4, note: 'æøå ✓' };
     const res = await t.request({
       method: 'POST',
@@ -340,7 +340,8 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(400);
     const error = await failure(t.request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
-    expect(error.kind).toBe('rate_limited');
+    expect(error).toMatchObject({ kind: 'rate_limited', aspsp: 'test-bank', operation: 'op' });
+    expect(error.requestId).toMatch(UUID);
     expect(error.retryAfterMs).toBeGreaterThan(0);
     expect(server.requests).toHaveLength(6);
     expect(t.stats().requests).toBe(6);
