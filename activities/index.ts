@@ -1,4 +1,6 @@
 import type { ActivityDeps } from './deps';
+import { createConsentActivities } from './connections/consent';
+import { createSyncActivities } from './connections/sync';
 import { createPingActivities } from './ping';
 
 export type { ActivityDeps } from './deps';
@@ -6,6 +8,8 @@ export type { ActivityDeps } from './deps';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPingActivities(deps),
+    ...createConsentActivities(deps),
+    ...createSyncActivities(deps),
   };
 }
 

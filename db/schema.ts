@@ -1,12 +1,306 @@
 import { sql } from 'drizzle-orm';
-import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const now = sql`(unixepoch('subsec') * 1000)`;
+const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(now);
+const updatedAt = () => integer('updated_at', { mode: 'number' }).notNull().default(now);
 
 /** Written by the ping workflow: proof that worker, activity and database are wired. */
 export const pings = sqliteTable('pings', {
   id: text('id').primaryKey(),
   message: text('message').notNull(),
   workflowId: text('workflow_id').notNull(),
-  createdAt: integer('created_at', { mode: 'timestamp_ms' })
-    .notNull()
-    .default(sql`(unixepoch('subsec') * 1000)`),
+  createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull().default(now),
 });
+
+export const CONNECTION_STATUSES = [
+  'awaiting_authorisation',
+  'active',
+  'expiring_soon',
+  'reauth_required',
+  'authorisation_expired',
+  'rejected',
+  'expired',
+  'revoked',
+  'failed',
+] as const;
+export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+
+/** One customer of ours at one bank; lives as long as the customer keeps it, across consents. */
+export const connections = sqliteTable(
+  'connections',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    aspspId: text('aspsp_id').notNull(),
+    status: text('status').$type<ConnectionStatus>().notNull(),
+    statusReason: text('status_reason'),
+    /** Where our product wants the PSU to land after the bank. */
+    redirectUrl: text('redirect_url').notNull(),
+    currentConsentId: text('current_consent_id'),
+    requestedValidUntil: text('requested_valid_until'),
+    frequencyPerDay: integer('frequency_per_day').notNull().default(4),
+    access: text('access', { mode: 'json' }).$type<Record<string, unknown>>(),
+    lastSyncAt: integer('last_sync_at'),
+    nextSyncAt: integer('next_sync_at'),
+    lastError: text('last_error'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('connections_customer').on(t.customerId)],
+);
+
+export const consents = sqliteTable(
+  'consents',
+  {
+    id: text('id').primaryKey(),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => connections.id),
+    bankConsentId: text('bank_consent_id').notNull(),
+    /** The bank's consentStatus: received, valid, rejected, expired, revokedByPsu, terminatedByTpp. */
+    status: text('status').notNull(),
+    validUntil: text('valid_until').notNull(),
+    frequencyPerDay: integer('frequency_per_day').notNull(),
+    recurringIndicator: integer('recurring_indicator', { mode: 'boolean' }).notNull(),
+    authorisedAt: integer('authorised_at'),
+    endedAt: integer('ended_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('consents_bank_id').on(t.connectionId, t.bankConsentId)],
+);
+
+export const consentStatusHistory = sqliteTable('consent_status_history', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  consentId: text('consent_id')
+    .notNull()
+    .references(() => consents.id),
+  status: text('status').notNull(),
+  at: integer('at').notNull().default(now),
+});
+
+/**
+ * A PSU's pending trip to the bank. The state is stored only as a hash; the PKCE
+ * verifier and the returned code only encrypted: neither ever enters workflow history.
+ */
+export const authorisations = sqliteTable(
+  'authorisations',
+  {
+    id: text('id').primaryKey(),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => connections.id),
+    consentId: text('consent_id')
+      .notNull()
+      .references(() => consents.id),
+    stateHash: text('state_hash').notNull(),
+    keyId: text('key_id').notNull(),
+    codeVerifierEnc: text('code_verifier_enc'),
+    codeEnc: text('code_enc'),
+    outcome: text('outcome').$type<'pending' | 'approved' | 'denied' | 'error' | 'expired'>().notNull().default('pending'),
+    error: text('error'),
+    psuIpAddress: text('psu_ip_address'),
+    expiresAt: integer('expires_at').notNull(),
+    completedAt: integer('completed_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('authorisations_state').on(t.stateHash)],
+);
+
+/** The PSU's OAuth tokens for a connection, AES-256-GCM encrypted; key_id names the key for rotation. */
+export const tokens = sqliteTable('tokens', {
+  connectionId: text('connection_id')
+    .primaryKey()
+    .references(() => connections.id),
+  consentId: text('consent_id').notNull(),
+  keyId: text('key_id').notNull(),
+  accessTokenEnc: text('access_token_enc').notNull(),
+  refreshTokenEnc: text('refresh_token_enc'),
+  expiresAt: integer('expires_at').notNull(),
+  refreshExpiresAt: integer('refresh_expires_at'),
+  updatedAt: updatedAt(),
+});
+
+/** Our stable account ids: matched across consents on the bank's resourceId, IBAN or masked PAN. */
+export const accounts = sqliteTable(
+  'accounts',
+  {
+    id: text('id').primaryKey(),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => connections.id),
+    resourceId: text('resource_id').notNull(),
+    kind: text('kind').$type<'account' | 'card-account'>().notNull(),
+    iban: text('iban'),
+    bban: text('bban'),
+    maskedPan: text('masked_pan'),
+    currency: text('currency').notNull(),
+    name: text('name'),
+    product: text('product'),
+    ownerName: text('owner_name'),
+    cashAccountType: text('cash_account_type'),
+    /** active, or gone when a newer consent no longer lists it. */
+    status: text('status').$type<'active' | 'gone'>().notNull().default('active'),
+    lastBookedDate: text('last_booked_date'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('accounts_connection').on(t.connectionId),
+    index('accounts_resource').on(t.connectionId, t.resourceId),
+  ],
+);
+
+export const balances = sqliteTable(
+  'balances',
+  {
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    balanceType: text('balance_type').notNull(),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    referenceDate: text('reference_date'),
+    lastChangeDateTime: text('last_change_date_time'),
+    creditLimitIncluded: integer('credit_limit_included', { mode: 'boolean' }),
+    fetchedAt: integer('fetched_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.accountId, t.balanceType] })],
+);
+
+/** A row per observed change of a balance. */
+export const balanceHistory = sqliteTable(
+  'balance_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    balanceType: text('balance_type').notNull(),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    referenceDate: text('reference_date'),
+    fetchedAt: integer('fetched_at').notNull(),
+  },
+  (t) => [index('balance_history_account').on(t.accountId, t.fetchedAt)],
+);
+
+/**
+ * One row per real-world transaction: keyed on the bank's transactionId, or a
+ * fingerprint where the bank gives none. A pending row turns into the booked one
+ * (same internal id) even when the bank issues a new transactionId on booking.
+ */
+export const transactions = sqliteTable(
+  'transactions',
+  {
+    id: text('id').primaryKey(),
+    accountId: text('account_id')
+      .notNull()
+      .references(() => accounts.id),
+    bankTransactionId: text('bank_transaction_id'),
+    fingerprint: text('fingerprint').notNull(),
+    bookingStatus: text('booking_status').$type<'booked' | 'pending'>().notNull(),
+    bookingDate: text('booking_date'),
+    valueDate: text('value_date'),
+    transactionDate: text('transaction_date'),
+    /** The date we sort and filter on: bookingDate, else transactionDate, else valueDate. */
+    date: text('date').notNull(),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    creditorName: text('creditor_name'),
+    debtorName: text('debtor_name'),
+    remittanceInformation: text('remittance_information'),
+    entryReference: text('entry_reference'),
+    raw: text('raw', { mode: 'json' }).$type<Record<string, unknown>>(),
+    firstSeenAt: integer('first_seen_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('transactions_bank_id').on(t.accountId, t.bankTransactionId),
+    uniqueIndex('transactions_fingerprint').on(t.accountId, t.fingerprint),
+    index('transactions_account_date').on(t.accountId, t.date, t.id),
+  ],
+);
+
+export const syncRuns = sqliteTable(
+  'sync_runs',
+  {
+    id: text('id').primaryKey(),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => connections.id),
+    consentId: text('consent_id'),
+    reason: text('reason').notNull(),
+    psuPresent: integer('psu_present', { mode: 'boolean' }).notNull(),
+    startedAt: integer('started_at').notNull(),
+    endedAt: integer('ended_at'),
+    outcome: text('outcome'),
+    accounts: integer('accounts').notNull().default(0),
+    transactionsUpserted: integer('transactions_upserted').notNull().default(0),
+    transactionsRemoved: integer('transactions_removed').notNull().default(0),
+    bankCalls: integer('bank_calls').notNull().default(0),
+    error: text('error'),
+  },
+  (t) => [index('sync_runs_connection').on(t.connectionId, t.startedAt)],
+);
+
+/** Unattended reads per consent, endpoint and UTC day: PSD2's frequencyPerDay, enforced durably on our side. */
+export const accessCounters = sqliteTable(
+  'access_counters',
+  {
+    consentId: text('consent_id').notNull(),
+    endpoint: text('endpoint').notNull(),
+    day: text('day').notNull(),
+    count: integer('count').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.consentId, t.endpoint, t.day] })],
+);
+
+/** Audit trail of everything that happened to a connection's consents. */
+export const consentEvents = sqliteTable(
+  'consent_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    connectionId: text('connection_id')
+      .notNull()
+      .references(() => connections.id),
+    consentId: text('consent_id'),
+    event: text('event').notNull(),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
+    at: integer('at').notNull().default(now),
+  },
+  (t) => [index('consent_events_connection').on(t.connectionId, t.at)],
+);
+
+/** Keys our products use on the REST API; only a SHA-256 of the key is stored. */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    keyHash: text('key_hash').notNull(),
+    /** Customer ids this key may act for; null means all. */
+    customerIds: text('customer_ids', { mode: 'json' }).$type<string[] | null>(),
+    /** e.g. connections:read, connections:write, accounts:read; null means all. */
+    scopes: text('scopes', { mode: 'json' }).$type<string[] | null>(),
+    createdAt: createdAt(),
+    revokedAt: integer('revoked_at'),
+    lastUsedAt: integer('last_used_at'),
+  },
+  (t) => [uniqueIndex('api_keys_hash').on(t.keyHash)],
+);
+
+/** Idempotency-Key replay store for POST requests, per API key. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    apiKeyId: text('api_key_id').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    statusCode: integer('status_code'),
+    response: text('response', { mode: 'json' }).$type<unknown>(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.key] })],
+);

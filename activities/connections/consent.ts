@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq } from 'drizzle-orm';
+import { authorisations, connections, consents } from '../../db/schema';
+import { Xs2aError } from '../../xs2a/errors';
+import { createPkcePair, createState, hashState } from '../../xs2a/oauth/pkce';
+import type { ConnectionStatus } from '../../workflows/connection/types';
+import type { ActivityDeps } from '../deps';
+import { bankActivity } from '../failures';
+import { clientToken, connectionDeps, psuAccessToken } from './context';
+import { deleteTokens, recordEvent, requireConnection, requireConsent, setConsentStatus, storeTokens, loadTokens } from './repository';
+
+const DAY_MS = 86_400_000;
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+/** validUntil as asked, capped at the bank's maximum (the last valid day, inclusive). */
+function consentValidUntil(requested: string | null, maxDays: number, now: number): string {
+  const max = isoDate(now + (maxDays - 1) * DAY_MS);
+  return requested && requested < max ? requested : max;
+}
+
+export function createConsentActivities(deps: ActivityDeps) {
+  const d = () => connectionDeps(deps);
+
+  return {
+    /**
+     * Creates the consent at the bank and the PSU's authorisation URL. The state is
+     * stored as a hash and the PKCE verifier encrypted; only the URL leaves.
+     */
+    async createConsent(input: { connectionId: string; psuIpAddress?: string }) {
+      return bankActivity(async () => {
+        const c = d();
+        const now = c.now();
+        const connection = requireConnection(c.db, input.connectionId);
+        const bank = c.banks.get(connection.aspspId);
+        const { profile, client } = bank;
+        const validUntil = consentValidUntil(connection.requestedValidUntil, profile.consent.maxValidityDays, now);
+        const state = createState();
+        const pkce = profile.scaApproach === 'oauth2-integrated' ? createPkcePair() : undefined;
+        const psuIpAddress = input.psuIpAddress ?? '0.0.0.0';
+        const request = {
+          access: (connection.access as never) ?? { accounts: [], balances: [], transactions: [] },
+          recurringIndicator: true,
+          validUntil,
+          frequencyPerDay: connection.frequencyPerDay,
+          combinedServiceIndicator: false,
+        };
+        const callback = new URL(c.callbackUrl);
+        callback.searchParams.set('state', state);
+        const nok = new URL(callback);
+        nok.searchParams.set('error', 'access_denied');
+
+        const created =
+          profile.scaApproach === 'oauth2-integrated'
+            ? await client.createConsent(request, { psuIpAddress, accessToken: await clientToken(bank, now) })
+            : await client.createConsent(request, { psuIpAddress, redirectUri: callback.toString(), nokRedirectUri: nok.toString() });
+
+        const authorisationUrl =
+          profile.scaApproach === 'oauth2-integrated'
+            ? client.authorisationUrl({ consentId: created.consentId, state, codeChallenge: pkce!.codeChallenge, redirectUri: c.callbackUrl })
+            : created.scaRedirect;
+        if (!authorisationUrl) {
+          throw new Xs2aError('the bank answered the consent without an scaRedirect link', { kind: 'invalid_response', aspsp: profile.id, field: '_links.scaRedirect' });
+        }
+
+        const consentRowId = `cns_${randomUUID()}`;
+        const authorisationId = `auth_${randomUUID()}`;
+        const verifier = pkce ? c.cipher.encrypt(pkce.codeVerifier, `${authorisationId}:verifier`) : undefined;
+        c.db.transaction((tx) => {
+          tx.insert(consents)
+            .values({
+              id: consentRowId,
+              connectionId: connection.id,
+              bankConsentId: created.consentId,
+              status: created.consentStatus,
+              validUntil,
+              frequencyPerDay: connection.frequencyPerDay,
+              recurringIndicator: true,
+              createdAt: now,
+              updatedAt: now,
+            })
+            .run();
+          tx.insert(authorisations)
+            .values({
+              id: authorisationId,
+              connectionId: connection.id,
+              consentId: consentRowId,
+              stateHash: hashState(state),
+              keyId: verifier?.keyId ?? c.cipher.activeKeyId,
+              codeVerifierEnc: verifier?.value ?? null,
+              psuIpAddress: input.psuIpAddress ?? null,
+              expiresAt: now + 24 * 3_600_000,
+              createdAt: now,
+            })
+            .run();
+        });
+        recordEvent(c.db, connection.id, 'consent_created', { bankConsentId: created.consentId, validUntil, frequencyPerDay: connection.frequencyPerDay }, consentRowId);
+        return { authorisationId, authorisationUrl, consentRowId };
+      });
+    },
+
+    /** After the PSU approved: exchange the code (OAuth banks) and confirm the consent is valid. */
+    async completeAuthorisation(input: { connectionId: string; authorisationId: string }) {
+      return bankActivity(async () => {
+        const c = d();
+        const now = c.now();
+        const auth = c.db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
+        if (!auth || auth.connectionId !== input.connectionId) throw new Error(`authorisation ${input.authorisationId} does not belong to ${input.connectionId}`);
+        const connection = requireConnection(c.db, input.connectionId);
+        const consent = requireConsent(c.db, auth.consentId);
+        const bank = c.banks.get(connection.aspspId);
+
+        let tokenExpiresAt: number | undefined;
+        if (bank.profile.scaApproach === 'oauth2-integrated') {
+          const stored = loadTokens(c.db, c.cipher, connection.id);
+          if (stored && auth.outcome === 'approved' && !auth.codeEnc && stored.expiresAt > now) {
+            tokenExpiresAt = stored.expiresAt; // a retry after the exchange already succeeded
+          } else {
+            if (!auth.codeEnc || !auth.codeVerifierEnc) throw new Xs2aError('no authorisation code was received for this authorisation', { kind: 'grant_invalid', aspsp: bank.profile.id });
+            const code = c.cipher.decrypt(auth.keyId, auth.codeEnc, `${auth.id}:code`);
+            const codeVerifier = c.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`);
+            const tokenSet = await bank.client.tokens().authorizationCode({ code, codeVerifier, redirectUri: c.callbackUrl });
+            storeTokens(c.db, c.cipher, connection.id, consent.id, tokenSet, now);
+            // Single use: wipe the code and verifier as soon as they are spent.
+            c.db.update(authorisations).set({ codeEnc: null, codeVerifierEnc: null, completedAt: now }).where(eq(authorisations.id, auth.id)).run();
+            tokenExpiresAt = tokenSet.expiresAt;
+          }
+        }
+        const details = await bank.client.getConsent(consent.bankConsentId, { accessToken: await clientToken(bank, now) });
+        setConsentStatus(c.db, consent.id, details.consentStatus, now);
+        if (details.consentStatus === 'valid') {
+          const previous = connection.currentConsentId && connection.currentConsentId !== consent.id ? connection.currentConsentId : undefined;
+          c.db
+            .update(consents)
+            .set({ validUntil: details.validUntil, frequencyPerDay: details.frequencyPerDay, updatedAt: now })
+            .where(eq(consents.id, consent.id))
+            .run();
+          c.db.update(connections).set({ currentConsentId: consent.id, updatedAt: now }).where(eq(connections.id, connection.id)).run();
+          recordEvent(c.db, connection.id, 'consent_authorised', { validUntil: details.validUntil }, consent.id);
+          if (previous) await retireConsent(c, bank, connection.id, previous, now);
+        }
+        return {
+          consentRowId: consent.id,
+          consentStatus: details.consentStatus,
+          validUntil: details.validUntil,
+          frequencyPerDay: details.frequencyPerDay,
+          tokenExpiresAt,
+        };
+      });
+    },
+
+    async refreshTokens(input: { connectionId: string }) {
+      return bankActivity(async () => {
+        const c = d();
+        const connection = requireConnection(c.db, input.connectionId);
+        const bank = c.banks.get(connection.aspspId);
+        if (!connection.currentConsentId) throw new Xs2aError('no authorised consent to refresh tokens for', { kind: 'consent_invalid' });
+        await psuAccessToken(c, bank, connection.id, connection.currentConsentId, true);
+        recordEvent(c.db, connection.id, 'tokens_refreshed', undefined, connection.currentConsentId);
+        return { expiresAt: loadTokens(c.db, c.cipher, connection.id)!.expiresAt };
+      });
+    },
+
+    /** Deletes the consent at the bank (idempotent) and forgets the tokens. */
+    async revokeConsent(input: { connectionId: string }) {
+      return bankActivity(async () => {
+        const c = d();
+        const now = c.now();
+        const connection = requireConnection(c.db, input.connectionId);
+        const bank = c.banks.get(connection.aspspId);
+        const open = c.db
+          .select()
+          .from(consents)
+          .where(and(eq(consents.connectionId, connection.id)))
+          .all()
+          .filter((row) => row.status === 'valid' || row.status === 'received');
+        for (const row of open) await retireConsent(c, bank, connection.id, row.id, now);
+        c.db.update(authorisations).set({ outcome: 'expired', codeEnc: null, codeVerifierEnc: null }).where(and(eq(authorisations.connectionId, connection.id), eq(authorisations.outcome, 'pending'))).run();
+        deleteTokens(c.db, connection.id);
+        recordEvent(c.db, connection.id, 'connection_revoked');
+      });
+    },
+
+    async closeAuthorisation(input: { authorisationId: string; outcome: 'expired' }) {
+      const c = d();
+      c.db
+        .update(authorisations)
+        .set({ outcome: input.outcome, codeEnc: null, codeVerifierEnc: null, completedAt: c.now() })
+        .where(and(eq(authorisations.id, input.authorisationId), eq(authorisations.outcome, 'pending')))
+        .run();
+    },
+
+    /** Mirrors the workflow's status into SQLite for the API, with an audit event. */
+    async recordConnectionStatus(input: { connectionId: string; status: ConnectionStatus; reason?: string; lastSyncAt?: number; nextSyncAt?: number }) {
+      const now = (deps.now ?? Date.now)();
+      const before = requireConnection(deps.db, input.connectionId);
+      deps.db
+        .update(connections)
+        .set({ status: input.status, statusReason: input.reason ?? null, nextSyncAt: input.nextSyncAt ?? before.nextSyncAt, updatedAt: now })
+        .where(eq(connections.id, input.connectionId))
+        .run();
+      if (before.status !== input.status) {
+        recordEvent(deps.db, input.connectionId, 'status_changed', { from: before.status, to: input.status, reason: input.reason }, before.currentConsentId);
+      }
+    },
+  };
+}
+
+/** Ends a consent at the bank (DELETE, which the client treats as done when the bank no longer knows it). */
+async function retireConsent(c: ReturnType<typeof connectionDeps>, bank: ReturnType<ReturnType<typeof connectionDeps>['banks']['get']>, connectionId: string, consentRowId: string, now: number) {
+  const consent = requireConsent(c.db, consentRowId);
+  if (consent.status === 'valid' || consent.status === 'received') {
+    await bank.client.deleteConsent(consent.bankConsentId, { accessToken: await clientToken(bank, now) });
+  }
+  setConsentStatus(c.db, consentRowId, 'terminatedByTpp', now);
+  recordEvent(c.db, connectionId, 'consent_terminated', undefined, consentRowId);
+}
+
+

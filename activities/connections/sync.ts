@@ -1,0 +1,167 @@
+import { Context } from '@temporalio/activity';
+import { eq } from 'drizzle-orm';
+import { accounts, connections, syncRuns } from '../../db/schema';
+import { Xs2aError } from '../../xs2a/errors';
+import type { AisContext, Transaction } from '../../xs2a/operations/types';
+import type { SyncSummary } from '../../workflows/connection/types';
+import type { ActivityDeps } from '../deps';
+import { bankActivity, xs2aFailure } from '../failures';
+import { storeBalances, upsertAccounts } from './accounts-store';
+import { clientToken, connectionDeps, psuAccessToken, type ConnectionDeps } from './context';
+import { accessesLeft, countAccess, currentConsent, nextUtcMidnight, recordEvent, setConsentStatus } from './repository';
+import { reconcileTransactions } from './transactions-store';
+
+const DAY_MS = 86_400_000;
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+
+interface Checkpoint {
+  /** resourceIds whose transactions are stored: a retried attempt skips them. */
+  done: string[];
+}
+
+export function createSyncActivities(deps: ActivityDeps) {
+  return {
+    /**
+     * Every read for one consent in one activity: accounts (with balances), then per
+     * account the transactions since the last booked date minus an overlap window,
+     * following the bank's pages. Heartbeats after each page; a retried attempt
+     * resumes after the accounts it finished. Unattended reads are counted durably
+     * per consent, endpoint and day, and never exceed frequencyPerDay.
+     */
+    async syncConnection(input: { connectionId: string; reason: string; psuIpAddress?: string }): Promise<SyncSummary> {
+      return bankActivity(async () => {
+        const c = connectionDeps(deps);
+        const ctx = Context.current();
+        const info = ctx.info;
+        const { connection, consent } = currentConsent(c.db, input.connectionId);
+        const bank = c.banks.get(connection.aspspId);
+        const startedAt = c.now();
+        const psuPresent = input.psuIpAddress !== undefined;
+        // Same id on every attempt of this activity: the run row is upserted, not duplicated.
+        const syncRunId = `${info.workflowExecution?.runId ?? 'standalone'}:${info.activityId}`;
+        c.db
+          .insert(syncRuns)
+          .values({ id: syncRunId, connectionId: connection.id, consentId: consent.id, reason: input.reason, psuPresent, startedAt })
+          .onConflictDoNothing()
+          .run();
+
+        const known = c.db.select().from(accounts).where(eq(accounts.connectionId, connection.id)).all().filter((a) => a.status === 'active');
+        if (!psuPresent) {
+          const endpoints = ['accounts', ...known.map((a) => `transactions:${a.resourceId}`)];
+          const left = accessesLeft(c.db, consent.id, endpoints, consent.frequencyPerDay, startedAt);
+          if ([...left.values()].some((n) => n === 0)) {
+            const nextAllowedAt = nextUtcMidnight(startedAt) + 60_000;
+            finishRun(c, syncRunId, 'deferred', { accounts: 0, transactionsUpserted: 0, transactionsRemoved: 0, bankCalls: 0 });
+            return { syncRunId, outcome: 'deferred', accounts: 0, transactionsUpserted: 0, transactionsRemoved: 0, bankCalls: 0, nextAllowedAt, finishedAt: c.now() };
+          }
+        }
+
+        const counted = (endpoint: string) => {
+          if (psuPresent) return;
+          if (!countAccess(c.db, consent.id, endpoint, consent.frequencyPerDay, c.now())) {
+            throw new Xs2aError(`frequencyPerDay (${consent.frequencyPerDay}) used up today for ${endpoint}`, { kind: 'access_exceeded', aspsp: bank.profile.id });
+          }
+        };
+
+        const checkpoint: Checkpoint = (info.heartbeatDetails as Checkpoint | undefined) ?? { done: [] };
+        let bankCalls = 0;
+        let upserted = 0;
+        let removed = 0;
+
+        const run = async (forceRefresh: boolean) => {
+          const ais: AisContext = {
+            consentId: consent.bankConsentId,
+            accessToken: await psuAccessToken(c, bank, connection.id, consent.id, forceRefresh),
+            psuIpAddress: input.psuIpAddress,
+            frequencyPerDay: consent.frequencyPerDay,
+          };
+          counted('accounts');
+          bankCalls++;
+          const listed = await bank.client.listAccounts({ ...ais, withBalance: true });
+          const rows = upsertAccounts(c.db, connection.id, listed, c.now());
+
+          for (const account of listed) {
+            if (checkpoint.done.includes(account.resourceId)) continue;
+            const row = rows.get(account.resourceId)!;
+            if (account.balances?.length) {
+              storeBalances(c.db, row.id, account.balances, c.now());
+            } else {
+              counted(`balances:${account.resourceId}`);
+              bankCalls++;
+              storeBalances(c.db, row.id, await bank.client.getBalances(account.resourceId, ais), c.now());
+            }
+
+            const from = row.lastBookedDate
+              ? isoDate(Date.parse(row.lastBookedDate) - c.syncOverlapMs)
+              : isoDate(c.now() - bank.profile.consent.transactionHistoryDays * DAY_MS);
+            counted(`transactions:${account.resourceId}`);
+            const fetched: { booked: Transaction[]; pending: Transaction[] } = { booked: [], pending: [] };
+            for await (const page of bank.client.listTransactions(account.resourceId, { bookingStatus: 'both', dateFrom: from }, ais)) {
+              bankCalls++;
+              for (const t of page.transactions) fetched[t.bookingStatus].push(t);
+              ctx.heartbeat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
+            }
+            const result = reconcileTransactions(c.db, row.id, fetched, c.now());
+            upserted += result.upserted;
+            removed += result.removed;
+            checkpoint.done.push(account.resourceId);
+            ctx.heartbeat(checkpoint);
+          }
+          return listed.length;
+        };
+
+        let accountCount: number;
+        try {
+          try {
+            accountCount = await run(false);
+          } catch (err) {
+            // The bank may revoke a token early: one refresh, then the same reads again.
+            if (!(err instanceof Xs2aError && err.kind === 'token_invalid' && bank.profile.scaApproach === 'oauth2-integrated')) throw err;
+            accountCount = await run(true);
+          }
+        } catch (err) {
+          finishRun(c, syncRunId, 'error', { accounts: 0, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls }, err);
+          if (err instanceof Xs2aError && err.kind === 'consent_invalid') await explainInvalidConsent(c, bank, connection.id, consent.id, consent.bankConsentId, err);
+          throw err;
+        }
+
+        const finishedAt = c.now();
+        finishRun(c, syncRunId, 'ok', { accounts: accountCount, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls });
+        c.db.update(connections).set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt }).where(eq(connections.id, connection.id)).run();
+        return { syncRunId, outcome: 'ok', accounts: accountCount, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls, finishedAt };
+      });
+    },
+  };
+}
+
+function finishRun(
+  c: ConnectionDeps,
+  id: string,
+  outcome: string,
+  counts: { accounts: number; transactionsUpserted: number; transactionsRemoved: number; bankCalls: number },
+  err?: unknown,
+): void {
+  c.db
+    .update(syncRuns)
+    .set({ endedAt: c.now(), outcome, ...counts, error: err instanceof Error ? err.message : err === undefined ? null : String(err) })
+    .where(eq(syncRuns.id, id))
+    .run();
+}
+
+/**
+ * CONSENT_INVALID can mean the PSU revoked it at the bank: ask the bank for the
+ * consent's status and fail with the precise reason.
+ */
+async function explainInvalidConsent(c: ConnectionDeps, bank: ReturnType<ConnectionDeps['banks']['get']>, connectionId: string, consentRowId: string, bankConsentId: string, original: Xs2aError): Promise<never> {
+  let status: string | undefined;
+  try {
+    status = await bank.client.getConsentStatus(bankConsentId, { accessToken: await clientToken(bank, c.now()) });
+  } catch {
+    throw original;
+  }
+  setConsentStatus(c.db, consentRowId, status, c.now());
+  recordEvent(c.db, connectionId, 'consent_status_observed', { status }, consentRowId);
+  if (status === 'revokedByPsu' || status === 'terminatedByTpp') throw xs2aFailure('consent_revoked', `consent is ${status} at the bank`);
+  if (status === 'expired') throw xs2aFailure('consent_expired', 'consent has expired at the bank');
+  throw original;
+}

@@ -1,0 +1,166 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { accounts, transactions } from '../../db/schema';
+import type { Transaction } from '../../xs2a/operations/types';
+
+type TransactionRow = typeof transactions.$inferSelect;
+
+const DAY_MS = 86_400_000;
+/** How far a booking may move from the pending transaction's date and still be the same purchase. */
+const BOOKING_DRIFT_DAYS = 5;
+
+const displayDate = (t: Transaction) => t.bookingDate ?? t.transactionDate ?? t.valueDate ?? '';
+/** The date that does not move when a pending transaction books. */
+const stableDate = (t: Transaction) => t.transactionDate ?? t.valueDate ?? t.bookingDate ?? '';
+const counterparty = (t: { creditorName?: string | null; debtorName?: string | null }) => t.creditorName ?? t.debtorName ?? '';
+
+/**
+ * The key a transaction is stored under: the bank's id where it gives one, else a
+ * hash of what stays the same from pending to booked, numbered within the list
+ * so that two equal coffees on one day stay two rows.
+ */
+function fingerprints(list: Transaction[]): string[] {
+  const seen = new Map<string, number>();
+  return list.map((t) => {
+    if (t.transactionId) return `id:${t.transactionId}`;
+    const base = createHash('sha256')
+      .update(
+        [stableDate(t), t.transactionAmount.amount, t.transactionAmount.currency, counterparty(t), t.remittanceInformationUnstructured ?? '', t.entryReference ?? ''].join('\u241f'),
+      )
+      .digest('hex')
+      .slice(0, 32);
+    const n = (seen.get(base) ?? 0) + 1;
+    seen.set(base, n);
+    return `fp:${base}#${n}`;
+  });
+}
+
+function rowValues(t: Transaction, fingerprint: string, now: number) {
+  return {
+    bankTransactionId: t.transactionId ?? null,
+    fingerprint,
+    bookingStatus: t.bookingStatus,
+    bookingDate: t.bookingDate ?? null,
+    valueDate: t.valueDate ?? null,
+    transactionDate: t.transactionDate ?? null,
+    date: displayDate(t),
+    amount: t.transactionAmount.amount,
+    currency: t.transactionAmount.currency,
+    creditorName: t.creditorName ?? null,
+    debtorName: t.debtorName ?? null,
+    remittanceInformation: t.remittanceInformationUnstructured ?? null,
+    entryReference: t.entryReference ?? null,
+    raw: t.raw,
+    updatedAt: now,
+  };
+}
+
+const daysApart = (a: string, b: string) => Math.abs(Date.parse(a) - Date.parse(b)) / DAY_MS;
+
+/** A still-stored pending row that this newly booked transaction (with a new id) replaces. */
+function pendingPredecessor(candidates: TransactionRow[], t: Transaction): TransactionRow | undefined {
+  let best: TransactionRow | undefined;
+  let bestGap = Infinity;
+  for (const row of candidates) {
+    if (row.amount !== t.transactionAmount.amount || row.currency !== t.transactionAmount.currency) continue;
+    if (counterparty(row) !== counterparty(t)) continue;
+    const gap = daysApart(row.transactionDate ?? row.date, stableDate(t) || displayDate(t));
+    if (gap <= BOOKING_DRIFT_DAYS && gap < bestGap) {
+      best = row;
+      bestGap = gap;
+    }
+  }
+  return best;
+}
+
+export interface ReconcileResult {
+  upserted: number;
+  removed: number;
+  lastBookedDate?: string;
+}
+
+/**
+ * Writes one account's fetched transactions so each real transaction is one row:
+ * upsert on the bank's id or fingerprint; a booked transaction with a new id takes
+ * over its pending predecessor's row (our id stays); pending rows the bank no longer
+ * lists (reversed authorisations) are removed. `window` is the date range fetched:
+ * pending rows outside it are left alone. All in one SQLite transaction, so a
+ * retried sync reapplies cleanly.
+ */
+export function reconcileTransactions(
+  db: Db,
+  accountId: string,
+  fetched: { booked: Transaction[]; pending: Transaction[] },
+  now: number,
+): ReconcileResult {
+  return db.transaction((tx) => {
+    const existing = tx.select().from(transactions).where(eq(transactions.accountId, accountId)).all();
+    const byBankId = new Map(existing.filter((r) => r.bankTransactionId).map((r) => [r.bankTransactionId!, r]));
+    const byFingerprint = new Map(existing.map((r) => [r.fingerprint, r]));
+    const stillPendingIds = new Set(fetched.pending.map((t) => t.transactionId).filter(Boolean));
+    const touched = new Set<string>();
+    let upserted = 0;
+
+    const write = (t: Transaction, fp: string, row: TransactionRow | undefined) => {
+      const values = rowValues(t, fp, now);
+      if (row) {
+        const changed = row.bookingStatus !== values.bookingStatus || row.amount !== values.amount || row.date !== values.date || row.bankTransactionId !== values.bankTransactionId || row.fingerprint !== fp;
+        tx.update(transactions).set(values).where(eq(transactions.id, row.id)).run();
+        const updated = { ...row, ...values };
+        byFingerprint.delete(row.fingerprint);
+        byFingerprint.set(fp, updated);
+        if (values.bankTransactionId) byBankId.set(values.bankTransactionId, updated);
+        touched.add(row.id);
+        if (changed) upserted++;
+      } else {
+        const id = `txn_${randomUUID()}`;
+        const inserted = { id, accountId, firstSeenAt: now, ...values } as TransactionRow;
+        tx.insert(transactions).values(inserted).run();
+        byFingerprint.set(fp, inserted);
+        if (values.bankTransactionId) byBankId.set(values.bankTransactionId, inserted);
+        touched.add(id);
+        upserted++;
+      }
+    };
+
+    const bookedFps = fingerprints(fetched.booked);
+    fetched.booked.forEach((t, i) => {
+      const fp = bookedFps[i]!;
+      let row = (t.transactionId ? byBankId.get(t.transactionId) : undefined) ?? byFingerprint.get(fp);
+      if (!row && t.transactionId) {
+        const candidates = [...byFingerprint.values()].filter(
+          (r) => r.bookingStatus === 'pending' && !touched.has(r.id) && !(r.bankTransactionId && stillPendingIds.has(r.bankTransactionId)),
+        );
+        row = pendingPredecessor(candidates, t);
+      }
+      write(t, fp, row);
+    });
+
+    const pendingFps = fingerprints(fetched.pending);
+    fetched.pending.forEach((t, i) => {
+      const fp = pendingFps[i]!;
+      const row = (t.transactionId ? byBankId.get(t.transactionId) : undefined) ?? byFingerprint.get(fp);
+      // A pending entry for something we already hold as booked is the bank lagging: keep booked.
+      if (row && row.bookingStatus === 'booked' && touched.has(row.id)) return;
+      write(t, fp, row);
+    });
+
+    let removed = 0;
+    for (const row of byFingerprint.values()) {
+      if (row.bookingStatus === 'pending' && !touched.has(row.id)) {
+        tx.delete(transactions).where(eq(transactions.id, row.id)).run();
+        removed++;
+      }
+    }
+
+    const lastBooked = fetched.booked.map((t) => t.bookingDate ?? '').filter(Boolean).sort().at(-1);
+    if (lastBooked) {
+      tx.update(accounts)
+        .set({ lastBookedDate: sql`max(coalesce(${accounts.lastBookedDate}, ''), ${lastBooked})`, updatedAt: now })
+        .where(and(eq(accounts.id, accountId)))
+        .run();
+    }
+    return { upserted, removed, lastBookedDate: lastBooked };
+  });
+}

@@ -1,0 +1,65 @@
+import type { Logger } from '../logging/logger';
+import { Xs2aError } from '../xs2a/errors';
+import { Xs2aClient } from '../xs2a/operations/client';
+import type { BankProfile, TppCredentials } from '../xs2a/profiles/types';
+import { HttpXs2aTransport } from '../xs2a/transport/http-client';
+import type { Xs2aTransport } from '../xs2a/transport/types';
+import { budgetFor } from '../xs2a/limits/rate-budget';
+import { UnattendedAccessCounter } from '../xs2a/limits/unattended-counter';
+
+export interface BankHandle {
+  profile: BankProfile;
+  client: Xs2aClient;
+  transport: Xs2aTransport;
+}
+
+/** The banks this process talks to: one profile, one pooled mTLS transport and one client each. */
+export class BankDirectory {
+  constructor(private readonly banks: Map<string, BankHandle>) {}
+
+  get(aspspId: string): BankHandle {
+    const handle = this.banks.get(aspspId);
+    if (!handle) {
+      throw new Xs2aError(`unknown ASPSP "${aspspId}" (configured: ${[...this.banks.keys()].join(', ') || 'none'})`, {
+        kind: 'configuration',
+        aspsp: aspspId,
+      });
+    }
+    return handle;
+  }
+
+  has(aspspId: string): boolean {
+    return this.banks.has(aspspId);
+  }
+
+  profiles(): BankProfile[] {
+    return [...this.banks.values()].map((b) => b.profile);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.banks.values()].map((b) => b.transport.close()));
+  }
+}
+
+export interface BankSetup {
+  profile: BankProfile;
+  credentials: TppCredentials;
+}
+
+export function createBankDirectory(setups: BankSetup[], logger: Logger, options: { requestTimeoutMs?: number; now?: () => number } = {}): BankDirectory {
+  const unattended = new UnattendedAccessCounter(options.now);
+  const banks = new Map<string, BankHandle>();
+  for (const { profile, credentials } of setups) {
+    const transport = new HttpXs2aTransport({
+      profile,
+      credentials,
+      logger,
+      budget: profile.rateLimit ? budgetFor(profile) : undefined,
+      unattended,
+      requestTimeoutMs: options.requestTimeoutMs,
+      now: options.now,
+    });
+    banks.set(profile.id, { profile, transport, client: new Xs2aClient({ profile, transport, now: options.now }) });
+  }
+  return new BankDirectory(banks);
+}
