@@ -3,6 +3,7 @@ import { buildAuthorisationUrl, type AuthorisationUrlInput } from '../oauth/auth
 import { TokenClient } from '../oauth/token-client';
 import type { BankProfile } from '../profiles/types';
 import type { Xs2aRequest, Xs2aTransport } from '../transport/types';
+import { resolveUrl } from '../transport/url';
 import { toAccount, toBalance, toCardAccount, toCardTransaction, toTransaction } from './normalise';
 import {
   accountListSchema,
@@ -248,7 +249,8 @@ export class Xs2aClient {
 
   /**
    * Every page of the account report, in order. Only the first request counts as an
-   * unattended access: the bank's next links continue the same read.
+   * unattended access: the bank's next links continue the same read. Each page's
+   * `next` is the absolute URL of the following page.
    */
   async *listTransactions(resourceId: string, query: TransactionQuery, ctx: AisContext): AsyncGenerator<TransactionPage> {
     const operation = `GET ${this.profile.paths.accounts}/{account-id}/transactions`;
@@ -415,15 +417,17 @@ export class Xs2aClient {
   }
 
   /**
-   * Next links may be absolute or relative to the bank's host. Anything off the
-   * bank's origin is refused: following it would send our signed request, the
-   * Consent-ID and the PSU's token to another server.
+   * Next links come in three forms: absolute, host-relative ("/psd2/0400/v1/accounts/…",
+   * which already carries the base path) and API-relative ("/v1/accounts/…", as in the
+   * Berlin Group examples and our sandbox). resolveUrl tells the relative two apart the
+   * same way the transport does. Anything off the bank's origin is refused: following
+   * it would send our signed request, the Consent-ID and the PSU's token elsewhere.
    */
   private resolveNextLink(href: string, operation: string, field: string): string {
     const origin = new URL(this.profile.baseUrl).origin;
     let resolved: URL;
     try {
-      resolved = new URL(href, origin);
+      resolved = new URL(resolveUrl(this.profile.baseUrl, href));
     } catch {
       throw this.invalidResponse(operation, field, 'next link is not a URL');
     }

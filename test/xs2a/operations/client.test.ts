@@ -292,25 +292,26 @@ describe('accounts and balances', () => {
 });
 
 describe('listTransactions', () => {
-  it('follows relative and absolute next links to the end; only the first page is an unattended access', async () => {
+  it('follows host-relative, API-relative and absolute next links to the end; only the first page is an unattended access', async () => {
     const { transport, xs2a } = client(testBecProfile());
     const origin = new URL(BEC_BASE_URL).origin;
     transport.reply(
       { body: { account: { iban: 'DK50' }, transactions: { booked: [tx('t1'), tx('t2')], pending: [tx('p1', '-1.00')], _links: { next: { href: '/psd2/0400/v1/accounts/acc-1/transactions?page=2' } } } } },
-      { body: { transactions: { booked: [tx('t3')], _links: { next: { href: `${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=3` } } } } },
+      { body: { transactions: { booked: [tx('t3')], _links: { next: { href: '/v1/accounts/acc-1/transactions?page=3' } } } } },
+      { body: { transactions: { booked: [tx('t4')], _links: { next: { href: `${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=4` } } } } },
       { body: { transactions: { booked: [], pending: [tx('p2')], _links: {} } } },
     );
     const pages = await allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'both', dateFrom: '2025-01-01', dateTo: '2026-11-21' }, { consentId: 'c-1', frequencyPerDay: 4 }));
 
-    expect(pages.map((p) => p.pageNumber)).toEqual([1, 2, 3]);
+    expect(pages.map((p) => p.pageNumber)).toEqual([1, 2, 3, 4]);
     expect(pages.map((p) => p.transactions.map((t) => `${t.bookingStatus}:${t.transactionId}`))).toEqual([
       ['booked:t1', 'booked:t2', 'pending:p1'],
       ['booked:t3'],
+      ['booked:t4'],
       ['pending:p2'],
     ]);
-    expect(pages[0]!.next).toBe(`${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=2`);
-    expect(pages[1]!.next).toBe(`${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=3`);
-    expect(pages[2]!.next).toBeUndefined();
+    const pageUrl = (n: number) => `${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=${n}`;
+    expect(pages.map((p) => p.next)).toEqual([pageUrl(2), pageUrl(3), pageUrl(4), undefined]);
     expect(pages[0]!.transactions[0]).toEqual({
       transactionId: 't1',
       bookingStatus: 'booked',
@@ -319,7 +320,7 @@ describe('listTransactions', () => {
       raw: tx('t1'),
     });
 
-    const [first, second, third] = transport.requests;
+    const [first, ...later] = transport.requests;
     expect(first).toMatchObject({
       method: 'GET',
       path: '/v1/accounts/acc-1/transactions',
@@ -328,20 +329,19 @@ describe('listTransactions', () => {
       unattended: { consentId: 'c-1', endpoint: 'transactions:acc-1', frequencyPerDay: 4 },
       operation: 'GET /v1/accounts/{account-id}/transactions',
     });
-    for (const later of [second!, third!]) {
-      expect(later.unattended).toBeUndefined();
-      expect(later.query).toBeUndefined(); // the link carries its own query
-      expect(later.consentId).toBe('c-1');
-      expect(later.operation).toBe('GET /v1/accounts/{account-id}/transactions');
+    for (const req of later) {
+      expect(req.unattended).toBeUndefined();
+      expect(req.query).toBeUndefined(); // the link carries its own query
+      expect(req.consentId).toBe('c-1');
+      expect(req.operation).toBe('GET /v1/accounts/{account-id}/transactions');
     }
-    expect(second!.path).toBe(`${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=2`);
-    expect(third!.path).toBe(`${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=3`);
+    expect(later.map((r) => r.path)).toEqual([pageUrl(2), pageUrl(3), pageUrl(4)]);
   });
 
   it('Enfuce card transactions: booked and pending normalised, token and PSU IP on every page', async () => {
     const { transport, xs2a } = client(testEnfuceProfile());
     transport.reply(
-      { body: { cardAccount: {}, cardTransactions: { booked: [cardTx('k1')], pending: [cardTx('k2', '-2.00')], _links: { next: { href: '/rocker/card-account/v1/card-accounts/card-1/transactions?pageIndex=1' } } } } },
+      { body: { cardAccount: {}, cardTransactions: { booked: [cardTx('k1')], pending: [cardTx('k2', '-2.00')], _links: { next: { href: '/card-account/v1/card-accounts/card-1/transactions?pageIndex=1' } } } } },
       { body: { cardTransactions: { booked: [{ ...cardTx('k3'), maskedPAN: undefined, maskedPan: '4000******0002' }] } } },
     );
     const ctx = { consentId: 'e-1', accessToken: 'psu-at', psuIpAddress: '198.51.100.7' };
