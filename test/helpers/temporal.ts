@@ -3,7 +3,9 @@ import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
+import { forwardTemporalLogs } from '../../logging/temporal-runtime';
 import { createWorker } from '../../worker/worker';
+import { testLogger } from './logger';
 
 export const NAMESPACE = 'default';
 
@@ -17,6 +19,7 @@ export interface TestWorker {
 
 /** A worker on its own task queue against the run's dev server, with the prebuilt bundle. */
 export async function startTestWorker(deps: ActivityDeps, overrides: Partial<WorkerOptions> = {}): Promise<TestWorker> {
+  forwardTemporalLogs(testLogger());
   const address = inject('temporalAddress');
   const taskQueue = overrides.taskQueue ?? `test-${randomUUID()}`;
   const nativeConnection = await NativeConnection.connect({ address });

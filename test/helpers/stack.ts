@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import type { WorkerOptions } from '@temporalio/worker';
+import { createBankDirectory, type BankDirectory } from '../../banks/directory';
+import { enrolAtBec, sandboxBankSetups } from '../../banks/sandbox-setup';
+import { TokenCipher } from '../../secrets/token-cipher';
+import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
+import type { SandboxSettings } from '../../sandbox/state/types';
+import { handlePsuCallback, type ConnectionServiceDeps } from '../../services/connections';
+import { generateSandboxCertificates } from '../../xs2a/certs';
+import type { SandboxCertificateSet } from '../../xs2a/certs/types';
+import type { ConnectionTiming } from '../../workflows/connection/types';
+import { tempDatabase } from './db';
+import { testLogger } from './logger';
+import { callbackQuery, psuDecides } from './psu';
+import { startTestWorker, type TestWorker } from './temporal';
+
+export const TEST_CALLBACK_URL = 'http://127.0.0.1:9/callback';
+
+export const FAST_TIMING: ConnectionTiming = {
+  authorisationTimeoutMs: 60_000,
+  expiringSoonWarningMs: 7 * 86_400_000,
+  tokenRefreshMarginMs: 60_000,
+  syncIntervalMs: 3_600_000,
+  syncJitterMs: 0,
+  maxCyclesPerRun: 50,
+};
+
+export interface Stack {
+  tpp: SandboxCertificateSet;
+  sandbox: SandboxBanks;
+  banks: BankDirectory;
+  database: ReturnType<typeof tempDatabase>;
+  worker: TestWorker;
+  deps: ConnectionServiceDeps;
+  /** Drive the bank's page and hand the redirect to our callback logic, as the API's /callback would. */
+  psu(authorisationUrl: string, decision: 'approve' | 'deny', psuId?: string): Promise<Awaited<ReturnType<typeof handlePsuCallback>>>;
+  restartWorker(overrides?: Partial<WorkerOptions>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Everything real but the PSU's browser: sandbox banks over mTLS with freshly
+ * generated certificates, a worker on the run's Temporal dev server, a SQLite
+ * file, and the same services the API uses.
+ */
+export async function startStack(opts: { settings?: Partial<SandboxSettings>; timing?: Partial<ConnectionTiming>; workerOverrides?: Partial<WorkerOptions> } = {}): Promise<Stack> {
+  const logger = testLogger();
+  const tpp = generateSandboxCertificates({ organizationIdentifier: 'PSDDK-DFSA-TEST0001', organizationName: 'Test Aggregator' });
+  const sandbox = await startSandboxBanks({ tppCa: tpp.ca, settings: opts.settings, logger });
+  const now = () => sandbox.clock.now().getTime();
+  const banks = createBankDirectory(sandboxBankSetups(sandbox, tpp), logger, { now, requestTimeoutMs: 10_000 });
+  await enrolAtBec(banks, tpp);
+  const database = tempDatabase();
+  const cipher = new TokenCipher(new Map([['test1', randomBytes(32)]]));
+  const activityDeps = { db: database.db, logger, banks, cipher, callbackUrl: TEST_CALLBACK_URL, now };
+  let worker = await startTestWorker(activityDeps, opts.workerOverrides);
+  const timing = { ...FAST_TIMING, ...opts.timing };
+  const deps: ConnectionServiceDeps = { db: database.db, temporal: worker.client, taskQueue: worker.taskQueue, banks, timing, cipher, now };
+
+  return {
+    tpp,
+    sandbox,
+    banks,
+    database,
+    get worker() {
+      return worker;
+    },
+    deps,
+    async psu(authorisationUrl, decision, psuId) {
+      const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, decision, psuId);
+      if (!location.startsWith(TEST_CALLBACK_URL)) throw new Error(`bank redirected to ${location}, not to our callback`);
+      return handlePsuCallback(deps, callbackQuery(location), '192.0.2.10');
+    },
+    async restartWorker(overrides) {
+      await worker.stop();
+      worker = await startTestWorker(activityDeps, { taskQueue: deps.taskQueue, ...opts.workerOverrides, ...overrides });
+      deps.temporal = worker.client;
+    },
+    async stop() {
+      await worker.stop();
+      await banks.close();
+      await sandbox.stop();
+      database.remove();
+    },
+  };
+}
