@@ -169,6 +169,7 @@ export class BankServer {
       pathKnown = true;
       if (route.method !== method) continue;
       const params: Record<string, string> = {};
+      // Undecodable segments stay as they are; ids never contain '%', so they match nothing later.
       route.names.forEach((name, i) => {
         try {
           params[name] = decodeURIComponent(m[i + 1]);
@@ -362,7 +363,13 @@ export class BankServer {
     if (route.specPath) {
       const query = { ...r.query };
       for (const own of route.ownQueryParams ?? []) delete query[own];
-      const violation = this.rt.validator.validate({ method: r.method, path: route.specPath(r), query, headers: r.req.headers, body: r.json });
+      let violation;
+      try {
+        violation = this.rt.validator.validate({ method: r.method, path: route.specPath(r), query, headers: r.req.headers, body: r.json });
+      } catch (err) {
+        // e.g. a path segment that is not valid percent-encoding
+        throw new ApiFailure(400, 'FORMAT_ERROR', `The request cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
+      }
       if (violation) throw new ApiFailure(400, violation.code, violation.text, violation.path);
     }
     if (route.bodySchema) {

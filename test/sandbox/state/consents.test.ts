@@ -144,8 +144,18 @@ describe('account access under a consent', () => {
     expect(accounts.map((a) => a.iban)).toEqual([current, savings]);
     expect(state.balances(consentId, accounts[0]!.resourceId)).toHaveLength(3);
     expect(() => state.balances(consentId, accounts[1]!.resourceId)).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
-    // an empty list is bank-offered: every account
-    expect(state.transactions(consentId, accounts[1]!.resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' }).length).toBeGreaterThan(0);
+    // next to named accounts, an empty list grants nothing
+    expect(() => state.transactions(consentId, accounts[1]!.resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' })).toThrow(
+      expect.objectContaining({ code: 'CONSENT_INVALID' }),
+    );
+    // only empty lists: bank-offered, every account for the services listed
+    const offered = approvedConsent(state, { access: { accounts: [], transactions: [] } });
+    const offeredAccounts = state.accounts(offered);
+    expect(offeredAccounts).toHaveLength(2);
+    expect(state.transactions(offered, offeredAccounts[1]!.resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' }).length).toBeGreaterThan(0);
+    expect(() => state.balances(offered, offeredAccounts[1]!.resourceId)).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
+    const withBalance = approvedConsent(state, { access: { availableAccountsWithBalance: 'allAccounts' } });
+    expect(state.balances(withBalance, state.accounts(withBalance)[0]!.resourceId)).toHaveLength(3);
 
     const one = approvedConsent(state, { access: { balances: [{ iban: savings.replace(/(.{4})/g, '$1 ') }] } });
     expect(state.accounts(one).map((a) => a.iban)).toEqual([savings]);
