@@ -221,11 +221,13 @@ export class Xs2aClient {
 
   async listAccounts(ctx: AisContext & { withBalance?: boolean }): Promise<Account[]> {
     const path = this.profile.paths.accounts;
+    // Berlin Group's card-accounts list has no withBalance parameter; strict banks refuse it.
+    const withBalance = ctx.withBalance && this.profile.paths.accountKind === 'accounts';
     const base = {
       method: 'GET' as const,
       path,
       operation: `GET ${path}`,
-      query: ctx.withBalance ? { withBalance: true } : undefined,
+      query: withBalance ? { withBalance: true } : undefined,
       ...this.aisRequestFields(ctx, 'accounts'),
     };
     if (this.profile.paths.accountKind === 'card-accounts') {
