@@ -2,6 +2,7 @@ import { X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import { forgeNameAttributes, formatDnRfc4514 } from '../certs/dn';
 import { checkValidity, derBase64ToPem, inspectCertificate, parseCertificatePem } from '../certs/inspect';
+import type { CertificateInfo } from '../certs/types';
 import {
   buildSigningString,
   hasHeader,
@@ -54,10 +55,22 @@ function sanitizeHeaders(headers: unknown): HeaderBag {
   return bag;
 }
 
-function loadCertificate(pem: string): LoadedCertificate {
+/**
+ * Parsed certificates by PEM. A TPP sends the same QSEAL on every request and forge's parse is
+ * most of the verification cost, so a small bounded cache pays off; entries are immutable.
+ */
+const CERTIFICATE_CACHE_LIMIT = 64;
+const certificateCache = new Map<string, LoadedCertificate & { info: CertificateInfo }>();
+
+function loadCertificate(pem: string): LoadedCertificate & { info: CertificateInfo } {
+  const cached = certificateCache.get(pem);
+  if (cached) return cached;
   const cert = parseCertificatePem(pem, 'certificate');
   const publicKey = new X509Certificate(pem).publicKey;
-  return { pem, publicKey, cert };
+  const loaded = { pem, publicKey, cert, info: inspectCertificate(cert) };
+  if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT) certificateCache.delete(certificateCache.keys().next().value!);
+  certificateCache.set(pem, loaded);
+  return loaded;
 }
 
 /**
@@ -221,14 +234,14 @@ function readCertificate(input: VerifyRequestInput, headers: HeaderBag, now: Dat
     }
     pem = derBase64ToPem(base64);
   }
-  let loaded: LoadedCertificate;
+  let loaded: LoadedCertificate & { info: CertificateInfo };
   try {
     loaded = loadCertificate(pem);
   } catch (err) {
     error('CERTIFICATE_INVALID', `${origin} is not a valid X.509 certificate (${(err as Error).message.replace(/^certificate: /, '')})`);
     return undefined;
   }
-  const validity = checkValidity(inspectCertificate(loaded.cert), now, 0, origin);
+  const validity = checkValidity(loaded.info, now, 0, origin);
   if (validity.expired || validity.notYetValid) {
     error('CERTIFICATE_INVALID', validity.warning!);
     return undefined;
