@@ -1,0 +1,120 @@
+import fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { metrics as processMetrics } from '../metrics/registry';
+import { authenticate, requireScope } from './auth/authenticate';
+import type { ApiApp, ApiDeps } from './deps';
+import { mapServiceError } from './errors';
+import { ApiProblem, sendProblem } from './problem';
+import { accountRoutes } from './routes/accounts/routes';
+import { aspspRoutes } from './routes/aspsps/routes';
+import { callbackRoutes } from './routes/callback/routes';
+import { connectionRoutes } from './routes/connections/routes';
+import { healthRoutes } from './routes/health/routes';
+import { metricsRoutes } from './routes/metrics/routes';
+import { RequestValidationError, zodValidatorCompiler } from './validation';
+
+export type { ApiDeps } from './deps';
+
+const REDACTED_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-api-key', 'proxy-authorization']);
+
+/**
+ * What a request looks like in our logs: never a credential header, and never
+ * the query of /callback (it carries the OAuth state and authorisation code).
+ */
+export function serializeRequest(request: FastifyRequest) {
+  const path = request.url.split('?')[0]!;
+  const isCallback = path === '/callback' || path.startsWith('/callback/');
+  const headers: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(request.headers)) headers[name] = REDACTED_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value;
+  return {
+    method: request.method,
+    url: isCallback ? path : request.url,
+    host: request.host,
+    remoteAddress: request.ip,
+    headers,
+  };
+}
+
+export function buildApp(deps: ApiDeps): FastifyInstance {
+  const metrics = deps.metrics ?? processMetrics;
+  const now = deps.now ?? Date.now;
+  const app = fastify({
+    loggerInstance: deps.logger,
+    // X-Forwarded-For is trusted only from loopback (a local proxy); set trustProxy in front of a real one.
+    trustProxy: 'loopback',
+    bodyLimit: 256 * 1024,
+    return503OnClosing: true,
+    requestIdHeader: 'x-request-id',
+    routerOptions: { ignoreTrailingSlash: true },
+    // Fastify takes serializers only for a logger it creates; give ours to each request's child logger.
+    childLoggerFactory: (logger, bindings, options) => logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
+  }) as unknown as FastifyInstance;
+
+  app.setValidatorCompiler(zodValidatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Open-banking aggregator API', version: '1.0.0', description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer obk_…' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.is404) return; // unknown routes answer 404 without revealing what needs a key
+    const config = request.routeOptions.config;
+    if (config.public || request.url.startsWith('/docs') || request.routeOptions.url === '/openapi.json') return;
+    request.principal = authenticate(deps.db, request, now());
+    if (config.scope) requireScope(request.principal, config.scope);
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched');
+    metrics.httpRequests.inc({ method: request.method, route, status: reply.statusCode });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof ApiProblem) {
+      if (error.headers) reply.headers(error.headers);
+      return sendProblem(reply, request, error.status, error.message, { type: error.type, errors: error.errors });
+    }
+    if (error instanceof RequestValidationError) {
+      return sendProblem(reply, request, error.statusCode, `the request ${error.validationContext} is invalid`, { errors: error.errors });
+    }
+    const mapped = mapServiceError(error);
+    if (mapped) return sendProblem(reply, request, mapped.status, mapped.message, { errors: mapped.errors });
+    // Fastify's own 4xx: malformed JSON, unsupported media type, body too large, empty JSON body …
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      return sendProblem(reply, request, error.statusCode, error.message);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, request, 500, 'internal error; the request id is in the x-request-id header');
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const typed = app.withTypeProvider<ZodTypeProvider>() as unknown as ApiApp;
+  const group = (routes: (scope: ApiApp, deps: ApiDeps) => void) =>
+    typed.register(async (scope) => routes(scope as unknown as ApiApp, deps));
+  group(healthRoutes);
+  group(callbackRoutes);
+  group(aspspRoutes);
+  group(connectionRoutes);
+  group(accountRoutes);
+  typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));
+  return app;
+}

@@ -1,0 +1,92 @@
+/**
+ * The bank directory of a production API process, from the environment:
+ *
+ *   BANK_PROFILES_FILE  YAML or JSON: a list (or { banks: [...] }) of
+ *                         { preset: bec, bankId, environment, baseUrl? }
+ *                         { preset: enfuce, issuer: rocker|st1, environment, clientId, apiKey?, baseUrl? }
+ *                         { preset: generic, file: path/to/profile.yaml }   (xs2a/profiles generic format)
+ *   QWAC_CERT_PATH, QWAC_KEY_PATH, QSEAL_CERT_PATH, QSEAL_KEY_PATH   the TPP's eIDAS certificates (PEM)
+ *   BANK_CA_PATH        PEM bundle the banks' TLS server certificates chain to
+ *
+ * Lives in api/ for now; it belongs with banks/directory.ts once that folder's owner takes it.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { createBankDirectory, type BankDirectory, type BankSetup } from '../banks/directory';
+import type { Logger } from '../logging/logger';
+import { loadPemPair } from '../xs2a/certs';
+import { becProfile, enfuceProfile, loadGenericProfile, type BankProfile } from '../xs2a/profiles';
+
+const environment = z.enum(['sandbox', 'production']);
+const entrySchema = z.discriminatedUnion('preset', [
+  z.strictObject({ preset: z.literal('bec'), bankId: z.string().min(1), environment, baseUrl: z.url().optional() }),
+  z.strictObject({
+    preset: z.literal('enfuce'),
+    issuer: z.enum(['rocker', 'st1']),
+    environment,
+    clientId: z.string().min(1),
+    apiKey: z.string().min(1).optional(),
+    baseUrl: z.url().optional(),
+  }),
+  z.strictObject({ preset: z.literal('generic'), file: z.string().min(1) }),
+]);
+const fileSchema = z.union([z.array(entrySchema), z.strictObject({ banks: z.array(entrySchema) }).transform((f) => f.banks)]);
+
+const envSchema = z.object({
+  BANK_PROFILES_FILE: z.string().min(1),
+  QWAC_CERT_PATH: z.string().min(1),
+  QWAC_KEY_PATH: z.string().min(1),
+  QSEAL_CERT_PATH: z.string().min(1),
+  QSEAL_KEY_PATH: z.string().min(1),
+  BANK_CA_PATH: z.string().min(1),
+});
+
+export class BankConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BankConfigError';
+  }
+}
+
+export function loadBankProfiles(file: string): BankProfile[] {
+  let data: unknown;
+  try {
+    const text = readFileSync(file, 'utf8');
+    data = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    // First line only: parsers may quote a source line holding an API key.
+    throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${String((err as Error).message).split('\n')[0]}`);
+  }
+  const parsed = fileSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return parsed.data.map((entry) => {
+    switch (entry.preset) {
+      case 'bec':
+        return becProfile(entry);
+      case 'enfuce':
+        return enfuceProfile(entry);
+      case 'generic':
+        return loadGenericProfile(resolve(dirname(file), entry.file));
+    }
+  });
+}
+
+export function bankSetupsFromEnv(source: NodeJS.ProcessEnv = process.env): BankSetup[] {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) throw new BankConfigError(`bank configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')} is required`).join(', ')}`);
+  const env = parsed.data;
+  const credentials = {
+    qwac: loadPemPair(env.QWAC_CERT_PATH, env.QWAC_KEY_PATH),
+    qseal: loadPemPair(env.QSEAL_CERT_PATH, env.QSEAL_KEY_PATH),
+    bankCaPem: readFileSync(env.BANK_CA_PATH, 'utf8'),
+  };
+  return loadBankProfiles(env.BANK_PROFILES_FILE).map((profile) => ({ profile, credentials }));
+}
+
+export function bankDirectoryFromEnv(logger: Logger, source: NodeJS.ProcessEnv = process.env): BankDirectory {
+  return createBankDirectory(bankSetupsFromEnv(source), logger);
+}

@@ -1,0 +1,16 @@
+import type { FastifyInstance, FastifyBaseLogger, RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from '../logging/logger';
+import type { AppMetrics } from '../metrics/registry';
+import type { ConnectionServiceDeps } from '../services/connections';
+
+export type ApiDeps = ConnectionServiceDeps & {
+  logger: Logger;
+  /** Defaults to the process-wide `metrics`. */
+  metrics?: AppMetrics;
+  /** Defaults to: database answers select 1 and Temporal answers getSystemInfo, each within 2 s. */
+  readiness?: () => Promise<void>;
+};
+
+/** A fastify instance (or encapsulated scope) with zod schemas typing requests and replies. */
+export type ApiApp = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;

@@ -1,0 +1,68 @@
+import { createHash } from 'node:crypto';
+import { and, eq, isNull, lt } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { idempotencyKeys } from '../db/schema';
+import { ApiProblem } from './problem';
+
+/** After this long without a stored answer, a reservation is taken to be from a crashed request. */
+const ABANDONED_AFTER_MS = 60_000;
+
+/** Key order must not make two equal bodies differ. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+export function requestHash(body: unknown): string {
+  return createHash('sha256').update(JSON.stringify(canonical(body) ?? null)).digest('hex');
+}
+
+/** A stable id for the thing a (key, Idempotency-Key) pair creates, so that a crash mid-way still yields one. */
+export function idempotentId(prefix: string, apiKeyId: string, idempotencyKey: string): string {
+  return `${prefix}_${createHash('sha256').update(`${apiKeyId}\n${idempotencyKey}`).digest('hex').slice(0, 32)}`;
+}
+
+export type Reservation = { kind: 'replay'; statusCode: number; response: unknown } | { kind: 'proceed'; complete(statusCode: number, response: unknown): void; release(): void };
+
+/**
+ * Reserves (apiKeyId, key) for this request. The same body again replays the
+ * stored answer; another body is a 422; a request still in flight is a 409.
+ */
+export function reserve(db: Db, apiKeyId: string, key: string, hash: string, now: number): Reservation {
+  const inserted = db.insert(idempotencyKeys).values({ apiKeyId, key, requestHash: hash, createdAt: now }).onConflictDoNothing().run();
+  const where = and(eq(idempotencyKeys.apiKeyId, apiKeyId), eq(idempotencyKeys.key, key));
+  const proceed: Reservation = {
+    kind: 'proceed',
+    complete(statusCode, response) {
+      db.update(idempotencyKeys).set({ statusCode, response }).where(where).run();
+    },
+    release() {
+      db.delete(idempotencyKeys).where(and(where, isNull(idempotencyKeys.statusCode))).run();
+    },
+  };
+  if (inserted.changes === 1) return proceed;
+
+  const existing = db.select().from(idempotencyKeys).where(where).get();
+  if (!existing) return reserve(db, apiKeyId, key, hash, now); // released between our insert and select
+  if (existing.requestHash !== hash) {
+    throw new ApiProblem(422, 'this Idempotency-Key was used with a different request body', {
+      errors: [{ field: 'Idempotency-Key', message: 'reused with a different request body' }],
+    });
+  }
+  if (existing.statusCode !== null) return { kind: 'replay', statusCode: existing.statusCode, response: existing.response };
+  // Take over a reservation whose request died; the stable id makes the retry land on the same connection.
+  const takenOver = db
+    .update(idempotencyKeys)
+    .set({ createdAt: now })
+    .where(and(where, isNull(idempotencyKeys.statusCode), lt(idempotencyKeys.createdAt, now - ABANDONED_AFTER_MS)))
+    .run();
+  if (takenOver.changes === 1) return proceed;
+  throw new ApiProblem(409, 'a request with this Idempotency-Key is still in progress');
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { ConnectionInputError, handlePsuCallback } from '../../../services/connections';
+import type { ApiApp, ApiDeps } from '../../deps';
+
+const callbackQuerySchema = z.object({
+  state: z.string().max(2048).optional(),
+  code: z.string().max(4096).optional(),
+  error: z.string().max(256).optional(),
+  error_description: z.string().max(2048).optional(),
+});
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The PSU is a person in a browser: a short page, never JSON or a stack trace. */
+export function errorPage(title: string, message: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">
+<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+<p>Please return to the app you came from and start connecting your bank again.</p>
+</body></html>`;
+}
+
+export function callbackRoutes(app: ApiApp, deps: ApiDeps): void {
+  app.get(
+    '/callback',
+    {
+      config: { public: true },
+      schema: {
+        tags: ['callback'],
+        summary: "The PSU's return from the bank; redirects to the product's redirectUrl",
+        security: [],
+        querystring: callbackQuerySchema,
+      },
+      // A mangled query must still give the PSU a page, not problem JSON.
+      attachValidation: true,
+    },
+    async (request, reply) => {
+      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      if (request.validationError) {
+        return reply.code(400).type('text/html; charset=utf-8').send(errorPage('This link is not valid', 'The bank sent you back with a link we cannot read.'));
+      }
+      try {
+        const result = await handlePsuCallback(deps, request.query, request.ip);
+        request.log.info({ connectionId: result.connectionId, outcome: result.outcome }, 'PSU returned from the bank');
+        return reply.redirect(result.redirectTo, 302);
+      } catch (err) {
+        if (err instanceof ConnectionInputError) {
+          request.log.warn({ reason: err.message }, 'PSU callback refused');
+          return reply
+            .code(err.status === 409 ? 409 : 400)
+            .type('text/html; charset=utf-8')
+            .send(errorPage('We could not complete the connection', 'This link is unknown or has expired.'));
+        }
+        request.log.error({ err }, 'PSU callback failed');
+        return reply.code(500).type('text/html; charset=utf-8').send(errorPage('Something went wrong', 'We could not complete the connection to your bank. Please try again in a moment.'));
+      }
+    },
+  );
+}

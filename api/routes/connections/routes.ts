@@ -1,0 +1,234 @@
+import { eq, desc } from 'drizzle-orm';
+import type { FastifyRequest } from 'fastify';
+import { consents, connections } from '../../../db/schema';
+import { connectionView, createConnection, reauthorise, revoke, syncNow } from '../../../services/connections';
+import { TERMINAL_STATUSES, type ConnectionView } from '../../../workflows/connection/types';
+import { mayActFor, principalOf } from '../../auth/authenticate';
+import type { ApiApp, ApiDeps } from '../../deps';
+import { idempotentId, requestHash, reserve } from '../../idempotency';
+import { ownedConnection } from '../../ownership';
+import { ApiProblem, problemResponses } from '../../problem';
+import {
+  authorisationResponse,
+  connectionIdParams,
+  connectionListSchema,
+  connectionSchema,
+  createConnectionBody,
+  idempotencyHeaders,
+  listConnectionsQuery,
+  psuHeaders,
+  revokedSchema,
+  syncBody,
+  syncSummarySchema,
+} from './schemas';
+
+type ConnectionRow = typeof connections.$inferSelect;
+
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+const LIVE_VIEW_TIMEOUT_MS = 1_500;
+
+function psuIp(request: FastifyRequest): string {
+  const header = request.headers['x-psu-ip-address'];
+  return typeof header === 'string' && header ? header : request.ip;
+}
+
+function currentValidUntil(deps: ApiDeps, row: ConnectionRow): string | null {
+  if (!row.currentConsentId) return null;
+  return deps.db.select({ validUntil: consents.validUntil }).from(consents).where(eq(consents.id, row.currentConsentId)).get()?.validUntil ?? null;
+}
+
+function fromTable(deps: ApiDeps, row: ConnectionRow) {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    aspspId: row.aspspId,
+    status: row.status,
+    statusReason: row.statusReason,
+    validUntil: currentValidUntil(deps, row),
+    lastSyncAt: iso(row.lastSyncAt),
+    nextSyncAt: iso(row.nextSyncAt),
+    lastError: row.lastError,
+    createdAt: new Date(row.createdAt).toISOString(),
+  };
+}
+
+/** The workflow knows the truth first; the table is written by activities a moment later. */
+function mergeLive(base: ReturnType<typeof fromTable>, live: ConnectionView) {
+  return {
+    ...base,
+    status: live.status,
+    statusReason: live.statusReason ?? base.statusReason,
+    validUntil: live.consent?.validUntil ?? base.validUntil,
+    lastSyncAt: iso(live.lastSyncAt) ?? base.lastSyncAt,
+    nextSyncAt: iso(live.nextSyncAt) ?? base.nextSyncAt,
+    lastError: live.lastError ?? base.lastError,
+    ...(live.status === 'awaiting_authorisation' && live.authorisation ? { authorisationUrl: live.authorisation.url } : {}),
+  };
+}
+
+async function liveView(deps: ApiDeps, request: FastifyRequest, id: string): Promise<ConnectionView | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      connectionView(deps, id),
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(() => resolve(undefined), LIVE_VIEW_TIMEOUT_MS);
+      }),
+    ]);
+  } catch (err) {
+    request.log.debug({ err, connectionId: id }, 'no live view; answering from the table');
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
+  const now = () => (deps.now ?? Date.now)();
+
+  app.post(
+    '/v1/connections',
+    {
+      config: { scope: 'connections:write' },
+      schema: {
+        tags: ['connections'],
+        summary: 'Connect a customer to a bank: returns the URL to send the PSU to',
+        headers: idempotencyHeaders,
+        body: createConnectionBody,
+        response: { 201: authorisationResponse, ...problemResponses(400, 401, 403, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const body = request.body;
+      if (!mayActFor(principal, body.customerId)) {
+        throw new ApiProblem(403, 'this API key is not issued for this customer', { errors: [{ field: 'customerId', message: 'not allowed for this API key' }] });
+      }
+      const idemKey = request.headers['idempotency-key'];
+      const input = { ...body, psuIpAddress: psuIp(request) };
+      if (!idemKey) {
+        const created = await createConnection(deps, input);
+        return reply.code(201).send(created);
+      }
+      const reservation = reserve(deps.db, principal.keyId, idemKey, requestHash(body), now());
+      if (reservation.kind === 'replay') {
+        return reply.code(reservation.statusCode as 201).header('idempotency-replayed', 'true').send(reservation.response as never);
+      }
+      try {
+        const created = await createConnection(deps, { ...input, connectionId: idempotentId('con', principal.keyId, idemKey) });
+        reservation.complete(201, created);
+        return reply.code(201).send(created);
+      } catch (err) {
+        // Let a retry try again: nothing was answered.
+        reservation.release();
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/connections',
+    {
+      config: { scope: 'connections:read' },
+      schema: {
+        tags: ['connections'],
+        summary: "A customer's connections",
+        querystring: listConnectionsQuery,
+        response: { 200: connectionListSchema, ...problemResponses(401, 403, 422) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      let customerId = request.query.customerId;
+      if (!customerId) {
+        if (principal.customerIds?.length !== 1) {
+          throw new ApiProblem(422, 'customerId is required', { errors: [{ field: 'customerId', message: 'required unless the key is for exactly one customer' }] });
+        }
+        customerId = principal.customerIds[0]!;
+      }
+      if (!mayActFor(principal, customerId)) {
+        throw new ApiProblem(403, 'this API key is not issued for this customer', { errors: [{ field: 'customerId', message: 'not allowed for this API key' }] });
+      }
+      const rows = deps.db.select().from(connections).where(eq(connections.customerId, customerId)).orderBy(desc(connections.createdAt), desc(connections.id)).all();
+      return { connections: rows.map((row) => fromTable(deps, row)) };
+    },
+  );
+
+  app.get(
+    '/v1/connections/:id',
+    {
+      config: { scope: 'connections:read' },
+      schema: {
+        tags: ['connections'],
+        summary: 'One connection, with the live workflow state when available',
+        params: connectionIdParams,
+        response: { 200: connectionSchema, ...problemResponses(401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      const base = fromTable(deps, row);
+      const live = await liveView(deps, request, row.id);
+      return live ? mergeLive(base, live) : base;
+    },
+  );
+
+  app.post(
+    '/v1/connections/:id/sync',
+    {
+      config: { scope: 'connections:write' },
+      schema: {
+        tags: ['connections'],
+        summary: 'Sync now; with psuIpAddress the PSU is present and the read is not counted against frequencyPerDay',
+        params: connectionIdParams,
+        body: syncBody,
+        response: { 200: syncSummarySchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      if (TERMINAL_STATUSES.includes(row.status)) throw new ApiProblem(409, `the connection is ${row.status}`, { errors: [{ field: 'status', message: row.status }] });
+      const summary = await syncNow(deps, row.id, request.body?.psuIpAddress);
+      return { ...summary, nextAllowedAt: summary.nextAllowedAt === undefined ? undefined : new Date(summary.nextAllowedAt).toISOString(), finishedAt: new Date(summary.finishedAt).toISOString() };
+    },
+  );
+
+  app.post(
+    '/v1/connections/:id/reauthorise',
+    {
+      config: { scope: 'connections:write' },
+      schema: {
+        tags: ['connections'],
+        summary: 'A new consent for the same connection (same account ids); returns the URL to send the PSU to',
+        params: connectionIdParams,
+        headers: psuHeaders,
+        response: { 200: authorisationResponse, ...problemResponses(401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      if (TERMINAL_STATUSES.includes(row.status)) throw new ApiProblem(409, `the connection is ${row.status}`, { errors: [{ field: 'status', message: row.status }] });
+      const result = await reauthorise(deps, row.id, psuIp(request));
+      return { id: row.id, status: result.status, authorisationUrl: result.authorisationUrl };
+    },
+  );
+
+  app.delete(
+    '/v1/connections/:id',
+    {
+      config: { scope: 'connections:write' },
+      schema: {
+        tags: ['connections'],
+        summary: 'Revoke the consent at the bank and end the connection',
+        params: connectionIdParams,
+        response: { 200: revokedSchema, ...problemResponses(401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      // Revoking twice is not an error: the caller's intent already holds.
+      if (row.status !== 'revoked') await revoke(deps, row.id);
+      return { id: row.id, status: 'revoked' as const };
+    },
+  );
+}

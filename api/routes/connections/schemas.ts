@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { CONNECTION_STATUSES } from '../../../db/schema';
+
+const httpUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.protocol === 'https:' || url.protocol === 'http:';
+    } catch {
+      return false;
+    }
+  }, 'must be an absolute http(s) URL');
+
+export const createConnectionBody = z
+  .object({
+    aspspId: z.string().min(1).max(100),
+    customerId: z.string().min(1).max(200),
+    redirectUrl: httpUrl.describe("Where the PSU lands after the bank, with connectionId and outcome added to its query"),
+    validUntil: z.iso.date().optional().describe('Last day of access (YYYY-MM-DD); at most the bank’s maximum consent validity'),
+    frequencyPerDay: z.number().int().min(1).max(4).optional().describe('Unattended syncs per day (PSD2 allows at most 4)'),
+    access: z.record(z.string(), z.unknown()).optional().describe('Berlin Group access object; default: all accounts with balances and transactions'),
+  })
+  .meta({ id: 'CreateConnection' });
+
+export const authorisationResponse = z
+  .object({
+    id: z.string(),
+    status: z.string(),
+    authorisationUrl: z.string().describe('Send the PSU here (browser redirect)'),
+  })
+  .meta({ id: 'ConnectionAuthorisation' });
+
+export const connectionSchema = z
+  .object({
+    id: z.string(),
+    customerId: z.string(),
+    aspspId: z.string(),
+    status: z.enum(CONNECTION_STATUSES),
+    statusReason: z.string().nullable(),
+    validUntil: z.string().nullable().describe('Last day of the current consent'),
+    lastSyncAt: z.string().nullable(),
+    nextSyncAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    createdAt: z.string(),
+    authorisationUrl: z.string().optional().describe('While awaiting authorisation (live view only)'),
+  })
+  .meta({ id: 'Connection' });
+
+export const connectionListSchema = z.object({ connections: z.array(connectionSchema) }).meta({ id: 'ConnectionList' });
+
+export const listConnectionsQuery = z.object({
+  customerId: z.string().min(1).max(200).optional().describe('Required unless the API key is issued for exactly one customer'),
+});
+
+export const connectionIdParams = z.object({ id: z.string().min(1).max(100) });
+
+export const syncBody = z
+  .object({
+    psuIpAddress: z.union([z.ipv4(), z.ipv6()]).optional().describe('Given when the PSU is present: the read does not count against frequencyPerDay'),
+  })
+  .default({});
+
+export const syncSummarySchema = z
+  .object({
+    syncRunId: z.string(),
+    outcome: z.enum(['ok', 'deferred']),
+    accounts: z.number().int(),
+    transactionsUpserted: z.number().int(),
+    transactionsRemoved: z.number().int(),
+    bankCalls: z.number().int(),
+    nextAllowedAt: z.string().optional(),
+    finishedAt: z.string(),
+  })
+  .meta({ id: 'SyncSummary' });
+
+export const revokedSchema = z.object({ id: z.string(), status: z.literal('revoked') });
+
+export const idempotencyHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional().describe('Replays the first answer for the same body; 422 for another body'),
+  'x-psu-ip-address': z.union([z.ipv4(), z.ipv6()]).optional().describe("The PSU's IP address, when the request comes from the PSU's session"),
+});
+
+export const psuHeaders = z.object({
+  'x-psu-ip-address': z.union([z.ipv4(), z.ipv6()]).optional(),
+});
