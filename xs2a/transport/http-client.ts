@@ -8,6 +8,7 @@ import { sharedUnattendedCounter, type UnattendedAccessCounter } from '../limits
 import type { BankProfile, TppCredentials } from '../profiles/types';
 import { Xs2aSigner } from '../signing';
 import { createBankAgent, handshakeStats, tlsAlertFor } from './agent';
+import type { RequestSigner } from './worker-signer';
 import { classifyTransportError } from './transport-errors';
 import type { TransportStats, Xs2aRequest, Xs2aResponse, Xs2aTransport } from './types';
 import { fieldPath, resolveUrl } from './url';
@@ -16,8 +17,11 @@ export interface HttpXs2aTransportOptions {
   profile: BankProfile;
   credentials: TppCredentials;
   logger: Logger;
-  /** Default: a signer for credentials.qseal in the profile's signature style. */
-  signer?: Xs2aSigner;
+  /**
+   * Default: an Xs2aSigner for credentials.qseal in the profile's signature style.
+   * A WorkerPoolSigner takes the RSA work off the event loop (see bench/README.md).
+   */
+  signer?: RequestSigner;
   /** Default: the process-wide budget of this profile (budgetFor). */
   budget?: RateBudget;
   /** Default: the process-wide counter (sharedUnattendedCounter). */
@@ -41,7 +45,7 @@ export interface HttpXs2aTransportOptions {
 export class HttpXs2aTransport implements Xs2aTransport {
   private readonly profile: BankProfile;
   private readonly logger: Logger;
-  private readonly signer: Xs2aSigner;
+  private readonly signer: RequestSigner;
   private readonly budget: RateBudget;
   private readonly unattended: UnattendedAccessCounter;
   private readonly requestTimeoutMs: number;
@@ -84,7 +88,15 @@ export class HttpXs2aTransport implements Xs2aTransport {
     }
 
     const body = serialiseBody(req);
-    const headers = this.buildHeaders(req, requestId, body);
+    let headers: Record<string, string>;
+    try {
+      headers = await this.buildHeaders(req, requestId, body);
+    } catch (err) {
+      // A signer that cannot sign (key, certificate, style, dead worker) is our configuration, not the bank.
+      const message = err instanceof Error ? err.message : String(err);
+      this.logger.warn({ method: req.method, operation: req.operation, requestId, kind: 'configuration' }, 'xs2a request not signed');
+      throw new Xs2aError(`${this.profile.id} ${req.operation}: cannot sign the request: ${message}`, { ...context, kind: 'configuration', cause: err });
+    }
 
     const started = performance.now();
     const logFields = { method: req.method, operation: req.operation, requestId, attempt: req.attempt };
@@ -163,7 +175,11 @@ export class HttpXs2aTransport implements Xs2aTransport {
     );
   }
 
-  private buildHeaders(req: Xs2aRequest<unknown>, requestId: string, body: SerialisedBody | undefined): Record<string, string> {
+  private async buildHeaders(
+    req: Xs2aRequest<unknown>,
+    requestId: string,
+    body: SerialisedBody | undefined,
+  ): Promise<Record<string, string>> {
     const headers: Record<string, string> = {
       'X-Request-ID': requestId,
       Accept: 'application/json',
@@ -181,7 +197,7 @@ export class HttpXs2aTransport implements Xs2aTransport {
 
     if (req.signed !== false) {
       // The exact bytes that will be sent are the bytes digested.
-      Object.assign(headers, this.signer.sign(headers, body?.bytes));
+      Object.assign(headers, await this.signer.sign(headers, body?.bytes));
     }
     return headers;
   }

@@ -6,3 +6,5 @@ export type { HttpXs2aTransportOptions } from './http-client';
 export { classifyTransportError } from './transport-errors';
 export { resolveUrl, fieldPath } from './url';
 export type * from './types';
+export { WorkerPoolSigner } from './worker-signer';
+export type { RequestSigner, WorkerPoolSignerOptions } from './worker-signer';
