@@ -61,6 +61,7 @@ export class AccountLedger {
   private readonly dayCache = new Map<DayNumber, RawTransaction[]>();
   private readonly monthNetCache = new Map<number, number>();
   private readonly extras: ExtraBooking[] = [];
+  private lastPrunedDay: DayNumber | undefined;
   private listing: { today: DayNumber; idMode: string; items: SandboxTransaction[]; keys: DayNumber[] } | undefined;
 
   constructor(
@@ -88,6 +89,7 @@ export class AccountLedger {
 
   balances(now: Date): SandboxBalance[] {
     const today = dayOf(now);
+    this.prune(today);
     const bookedNow = this.bookedBalanceAt(today);
     const closing = this.bookedBalanceAt(today - 1);
     let pending = 0;
@@ -142,8 +144,10 @@ export class AccountLedger {
     return balance;
   }
 
-  /** Drops cached days far from `today` so memory stays bounded when the clock advances. */
+  /** Drops cached days far from `today` so memory stays bounded when the clock advances; once per clock day. */
   prune(today: DayNumber): void {
+    if (this.lastPrunedDay === today) return;
+    this.lastPrunedDay = today;
     const low = today - HISTORY_DAYS - 62;
     const high = today + 62;
     for (const day of this.dayCache.keys()) if (day < low || day > high) this.dayCache.delete(day);

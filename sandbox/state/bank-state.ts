@@ -406,11 +406,15 @@ function publicPayment(record: PaymentRecord & { decidedAt?: number }): PaymentR
 
 /**
  * Which services a consent's access object grants on an account, or undefined when the account is
- * outside the consent. allPsd2 and bank-offered (empty lists) cover every account; availableAccounts
- * covers the list only; explicit lists cover the accounts they name, per service.
+ * outside the consent. The same reading as the HTTP layer's check (sandbox/ais.ts), so the state
+ * never refuses what the API allowed: allPsd2 covers everything; availableAccounts the list only
+ * (availableAccountsWithBalance adds balances); explicit lists cover the accounts they name, per
+ * service; lists that are all empty are a bank-offered consent (the sandbox PSU grants every
+ * account for the services whose list is present).
  */
 function grantsOf(access: unknown, profile: AccountProfile): Grants | undefined {
-  const a = (access ?? {}) as {
+  if (!access || typeof access !== 'object') return undefined;
+  const a = access as {
     accounts?: AccountRef[];
     balances?: AccountRef[];
     transactions?: AccountRef[];
@@ -419,15 +423,15 @@ function grantsOf(access: unknown, profile: AccountProfile): Grants | undefined 
     availableAccountsWithBalance?: string;
   };
   if (a.allPsd2) return { balances: true, transactions: true };
-  const lists = [a.accounts, a.balances, a.transactions];
-  const named = (list: AccountRef[] | undefined) => Array.isArray(list) && (list.length === 0 || list.some((ref) => refersTo(ref, profile)));
-  const grants = { balances: named(a.balances), transactions: named(a.transactions) };
-  if (grants.balances || grants.transactions || named(a.accounts)) return grants;
-  if (lists.every((list) => list === undefined)) {
-    if (a.availableAccountsWithBalance) return { balances: true, transactions: false };
-    if (a.availableAccounts) return { balances: false, transactions: false };
-  }
-  return undefined;
+  const lists = [a.accounts, a.balances, a.transactions].map((list) => (Array.isArray(list) ? list : undefined));
+  const [accounts, balances, transactions] = lists;
+  const withBalance = Boolean(a.availableAccountsWithBalance);
+  const bankOffered = lists.some((list) => list !== undefined) && lists.every((list) => list === undefined || list.length === 0);
+  if (bankOffered) return { balances: balances !== undefined || withBalance, transactions: transactions !== undefined };
+  const named = (list: AccountRef[] | undefined) => Boolean(list?.some((ref) => refersTo(ref, profile)));
+  const grants = { balances: named(balances) || withBalance, transactions: named(transactions) };
+  const listed = named(accounts) || grants.balances || grants.transactions || Boolean(a.availableAccounts) || withBalance;
+  return listed ? grants : undefined;
 }
 
 function refersTo(ref: AccountRef, profile: AccountProfile): boolean {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isValidIban } from '../../../sandbox/data/iban';
 import type { BankState, SandboxTransaction } from '../../../sandbox/state';
-import { HISTORY_DAYS } from '../../../sandbox/data/ledger';
+import { AccountLedger, HISTORY_DAYS } from '../../../sandbox/data/ledger';
+import { psusOf } from '../../../sandbox/data/psus';
 import { approvedConsent, DAY_MS, frozenClock, makeBank, specValidator, START } from './fixtures';
 
 const ALL = { bookingStatus: 'both', dateFrom: '1990-01-01' } as const;
@@ -364,5 +365,14 @@ describe('performance and memory', () => {
     // the window plus two months' margin either side, never the whole walk
     expect(Math.max(...sizes)).toBeLessThanOrEqual(HISTORY_DAYS + 62 + 10);
     expect(sizes.at(-1)! - sizes[0]!).toBeLessThan(70);
+
+    // a ledger asked only for balances over three years keeps no more than the window either
+    const ledger = new AccountLedger('balances-only', psusOf('bec')[0]!.accounts[0]!);
+    let maxCached = 0;
+    for (let day = 0; day < 1100; day++) {
+      ledger.balances(new Date(START.getTime() + day * DAY_MS));
+      maxCached = Math.max(maxCached, ledger.cachedDays());
+    }
+    expect(maxCached).toBeLessThanOrEqual(HISTORY_DAYS + 62 + 10);
   });
 });
