@@ -7,7 +7,7 @@ import { certificateDerBase64 } from '../xs2a/certs';
 import type { PemPair, Psd2Role } from '../xs2a/certs/types';
 import { verifyXs2aRequest } from '../xs2a/signing';
 import type { VerificationCode, VerificationResult } from '../xs2a/signing/types';
-import type { BankState, SandboxBankId, SandboxClock } from './state';
+import { SandboxStateError, sandboxErrorStatus, type BankState, type SandboxBankId, type SandboxClock } from './state';
 import { clientCertificate, requireRole, trustCertificate, type TrustedCertificate } from './client-cert';
 import { TRUNCATED_JSON, decideFault, type SandboxFaults } from './faults';
 import {
@@ -268,6 +268,9 @@ export class BankServer {
     } catch (err) {
       if (err instanceof ApiFailure) sendBgError(res, err, r.responseHeaders);
       else if (err instanceof OAuthFailure) sendOAuthError(res, err);
+      else if (err instanceof SandboxStateError && sandboxErrorStatus(err.code) < 500) {
+        sendBgError(res, new ApiFailure(sandboxErrorStatus(err.code), err.code, err.message, err.path), r.responseHeaders);
+      }
       else this.crash(res, err);
     }
   }
