@@ -12,10 +12,13 @@ import { deleteTokens, recordEvent, requireConnection, requireConsent, setConsen
 const DAY_MS = 86_400_000;
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-/** validUntil as asked, capped at the bank's maximum (the last valid day, inclusive). */
+/**
+ * validUntil as asked, capped at the bank's maximum (the last valid day, inclusive).
+ * A requested date already past (a re-authorisation after expiry) means "as long as the bank allows".
+ */
 function consentValidUntil(requested: string | null, maxDays: number, now: number): string {
   const max = isoDate(now + (maxDays - 1) * DAY_MS);
-  return requested && requested < max ? requested : max;
+  return requested && requested < max && requested >= isoDate(now) ? requested : max;
 }
 
 export function createConsentActivities(deps: ActivityDeps) {

@@ -5,12 +5,13 @@ import type { ConnectionStatus, ConnectionView } from '../../workflows/connectio
 import type { Stack } from '../helpers/stack';
 
 /** Polls the workflow's status query until it matches (workflow state, not a sleep guess). */
-export async function waitForStatus(stack: Stack, connectionId: string, status: ConnectionStatus, timeoutMs = 20_000): Promise<ConnectionView> {
+export async function waitForStatus(stack: Stack, connectionId: string, status: ConnectionStatus | ConnectionStatus[], timeoutMs = 20_000): Promise<ConnectionView> {
+  const wanted = Array.isArray(status) ? status : [status];
   const deadline = Date.now() + timeoutMs;
   let last: ConnectionView | undefined;
   while (Date.now() < deadline) {
     last = await connectionView(stack.deps, connectionId);
-    if (last.status === status) return last;
+    if (wanted.includes(last.status)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`connection ${connectionId} is ${last?.status} (${last?.statusReason ?? ''} ${last?.lastError ?? ''}), not ${status}`);

@@ -26,6 +26,8 @@ export interface ConnectionTiming {
   syncJitterMs: number;
   /** Cycles before continue-as-new (also done when the server suggests it). */
   maxCyclesPerRun: number;
+  /** A sync attempt whose worker went silent this long is retried elsewhere. Default 1 minute. */
+  syncHeartbeatTimeoutMs?: number;
 }
 
 export interface ConsentSnapshot {

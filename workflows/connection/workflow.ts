@@ -36,11 +36,12 @@ const bank = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
 });
 
-const sync = proxyActivities<Activities>({
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6 },
-});
+const syncActivities = (heartbeatTimeoutMs = 60_000) =>
+  proxyActivities<Activities>({
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6 },
+  });
 
 const local = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -66,11 +67,14 @@ function failureMessage(err: unknown): string {
  */
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<ConnectionState> {
   const { connectionId, timing } = input;
+  const sync = syncActivities(timing.syncHeartbeatTimeoutMs);
   const state: ConnectionState = input.carried ?? { status: 'awaiting_authorisation' };
   let callback: PsuCallback | undefined;
   let revokeRequested = false;
   let reauthoriseRequested: { psuIpAddress?: string } | undefined;
   let cycles = 0;
+  /** Counts finished starts of an authorisation (URL ready, or failed), so an update can wait for "its" round. */
+  let authorisationRounds = 0;
   // Bank calls run one at a time: a sync-now, a timer and a revoke never overlap.
   let busy = false;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -158,9 +162,18 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   /** Creates a consent and waits for the PSU; ends active (first sync done) or in a dormant status. */
   async function authorise(psuIpAddress: string | undefined): Promise<void> {
     callback = undefined;
-    const created = await bank.createConsent({ connectionId, psuIpAddress });
+    let created: Awaited<ReturnType<typeof bank.createConsent>>;
+    try {
+      created = await bank.createConsent({ connectionId, psuIpAddress });
+    } catch (err) {
+      authorisationRounds++;
+      if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
+      return;
+    }
     state.authorisation = { id: created.authorisationId, url: created.authorisationUrl, expiresAt: Date.now() + timing.authorisationTimeoutMs };
-    await setStatus('awaiting_authorisation');
+    const statusWritten = setStatus('awaiting_authorisation');
+    authorisationRounds++;
+    await statusWritten;
 
     const answered = await condition(
       () => (callback !== undefined && callback.authorisationId === created.authorisationId) || revokeRequested,
@@ -207,7 +220,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   setHandler(
     authorisationUrlUpdate,
     async () => {
-      await condition(() => state.authorisation !== undefined || state.status !== 'awaiting_authorisation');
+      await condition(() => authorisationRounds > 0);
       return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
     },
   );
@@ -223,8 +236,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   setHandler(
     reauthoriseUpdate,
     async (request) => {
+      const round = authorisationRounds;
       reauthoriseRequested = request;
-      await condition(() => reauthoriseRequested === undefined && (state.authorisation !== undefined || state.status !== 'awaiting_authorisation'));
+      await condition(() => authorisationRounds > round);
       return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
     },
     {
