@@ -80,7 +80,7 @@ export class BankState {
     this.bank = opts.bank;
     this.clock = opts.clock;
     this.seed = opts.seed ?? 'sandbox';
-    this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+    this.settings = { ...DEFAULT_SETTINGS, ...checkedSettings(opts.settings ?? {}) };
     this.psus = psusOf(opts.bank);
     this.oauth = new OAuthStore({
       clock: this.clock,
@@ -90,8 +90,9 @@ export class BankState {
     });
   }
 
+  /** Throws FORMAT_ERROR (path = the setting) for an unknown setting or a value of the wrong kind. */
   updateSettings(patch: Partial<SandboxSettings>): void {
-    this.settings = { ...this.settings, ...patch };
+    this.settings = { ...this.settings, ...checkedSettings(patch) };
   }
 
   testPsus(): TestPsu[] {
@@ -396,6 +397,30 @@ export class BankState {
     record.statusReason = reason;
     return publicPayment(record);
   }
+}
+
+const POSITIVE_NUMBER_SETTINGS = ['accessTokenTtlMs', 'refreshTokenTtlMs'] as const;
+const BOOLEAN_SETTINGS = ['resourceIdsPerConsent', 'enforceFrequencyPerDay'] as const;
+
+/** Settings arrive from the admin API as JSON: reject what would break the bank later. */
+function checkedSettings(patch: Partial<SandboxSettings>): Partial<SandboxSettings> {
+  const out: Partial<SandboxSettings> = {};
+  for (const [key, value] of Object.entries(patch ?? {})) {
+    if (value === undefined) continue;
+    if (key === 'pendingToBooked') {
+      if (value !== 'same-id' && value !== 'new-id') throw new SandboxStateError('FORMAT_ERROR', 'pendingToBooked must be same-id or new-id', key);
+    } else if ((POSITIVE_NUMBER_SETTINGS as readonly string[]).includes(key)) {
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new SandboxStateError('FORMAT_ERROR', `${key} must be a positive number`, key);
+    } else if (key === 'transactionsPageSize') {
+      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new SandboxStateError('FORMAT_ERROR', `${key} must be a positive integer`, key);
+    } else if ((BOOLEAN_SETTINGS as readonly string[]).includes(key)) {
+      if (typeof value !== 'boolean') throw new SandboxStateError('FORMAT_ERROR', `${key} must be a boolean`, key);
+    } else {
+      throw new SandboxStateError('FORMAT_ERROR', `unknown setting ${key}`, key);
+    }
+    (out as Record<string, unknown>)[key] = value;
+  }
+  return out;
 }
 
 function publicPayment(record: PaymentRecord & { decidedAt?: number }): PaymentRecord {

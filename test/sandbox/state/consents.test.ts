@@ -198,3 +198,23 @@ describe('account access under a consent', () => {
     expect(() => state.balances(c2, idsOf(c1)[0]!)).toThrow(expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }));
   });
 });
+
+describe('settings', () => {
+  it('start from the documented defaults and refuse values of the wrong kind', () => {
+    const { state } = makeBank('bec', { settings: undefined });
+    expect(state.settings).toEqual({
+      pendingToBooked: 'same-id',
+      resourceIdsPerConsent: false,
+      accessTokenTtlMs: 3_600_000,
+      refreshTokenTtlMs: 90 * DAY_MS,
+      transactionsPageSize: 100,
+      enforceFrequencyPerDay: true,
+    });
+    state.updateSettings({ transactionsPageSize: 25, pendingToBooked: 'new-id' });
+    expect(state.settings).toMatchObject({ transactionsPageSize: 25, pendingToBooked: 'new-id', accessTokenTtlMs: 3_600_000 });
+    for (const bad of [{ transactionsPageSize: 0 }, { accessTokenTtlMs: '60' }, { pendingToBooked: 'sometimes' }, { enforceFrequencyPerDay: 'yes' }, { colour: 'blue' }]) {
+      expect(() => state.updateSettings(bad as never)).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR', path: Object.keys(bad)[0] }));
+    }
+    expect(state.settings.transactionsPageSize).toBe(25);
+  });
+});
