@@ -27,12 +27,20 @@ export const BEC_PAYMENT_PRODUCTS = ['sepa-credit-transfers', 'instant-sepa-cred
 
 const P = '/psd2/:bankId';
 
+/**
+ * BEC's enrolment is outside the Berlin Group spec. The certificate enrolled is the one the request
+ * is signed with (TPP-Signature-Certificate); `signatureCertificate`, when sent, must be that same
+ * certificate (base64 DER, PEM armour tolerated).
+ */
 export const enrolmentBodySchema = z
   .object({
+    signatureCertificate: z.string().min(1).max(20_000).optional(),
     tppName: z.string().min(1).max(140).optional(),
     contactEmail: z.string().email().optional(),
   })
   .passthrough();
+
+const stripArmour = (value: string) => value.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
 
 function orgId(r: RouteRequest): string {
   return r.qwac!.info.organizationIdentifier!;
@@ -77,6 +85,10 @@ export function becRoutes(): Route[] {
       skipEnrolmentCheck: true,
       handle(r, rt) {
         const pem = r.verification!.certificatePem!;
+        const { signatureCertificate } = r.json as z.infer<typeof enrolmentBodySchema>;
+        if (signatureCertificate !== undefined && stripArmour(signatureCertificate) !== certificateDerBase64(pem)) {
+          throw new ApiFailure(400, 'FORMAT_ERROR', 'signatureCertificate is not the certificate this request is signed with', 'signatureCertificate');
+        }
         const { serialNumber } = inspectCertificate(pem);
         const enrolment = rt.state.enrolCertificate({ tppOrgId: orgId(r), certificateDerBase64: certificateDerBase64(pem), serialNumber });
         sendJson(r.res, 201, { ...enrolment, organizationIdentifier: orgId(r) }, r.responseHeaders);

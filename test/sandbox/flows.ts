@@ -5,7 +5,9 @@ import { PSU_IP, TPP_NOK_REDIRECT, TPP_REDIRECT, browser, call, daysFrom, formFi
 /** BEC steps the tests share: enrol the QSEAL, create a consent, let the PSU decide on the MitID page. */
 
 export async function becEnrol(sandbox: SandboxBanks, tpp: TestTpp): Promise<void> {
-  const res = await call(tpp, `${sandbox.banks.bec.baseUrl}/v1/enrolment`, { json: { tppName: 'Test TPP', contactEmail: 'ops@tpp.example' } });
+  const res = await call(tpp, `${sandbox.banks.bec.baseUrl}/v1/enrolment`, {
+    json: { signatureCertificate: tpp.signer('bec').certificateHeader, tppName: 'Test TPP', contactEmail: 'ops@tpp.example' },
+  });
   expect(res.status, res.text).toBe(201);
 }
 
