@@ -195,7 +195,7 @@ export class AccountLedger {
       transactionId: derivedHex(raw.seed, raw.index * 4 + pendingVariant),
       bookingStatus: status,
       transactionDate: dayToIso(raw.day),
-      transactionAmount: { amount: formatMinor(raw.amountMinor), currency: this.profile.currency },
+      transactionAmount: Object.freeze({ amount: formatMinor(raw.amountMinor), currency: this.profile.currency }),
       remittanceInformationUnstructured: raw.remittance,
     };
     if (status === 'booked') {
@@ -208,6 +208,7 @@ export class AccountLedger {
     if (raw.cardAcceptorId) tx.cardAcceptorId = raw.cardAcceptorId;
     if (raw.merchantCategoryCode) tx.merchantCategoryCode = raw.merchantCategoryCode;
     if (this.profile.maskedPan && raw.viaPending) tx.maskedPan = this.profile.maskedPan;
+    // Listings share these objects between calls: frozen, so no caller can corrupt the cache.
     return Object.freeze(tx);
   }
 
@@ -220,10 +221,10 @@ export class AccountLedger {
       bookingDate: date,
       valueDate: date,
       transactionDate: date,
-      transactionAmount: { amount: formatMinor(extra.amountMinor), currency: this.profile.currency },
+      transactionAmount: Object.freeze({ amount: formatMinor(extra.amountMinor), currency: this.profile.currency }),
       remittanceInformationUnstructured: extra.remittance,
     };
-    if (extra.creditorName) tx.creditorName = extra.creditorName;
+    if (extra.creditorName) tx.creditorName = extra.creditorName.slice(0, 70);
     return Object.freeze(tx);
   }
 

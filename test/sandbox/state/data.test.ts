@@ -105,6 +105,21 @@ describe('deterministic data', () => {
     expect(salaries.every((t) => Number(t.transactionAmount.amount) > 0 && t.debtorName)).toBe(true);
   });
 
+  it('hands out transactions no caller can change', () => {
+    const { state } = makeBank('bec');
+    const consentId = approvedConsent(state);
+    const id = firstAccount(state, consentId).resourceId;
+    const [first] = state.transactions(consentId, id, ALL);
+    const amount = first!.transactionAmount.amount;
+    expect(() => {
+      (first!.transactionAmount as { amount: string }).amount = '0.00';
+    }).toThrow(TypeError);
+    expect(() => {
+      (first as { transactionId: string }).transactionId = 'x';
+    }).toThrow(TypeError);
+    expect(state.transactions(consentId, id, ALL)[0]!.transactionAmount.amount).toBe(amount);
+  });
+
   it('filters by date range and booking status', () => {
     const { state } = makeBank('bec');
     const consentId = approvedConsent(state);
