@@ -57,7 +57,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.register(fastifySwagger, {
     openapi: {
-      openapi: '3.1.0',
+      // 3.0.3: the version most generators and validators (openapi-backend's included) accept.
+      openapi: '3.0.3',
       info: { title: 'Open-banking aggregator API', version: '1.0.0', description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer obk_…' } } },
       security: [{ bearer: [] }],

@@ -60,7 +60,8 @@ export const syncBody = z
   .object({
     psuIpAddress: z.union([z.ipv4(), z.ipv6()]).optional().describe('Given when the PSU is present: the read does not count against frequencyPerDay'),
   })
-  .default({});
+  // No body at all is fine: fastify hands over null then.
+  .nullish();
 
 export const syncSummarySchema = z
   .object({
