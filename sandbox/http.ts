@@ -65,6 +65,13 @@ export function readRawBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promi
         reject(err);
       }
     });
+    // A client that hangs up mid-body: no 'end' comes, so do not wait for one.
+    req.on('close', () => {
+      if (!done) {
+        done = true;
+        reject(new Error('request closed before its body was complete'));
+      }
+    });
   });
 }
 

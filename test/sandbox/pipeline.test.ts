@@ -147,6 +147,14 @@ describe('signature', () => {
     expect([res.status, codeOf(res)]).toEqual([401, 'CERTIFICATE_BLOCKED']);
   });
 
+  it("a signing certificate of another organisation than the QWAC's → 401 CERTIFICATE_INVALID", async () => {
+    const mixed = makeTpp(sandbox.serverCaPem, { ca: ca() }, tpp.certs.qwac);
+    extra.push(mixed);
+    const res = await call(mixed, accounts(), { headers: { 'Consent-ID': 'x' } });
+    expect([res.status, codeOf(res)]).toEqual([401, 'CERTIFICATE_INVALID']);
+    expect(res.body.tppMessages[0].text).toMatch(/organizationIdentifier/);
+  });
+
   it('the request log records the verifier result', async () => {
     const log = sandbox.requestLog('bec').filter((e) => e.errorCode === 'SIGNATURE_INVALID');
     expect(log.length).toBeGreaterThan(0);
