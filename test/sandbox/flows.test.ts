@@ -229,6 +229,11 @@ describe('Enfuce', () => {
     expect(tokens.headers['cache-control']).toBe('no-store');
 
     const headers = { Authorization: `Bearer ${tokens.body.access_token}`, 'Consent-ID': flow.consentId };
+    const status = await call(tpp, `${flow.baseUrl}/consent/v1/consents/${flow.consentId}/status`, {
+      sign: 'enfuce',
+      headers: { Authorization: `Bearer ${await clientToken(flow.baseUrl)}` },
+    });
+    expect([status.status, status.body.consentStatus], status.text).toEqual([200, 'valid']);
     const list = await call(tpp, `${flow.baseUrl}/card-account/v1/card-accounts`, { sign: 'enfuce', headers });
     expect(list.status, list.text).toBe(200);
     const card = list.body.cardAccounts[0];
