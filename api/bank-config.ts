@@ -32,7 +32,7 @@ const entrySchema = z.discriminatedUnion('preset', [
   }),
   z.strictObject({ preset: z.literal('generic'), file: z.string().min(1) }),
 ]);
-const fileSchema = z.union([z.array(entrySchema), z.strictObject({ banks: z.array(entrySchema) }).transform((f) => f.banks)]);
+const fileSchema = z.array(entrySchema).min(1);
 
 const envSchema = z.object({
   BANK_PROFILES_FILE: z.string().min(1),
@@ -59,9 +59,11 @@ export function loadBankProfiles(file: string): BankProfile[] {
     // First line only: parsers may quote a source line holding an API key.
     throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${String((err as Error).message).split('\n')[0]}`);
   }
-  const parsed = fileSchema.safeParse(data);
+  // Either a list, or { banks: [...] }; unwrapped first so that errors name the entry's field.
+  const list = data && typeof data === 'object' && !Array.isArray(data) && 'banks' in data ? (data as { banks: unknown }).banks : data;
+  const parsed = fileSchema.safeParse(list);
   if (!parsed.success) {
-    throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${parsed.error.issues.map((i) => `${['banks', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
   }
   return parsed.data.map((entry) => {
     switch (entry.preset) {

@@ -1,11 +1,17 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { desc, eq } from 'drizzle-orm';
 import { OpenAPIBackend } from 'openapi-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { createApiKey, revokeApiKey } from '../../api/auth/api-keys';
+import { bankSetupsFromEnv } from '../../api/bank-config';
+import { idempotentId } from '../../api/idempotency';
 import { NotReadyError } from '../../api/routes/health/routes';
-import { apiKeys, transactions } from '../../db/schema';
+import { writeCertificateSet } from '../../xs2a/certs';
+import { apiKeys, connections, idempotencyKeys, transactions } from '../../db/schema';
 import { createLogger } from '../../logging/logger';
 import { AppMetrics } from '../../metrics/registry';
 import { startApi, type ApiHarness } from './helpers';
@@ -151,6 +157,23 @@ describe('Idempotency-Key', () => {
     const otherKey = await api.call('POST', '/v1/connections', api.key(), createBody('idem'), headers);
     expect(otherKey.statusCode).toBe(201);
     expect(otherKey.json().id).not.toBe(first.json().id);
+  });
+
+  it('a reservation left by a crashed request is taken over and lands on the same connection id', async () => {
+    const { id: keyId, key } = createApiKey(api.stack.database.db, { name: 'crashy' });
+    const body = createBody('idem-crash');
+    // What a crash between reserving and answering leaves behind: a reservation with no answer, a minute old.
+    const { requestHash } = await import('../../api/idempotency');
+    api.stack.database.db
+      .insert(idempotencyKeys)
+      .values({ apiKeyId: keyId, key: 'crash-1', requestHash: requestHash(body), createdAt: api.stack.deps.now!() - 120_000 })
+      .run();
+    const res = await api.call('POST', '/v1/connections', key, body, { 'idempotency-key': 'crash-1' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().id).toBe(idempotentId('con', keyId, 'crash-1'));
+    const replay = await api.call('POST', '/v1/connections', key, body, { 'idempotency-key': 'crash-1' });
+    expect(replay.headers['idempotency-replayed']).toBe('true');
+    expect(replay.json()).toEqual(res.json());
   });
 
   it('409 for a concurrent duplicate still in flight', async () => {
@@ -325,6 +348,20 @@ describe('a connection’s life through the API', () => {
     expectProblem(res, 409);
   });
 
+  it('answers from the table when Temporal has no workflow, and 404 for updates to it', async () => {
+    const id = 'con_without_workflow';
+    const now = api.stack.deps.now!();
+    api.stack.database.db
+      .insert(connections)
+      .values({ id, customerId: 'orphan', aspspId: 'bec', status: 'active', redirectUrl: REDIRECT, frequencyPerDay: 4, createdAt: now, updatedAt: now })
+      .run();
+    const view = await api.call('GET', `/v1/connections/${id}`, admin);
+    expect(view.statusCode).toBe(200);
+    expect(view.json()).toMatchObject({ id, status: 'active', validUntil: null, lastSyncAt: null });
+    expectProblem(await api.call('POST', `/v1/connections/${id}/sync`, admin, {}), 404);
+    expectProblem(await api.call('POST', `/v1/connections/${id}/reauthorise`, admin), 404);
+  });
+
   it('GET /v1/connections needs customerId unless the key names exactly one customer', async () => {
     const res = expectProblem(await api.call('GET', '/v1/connections', admin), 422);
     expect(res.errors![0]!.field).toBe('customerId');
@@ -360,6 +397,37 @@ describe('GET /callback', () => {
     expect(log).toContain('/callback');
     expect(log).toContain('/v1/aspsps');
     for (const secret of ['STATE-SECRET-1', 'CODE-SECRET-2', 'COOKIE-SECRET-3', admin]) expect(log).not.toContain(secret);
+  });
+});
+
+describe('bank configuration from the environment (api/bank-config.ts)', () => {
+  it('loads presets and certificates, and names what is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ob-bankcfg-'));
+    try {
+      const paths = writeCertificateSet(api.stack.tpp, dir);
+      writeFileSync(join(dir, 'ca-bundle.pem'), api.stack.sandbox.serverCaPem);
+      writeFileSync(
+        join(dir, 'banks.yaml'),
+        ['banks:', '  - { preset: bec, bankId: "0400", environment: sandbox, baseUrl: "https://127.0.0.1:1/psd2/0400" }', '  - { preset: enfuce, issuer: rocker, environment: production, clientId: PSDDK-X }', ''].join('\n'),
+      );
+      const env = {
+        BANK_PROFILES_FILE: join(dir, 'banks.yaml'),
+        QWAC_CERT_PATH: paths.qwac.certificate,
+        QWAC_KEY_PATH: paths.qwac.privateKey,
+        QSEAL_CERT_PATH: paths.qseal.certificate,
+        QSEAL_KEY_PATH: paths.qseal.privateKey,
+        BANK_CA_PATH: join(dir, 'ca-bundle.pem'),
+      };
+      const setups = bankSetupsFromEnv(env);
+      expect(setups.map((s) => s.profile.id)).toEqual(['bec', 'enfuce-rocker']);
+      expect(setups[0]!.profile.baseUrl).toBe('https://127.0.0.1:1/psd2/0400');
+      expect(setups[0]!.credentials.qwac.certificatePem).toBe(api.stack.tpp.qwac.certificatePem);
+      expect(() => bankSetupsFromEnv({ ...env, QSEAL_KEY_PATH: '' })).toThrow(/QSEAL_KEY_PATH/);
+      writeFileSync(join(dir, 'bad.yaml'), 'banks:\n  - { preset: bec, environment: sandbox }\n');
+      expect(() => bankSetupsFromEnv({ ...env, BANK_PROFILES_FILE: join(dir, 'bad.yaml') })).toThrow(/bankId/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
