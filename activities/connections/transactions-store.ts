@@ -36,7 +36,11 @@ function fingerprints(list: Transaction[]): string[] {
   });
 }
 
-function rowValues(t: Transaction, fingerprint: string, now: number) {
+/**
+ * Berlin Group account transactions carry no transactionDate, and a pending one may
+ * carry no date at all: such a row is dated by the day we first saw it.
+ */
+function rowValues(t: Transaction, fingerprint: string, now: number, previous?: TransactionRow) {
   return {
     bankTransactionId: t.transactionId ?? null,
     fingerprint,
@@ -44,7 +48,7 @@ function rowValues(t: Transaction, fingerprint: string, now: number) {
     bookingDate: t.bookingDate ?? null,
     valueDate: t.valueDate ?? null,
     transactionDate: t.transactionDate ?? null,
-    date: displayDate(t),
+    date: displayDate(t) || previous?.date || new Date(now).toISOString().slice(0, 10),
     amount: t.transactionAmount.amount,
     currency: t.transactionAmount.currency,
     creditorName: t.creditorName ?? null,
@@ -103,7 +107,7 @@ export function reconcileTransactions(
     let upserted = 0;
 
     const write = (t: Transaction, fp: string, row: TransactionRow | undefined) => {
-      const values = rowValues(t, fp, now);
+      const values = rowValues(t, fp, now, row);
       if (row) {
         const changed = row.bookingStatus !== values.bookingStatus || row.amount !== values.amount || row.date !== values.date || row.bankTransactionId !== values.bankTransactionId || row.fingerprint !== fp;
         tx.update(transactions).set(values).where(eq(transactions.id, row.id)).run();

@@ -62,6 +62,7 @@ export function toTransaction(t: TransactionBody, bookingStatus: BookingStatus):
     bookingStatus,
     bookingDate: t.bookingDate,
     valueDate: t.valueDate,
+    transactionDate: t.transactionDate,
     transactionAmount: { amount: t.transactionAmount.amount, currency: t.transactionAmount.currency },
     creditorName: t.creditorName,
     debtorName: t.debtorName,

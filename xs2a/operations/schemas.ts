@@ -110,6 +110,8 @@ export const balancesSchema = z.looseObject({ balances: z.array(balanceSchema) }
 export const cardBalancesSchema = balancesSchema;
 
 export const transactionSchema = z.looseObject({
+  // Not in every Berlin Group version, but banks send it; a pending entry may have no other date.
+  transactionDate: z.string().optional(),
   transactionId: z.string().optional(),
   entryReference: z.string().optional(),
   bookingDate: z.string().optional(),
