@@ -9,6 +9,7 @@ import { handlePsuCallback, type ConnectionServiceDeps } from '../../services/co
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { SandboxCertificateSet } from '../../xs2a/certs/types';
 import type { ConnectionTiming } from '../../workflows/connection/types';
+import type { ActivityDeps } from '../../activities';
 import { tempDatabase } from './db';
 import { testLogger } from './logger';
 import { callbackQuery, psuDecides } from './psu';
@@ -32,9 +33,13 @@ export interface Stack {
   database: ReturnType<typeof tempDatabase>;
   worker: TestWorker;
   deps: ConnectionServiceDeps;
+  /** What the in-process worker's activities are built from (for a worker in another process, too). */
+  activityDeps: ActivityDeps;
+  cipherKey: { id: string; key: Buffer };
   /** Drive the bank's page and hand the redirect to our callback logic, as the API's /callback would. */
   psu(authorisationUrl: string, decision: 'approve' | 'deny', psuId?: string): Promise<Awaited<ReturnType<typeof handlePsuCallback>>>;
-  restartWorker(overrides?: Partial<WorkerOptions>): Promise<void>;
+  stopWorker(): Promise<void>;
+  startWorker(overrides?: Partial<WorkerOptions>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -51,11 +56,13 @@ export async function startStack(opts: { settings?: Partial<SandboxSettings>; ti
   const banks = createBankDirectory(sandboxBankSetups(sandbox, tpp), logger, { now, requestTimeoutMs: 10_000 });
   await enrolAtBec(banks, tpp);
   const database = tempDatabase();
-  const cipher = new TokenCipher(new Map([['test1', randomBytes(32)]]));
-  const activityDeps = { db: database.db, logger, banks, cipher, callbackUrl: TEST_CALLBACK_URL, now };
-  let worker = await startTestWorker(activityDeps, opts.workerOverrides);
+  const cipherKey = { id: 'test1', key: randomBytes(32) };
+  const cipher = new TokenCipher(new Map([[cipherKey.id, cipherKey.key]]));
+  const activityDeps: ActivityDeps = { db: database.db, logger, banks, cipher, callbackUrl: TEST_CALLBACK_URL, now };
+  let worker: TestWorker | undefined = await startTestWorker(activityDeps, opts.workerOverrides);
+  const client = worker.client;
   const timing = { ...FAST_TIMING, ...opts.timing };
-  const deps: ConnectionServiceDeps = { db: database.db, temporal: worker.client, taskQueue: worker.taskQueue, banks, timing, cipher, now };
+  const deps: ConnectionServiceDeps = { db: database.db, temporal: client, taskQueue: worker.taskQueue, banks, timing, cipher, now };
 
   return {
     tpp,
@@ -63,21 +70,28 @@ export async function startStack(opts: { settings?: Partial<SandboxSettings>; ti
     banks,
     database,
     get worker() {
+      if (!worker) throw new Error('the in-process worker is stopped');
       return worker;
     },
     deps,
+    activityDeps,
+    cipherKey,
     async psu(authorisationUrl, decision, psuId) {
       const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, decision, psuId);
       if (!location.startsWith(TEST_CALLBACK_URL)) throw new Error(`bank redirected to ${location}, not to our callback`);
       return handlePsuCallback(deps, callbackQuery(location), '192.0.2.10');
     },
-    async restartWorker(overrides) {
-      await worker.stop();
+    async stopWorker() {
+      await worker?.stop({ keepClient: true });
+      worker = undefined;
+    },
+    async startWorker(overrides) {
+      if (worker) throw new Error('a worker is already running');
       worker = await startTestWorker(activityDeps, { taskQueue: deps.taskQueue, ...opts.workerOverrides, ...overrides });
-      deps.temporal = worker.client;
     },
     async stop() {
-      await worker.stop();
+      await worker?.stop();
+      await client.connection.close().catch(() => undefined);
       await banks.close();
       await sandbox.stop();
       database.remove();

@@ -13,8 +13,8 @@ export interface TestWorker {
   client: Client;
   worker: Worker;
   taskQueue: string;
-  /** Stops the worker and closes both connections. */
-  stop(): Promise<void>;
+  /** Stops the worker and closes its connections (the client's too, unless keepClient). */
+  stop(options?: { keepClient?: boolean }): Promise<void>;
 }
 
 /** A worker on its own task queue against the run's dev server, with the prebuilt bundle. */
@@ -38,11 +38,11 @@ export async function startTestWorker(deps: ActivityDeps, overrides: Partial<Wor
     client,
     worker,
     taskQueue,
-    async stop() {
+    async stop(options = {}) {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await nativeConnection.close();
-      await connection.close();
+      if (!options.keepClient) await connection.close();
     },
   };
 }
