@@ -8,6 +8,7 @@ import { psusOf, type AccountProfile, type PsuProfile } from '../data/psus';
 import { SandboxStateError } from './errors';
 import { AccessCounter } from './frequency';
 import { OAuthStore } from './oauth';
+import { BANK_STATE_SNAPSHOT_VERSION, SnapshotFormatError, type BankStateSnapshot } from './snapshot';
 import type {
   AccessCheck,
   ConsentRecord,
@@ -75,6 +76,14 @@ export class BankState {
   private readonly ledgers = new Map<string, AccountLedger>();
   private readonly counter = new AccessCounter();
   private readonly oauth: OAuthStore;
+  private readonly changeListeners = new Set<() => void>();
+
+  /** Rebuilds a bank from `snapshot()` output: same ids, statuses, expiry, tokens and ledgers. */
+  static fromSnapshot(snapshot: BankStateSnapshot, opts: { clock: SandboxClock }): BankState {
+    const state = new BankState({ bank: snapshot.bank, clock: opts.clock, seed: snapshot.seed });
+    state.restore(snapshot);
+    return state;
+  }
 
   constructor(opts: { bank: SandboxBankId; clock: SandboxClock; settings?: Partial<SandboxSettings>; seed?: string }) {
     this.bank = opts.bank;
@@ -93,6 +102,66 @@ export class BankState {
   /** Throws FORMAT_ERROR (path = the setting) for an unknown setting or a value of the wrong kind. */
   updateSettings(patch: Partial<SandboxSettings>): void {
     this.settings = { ...this.settings, ...checkedSettings(patch) };
+    this.changed();
+  }
+
+  // ---- persistence ----------------------------------------------------------------------------
+
+  /**
+   * Called after anything that a restart should keep may have changed (also after a refused
+   * request that spent something, such as a code). Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  /** Everything a restart must keep, as plain JSON. Ledgers are derived and not included. */
+  snapshot(): BankStateSnapshot {
+    return {
+      version: BANK_STATE_SNAPSHOT_VERSION,
+      bank: this.bank,
+      seed: this.seed,
+      settings: { ...this.settings },
+      consents: [...this.consents.values()].map((record) => structuredClone(record)),
+      payments: [...this.payments.values()].map((record) => ({ ...record })),
+      enrolments: [...this.enrolments].map(([certificateSha256, enrolment]) => ({ certificateSha256, ...enrolment })),
+      frequency: this.counter.snapshot(),
+      oauth: this.oauth.snapshot(),
+    };
+  }
+
+  /**
+   * Replaces this bank's state with `snapshot` (from `snapshot()`, checked by
+   * parseBankStateSnapshot when it came from disk). Throws SnapshotFormatError for another bank or
+   * seed, whose resourceIds and ledgers would differ, leaving the state untouched.
+   */
+  restore(snapshot: BankStateSnapshot): void {
+    if (snapshot.version !== BANK_STATE_SNAPSHOT_VERSION) throw new SnapshotFormatError(`snapshot version ${snapshot.version} is not ${BANK_STATE_SNAPSHOT_VERSION}`);
+    if (snapshot.bank !== this.bank) throw new SnapshotFormatError(`snapshot is of bank ${snapshot.bank}, not ${this.bank}`);
+    if (snapshot.seed !== this.seed) throw new SnapshotFormatError('snapshot was taken with another ledger seed');
+    const settings = { ...DEFAULT_SETTINGS, ...checkedSettings(snapshot.settings) };
+    this.settings = settings;
+    this.consents.clear();
+    this.payments.clear();
+    this.enrolments.clear();
+    this.ledgers.clear();
+    for (const record of snapshot.consents) this.consents.set(record.consentId, structuredClone(record));
+    for (const record of snapshot.payments) this.payments.set(record.paymentId, { ...record });
+    for (const { certificateSha256, ...enrolment } of snapshot.enrolments) this.enrolments.set(certificateSha256, enrolment);
+    this.counter.restore(snapshot.frequency);
+    this.oauth.restore(snapshot.oauth);
+    // Executed payments are the ledgers' only non-derived entries: book them again, in order.
+    for (const record of this.payments.values()) {
+      if ((record.status !== 'ACTC' && record.status !== 'ACSC') || record.decidedAt === undefined || record.psuId === undefined) continue;
+      const psu = this.psus.find((p) => p.id === record.psuId);
+      const profile = psu?.accounts.find((a) => a.iban !== undefined && sameIban(a.iban, record.debtorIban));
+      if (psu && profile) this.bookPayment(record, this.ledgerFor(psu, profile), dayOf(new Date(record.decidedAt)));
+    }
+  }
+
+  private changed(): void {
+    for (const listener of this.changeListeners) listener();
   }
 
   testPsus(): TestPsu[] {
@@ -121,6 +190,7 @@ export class BankState {
       lastActionDate: dayToIso(today),
     };
     this.consents.set(record.consentId, record);
+    this.changed();
     return { ...record };
   }
 
@@ -139,6 +209,7 @@ export class BankState {
     }
     record.psuId = psuId;
     this.setStatus(record, decision === 'approve' ? 'valid' : 'rejected');
+    this.changed();
     return { ...record };
   }
 
@@ -147,13 +218,14 @@ export class BankState {
     const record = this.requireConsent(consentId);
     if (record.status === 'received' || record.status === 'valid') {
       this.setStatus(record, by === 'psu' ? 'revokedByPsu' : 'terminatedByTpp');
+      this.changed();
     }
     return { ...record };
   }
 
   countAccess(consentId: string, endpoint: string, psuPresent: boolean): AccessCheck {
     const record = this.requireConsent(consentId);
-    return this.counter.check(
+    const check = this.counter.check(
       this.clock.now(),
       consentId,
       endpoint,
@@ -161,6 +233,8 @@ export class BankState {
       psuPresent,
       this.settings.enforceFrequencyPerDay,
     );
+    if (!psuPresent) this.changed();
+    return check;
   }
 
   // ---- account data ---------------------------------------------------------------------------
@@ -191,7 +265,9 @@ export class BankState {
   // ---- OAuth (Enfuce) -------------------------------------------------------------------------
 
   issueClientToken(clientId: string): IssuedTokens {
-    return this.oauth.issueClientToken(clientId);
+    const tokens = this.oauth.issueClientToken(clientId);
+    this.changed();
+    return tokens;
   }
 
   issueAuthorisationCode(input: {
@@ -206,15 +282,26 @@ export class BankState {
     if (!record) throw new SandboxStateError('invalid_request', 'unknown consent in scope');
     if (record.tppOrgId !== input.clientId) throw new SandboxStateError('invalid_request', 'the consent belongs to another client');
     this.requirePsu(input.psuId);
-    return this.oauth.issueAuthorisationCode(input);
+    const code = this.oauth.issueAuthorisationCode(input);
+    this.changed();
+    return code;
   }
 
   redeemAuthorisationCode(input: { clientId: string; code: string; codeVerifier: string; redirectUri: string }): IssuedTokens {
-    return this.oauth.redeemAuthorisationCode(input);
+    // A failed redemption still spends the code (or revokes its tokens on replay): save either way.
+    try {
+      return this.oauth.redeemAuthorisationCode(input);
+    } finally {
+      this.changed();
+    }
   }
 
   refreshTokens(input: { clientId: string; refreshToken: string }): IssuedTokens {
-    return this.oauth.refresh(input);
+    try {
+      return this.oauth.refresh(input);
+    } finally {
+      this.changed();
+    }
   }
 
   inspectAccessToken(token: string): TokenInfo | { error: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' } {
@@ -230,6 +317,7 @@ export class BankState {
     if (existing) return { enrolmentId: existing.enrolmentId, status: 'enrolled' };
     const enrolmentId = randomUUID();
     this.enrolments.set(key, { enrolmentId, tppOrgId: input.tppOrgId, serialNumber: input.serialNumber });
+    this.changed();
     return { enrolmentId, status: 'enrolled' };
   }
 
@@ -250,6 +338,7 @@ export class BankState {
     }
     const record: PaymentRecord = { ...input, paymentId: randomUUID(), status: 'RCVD', createdAt: this.clock.now().toISOString() };
     this.payments.set(record.paymentId, record);
+    this.changed();
     return { ...record };
   }
 
@@ -266,16 +355,9 @@ export class BankState {
     if (!profile) return this.settlePayment(record, 'RJCT', 'the debtor account is not the PSU’s');
     if (profile.currency !== record.currency) return this.settlePayment(record, 'RJCT', 'currency differs from the debtor account');
     const ledger = this.ledgerFor(psu, profile);
-    const minor = parseMinor(record.amount)!;
-    if (minor > ledger.availableMinor(now)) return this.settlePayment(record, 'RJCT', 'insufficient funds');
+    if (parseMinor(record.amount)! > ledger.availableMinor(now)) return this.settlePayment(record, 'RJCT', 'insufficient funds');
     // The amount leaves the account at once, so balances and the transaction list show it.
-    ledger.addBooking({
-      transactionId: `PMT${record.paymentId.replace(/-/g, '')}`,
-      day: dayOf(now),
-      amountMinor: -minor,
-      creditorName: record.creditorName,
-      remittance: `Overførsel til ${record.creditorName}`.slice(0, 140),
-    });
+    this.bookPayment(record, ledger, dayOf(now));
     return this.settlePayment(record, 'ACTC', undefined);
   }
 
@@ -395,7 +477,19 @@ export class BankState {
   private settlePayment(record: PaymentRecord, status: 'ACTC' | 'RJCT', reason: string | undefined): PaymentRecord {
     record.status = status;
     record.statusReason = reason;
+    this.changed();
     return publicPayment(record);
+  }
+
+  /** The executed payment's booking: the same at approval and when a restore books it again. */
+  private bookPayment(record: PaymentRecord, ledger: AccountLedger, day: number): void {
+    ledger.addBooking({
+      transactionId: `PMT${record.paymentId.replace(/-/g, '')}`,
+      day,
+      amountMinor: -parseMinor(record.amount)!,
+      creditorName: record.creditorName,
+      remittance: `Overførsel til ${record.creditorName}`.slice(0, 140),
+    });
   }
 }
 

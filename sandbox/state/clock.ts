@@ -1,10 +1,11 @@
-import type { SandboxClock } from './types';
+import type { OffsetSandboxClock } from './types';
 
 /**
  * A manual clock that starts at `start` (default: real now) and then follows real time plus every
- * advance, so tokens expire in real time too while tests can jump days ahead.
+ * advance, so tokens expire in real time too while tests can jump days ahead. Its whole state is
+ * one offset from real time, which is what a restart has to carry over (`offsetMs`/`setOffset`).
  */
-export function createSandboxClock(start?: Date): SandboxClock {
+export function createSandboxClock(start?: Date): OffsetSandboxClock {
   let offsetMs = start ? start.getTime() - Date.now() : 0;
   return {
     now: () => new Date(Date.now() + offsetMs),
@@ -15,6 +16,11 @@ export function createSandboxClock(start?: Date): SandboxClock {
     set(date: Date) {
       if (Number.isNaN(date.getTime())) throw new RangeError('clock set needs a valid date');
       offsetMs = date.getTime() - Date.now();
+    },
+    offsetMs: () => offsetMs,
+    setOffset(ms: number) {
+      if (!Number.isFinite(ms)) throw new RangeError('clock offset must be a finite number of ms');
+      offsetMs = ms;
     },
   };
 }

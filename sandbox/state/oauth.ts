@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SandboxStateError } from './errors';
+import type { OAuthSnapshot } from './snapshot';
 import type { IssuedTokens, SandboxClock, TokenInfo } from './types';
 
 /** Authorisation codes live five minutes on the sandbox clock. */
@@ -171,6 +172,26 @@ export class OAuthStore {
     if (!info) return { error: 'TOKEN_INVALID' };
     if (this.now() >= info.expiresAt) return { error: 'TOKEN_EXPIRED' };
     return { ...info };
+  }
+
+  /** Every live secret, by hash (the store never had the secrets themselves). */
+  snapshot(): OAuthSnapshot {
+    return {
+      accessTokens: [...this.accessTokens].map(([hash, info]) => ({ hash, ...info })),
+      refreshTokens: [...this.refreshTokens].map(([hash, record]) => ({ hash, ...record })),
+      codes: [...this.codes].map(([hash, record]) => ({ hash, ...record, issued: [...record.issued] })),
+    };
+  }
+
+  /** Replaces everything with `snapshot`: tokens and codes issued before keep working exactly as before. */
+  restore(snapshot: OAuthSnapshot): void {
+    this.accessTokens.clear();
+    this.refreshTokens.clear();
+    this.codes.clear();
+    this.lastPrune = -Infinity;
+    for (const { hash, ...info } of snapshot.accessTokens) this.accessTokens.set(hash, info);
+    for (const { hash, ...record } of snapshot.refreshTokens) this.refreshTokens.set(hash, record);
+    for (const { hash, ...record } of snapshot.codes) this.codes.set(hash, { ...record, issued: [...record.issued] });
   }
 
   private issuePsuTokens(clientId: string, consentId: string, psuId: string) {

@@ -8,6 +8,18 @@ export interface SandboxClock {
   set(date: Date): void;
 }
 
+/**
+ * Addition: the clock `createSandboxClock` returns. Its state is one offset from real time, read
+ * and restored so an advanced clock stays advanced across a restart. A separate interface so hand-made
+ * test clocks that only implement SandboxClock keep compiling.
+ */
+export interface OffsetSandboxClock extends SandboxClock {
+  /** Sandbox time minus real time, in ms. */
+  offsetMs(): number;
+  /** Throws RangeError for a non-finite offset. */
+  setOffset(ms: number): void;
+}
+
 export interface SandboxSettings {
   /** When a pending transaction books, keep its transactionId or issue a new one. */
   pendingToBooked: 'same-id' | 'new-id';
