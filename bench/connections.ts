@@ -243,6 +243,8 @@ interface LimitedResult {
   maxRequestsInAnySecond: number;
   /** Which requests the bank refused, ms after the part began (at most 20). */
   refused: Array<{ phase: 'creation' | 'syncs'; method: string; path: string; atMs: number }>;
+  /** The first requests of the part as the bank saw them: both buckets start full here, so a 429 shows up early if at all. */
+  firstRequests: string[];
 }
 
 async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedResult> {
@@ -294,9 +296,15 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
     refused: log()
       .filter((e) => e.seq > creationMark && e.status === 429)
       .slice(0, 20)
-      .map((e) => ({ phase: e.seq <= syncMark ? 'creation' : 'syncs', method: e.method, path: e.path.replace(/[0-9a-f-]{16,}/gi, ':id'), atMs: at(e) - phaseStart })),
+      .map((e) => ({ phase: e.seq <= syncMark ? 'creation' : 'syncs', method: e.method, path: shortPath(e.path), atMs: at(e) - phaseStart })),
+    firstRequests: log()
+      .filter((e) => e.seq > creationMark)
+      .slice(0, 15)
+      .map((e) => `${at(e) - phaseStart}ms ${e.method} ${shortPath(e.path)} ${e.status}`),
   };
 }
+
+const shortPath = (path: string) => path.replace(/[0-9a-f-]{16,}/gi, ':id');
 
 function table(rows: Array<[string, string | number]>): string {
   const width = Math.max(...rows.map(([k]) => k.length));
