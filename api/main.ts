@@ -5,7 +5,7 @@ import { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../services/connections';
 import { connectClient } from '../temporal/connection';
 import { buildApp } from './app';
-import { bankDirectoryFromEnv } from './bank-config';
+import { bankDirectoryFromEnv } from '../banks/from-env';
 
 /** Production entry point (`npm run api`): the REST API, scaled independently of the worker. */
 async function main(): Promise<void> {

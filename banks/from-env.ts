@@ -14,7 +14,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { createBankDirectory, type BankDirectory, type BankSetup } from '../banks/directory';
+import { createBankDirectory, type BankDirectory, type BankSetup } from './directory';
+import { parseEnv, type Env } from '../config/env';
 import type { Logger } from '../logging/logger';
 import { loadPemPair } from '../xs2a/certs';
 import { becProfile, enfuceProfile, loadGenericProfile, type BankProfile } from '../xs2a/profiles';
@@ -34,14 +35,7 @@ const entrySchema = z.discriminatedUnion('preset', [
 ]);
 const fileSchema = z.array(entrySchema).min(1);
 
-const envSchema = z.object({
-  BANK_PROFILES_FILE: z.string().min(1),
-  QWAC_CERT_PATH: z.string().min(1),
-  QWAC_KEY_PATH: z.string().min(1),
-  QSEAL_CERT_PATH: z.string().min(1),
-  QSEAL_KEY_PATH: z.string().min(1),
-  BANK_CA_PATH: z.string().min(1),
-});
+const REQUIRED = ['BANK_PROFILES_FILE', 'QWAC_CERT_PATH', 'QWAC_KEY_PATH', 'QSEAL_CERT_PATH', 'QSEAL_KEY_PATH', 'BANK_CA_PATH'] as const;
 
 export class BankConfigError extends Error {
   constructor(message: string) {
@@ -78,9 +72,10 @@ export function loadBankProfiles(file: string): BankProfile[] {
 }
 
 export function bankSetupsFromEnv(source: NodeJS.ProcessEnv = process.env): BankSetup[] {
-  const parsed = envSchema.safeParse(source);
-  if (!parsed.success) throw new BankConfigError(`bank configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')} is required`).join(', ')}`);
-  const env = parsed.data;
+  const parsed = parseEnv(source);
+  const missing = REQUIRED.filter((name) => !parsed[name]);
+  if (missing.length) throw new BankConfigError(`bank configuration: ${missing.map((name) => `${name} is required`).join(', ')}`);
+  const env = parsed as Required<Pick<Env, (typeof REQUIRED)[number]>>;
   const credentials = {
     qwac: loadPemPair(env.QWAC_CERT_PATH, env.QWAC_KEY_PATH),
     qseal: loadPemPair(env.QSEAL_CERT_PATH, env.QSEAL_KEY_PATH),

@@ -70,6 +70,14 @@ export const envSchema = z
     TOKEN_ENCRYPTION_KEYS: encryptionKeys.optional(),
     TOKEN_ENCRYPTION_ACTIVE_KEY_ID: z.string().min(1).optional(),
 
+    /** Production banks: profiles file and the TPP's certificate files (npm start uses the sandbox instead). */
+    BANK_PROFILES_FILE: z.string().min(1).optional(),
+    QWAC_CERT_PATH: z.string().min(1).optional(),
+    QWAC_KEY_PATH: z.string().min(1).optional(),
+    QSEAL_CERT_PATH: z.string().min(1).optional(),
+    QSEAL_KEY_PATH: z.string().min(1).optional(),
+    BANK_CA_PATH: z.string().min(1).optional(),
+
     AUTHORISATION_TIMEOUT: duration.default(15 * 60_000),
     EXPIRING_SOON_WARNING: duration.default(7 * 86_400_000),
     TOKEN_REFRESH_MARGIN: duration.default(60_000),

@@ -1,8 +1,7 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '../logging/logger';
-import { generateSandboxCertificates, loadPemPair, writeCertificateSet } from '../xs2a/certs';
-import type { SandboxCertificateSet } from '../xs2a/certs/types';
+import { loadOrCreateTppCertificates } from './certificates';
 import { startSandboxBanks } from './index';
 
 /** `npm run sandbox`: the three sandbox banks and the admin API on fixed ports, until Ctrl-C. */
@@ -17,20 +16,9 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
-function tppCertificates(): { set: SandboxCertificateSet; generated: boolean } {
-  const file = (name: string, ext: string) => join(CERT_DIR, `${name}.${ext}`);
-  if (['ca', 'qwac', 'qseal'].every((n) => existsSync(file(n, 'pem')) && existsSync(file(n, 'key')))) {
-    const load = (n: string) => loadPemPair(file(n, 'pem'), file(n, 'key'));
-    return { set: { ca: load('ca'), qwac: load('qwac'), qseal: load('qseal') }, generated: false };
-  }
-  const set = generateSandboxCertificates({ organizationName: 'Sandbox TPP', organizationIdentifier: 'PSDDK-DFSA-12345678' });
-  writeCertificateSet(set, CERT_DIR);
-  return { set, generated: true };
-}
-
 async function main(): Promise<void> {
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'sandbox' });
-  const { set, generated } = tppCertificates();
+  const { set, generated } = loadOrCreateTppCertificates(CERT_DIR);
   const sandbox = await startSandboxBanks({
     tppCa: set.ca,
     logger,

@@ -7,7 +7,7 @@ import { OpenAPIBackend } from 'openapi-backend';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { createApiKey, revokeApiKey } from '../../api/auth/api-keys';
-import { bankSetupsFromEnv } from '../../api/bank-config';
+import { bankSetupsFromEnv } from '../../banks/from-env';
 import { idempotentId } from '../../api/idempotency';
 import { NotReadyError } from '../../api/routes/health/routes';
 import { writeCertificateSet } from '../../xs2a/certs';
@@ -400,7 +400,7 @@ describe('GET /callback', () => {
   });
 });
 
-describe('bank configuration from the environment (api/bank-config.ts)', () => {
+describe('bank configuration from the environment (banks/from-env.ts)', () => {
   it('loads presets and certificates, and names what is missing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ob-bankcfg-'));
     try {
