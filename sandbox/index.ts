@@ -10,7 +10,23 @@ import { NO_FAULTS, mergeFaults, type SandboxFaults } from './faults';
 import { RateLimiter, type SandboxLimits } from './rate-limit';
 import { RequestLog, type RequestLogEntry } from './request-log';
 import { getSpecValidator } from './spec-validator';
-import { BankState, createSandboxClock, type SandboxBankId, type SandboxClock, type SandboxSettings } from './state';
+import {
+  BankState,
+  NotifyingMap,
+  SANDBOX_STATE_FILE_VERSION,
+  createDebouncedSaver,
+  createSandboxClock,
+  loadSandboxStateFile,
+  moveAside,
+  writeSandboxStateFile,
+  type DebouncedSaver,
+  type OffsetSandboxClock,
+  type SandboxBankId,
+  type SandboxClock,
+  type SandboxSettings,
+  type SandboxStateFile,
+  type TppByResource,
+} from './state';
 
 export type { RequestLogEntry } from './request-log';
 export type { SandboxFaults } from './faults';
@@ -30,6 +46,14 @@ export interface StartSandboxOptions {
   logger?: Logger;
   /** Enabled BEC registration numbers (default 0400, 6140, 9070); the first is in `banks.bec.baseUrl`. */
   becBankIds?: string[];
+  /**
+   * One JSON file (e.g. var/sandbox-state.json) keeping consents, tokens, codes, payments,
+   * enrolments, settings and the clock across restarts: loaded at start when it exists (an
+   * unusable file is moved to `<statePath>.corrupt-<timestamp>` and the banks start empty), saved
+   * on stop() and at most 2 s after a change. A saved clock wins over `startAt`; `settings` given
+   * here apply on top of the saved ones. Absent: the banks live in memory only.
+   */
+  statePath?: string;
 }
 
 export interface SandboxBankHandle {
@@ -76,13 +100,25 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
   const bankCa = generateSandboxCertificates({ organizationName: 'Sandbox Bank CA' }).ca;
   const serverTls = generateServerCertificate(bankCa, { hostnames: ['localhost'], ips: ['127.0.0.1'] });
 
-  const clock = createSandboxClock(opts.startAt);
+  // Changes schedule a save once the saver exists (statePath given and the banks listening).
+  let saver: DebouncedSaver | undefined;
+  const changed = () => saver?.schedule();
+  const baseClock = createSandboxClock(opts.startAt);
+  const clock: OffsetSandboxClock = {
+    ...baseClock,
+    advance: (ms) => (baseClock.advance(ms), changed()),
+    set: (date) => (baseClock.set(date), changed()),
+  };
+  const restored = opts.statePath ? restoreBanks(opts.statePath, clock, opts) : undefined;
   const runtimes = new Map<SandboxBankId, BankRuntime>();
   const servers = new Map<SandboxBankId, BankServer>();
   for (const bank of SANDBOX_BANK_IDS) {
+    const state = restored?.get(bank)?.state ?? new BankState({ bank, clock, settings: opts.settings });
+    const tpps = restored?.get(bank)?.tpps;
+    state.onChange(changed);
     const rt: BankRuntime = {
       bank,
-      state: new BankState({ bank, clock, settings: opts.settings }),
+      state,
       clock,
       tppCaPems: [tppCaPem],
       faults: { ...NO_FAULTS },
@@ -92,7 +128,10 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
       logger: opts.logger,
       origin: '',
       apiKey: bank === 'bec' ? undefined : defaultApiKey(bank),
-      side: { consentTpp: new Map(), paymentTpp: new Map() },
+      side: {
+        consentTpp: new NotifyingMap(changed, tpps?.consentTpp.map(({ id, name, orgId }) => [id, { name, orgId }] as const)),
+        paymentTpp: new NotifyingMap(changed, tpps?.paymentTpp.map(({ id, name, orgId }) => [id, { name, orgId }] as const)),
+      },
     };
     runtimes.set(bank, rt);
     servers.set(bank, bank === 'bec' ? new BankServer(rt, becRoutes(), serverTls, becGuard(becBankIds)) : new BankServer(rt, enfuceRoutes(bank), serverTls));
@@ -148,6 +187,23 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
     return rt;
   };
 
+  const statePath = opts.statePath;
+  const save = statePath
+    ? () => {
+        const file: SandboxStateFile = { version: SANDBOX_STATE_FILE_VERSION, savedAt: new Date().toISOString(), clockOffsetMs: clock.offsetMs(), banks: {} };
+        for (const [bank, rt] of runtimes) {
+          const list = (map: Map<string, { name: string; orgId: string }>) => [...map].map(([id, { name, orgId }]) => ({ id, name, orgId }));
+          file.banks[bank] = { state: rt.state.snapshot(), tpps: { consentTpp: list(rt.side.consentTpp), paymentTpp: list(rt.side.paymentTpp) } };
+        }
+        writeSandboxStateFile(statePath, file);
+      }
+    : undefined;
+  if (save) {
+    saver = createDebouncedSaver(save, {
+      onError: (err) => warn(opts.logger, { statePath, err: errorText(err) }, 'saving the sandbox bank state failed; will retry on the next change'),
+    });
+  }
+
   let stopped = false;
   return {
     banks,
@@ -164,6 +220,56 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
       if (stopped) return;
       stopped = true;
       await stop();
+      // The servers are closed, so nothing changes any more: this save is the final word.
+      saver?.flush(true);
     },
   };
+}
+
+/**
+ * The banks as the state file left them, or undefined to start empty. Never throws: a file this
+ * code cannot use is moved aside with a warning, because a sandbox that will not start is worse
+ * than one that forgot its consents.
+ */
+function restoreBanks(
+  statePath: string,
+  clock: OffsetSandboxClock,
+  opts: StartSandboxOptions,
+): Map<SandboxBankId, { state: BankState; tpps: TppByResource }> | undefined {
+  const outcome = loadSandboxStateFile(statePath);
+  if (outcome.kind === 'missing') return undefined;
+  if (outcome.kind === 'corrupt') {
+    warn(opts.logger, { statePath, reason: outcome.reason, movedTo: outcome.movedTo }, 'sandbox bank state file unusable; starting with empty banks');
+    return undefined;
+  }
+  const restored = new Map<SandboxBankId, { state: BankState; tpps: TppByResource }>();
+  try {
+    for (const bank of SANDBOX_BANK_IDS) {
+      const entry = outcome.file.banks[bank];
+      if (!entry) continue;
+      const state = BankState.fromSnapshot(entry.state, { clock });
+      if (opts.settings) state.updateSettings(opts.settings);
+      restored.set(bank, { state, tpps: entry.tpps });
+    }
+  } catch (err) {
+    const movedTo = moveAside(statePath);
+    warn(opts.logger, { statePath, reason: errorText(err), movedTo }, 'sandbox bank state file unusable; starting with empty banks');
+    return undefined;
+  }
+  clock.setOffset(outcome.file.clockOffsetMs);
+  opts.logger?.info(
+    { statePath, savedAt: outcome.file.savedAt, banks: [...restored].map(([bank, { state }]) => ({ bank, consents: state.snapshot().consents.length })) },
+    'sandbox bank state restored',
+  );
+  return restored;
+}
+
+function warn(logger: Logger | undefined, details: Record<string, unknown>, message: string): void {
+  if (logger) logger.warn(details, message);
+  else process.emitWarning(`${message} ${JSON.stringify(details)}`);
+}
+
+/** Error messages from fs and the snapshot parser name paths and fields, never the file's content. */
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

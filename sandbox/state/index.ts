@@ -28,3 +28,4 @@ export {
   type SandboxStateFile,
   type TppByResource,
 } from './state-file';
+export { NotifyingMap } from './notifying-map';
