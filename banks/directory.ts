@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger';
+import { recordBankCall, recordBankError } from '../metrics/registry';
 import { Xs2aError } from '../xs2a/errors';
 import { Xs2aClient } from '../xs2a/operations/client';
 import type { BankProfile, TppCredentials } from '../xs2a/profiles/types';
@@ -58,6 +59,10 @@ export function createBankDirectory(setups: BankSetup[], logger: Logger, options
       unattended,
       requestTimeoutMs: options.requestTimeoutMs,
       now: options.now,
+      observe: ({ aspsp, operation, status, error }) => {
+        recordBankCall(aspsp, operation, status);
+        if (error) recordBankError(aspsp, error.kind, error.code);
+      },
     });
     banks.set(profile.id, { profile, transport, client: new Xs2aClient({ profile, transport, now: options.now }) });
   }

@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       tppCa: tpp.ca,
       logger: logger.child({ component: 'sandbox' }),
       ports: { bec: 8441, 'enfuce-rocker': 8442, 'enfuce-st1': 8443, admin: 8440 },
-      ...({ statePath: join(VAR, 'sandbox-state.json') } as object),
+      statePath: join(VAR, 'sandbox-state.json'),
     });
     cleanups.push(() => sandbox.stop());
 

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
 import { accounts, connections, syncRuns } from '../../db/schema';
+import { recordSync } from '../../metrics/registry';
 import { Xs2aError } from '../../xs2a/errors';
 import type { AisContext, Transaction } from '../../xs2a/operations/types';
 import type { SyncSummary } from '../../workflows/connection/types';
@@ -51,6 +52,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           const left = accessesLeft(c.db, consent.id, endpoints, consent.frequencyPerDay, startedAt);
           if ([...left.values()].some((n) => n === 0)) {
             const nextAllowedAt = nextUtcMidnight(startedAt) + 60_000;
+            recordSync(bank.profile.id, 'deferred');
             finishRun(c, syncRunId, 'deferred', { accounts: 0, transactionsUpserted: 0, transactionsRemoved: 0, bankCalls: 0 });
             return { syncRunId, outcome: 'deferred', accounts: 0, transactionsUpserted: 0, transactionsRemoved: 0, bankCalls: 0, nextAllowedAt, finishedAt: c.now() };
           }
@@ -121,11 +123,13 @@ export function createSyncActivities(deps: ActivityDeps) {
           }
         } catch (err) {
           finishRun(c, syncRunId, 'error', { accounts: 0, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls }, err);
+          recordSync(bank.profile.id, err instanceof Xs2aError ? err.kind : 'error');
           if (err instanceof Xs2aError && err.kind === 'consent_invalid') await explainInvalidConsent(c, bank, connection.id, consent.id, consent.bankConsentId, err);
           throw err;
         }
 
         const finishedAt = c.now();
+        recordSync(bank.profile.id, 'ok');
         finishRun(c, syncRunId, 'ok', { accounts: accountCount, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls });
         c.db.update(connections).set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt }).where(eq(connections.id, connection.id)).run();
         return { syncRunId, outcome: 'ok', accounts: accountCount, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls, finishedAt };

@@ -31,6 +31,16 @@ export interface HttpXs2aTransportOptions {
   /** Default: a new agent for credentials (createBankAgent), closed by close(). */
   agent?: Agent;
   now?: () => number;
+  /** Told about every call and its outcome, e.g. to count them for /metrics. */
+  observe?: (call: BankCallObservation) => void;
+}
+
+export interface BankCallObservation {
+  aspsp: string;
+  operation: string;
+  /** HTTP status, or 0 when no response came (timeout, network, local refusal). */
+  status: number;
+  error?: Xs2aError;
 }
 
 /**
@@ -52,6 +62,7 @@ export class HttpXs2aTransport implements Xs2aTransport {
   private readonly agent: Agent;
   private readonly ownsAgent: boolean;
   private readonly now: () => number;
+  private readonly observe?: (call: BankCallObservation) => void;
   private requests = 0;
 
   constructor(opts: HttpXs2aTransportOptions) {
@@ -64,9 +75,22 @@ export class HttpXs2aTransport implements Xs2aTransport {
     this.ownsAgent = !opts.agent;
     this.agent = opts.agent ?? createBankAgent(opts.credentials);
     this.now = opts.now ?? Date.now;
+    this.observe = opts.observe;
   }
 
+  /** Every bank call, reported to the observer (metrics) with its outcome. */
   async request<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
+    try {
+      const response = await this.send(req);
+      this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: response.status });
+      return response;
+    } catch (err) {
+      if (err instanceof Xs2aError) this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
+      throw err;
+    }
+  }
+
+  private async send<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
     const requestId = randomUUID();
     const context = { requestId, operation: req.operation, aspsp: this.profile.id };
     const url = resolveUrl(this.profile.baseUrl, req.path, req.query);
