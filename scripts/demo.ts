@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fetch } from 'undici';
+import { parseEnv } from '../config/env';
+import { createLogger } from '../logging/logger';
+import { forwardTemporalLogs } from '../logging/temporal-runtime';
+import { psuDecides } from '../sandbox/psu-driver';
+import { startLocalService, type LocalService } from './local-service';
+
+/**
+ * `npm run demo`: the whole journey, headless, as a product and a PSU would do it:
+ * create a connection through the API, approve on the bank's page, follow the
+ * redirect through our callback, wait for the first sync, print what was synced.
+ * Runs its own service on free ports in a temporary folder and cleans up.
+ */
+async function main(): Promise<void> {
+  const env = parseEnv({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', API_PORT: '0' });
+  const logger = createLogger({ level: env.LOG_LEVEL, name: 'demo' });
+  forwardTemporalLogs(logger);
+  const dir = mkdtempSync(join(tmpdir(), 'ob-demo-'));
+  say('Starting Temporal, the sandbox banks, the worker and the API...');
+  const service = await startLocalService({ env, logger, varDir: dir, ports: { api: 0, bec: 0, rocker: 0, st1: 0, admin: 0 } });
+  try {
+    for (const [aspspId, psu] of [
+      ['bec', 'bec-psu-1'],
+      ['enfuce-rocker', 'rocker-psu-1'],
+    ] as const) {
+      await journey(service, aspspId, psu);
+    }
+  } finally {
+    await service.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function journey(service: LocalService, aspspId: string, psu: string): Promise<void> {
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${service.apiUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${service.apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = (await res.json()) as T;
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+
+  say(`\n== ${aspspId}: a connection for customer "demo-customer"`);
+  const created = await api<{ id: string; authorisationUrl: string }>('POST', '/v1/connections', {
+    aspspId,
+    customerId: 'demo-customer',
+    redirectUrl: 'https://product.example/connected',
+  });
+  say(`   authorisation URL: ${created.authorisationUrl}`);
+  const { location } = await psuDecides(created.authorisationUrl, service.sandbox.serverCaPem, 'approve', psu);
+  say(`   ${psu} approved on the bank's page; the bank sent the browser to our callback`);
+  const callback = await fetch(location, { redirect: 'manual' });
+  say(`   our callback sent the PSU on to ${callback.headers.get('location')}`);
+
+  const deadline = Date.now() + 60_000;
+  let connection: { status: string; lastSyncAt?: string; validUntil?: string };
+  do {
+    await new Promise((r) => setTimeout(r, 300));
+    connection = await api('GET', `/v1/connections/${created.id}`);
+  } while ((!connection.lastSyncAt || connection.status === 'awaiting_authorisation') && Date.now() < deadline);
+  say(`   status ${connection.status}, consent valid until ${connection.validUntil}, first sync at ${connection.lastSyncAt}`);
+
+  const { accounts } = await api<{ accounts: Array<{ id: string; iban?: string; maskedPan?: string; name?: string; currency: string; balances: Array<{ type: string; amount: string }> }> }>(
+    'GET',
+    `/v1/connections/${created.id}/accounts`,
+  );
+  console.table(
+    accounts.map((a) => ({
+      account: a.iban ?? a.maskedPan,
+      name: a.name,
+      currency: a.currency,
+      ...Object.fromEntries(a.balances.map((b) => [b.type, b.amount])),
+    })),
+  );
+  for (const account of accounts) {
+    const { transactions } = await api<{ transactions: Array<{ date: string; status: string; amount: string; currency: string; creditorName?: string; debtorName?: string; remittanceInformation?: string }> }>(
+      'GET',
+      `/v1/accounts/${account.id}/transactions?limit=5`,
+    );
+    say(`   latest transactions of ${account.iban ?? account.maskedPan}:`);
+    console.table(
+      transactions.map((t) => ({
+        date: t.date,
+        status: t.status,
+        amount: `${t.amount} ${t.currency}`,
+        counterparty: t.creditorName ?? t.debtorName ?? '',
+        text: (t.remittanceInformation ?? '').slice(0, 40),
+      })),
+    );
+  }
+}
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
