@@ -178,6 +178,20 @@ interface MemorySnapshot {
   temporalServerRssMb?: number;
 }
 
+/** CPU ms used so far by this process (driver + worker + sandbox banks) and by the dev server child. */
+function cpuMs(stack: BenchStack): { self: number; temporalServer?: number } {
+  const usage = process.cpuUsage();
+  let temporalServer: number | undefined;
+  try {
+    // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 per second on Linux).
+    const fields = readFileSync(`/proc/${stack.devServer.process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    temporalServer = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    // Not Linux: leave it out.
+  }
+  return { self: (usage.user + usage.system) / 1000, temporalServer };
+}
+
 function memory(stack: BenchStack): MemorySnapshot {
   const m = process.memoryUsage();
   let temporalServerRssMb: number | undefined;
@@ -341,7 +355,16 @@ async function main(): Promise<void> {
     progress(`part 1: on-demand syncs for ${args.seconds} s, ${runners} in flight, round-robin over ${created.ids.length} connections`);
     let cursor = 0;
     const ids = created.ids;
+    const cpuBefore = cpuMs(stack);
     const load = await syncLoad(stack.deps, runners, args.seconds, () => ids[cursor++ % ids.length]!);
+    const cpuAfter = cpuMs(stack);
+    const syncsDone = Math.max(1, load.completed + load.deferred);
+    const cpuPerSync = {
+      selfMs: round((cpuAfter.self - cpuBefore.self) / syncsDone, 2),
+      temporalServerMs: cpuAfter.temporalServer !== undefined && cpuBefore.temporalServer !== undefined ? round((cpuAfter.temporalServer - cpuBefore.temporalServer) / syncsDone, 2) : null,
+      /** Share of the machine's cores both processes used during the phase. */
+      coresBusy: round((cpuAfter.self - cpuBefore.self + (cpuAfter.temporalServer ?? 0) - (cpuBefore.temporalServer ?? 0)) / 1000 / load.seconds, 2),
+    };
     const memoryAfterSyncs = memory(stack);
     const latencies = [...load.latenciesMs].sort((a, b) => a - b);
 
@@ -378,6 +401,7 @@ async function main(): Promise<void> {
         bankCallsPerSync: round(load.bankCalls / Math.max(1, load.completed + load.deferred), 2),
         bankRequestsPerSecond: round(load.bankCalls / load.seconds, 1),
         latencyMs: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), max: round(latencies.at(-1) ?? NaN) },
+        cpuPerSync,
       },
       historyEvents: {
         onDemandPerSync: onDemand.eventsPerCycle,
@@ -397,6 +421,7 @@ async function main(): Promise<void> {
       ['on-demand syncs completed', `${load.completed} (${load.failed} failed, ${load.deferred} deferred) in ${round(load.seconds, 1)} s, ${runners} in flight`],
       ['connection-syncs per second', round(load.completed / load.seconds, 2)],
       ['bank calls per sync / bank requests per second', `${result.syncs.bankCallsPerSync} / ${result.syncs.bankRequestsPerSecond}`],
+      ['CPU ms per sync: this process / dev server', `${cpuPerSync.selfMs} / ${cpuPerSync.temporalServerMs ?? 'n/a'} (${cpuPerSync.coresBusy} cores busy)`],
       ['syncNow latency p50 / p95 / max ms', `${result.syncs.latencyMs.p50} / ${result.syncs.latencyMs.p95} / ${result.syncs.latencyMs.max}`],
       ['history events per on-demand sync', `${round(onDemand.eventsPerCycle, 2)} (${onDemand.cycles} syncs, one workflow)`],
       ['history events per scheduled cycle', result.historyEvents.scheduledPerCycle === null ? 'not measured' : `${result.historyEvents.scheduledPerCycle} (${result.historyEvents.scheduledCyclesMeasured} cycles over ${scheduledEvents.length} workflows)`],
