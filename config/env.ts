@@ -3,7 +3,7 @@ import { parseDuration } from './duration';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const port = z.coerce.number().int().min(0).max(65535);
+const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a whole port number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535');
 
 const duration = z.string().transform((text, ctx) => {
   try {
