@@ -7,10 +7,9 @@ import type { ConnectionStatus } from '../../workflows/connection/types';
 import type { ActivityDeps } from '../deps';
 import { bankActivity } from '../failures';
 import { clientToken, connectionDeps, psuAccessToken } from './context';
-import { deleteTokens, recordEvent, requireConnection, requireConsent, setConsentStatus, storeTokens, loadTokens } from './repository';
+import { deleteTokens, isoDate, recordEvent, requireConnection, requireConsent, setConsentStatus, storeTokens, loadTokens } from './repository';
 
 const DAY_MS = 86_400_000;
-const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /**
  * validUntil as asked, capped at the bank's maximum (the last valid day, inclusive).

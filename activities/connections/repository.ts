@@ -71,12 +71,12 @@ export function deleteTokens(db: Db, connectionId: string): void {
   db.delete(tokens).where(eq(tokens.connectionId, connectionId)).run();
 }
 
-export const utcDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
-export const nextUtcMidnight = (ms: number) => Date.parse(`${utcDay(ms)}T00:00:00Z`) + 86_400_000;
+/** The UTC calendar date, YYYY-MM-DD: the day PSD2 limits count in, and Berlin Group's date format. */
+export const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Unattended reads left today for each endpoint. */
 export function accessesLeft(db: Db, consentRowId: string, endpoints: string[], limit: number, now: number): Map<string, number> {
-  const day = utcDay(now);
+  const day = isoDate(now);
   const left = new Map(endpoints.map((e) => [e, limit]));
   const rows = db
     .select()
@@ -89,7 +89,7 @@ export function accessesLeft(db: Db, consentRowId: string, endpoints: string[], 
 
 /** Counts one unattended read; false (and nothing counted) when today's limit is used up. */
 export function countAccess(db: Db, consentRowId: string, endpoint: string, limit: number, now: number): boolean {
-  const day = utcDay(now);
+  const day = isoDate(now);
   return db.transaction((tx) => {
     const row = tx
       .select({ count: accessCounters.count })

@@ -9,11 +9,11 @@ import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
 import { storeBalances, upsertAccounts } from './accounts-store';
 import { clientToken, connectionDeps, psuAccessToken, type ConnectionDeps } from './context';
-import { accessesLeft, countAccess, currentConsent, nextUtcMidnight, recordEvent, setConsentStatus } from './repository';
+import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
+import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
 import { reconcileTransactions } from './transactions-store';
 
 const DAY_MS = 86_400_000;
-const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 interface Checkpoint {
   /** resourceIds whose transactions are stored: a retried attempt skips them. */
