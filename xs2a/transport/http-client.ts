@@ -28,6 +28,10 @@ export interface HttpXs2aTransportOptions {
   unattended?: UnattendedAccessCounter;
   /** Time allowed for the response headers, and between body chunks. Default 30 s. */
   requestTimeoutMs?: number;
+  /** A 429 whose Retry-After is at most this long is waited out and resent (default 10 s; 0 disables). */
+  maxRateLimitWaitMs?: number;
+  /** How many times one call may be resent after 429s (default 3). */
+  rateLimitResends?: number;
   /** Default: a new agent for credentials (createBankAgent), closed by close(). */
   agent?: Agent;
   now?: () => number;
@@ -47,10 +51,13 @@ export interface BankCallObservation {
  * Signed mTLS calls to one bank. Every failure becomes an Xs2aError whose kind
  * says what to do next.
  *
- * There are deliberately NO retries here: Temporal activities own retries (with
- * their backoff, attempt counts and visibility), and a hidden retry inside the
- * transport would double-spend the bank's budget and frequencyPerDay behind
- * their back. Keep it that way.
+ * Failures are not retried here: Temporal activities own retries (with their
+ * backoff, attempt counts and visibility), and a hidden retry would double-spend
+ * the bank's budget and frequencyPerDay behind their back. The one exception is a
+ * bank's 429 with a short Retry-After: the bank asked us to wait, nothing was
+ * served or counted, so this call waits and is sent again (new X-Request-ID and
+ * signature). Failing instead would make every retried sync re-read from the top
+ * and meet the same limit again.
  */
 export class HttpXs2aTransport implements Xs2aTransport {
   private readonly profile: BankProfile;
@@ -63,6 +70,8 @@ export class HttpXs2aTransport implements Xs2aTransport {
   private readonly ownsAgent: boolean;
   private readonly now: () => number;
   private readonly observe?: (call: BankCallObservation) => void;
+  private readonly maxRateLimitWaitMs: number;
+  private readonly rateLimitResends: number;
   private requests = 0;
 
   constructor(opts: HttpXs2aTransportOptions) {
@@ -76,17 +85,25 @@ export class HttpXs2aTransport implements Xs2aTransport {
     this.agent = opts.agent ?? createBankAgent(opts.credentials);
     this.now = opts.now ?? Date.now;
     this.observe = opts.observe;
+    this.maxRateLimitWaitMs = opts.maxRateLimitWaitMs ?? 10_000;
+    this.rateLimitResends = opts.rateLimitResends ?? 3;
   }
 
   /** Every bank call, reported to the observer (metrics) with its outcome. */
   async request<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
-    try {
-      const response = await this.send(req);
-      this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: response.status });
-      return response;
-    } catch (err) {
-      if (err instanceof Xs2aError) this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
-      throw err;
+    for (let resend = 0; ; resend++) {
+      try {
+        // A resent call was counted against frequencyPerDay when first sent; the bank's 429 served nothing.
+        const response = await this.send(resend === 0 ? req : { ...req, unattended: undefined });
+        this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: response.status });
+        return response;
+      } catch (err) {
+        if (err instanceof Xs2aError) this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
+        const waitMs = err instanceof Xs2aError && err.status === 429 && err.kind === 'rate_limited' ? (err.retryAfterMs ?? 1_000) : Infinity;
+        if (resend >= this.rateLimitResends || waitMs > this.maxRateLimitWaitMs || req.signal?.aborted) throw err;
+        this.logger.info({ operation: req.operation, waitMs, resend: resend + 1 }, 'bank asked us to wait (429); resending after Retry-After');
+        await sleep(waitMs, req.signal);
+      }
     }
   }
 
@@ -298,4 +315,14 @@ function parseJsonOrUndefined(raw: Buffer): unknown {
   } catch {
     return undefined;
   }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
 }

@@ -246,12 +246,36 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(error.status).toBe(200);
   });
 
-  it('429 with Retry-After is rate_limited with retryAfterMs', async () => {
-    handler = () => ({ status: 429, headers: { 'retry-after': '7' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+  it('429 with a Retry-After longer than we wait is rate_limited with retryAfterMs, sent once', async () => {
+    handler = () => ({ status: 429, headers: { 'retry-after': '60' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
     const error = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }));
-    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 7000, aspsp: 'test-bank', operation: 'GET /v1/accounts' });
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 60_000, aspsp: 'test-bank', operation: 'GET /v1/accounts' });
     expect(error.retryable).toBe(true);
+    expect(server.requests).toHaveLength(1);
     expect(error.requestId).toBe(server.requests[0]!.headers['x-request-id']);
+  });
+
+  it('429 with a short Retry-After is waited out and resent as a new signed request', async () => {
+    let calls = 0;
+    handler = () =>
+      ++calls === 1
+        ? { status: 429, headers: { 'retry-after': '1' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } }
+        : { status: 200, body: { accounts: [] } };
+    const started = Date.now();
+    const res = await transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' });
+    expect(res.status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(server.requests).toHaveLength(2);
+    const [first, second] = server.requests;
+    expect(second!.headers['x-request-id']).not.toBe(first!.headers['x-request-id']);
+    expect(res.requestId).toBe(second!.headers['x-request-id']);
+    expect(verifyXs2aRequest({ headers: second!.headers, body: second!.body }).ok).toBe(true);
+
+    // Resends are bounded: a bank that keeps saying 429 is an error after rateLimitResends.
+    handler = () => ({ status: 429, headers: { 'retry-after': '0' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+    const before = server.requests.length;
+    await failure(transport({ rateLimitResends: 2 }).request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }));
+    expect(server.requests.length - before).toBe(3);
   });
 
   it('503 is a retryable server error; 401 TOKEN_EXPIRED is token_invalid; an unknown 400 code is kept', async () => {

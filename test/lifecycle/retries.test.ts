@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionView, createConnection, syncNow } from '../../services/connections';
+import { startStack, type Stack } from '../helpers/stack';
+import { waitFor, waitForStatus } from './helpers';
+
+/** Retries as the bank sees them: which requests arrived, with which ids, when. */
+describe('retries as the bank sees them', () => {
+  let stack: Stack;
+  let connectionId: string;
+  beforeAll(async () => {
+    stack = await startStack();
+    const created = await createConnection(stack.deps, { customerId: 'c-retry', aspspId: 'bec', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    await stack.psu(created.authorisationUrl, 'approve');
+    await waitForStatus(stack, created.id, 'active');
+    await waitFor('first sync', async () => (await connectionView(stack.deps, created.id)).lastSyncAt);
+    connectionId = created.id;
+  });
+  afterAll(async () => stack?.stop());
+
+  const accountReads = (since: number) =>
+    stack.sandbox.requestLog('bec').filter((e) => e.seq > since && e.method === 'GET' && e.path.endsWith('/v1/accounts'));
+  const lastSeq = () => stack.sandbox.requestLog('bec').at(-1)?.seq ?? 0;
+
+  it('503s are retried with backoff, each attempt a new X-Request-ID, until the bank recovers', async () => {
+    const since = lastSeq();
+    stack.sandbox.setFaults('bec', { errorRate: 1, errorStatus: 503 });
+    const sync = syncNow(stack.deps, connectionId, '192.0.2.1');
+    await waitFor('two failed attempts', () => (accountReads(since).filter((e) => e.status === 503).length >= 2 ? true : undefined));
+    stack.sandbox.setFaults('bec', { errorRate: 0 });
+    expect((await sync).outcome).toBe('ok');
+
+    const reads = accountReads(since);
+    expect(reads.at(-1)!.status).toBe(200);
+    const ids = reads.map((e) => e.headers['x-request-id']);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Temporal's backoff, not a tight loop: at least a second between the first two attempts.
+    expect(Date.parse(reads[1]!.time) - Date.parse(reads[0]!.time)).toBeGreaterThanOrEqual(900);
+  });
+
+  it('a 429 with Retry-After is waited out, not hammered', async () => {
+    const since = lastSeq();
+    stack.sandbox.setLimits('bec', { perSecond: 1, perDay: null });
+    try {
+      expect((await syncNow(stack.deps, connectionId, '192.0.2.1')).outcome).toBe('ok');
+    } finally {
+      stack.sandbox.setLimits('bec', { perSecond: null, perDay: null });
+    }
+    const log = stack.sandbox.requestLog('bec').filter((e) => e.seq > since);
+    const limited = log.filter((e) => e.status === 429);
+    expect(limited.length).toBeGreaterThan(0);
+    expect(limited.length).toBeLessThan(log.length);
+  });
+
+  it('a permanent error is not retried: one request, and the connection says why', async () => {
+    const since = lastSeq();
+    // The bank now refuses our signatures (as after a QSEAL it does not know).
+    stack.sandbox.banks.bec.state.isEnrolled = () => false;
+    await expect(syncNow(stack.deps, connectionId, '192.0.2.1')).rejects.toThrow();
+    const view = await waitForStatus(stack, connectionId, 'failed');
+    expect(view.statusReason).toMatch(/CERTIFICATE_BLOCKED/);
+    expect(accountReads(since)).toHaveLength(1);
+  });
+});
