@@ -3,8 +3,14 @@ import type { BankProfile } from '../profiles/types';
 import { msUntilNextUtcDay, utcDay } from './utc-day';
 
 export interface RateBudgetOptions {
-  /** Sustained rate; also the burst size (the bucket holds one second of tokens). */
+  /** Sustained rate; also the default burst size (the bucket holds one second of tokens). */
   perSecond: number;
+  /**
+   * Bucket size. Smaller than the bank's (perSecond) leaves its bucket headroom for
+   * arrival jitter: requests granted 200 ms apart can arrive closer together when the
+   * first ones waited for a TLS handshake.
+   */
+  burst?: number;
   /** Requests per UTC day; beyond it acquire() fails instead of waiting. */
   perDay: number;
   now?: () => number;
@@ -41,6 +47,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  */
 export class RateBudget {
   private readonly perSecond: number;
+  private readonly burst: number;
   private readonly perDay: number;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -55,10 +62,11 @@ export class RateBudget {
     if (!(opts.perSecond > 0)) throw new RangeError(`RateBudget perSecond must be > 0, got ${opts.perSecond}`);
     if (!(opts.perDay > 0)) throw new RangeError(`RateBudget perDay must be > 0, got ${opts.perDay}`);
     this.perSecond = opts.perSecond;
+    this.burst = Math.max(1, opts.burst ?? opts.perSecond);
     this.perDay = opts.perDay;
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? defaultSleep;
-    this.tokens = opts.perSecond;
+    this.tokens = this.burst;
     this.refilledAt = this.now();
     this.day = utcDay(this.refilledAt);
   }
@@ -141,7 +149,7 @@ export class RateBudget {
   private refill(): void {
     const now = this.now();
     const elapsed = Math.max(0, now - this.refilledAt);
-    this.tokens = Math.min(this.perSecond, this.tokens + (elapsed * this.perSecond) / 1000);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.perSecond) / 1000);
     this.refilledAt = now;
   }
 
@@ -186,7 +194,8 @@ export function budgetFor(profile: RateLimitedProfile): RateBudget {
   let budget = registry.get(profile.id);
   if (!budget) {
     const limit = profile.rateLimit ?? { perSecond: Number.MAX_SAFE_INTEGER, perDay: Number.MAX_SAFE_INTEGER };
-    budget = new RateBudget(limit);
+    // One token less than the bank's bucket: headroom for arrival jitter, same sustained rate.
+    budget = new RateBudget({ ...limit, burst: limit.perSecond - 1 });
     registry.set(profile.id, budget);
   }
   return budget;
