@@ -29,14 +29,21 @@ export type ConnectionDeps = ReturnType<typeof connectionDeps>;
  * bank's request budget for nothing. Never persisted.
  */
 const clientTokens = new Map<string, TokenSet>();
+/** Concurrent activities share one token request instead of each spending the bank's budget. */
+const inFlight = new Map<string, Promise<TokenSet>>();
 
 export async function clientToken(bank: BankHandle, now: number): Promise<string | undefined> {
   if (bank.profile.scaApproach !== 'oauth2-integrated') return undefined;
-  const cached = clientTokens.get(bank.profile.id);
+  const id = bank.profile.id;
+  const cached = clientTokens.get(id);
   if (cached && !tokenNeedsRefresh(cached, 30_000, now)) return cached.accessToken;
-  const fresh = await bank.client.tokens().clientCredentials();
-  clientTokens.set(bank.profile.id, fresh);
-  return fresh.accessToken;
+  let pending = inFlight.get(id);
+  if (!pending) {
+    pending = bank.client.tokens().clientCredentials();
+    inFlight.set(id, pending);
+    pending.then((fresh) => clientTokens.set(id, fresh), () => undefined).finally(() => inFlight.delete(id));
+  }
+  return (await pending).accessToken;
 }
 
 /** The PSU's access token, refreshed first when it is about to expire. */
