@@ -65,6 +65,13 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+/** Set on SIGINT/SIGTERM: the driver loops start nothing new, so shutdown only waits for what is in flight. */
+const stopRequested = new AbortController();
+
+function unlessStopped(): void {
+  if (stopRequested.signal.aborted) throw new Error('stopped by a signal');
+}
+
 const progress = (line: string) => process.stderr.write(`[bench:connections ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -75,7 +82,7 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, inde
   const results = new Array<R>(items.length);
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !stopRequested.signal.aborted) {
       const index = next++;
       results[index] = await fn(items[index]!, index);
     }
@@ -146,7 +153,7 @@ async function syncLoad(deps: ConnectionServiceDeps, runners: number, seconds: n
   let lastReport = started;
   await Promise.all(
     Array.from({ length: runners }, async (_, runner) => {
-      for (let n = 0; performance.now() < deadline; n++) {
+      for (let n = 0; performance.now() < deadline && !stopRequested.signal.aborted; n++) {
         const id = pick(runner, n);
         const t = performance.now();
         try {
@@ -339,6 +346,7 @@ async function main(): Promise<void> {
   const stopStack = () => (stopping ??= stack ? stack.stop() : Promise.resolve());
   const onSignal = (signal: NodeJS.Signals) => {
     progress(`${signal}: stopping`);
+    stopRequested.abort();
     void stopStack().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -347,12 +355,15 @@ async function main(): Promise<void> {
   try {
     stack = await startBenchStack({
       rateLimits: { [LIMITED_BANK]: { perSecond: LIMIT_PER_SECOND, perDay: 100_000 } },
+      // Ctrl-C also reaches the dev server (same process group): do not wait long for a server that is gone.
+      workerOverrides: { shutdownGraceTime: '2s', shutdownForceTime: '10s' },
       log: progress,
     });
     const memoryAtStart = memory(stack);
 
     progress(`part 1: creating ${args.connections} connections at bec (${args.concurrency} at a time)`);
     const created = await createMany(stack, stack.deps, 'bec', args.connections, args.concurrency, 'customer');
+    unlessStopped();
     const memoryAfterCreate = memory(stack);
 
     const runners = Math.min(args.concurrency, created.ids.length);
@@ -369,6 +380,7 @@ async function main(): Promise<void> {
       /** Share of the machine's cores both processes used during the phase. */
       coresBusy: round((cpuAfter.self - cpuBefore.self + (cpuAfter.temporalServer ?? 0) - (cpuBefore.temporalServer ?? 0)) / 1000 / load.seconds, 2),
     };
+    unlessStopped();
     const memoryAfterSyncs = memory(stack);
     const latencies = [...load.latenciesMs].sort((a, b) => a - b);
 
@@ -379,6 +391,7 @@ async function main(): Promise<void> {
       progress(`history: ${args.scheduled} connections with syncIntervalMs 500 ms, scheduled cycles`);
       scheduled = await historyPerScheduledCycle(stack, args.scheduled, args.concurrency);
     }
+    unlessStopped();
     const scheduledEvents = scheduled?.perConnection.map((c) => c.eventsPerCycle) ?? [];
 
     const limited = args.limitedSeconds > 0 && args.limitedConnections > 0 ? await rateLimitedRun(stack, args) : undefined;
