@@ -180,13 +180,21 @@ export async function handlePsuCallback(
     if (auth.expiresAt < now) throw new ConnectionInputError('state', 'this authorisation has expired', 400);
     outcome = query.error ? (query.error === 'access_denied' ? 'denied' : 'error') : 'approved';
     const code = query.code ? deps.cipher.encrypt(query.code, `${auth.id}:code`) : undefined;
-    if (code && code.keyId !== auth.keyId) {
-      // Keep code and verifier under one key id: re-encrypt the verifier with the active key.
-      throw new ConnectionInputError('state', 'the encryption key changed during this authorisation; start again', 409);
-    }
+    // Code and verifier share one key id: after a key rotation mid-authorisation, move the verifier over.
+    const verifier =
+      code && auth.codeVerifierEnc && code.keyId !== auth.keyId
+        ? deps.cipher.encrypt(deps.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`), `${auth.id}:verifier`).value
+        : auth.codeVerifierEnc;
     deps.db
       .update(authorisations)
-      .set({ outcome: outcome === 'approved' ? 'approved' : outcome === 'denied' ? 'denied' : 'error', codeEnc: code?.value ?? null, error: query.error ?? null, psuIpAddress: psuIpAddress ?? auth.psuIpAddress })
+      .set({
+        outcome: outcome === 'approved' ? 'approved' : outcome === 'denied' ? 'denied' : 'error',
+        codeEnc: code?.value ?? null,
+        codeVerifierEnc: verifier,
+        keyId: code?.keyId ?? auth.keyId,
+        error: query.error ?? null,
+        psuIpAddress: psuIpAddress ?? auth.psuIpAddress,
+      })
       .where(eq(authorisations.id, auth.id))
       .run();
     await deps.temporal.workflow.getHandle(workflowIdFor(connection.id)).signal(psuCallbackSignal, {
