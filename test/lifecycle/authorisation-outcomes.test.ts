@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { authorisations } from '../../db/schema';
-import { ConnectionInputError, createConnection, handlePsuCallback } from '../../services/connections';
+import { ConnectionInputError, createConnection, handlePsuCallback, reauthorise, syncNow } from '../../services/connections';
 import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitForStatus } from './helpers';
@@ -50,5 +50,17 @@ describe('the PSU at the bank: denial, no return, replayed and forged callbacks'
     const row = stack.database.db.select().from(authorisations).where(eq(authorisations.connectionId, created.id)).get()!;
     expect(row.stateHash).toMatch(/^[0-9a-f]{64}$/);
     expect(location).not.toContain(row.stateHash);
+  });
+
+  it('an early re-authorisation the PSU denies leaves the still-valid consent working', async () => {
+    const created = await createConnection(stack.deps, { customerId: 'c-renew', aspspId: 'bec', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    await stack.psu(created.authorisationUrl, 'approve');
+    await waitForStatus(stack, created.id, 'active');
+    const again = await reauthorise(stack.deps, created.id, '192.0.2.1');
+    expect(again.status).toBe('awaiting_authorisation');
+    expect((await stack.psu(again.authorisationUrl, 'deny')).outcome).toBe('denied');
+    const view = await waitForStatus(stack, created.id, 'active');
+    expect(view.lastError).toMatch(/re-authorisation ended rejected/);
+    expect((await syncNow(stack.deps, created.id, '192.0.2.1')).outcome).toBe('ok');
   });
 });

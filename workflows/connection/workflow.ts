@@ -124,10 +124,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       case 'token_invalid':
         await setStatus('reauth_required', state.lastError);
         return true;
-      case 'access_exceeded':
-        // The bank counted more than we did: wait for its next day.
-        state.nextSyncAt = Date.now() + DAY_MS / (state.consent?.frequencyPerDay ?? 4);
-        return false;
+      case 'access_exceeded': // the bank counted more than we did: the next regular cycle tries again
       case undefined:
       case 'rate_limited':
       case 'server':
@@ -159,8 +156,21 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
   }
 
-  /** Creates a consent and waits for the PSU; ends active (first sync done) or in a dormant status. */
+  /**
+   * Creates a consent and waits for the PSU; ends active (first sync done) or in a dormant
+   * status. A re-authorisation that does not complete leaves a still-valid consent working.
+   */
   async function authorise(psuIpAddress: string | undefined): Promise<void> {
+    const before = { status: state.status, reason: state.statusReason };
+    const stillValid = () => state.consent !== undefined && Date.now() < expiryAt() && (before.status === 'active' || before.status === 'expiring_soon');
+    await authoriseOnce(psuIpAddress);
+    if (DORMANT_STATUSES.includes(state.status) && stillValid()) {
+      state.lastError = `re-authorisation ended ${state.status}: ${state.statusReason ?? ''}`.trim();
+      await setStatus(before.status, before.reason);
+    }
+  }
+
+  async function authoriseOnce(psuIpAddress: string | undefined): Promise<void> {
     callback = undefined;
     let created: Awaited<ReturnType<typeof bank.createConsent>>;
     try {
