@@ -48,7 +48,9 @@ export function createSyncActivities(deps: ActivityDeps) {
 
         const known = c.db.select().from(accounts).where(eq(accounts.connectionId, connection.id)).all().filter((a) => a.status === 'active');
         if (!psuPresent) {
-          const endpoints = ['accounts', ...known.map((a) => `transactions:${a.resourceId}`)];
+          // Card-account lists carry no balances, so each card costs a balances read too.
+          const perAccount = bank.profile.paths.accountKind === 'card-accounts' ? ['transactions', 'balances'] : ['transactions'];
+          const endpoints = ['accounts', ...known.flatMap((a) => perAccount.map((e) => `${e}:${a.resourceId}`))];
           const left = accessesLeft(c.db, consent.id, endpoints, consent.frequencyPerDay, startedAt);
           if ([...left.values()].some((n) => n === 0)) {
             const nextAllowedAt = nextUtcMidnight(startedAt) + 60_000;
