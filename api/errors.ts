@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { ConnectionInputError } from '../services/connections';
+import { ConnectionInputError, ConnectionUpstreamError } from '../services/connections';
 import type { FieldError } from './validation';
 
 export interface MappedError {
@@ -14,6 +14,7 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** Errors from the connection services and Temporal that are an answer, not a fault. */
 export function mapServiceError(error: unknown): MappedError | undefined {
+  if (error instanceof ConnectionUpstreamError) return { status: 502, message: error.message };
   if (error instanceof ConnectionInputError) {
     return { status: error.status, message: error.message, errors: [{ field: error.field, message: error.message }] };
   }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankDirectory } from '../banks/directory';
 import type { Env } from '../config/env';
 import type { Db } from '../db/client';
@@ -40,6 +40,18 @@ export class ConnectionInputError extends Error {
     this.name = 'ConnectionInputError';
   }
 }
+
+/** The bank (or the workflow acting on it) failed the request: the API answers 502 with the reason. */
+export class ConnectionUpstreamError extends Error {
+  readonly status = 502;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionUpstreamError';
+  }
+}
+
+/** Workflow validators refuse with this failure type when the connection's status does not allow the request. */
+export const INVALID_STATE = 'InvalidState';
 
 export function timingFromEnv(env: Env, overrides: Partial<ConnectionTiming> = {}): ConnectionTiming {
   return {
@@ -118,20 +130,27 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
     ],
   });
   const { authorisationUrl, status } = await handle.executeUpdate(authorisationUrlUpdate);
-  return { id, status, authorisationUrl };
+  return { id, status, authorisationUrl: requireUrl(authorisationUrl, status) };
 }
 
 export async function connectionView(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string): Promise<ConnectionView> {
   return deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).query(statusQuery);
 }
 
+/** No URL means the bank refused to start the authorisation; the connection's status and lastError say why. */
+function requireUrl(authorisationUrl: string, status: string): string {
+  if (!authorisationUrl) throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${status})`);
+  return authorisationUrl;
+}
+
 async function update<R>(fn: () => Promise<R>): Promise<R> {
   try {
     return await fn();
   } catch (err) {
-    // A validator's refusal (wrong status) is the caller's problem, not ours.
-    if (err instanceof WorkflowUpdateFailedError) throw new ConnectionInputError('status', err.cause?.message ?? err.message, 409);
-    throw err;
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    // A validator's refusal (wrong status) is the caller's problem; anything else failed at the bank.
+    if (err.cause instanceof ApplicationFailure && err.cause.type === INVALID_STATE) throw new ConnectionInputError('status', err.cause.message, 409);
+    throw new ConnectionUpstreamError(err.cause?.message ?? err.message);
   }
 }
 
@@ -140,7 +159,8 @@ export async function syncNow(deps: Pick<ConnectionServiceDeps, 'temporal'>, con
 }
 
 export async function reauthorise(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string, psuIpAddress?: string) {
-  return update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }));
+  const result = await update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }));
+  return { ...result, authorisationUrl: requireUrl(result.authorisationUrl, result.status) };
 }
 
 export async function revoke(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string) {
@@ -174,8 +194,12 @@ export async function handlePsuCallback(
 
   let outcome: CallbackOutcome;
   if (auth.outcome !== 'pending') {
-    // The PSU reloaded the page: answer as before, signal nothing new.
+    // The PSU reloaded the page: answer as before. Signal again, in case the first signal never
+    // arrived (Temporal briefly away); the workflow ignores an authorisation it is not waiting for.
     outcome = auth.outcome === 'approved' ? 'approved' : auth.outcome === 'denied' ? 'denied' : 'error';
+    if (auth.outcome !== 'expired') {
+      await deps.temporal.workflow.getHandle(workflowIdFor(connection.id)).signal(psuCallbackSignal, { authorisationId: auth.id, outcome, error: auth.error ?? undefined, psuIpAddress });
+    }
   } else {
     if (auth.expiresAt < now) throw new ConnectionInputError('state', 'this authorisation has expired', 400);
     outcome = query.error ? (query.error === 'access_denied' ? 'denied' : 'error') : 'approved';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { authorisations } from '../../db/schema';
-import { ConnectionInputError, createConnection, handlePsuCallback, reauthorise, syncNow } from '../../services/connections';
+import { authorisations, connections } from '../../db/schema';
+import { ConnectionInputError, ConnectionUpstreamError, createConnection, handlePsuCallback, reauthorise, syncNow } from '../../services/connections';
 import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitForStatus } from './helpers';
@@ -62,5 +62,19 @@ describe('the PSU at the bank: denial, no return, replayed and forged callbacks'
     const view = await waitForStatus(stack, created.id, 'active');
     expect(view.lastError).toMatch(/re-authorisation ended rejected/);
     expect((await syncNow(stack.deps, created.id, '192.0.2.1')).outcome).toBe('ok');
+  });
+
+  it('a consent the bank refuses at creation is a 502-class error naming no URL, and the connection is failed', async () => {
+    const attempt = createConnection(stack.deps, {
+      customerId: 'c-refused',
+      aspspId: 'bec',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+      access: { accounts: 'not-a-list' } as never,
+    });
+    await expect(attempt).rejects.toBeInstanceOf(ConnectionUpstreamError);
+    const row = stack.database.db.select().from(connections).where(eq(connections.customerId, 'c-refused')).get()!;
+    const view = await waitForStatus(stack, row.id, 'failed');
+    expect(view.statusReason).toMatch(/FORMAT_ERROR/);
   });
 });

@@ -48,6 +48,11 @@ const local = proxyActivities<Activities>({
   retry: { initialInterval: '500 milliseconds', maximumAttempts: 10 },
 });
 
+/** A refusal the API answers with 409: the connection's status does not allow the request. */
+function invalidState(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'InvalidState', message, nonRetryable: true });
+}
+
 /** The Xs2aError kind an activity failed with ("Xs2a.<kind>"), if it was one. */
 function failureKind(err: unknown): string | undefined {
   const cause = err instanceof ActivityFailure ? err.cause : err;
@@ -239,7 +244,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     (request) => exclusive(async () => (await runSync('on-demand', request.psuIpAddress))!),
     {
       validator: (_request: SyncRequest) => {
-        if (!syncing()) throw new Error(`connection is ${state.status}; a sync needs an active consent`);
+        if (!syncing()) throw invalidState(`connection is ${state.status}; a sync needs an active consent`);
       },
     },
   );
@@ -253,8 +258,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     },
     {
       validator: (_request: { psuIpAddress?: string }) => {
-        if (state.status === 'revoked') throw new Error('connection is revoked; create a new one');
-        if (state.authorisation) throw new Error('an authorisation is already waiting for the PSU');
+        if (state.status === 'revoked') throw invalidState('connection is revoked; create a new one');
+        if (state.authorisation) throw invalidState('an authorisation is already waiting for the PSU');
       },
     },
   );
@@ -267,7 +272,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     },
     {
       validator: () => {
-        if (state.status === 'revoked') throw new Error('connection is already revoked');
+        if (state.status === 'revoked') throw invalidState('connection is already revoked');
       },
     },
   );

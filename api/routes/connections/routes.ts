@@ -209,8 +209,6 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       const row = ownedConnection(deps.db, principalOf(request), request.params.id);
       if (TERMINAL_STATUSES.includes(row.status)) throw new ApiProblem(409, `the connection is ${row.status}`, { errors: [{ field: 'status', message: row.status }] });
       const result = await reauthorise(deps, row.id, psuIp(request));
-      // No URL: the bank refused the new consent; the connection's lastError says why.
-      if (!result.authorisationUrl) throw new ApiProblem(502, `the bank did not start a new authorisation (connection is ${result.status})`);
       return { id: row.id, status: result.status, authorisationUrl: result.authorisationUrl };
     },
   );
