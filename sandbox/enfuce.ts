@@ -15,7 +15,7 @@ import type { BankRuntime, Route, RouteRequest } from './bank-server';
 import { consentJson, createConsentFrom, ownConsent } from './consents';
 import { ApiFailure, OAuthFailure, redirect, sendHtml, sendJson, sendNoContent } from './http';
 import { consentPage, messagePage } from './psu-pages';
-import { SandboxStateError, type IssuedTokens, type SandboxBankId, type TokenInfo } from './state';
+import { S256_CHALLENGE, SandboxStateError, type IssuedTokens, type SandboxBankId, type TokenInfo } from './state';
 
 /** Enfuce (Rocker, ST1 Finance): card accounts, OAuth2 integrated SCA with PKCE. */
 
@@ -40,7 +40,8 @@ export const authorizationParamsSchema = z.object({
   scope: z.string().regex(/^AIS:[A-Za-z0-9._~-]{1,200}$/, 'must be AIS:<consentId>'),
   state: z.string().min(1).max(500),
   redirect_uri: redirectUriSchema,
-  code_challenge: z.string().regex(/^[A-Za-z0-9_-]{43,128}$/, 'must be a base64url S256 challenge'),
+  // Exactly what OAuthStore accepts, so an approved consent always gets its code.
+  code_challenge: z.string().regex(S256_CHALLENGE, 'must be a base64url S256 challenge (43 characters)'),
   code_challenge_method: z.literal('S256'),
 });
 type AuthorizationParams = z.infer<typeof authorizationParamsSchema>;

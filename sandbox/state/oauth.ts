@@ -58,7 +58,8 @@ function sameString(a: string, b: string): boolean {
 }
 
 const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
-const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+/** A base64url SHA-256 digest without padding: exactly 43 characters. */
+export const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The Enfuce card issuers' OAuth server: client-credentials tokens, codes with PKCE, rotating refresh tokens. */
 export class OAuthStore {

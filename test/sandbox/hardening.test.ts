@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
+import { generateSandboxCertificates } from '../../xs2a/certs';
+import { testLogger } from '../helpers/logger';
+import { PSU_IP, browser, call, daysFrom, formFields, makeTpp, pkcePair, type TestTpp } from './helpers';
+
+/** Review findings on the sandbox banks, each pinned by the request that used to go wrong. */
+
+let sandbox: SandboxBanks;
+let tpp: TestTpp;
+const REDIRECT = 'https://tpp.example/oauth/callback';
+
+beforeAll(async () => {
+  const tppCa = generateSandboxCertificates().ca;
+  sandbox = await startSandboxBanks({ tppCa, logger: testLogger() });
+  tpp = makeTpp(sandbox.serverCaPem, { ca: tppCa, organizationName: 'Hardening TPP' });
+});
+
+afterAll(async () => {
+  await tpp?.agent.close();
+  await sandbox?.stop();
+});
+
+async function clientToken(baseUrl: string): Promise<string> {
+  const res = await call(tpp, `${baseUrl}/v1/token`, { form: { grant_type: 'client_credentials', client_id: tpp.orgId }, sign: null, requestId: null });
+  expect(res.status, res.text).toBe(200);
+  return res.body.access_token;
+}
+
+/** A received Enfuce consent and the authorisation URL a TPP would send the PSU to. */
+async function enfuceConsent(bank: 'enfuce-rocker' | 'enfuce-st1', params: Record<string, string> = {}) {
+  const { baseUrl, apiKey } = sandbox.banks[bank];
+  const consent = await call(tpp, `${baseUrl}/consent/v1/consents`, {
+    sign: 'enfuce',
+    json: { access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil: daysFrom(sandbox.clock.now(), 30), frequencyPerDay: 4, combinedServiceIndicator: false },
+    headers: { Authorization: `Bearer ${await clientToken(baseUrl)}`, 'X-API-Key': apiKey!, 'PSU-IP-Address': PSU_IP },
+  });
+  expect(consent.status, consent.text).toBe(201);
+  const consentId = consent.body.consentId as string;
+  const authorize = new URL(`${baseUrl}/v1/authorizations`);
+  const query = {
+    response_type: 'code',
+    client_id: tpp.orgId,
+    scope: `AIS:${consentId}`,
+    state: 'st-1',
+    redirect_uri: REDIRECT,
+    code_challenge: pkcePair().challenge,
+    code_challenge_method: 'S256',
+    ...params,
+  };
+  for (const [k, v] of Object.entries(query)) authorize.searchParams.set(k, v);
+  return { consentId, baseUrl, authorize: authorize.toString(), query };
+}
+
+describe('Enfuce authorisation page', () => {
+  it('a code_challenge that is not exactly 43 characters is refused before the consent is decided', async () => {
+    const longChallenge = `${pkcePair().challenge}A`;
+    const { consentId, baseUrl, authorize, query } = await enfuceConsent('enfuce-rocker', { code_challenge: longChallenge });
+    const b = browser(sandbox.serverCaPem);
+    try {
+      const page = await b.get(authorize);
+      expect(page.status).toBe(400);
+      expect(page.text).toContain('code_challenge');
+      const posted = await b.post(`${baseUrl}/v1/authorizations`, { ...query, psu: 'rocker-psu-1', decision: 'approve' });
+      expect(posted.status).toBe(400);
+      expect(posted.headers.location).toBeUndefined();
+    } finally {
+      await b.agent.close();
+    }
+    // Still awaiting the PSU: not approved without a code to show for it.
+    expect(sandbox.banks['enfuce-rocker'].state.getConsent(consentId)?.status).toBe('received');
+  });
+
+  it('a 43-character challenge still gets the page and a code', async () => {
+    const { authorize, baseUrl } = await enfuceConsent('enfuce-rocker');
+    const b = browser(sandbox.serverCaPem);
+    try {
+      const page = await b.get(authorize);
+      expect(page.status, page.text).toBe(200);
+      const decided = await b.post(`${baseUrl}/v1/authorizations`, { ...formFields(page.text), decision: 'approve' });
+      expect(decided.status, decided.text).toBe(302);
+      expect(new URL(String(decided.headers.location)).searchParams.get('code')).toBeTruthy();
+    } finally {
+      await b.agent.close();
+    }
+  });
+});
