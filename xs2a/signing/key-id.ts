@@ -18,17 +18,40 @@ export class KeyIdFormatError extends Error {
   override name = 'KeyIdFormatError';
 }
 
+/** Longer than any real "SN=…,CA=<DN>"; refused before any parsing. */
+export const MAX_KEY_ID_LENGTH = 4096;
+
+/**
+ * Parsed by indexOf and trim, not one regular expression: the former
+ * /^\s*SN\s*=\s*([^,]*?)\s*,\s*CA…/ backtracked cubically on runs of spaces,
+ * and the keyId comes straight from a request's Signature header.
+ */
 export function parseKeyId(keyId: string): ParsedKeyId {
-  const match = /^\s*SN\s*=\s*([^,]*?)\s*,\s*CA\s*=\s*(.*?)\s*$/is.exec(keyId);
-  if (!match) throw new KeyIdFormatError(`keyId "${keyId}" is not "SN=<serial hex>,CA=<issuer DN>"`);
-  const serial = match[1]!;
+  if (keyId.length > MAX_KEY_ID_LENGTH) {
+    throw new KeyIdFormatError(`keyId is longer than ${MAX_KEY_ID_LENGTH} characters (${keyId.length})`);
+  }
+  const malformed = () => new KeyIdFormatError(`keyId "${keyId}" is not "SN=<serial hex>,CA=<issuer DN>"`);
+  const comma = keyId.indexOf(',');
+  if (comma < 0) throw malformed();
+  const serial = valueOf(keyId.slice(0, comma), 'SN');
+  const ca = valueOf(keyId.slice(comma + 1), 'CA');
+  if (serial === undefined || ca === undefined) throw malformed();
   if (!/^(0x)?[0-9a-f]+$/i.test(serial)) throw new KeyIdFormatError(`keyId serial "${serial}" is not hexadecimal`);
   try {
-    return { serialHex: serial.replace(/^0x/i, ''), ca: match[2]!, caAttributes: parseDn(match[2]!) };
+    return { serialHex: serial.replace(/^0x/i, ''), ca, caAttributes: parseDn(ca) };
   } catch (err) {
-    if (err instanceof DnParseError) throw new KeyIdFormatError(`keyId CA "${match[2]}" is not a distinguished name (${err.message})`);
+    if (err instanceof DnParseError) throw new KeyIdFormatError(`keyId CA "${ca}" is not a distinguished name (${err.message})`);
     throw err;
   }
+}
+
+/** "  SN = value  " → "value" (trimmed; name case-insensitive), or undefined when the part is not name=value. */
+function valueOf(part: string, name: 'SN' | 'CA'): string | undefined {
+  const trimmed = part.trim();
+  if (!new RegExp(`^${name}$`, 'i').test(trimmed.slice(0, name.length))) return undefined;
+  const rest = trimmed.slice(name.length).trimStart();
+  if (!rest.startsWith('=')) return undefined;
+  return rest.slice(1).trim();
 }
 
 /** Serials compared as numbers: case and leading zeros do not matter. */
