@@ -17,7 +17,6 @@ import { RequestValidationError, zodValidatorCompiler } from './validation';
 
 export type { ApiDeps } from './deps';
 
-const REDACTED_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-api-key', 'proxy-authorization']);
 
 /**
  * What a request looks like in our logs: never a credential header, and never
@@ -26,14 +25,12 @@ const REDACTED_HEADERS = new Set(['authorization', 'cookie', 'set-cookie', 'x-ap
 export function serializeRequest(request: FastifyRequest) {
   const path = request.url.split('?')[0]!;
   const isCallback = path === '/callback' || path.startsWith('/callback/');
-  const headers: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(request.headers)) headers[name] = REDACTED_HEADERS.has(name.toLowerCase()) ? '[redacted]' : value;
+  // Method, URL and host only: other headers carry credentials or personal data (X-PSU-IP-Address).
   return {
     method: request.method,
     url: isCallback ? path : request.url,
     host: request.host,
     remoteAddress: request.ip,
-    headers,
   };
 }
 

@@ -28,6 +28,23 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   const db = drizzle(sqlite, { schema });
-  if (options.migrate !== false) migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+  if (options.migrate !== false) migrateOnce(db);
   return { db, sqlite, close: () => sqlite.close() };
+}
+
+/**
+ * drizzle reads the applied migrations before its transaction, so two processes opening a
+ * new file at once (API and worker) can both try 0000: the loser sees "already exists".
+ * Trying again reads the winner's bookkeeping and has nothing left to do.
+ */
+function migrateOnce(db: Db): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
+      return;
+    } catch (err) {
+      if (attempt >= 3) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200 * attempt);
+    }
+  }
 }

@@ -19,7 +19,6 @@ const SECRET_KEYS = [
   'refresh_token',
   'accessToken',
   'refreshToken',
-  'code',
   'code_verifier',
   'codeVerifier',
   'client_secret',

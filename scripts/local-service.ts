@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { buildApp } from '../api/app';
-import { ensureApiKey } from '../api/auth/api-keys';
+import { ensureApiKey, generateApiKey } from '../api/auth/api-keys';
 import { createBankDirectory } from '../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
-import type { Env } from '../config/env';
+import { parseEnv, type Env } from '../config/env';
+import { publicBaseUrl, publicCallbackUrl } from '../config/public-urls';
 import { openDatabase } from '../db/client';
 import type { Logger } from '../logging/logger';
 import { startSandboxBanks, type SandboxBanks } from '../sandbox';
@@ -47,8 +47,7 @@ export interface LocalService {
 /** Local runs without TOKEN_ENCRYPTION_KEYS get one key, generated once and kept in varDir. */
 function localKeys(varDir: string): Map<string, Buffer> {
   const spec = localSecret(join(varDir, 'secrets', 'token-encryption-keys'), () => generateKeySpec('local1'));
-  const [id, key] = spec.split(':');
-  return new Map([[id!, Buffer.from(key!, 'base64')]]);
+  return parseEnv({ TOKEN_ENCRYPTION_KEYS: spec }).TOKEN_ENCRYPTION_KEYS!;
 }
 
 export async function freePort(): Promise<number> {
@@ -120,9 +119,11 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     await app.listen({ host: env.API_HOST, port: opts.ports.api });
     cleanups.push(() => app.close());
     const apiPort = (app.server.address() as { port: number }).port;
-    const apiUrl = env.PUBLIC_BASE_URL ?? `http://${env.API_HOST}:${apiPort}`;
+    const urls = { ...env, API_PORT: apiPort };
+    const apiUrl = publicBaseUrl(urls);
 
     const nativeConnection = await NativeConnection.connect({ address: temporalAddress });
+    cleanups.push(() => nativeConnection.close());
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -132,7 +133,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
         logger,
         banks,
         cipher,
-        callbackUrl: `${apiUrl}/callback`,
+        callbackUrl: publicCallbackUrl(urls),
         syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
         tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
       },
@@ -141,10 +142,9 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     cleanups.push(async () => {
       worker.shutdown();
       await running;
-      await nativeConnection.close();
     });
 
-    const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), () => `obk_${randomBytes(32).toString('base64url')}`);
+    const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
     await ensureApiKey(database.db, { name: 'local-demo', key: apiKey });
     return { apiUrl, apiKey, temporalAddress, temporalUiUrl, sandbox, stop };
   } catch (err) {

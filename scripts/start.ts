@@ -50,7 +50,7 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) process.exit(130); // a second Ctrl-C: stop waiting
     stopping = true;
     logger.info({ signal }, 'stopping');
     void service.stop().then(() => process.exit(0));

@@ -44,14 +44,20 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.once('exit', (code, signal) => {
     exited = `exited with ${signal ?? code}`;
   });
+  child.once('error', (err) => {
+    exited = `could not run (${err.message})`;
+  });
 
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (exited) throw new Error(`Temporal dev server ${exited} before it was ready (is port ${options.port} free?)`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
-      await connection.healthService.check({});
-      await connection.close();
+      try {
+        await connection.healthService.check({});
+      } finally {
+        await connection.close();
+      }
       break;
     } catch {
       if (Date.now() > deadline) {

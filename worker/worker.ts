@@ -24,6 +24,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: createActivities(options.deps),
+    // Ctrl-C or a deploy must not wait forever on a sync stuck at a slow bank.
+    shutdownGraceTime: '5 seconds',
+    shutdownForceTime: '15 seconds',
     ...workflowSource,
     ...options.overrides,
   });
