@@ -23,7 +23,7 @@ import {
   sendOAuthError,
 } from './http';
 import { RateLimiter } from './rate-limit';
-import { RequestLog, bodyForLog, redactHeaders, type RequestLogEntry } from './request-log';
+import { RequestLog, bodyForLog, queryForLog, redactHeaders, type RequestLogEntry } from './request-log';
 import type { SpecValidator } from './spec-validator';
 
 /** Everything one sandbox bank's server works with. */
@@ -196,7 +196,7 @@ export class BankServer {
       bank: this.rt.bank,
       method,
       path: url.pathname,
-      query: parseQuery(url.searchParams),
+      query: queryForLog(parseQuery(url.searchParams)),
       headers: redactHeaders(req.headers),
     };
     res.on('close', () => {
@@ -217,7 +217,7 @@ export class BankServer {
       res.destroy();
       return;
     }
-    entry.body = bodyForLog(raw, header(req, 'content-type'));
+    entry.body = bodyForLog(raw, header(req, 'content-type'), { tokenEndpoint: route?.kind === 'token' });
 
     if (!route) {
       const failure = pathKnown

@@ -85,3 +85,25 @@ describe('Enfuce authorisation page', () => {
     }
   });
 });
+
+describe('request log', () => {
+  it('keeps token-endpoint secrets out of the log whatever the Content-Type, and out of the logged query', async () => {
+    const { baseUrl } = sandbox.banks['enfuce-st1'];
+    const secret = `${pkcePair().verifier}-leak`;
+    const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: tpp.orgId, refresh_token: secret }).toString();
+    const asText = await call(tpp, `${baseUrl}/v1/token`, { rawBody: form, headers: { 'content-type': 'text/plain' }, sign: null, requestId: null });
+    expect([asText.status, asText.body.error]).toEqual([400, 'invalid_request']);
+    const asJson = await call(tpp, `${baseUrl}/v1/token`, { json: { grant_type: 'authorization_code', code: secret }, sign: null, requestId: null });
+    expect(asJson.status).toBe(400);
+    const inQuery = await call(tpp, `${baseUrl}/v1/token?code=${secret}&code_verifier=${secret}`, {
+      form: { grant_type: 'client_credentials', client_id: tpp.orgId },
+      sign: null,
+      requestId: null,
+    });
+    expect(inQuery.status).toBe(200);
+    const entries = sandbox.requestLog('enfuce-st1').filter((e) => e.path === '/v1/token');
+    expect(entries.length).toBeGreaterThanOrEqual(3);
+    expect(JSON.stringify(entries)).not.toContain(secret);
+    expect(entries.at(-1)!.query).toMatchObject({ code: '[redacted]', code_verifier: '[redacted]' });
+  });
+});
