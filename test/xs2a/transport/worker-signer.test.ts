@@ -65,6 +65,44 @@ describe('WorkerPoolSigner', () => {
     }
   });
 
+  it('a worker that dies fails only its own jobs, and later sign() calls settle on a replacement', async () => {
+    const pool = new WorkerPoolSigner(certs.qseal, BEC_SIGNATURE_STYLE, { threads: 1 });
+    try {
+      const headers = { 'X-Request-ID': 'r-1' };
+      await pool.sign(headers, undefined);
+      const worker = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!;
+      const inFlight = pool.sign(headers, undefined).then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      await worker.terminate();
+      const within = <T>(p: Promise<T>) =>
+        Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 1 s'), 1_000))]);
+      // The job it held settles (signed before it died, or failed), and the next sign() works.
+      expect(await within(inFlight)).toMatch(/^resolved$|signing worker/);
+      const next = await within(pool.sign(headers, undefined));
+      expect(next).toEqual(new Xs2aSigner(certs.qseal, BEC_SIGNATURE_STYLE).sign(headers, undefined));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a worker's error rejects the jobs it held, not the other workers' jobs", async () => {
+    const pool = new WorkerPoolSigner(certs.qseal, BEC_SIGNATURE_STYLE, { threads: 2 });
+    try {
+      const headers = { 'X-Request-ID': 'r-2' };
+      // Least loaded first: one job on each worker, both in flight when worker 0 reports an error.
+      const first = pool.sign(headers, undefined).then(() => 'resolved', (err: Error) => err.message);
+      const second = pool.sign(headers, undefined).then(() => 'resolved', (err: Error) => err.message);
+      (pool as unknown as { workers: { emit(event: string, err: Error): void }[] }).workers[0]!.emit('error', new Error('boom'));
+      expect(await first).toBe('signing worker failed: boom');
+      expect(await second).toBe('resolved');
+      await expect(pool.sign(headers, undefined)).resolves.toHaveProperty('Signature');
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('refuses a QSEAL whose key does not match its certificate when constructed, not later', () => {
     const other = generateSandboxCertificates();
     expect(() => new WorkerPoolSigner({ certificatePem: certs.qseal.certificatePem, privateKeyPem: other.qseal.privateKeyPem }, BEC_SIGNATURE_STYLE)).toThrow();
