@@ -84,6 +84,16 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   return parsed as Record<string, unknown>;
 }
 
+/** The clock refuses a move outside the valid date range with a RangeError: the caller's mistake, 400. */
+function clockChange(change: () => void): void {
+  try {
+    change();
+  } catch (err) {
+    if (err instanceof RangeError) throw new AdminError(400, err.message);
+    throw err;
+  }
+}
+
 export function createAdminServer(deps: AdminDeps): Server {
   const bankOf = (id: string): BankRuntime => {
     const rt = deps.runtimes.get(id as SandboxBankId);
@@ -103,14 +113,14 @@ export function createAdminServer(deps: AdminDeps): Server {
       const body = await jsonBody(req);
       const ms = typeof body.ms === 'number' ? body.ms : typeof body.days === 'number' ? body.days * 86_400_000 : NaN;
       if (!Number.isFinite(ms)) throw new AdminError(400, 'give {"ms": n} or {"days": n}');
-      deps.clock.advance(ms);
+      clockChange(() => deps.clock.advance(ms));
       return send(res, 200, { now: deps.clock.now().toISOString() });
     }
     if (a === 'clock' && b === 'set' && method === 'POST') {
       const body = await jsonBody(req);
       const date = typeof body.now === 'string' ? new Date(body.now) : new Date(NaN);
       if (Number.isNaN(date.getTime())) throw new AdminError(400, 'give {"now": "<ISO date>"}');
-      deps.clock.set(date);
+      clockChange(() => deps.clock.set(date));
       return send(res, 200, { now: deps.clock.now().toISOString() });
     }
     if (a === 'banks' && b === undefined && method === 'GET') {

@@ -251,12 +251,13 @@ function restoreBanks(
       if (opts.settings) state.updateSettings(opts.settings);
       restored.set(bank, { state, tpps: entry.tpps });
     }
+    // Inside the try: an offset the clock refuses (outside the valid date range) makes the file unusable too.
+    clock.setOffset(outcome.file.clockOffsetMs);
   } catch (err) {
     const movedTo = moveAside(statePath);
     warn(opts.logger, { statePath, reason: errorText(err), movedTo }, 'sandbox bank state file unusable; starting with empty banks');
     return undefined;
   }
-  clock.setOffset(outcome.file.clockOffsetMs);
   opts.logger?.info(
     { statePath, savedAt: outcome.file.savedAt, banks: [...restored].map(([bank, { state }]) => ({ bank, consents: state.snapshot().consents.length })) },
     'sandbox bank state restored',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import { testLogger } from '../helpers/logger';
-import { PSU_IP, browser, call, daysFrom, formFields, makeTpp, pkcePair, type TestTpp } from './helpers';
+import { PSU_IP, admin, browser, call, daysFrom, formFields, makeTpp, pkcePair, type TestTpp } from './helpers';
 
 /** Review findings on the sandbox banks, each pinned by the request that used to go wrong. */
 
@@ -105,5 +105,18 @@ describe('request log', () => {
     expect(entries.length).toBeGreaterThanOrEqual(3);
     expect(JSON.stringify(entries)).not.toContain(secret);
     expect(entries.at(-1)!.query).toMatchObject({ code: '[redacted]', code_verifier: '[redacted]' });
+  });
+});
+
+describe('admin clock', () => {
+  it('a move outside the valid Date range is 400 and leaves the clock working', async () => {
+    const before = Date.parse((await admin(sandbox.adminUrl, 'GET', '/admin/clock')).body.now);
+    const tooFar = await admin(sandbox.adminUrl, 'POST', '/admin/clock/advance', { days: 1e8 });
+    expect(tooFar.status).toBe(400);
+    expect(tooFar.body.error).toMatch(/valid date range/);
+    expect((await admin(sandbox.adminUrl, 'POST', '/admin/clock/advance', { ms: -9e15 })).status).toBe(400);
+    const after = await admin(sandbox.adminUrl, 'GET', '/admin/clock');
+    expect(after.status).toBe(200);
+    expect(Math.abs(Date.parse(after.body.now) - before)).toBeLessThan(5000);
   });
 });

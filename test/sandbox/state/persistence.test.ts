@@ -338,6 +338,8 @@ describe('startSandboxBanks with statePath', () => {
       ['garbage', '{"version": 1, "banks": {'],
       ['future', JSON.stringify({ version: 99, savedAt: 'x', clockOffsetMs: 0, banks: {} })],
       ['bad-bank', JSON.stringify({ version: 1, savedAt: 'x', clockOffsetMs: 0, banks: { bec: { state: { version: 1, bank: 'bec' }, tpps: { consentTpp: [], paymentTpp: [] } } } })],
+      // A finite offset the clock refuses: beyond the valid Date range.
+      ['clock-out-of-range', JSON.stringify({ version: 1, savedAt: '2026-01-01T00:00:00.000Z', clockOffsetMs: 9e15, banks: {} })],
     ] as const) {
       const folder = join(dir, name);
       mkdirSync(folder);
