@@ -22,7 +22,6 @@ import { SandboxStateError, type PaymentRecord } from './state';
 /** BEC: the shared API of many Danish banks, below /psd2/{bankId}; MitID redirect SCA. */
 
 export const DEFAULT_BEC_BANK_IDS = ['0400', '6140', '9070'];
-export const BEC_MAX_CONSENT_DAYS = 180;
 export const BEC_PAYMENT_PRODUCTS = ['sepa-credit-transfers', 'instant-sepa-credit-transfers', 'cross-border-credit-transfers'];
 
 const P = '/psd2/:bankId';
@@ -104,7 +103,7 @@ export function becRoutes(): Route[] {
         const bankId = r.params.bankId;
         const redirectUri = redirectHeader(r, 'TPP-Redirect-URI', true);
         const nokRedirectUri = redirectHeader(r, 'TPP-Nok-Redirect-URI', false);
-        const consent = createConsentFrom(r, rt, { maxDays: BEC_MAX_CONSENT_DAYS, bankId, redirectUri, nokRedirectUri });
+        const consent = createConsentFrom(r, rt, { bankId, redirectUri, nokRedirectUri });
         const self = `/v1/consents/${consent.consentId}`;
         sendJson(
           r.res,

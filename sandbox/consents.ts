@@ -2,7 +2,7 @@ import type { BankRuntime, RouteRequest } from './bank-server';
 import { ApiFailure } from './http';
 import type { ConsentRecord } from './state';
 
-/** Consent creation and reading, the same for BEC and Enfuce apart from the maximum validity. */
+/** Consent creation and reading, the same for BEC and Enfuce. */
 
 interface ConsentBody {
   access: unknown;
@@ -12,34 +12,21 @@ interface ConsentBody {
   combinedServiceIndicator: boolean;
 }
 
-const DAY_MS = 86_400_000;
-
-/** validUntil as the bank stores it: at most `maxDays` ahead (Berlin Group: the ASPSP adjusts, 9999-12-31 means "as long as possible"). */
-export function adjustValidUntil(requested: string, today: Date, maxDays: number): string {
-  const todayIso = today.toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(requested) || Number.isNaN(Date.parse(`${requested}T00:00:00Z`))) {
-    throw new ApiFailure(400, 'FORMAT_ERROR', `validUntil "${requested}" is not a date`, 'validUntil');
-  }
-  if (requested < todayIso) throw new ApiFailure(400, 'FORMAT_ERROR', `validUntil ${requested} is in the past (today is ${todayIso})`, 'validUntil');
-  const max = new Date(Date.parse(`${todayIso}T00:00:00Z`) + maxDays * DAY_MS).toISOString().slice(0, 10);
-  return requested > max ? max : requested;
-}
-
 export function createConsentFrom(
   r: RouteRequest,
   rt: BankRuntime,
-  opts: { maxDays: number; bankId?: string; redirectUri?: string; nokRedirectUri?: string },
+  opts: { bankId?: string; redirectUri?: string; nokRedirectUri?: string } = {},
 ): ConsentRecord {
   const body = r.json as ConsentBody;
   const a = body.access as Record<string, unknown>;
   if (!a || typeof a !== 'object' || Object.keys(a).length === 0) throw new ApiFailure(400, 'FORMAT_ERROR', 'access must grant something', 'access');
-  const validUntil = adjustValidUntil(body.validUntil, rt.clock.now(), opts.maxDays);
   const consent = rt.state.createConsent({
     bankId: opts.bankId,
     tppOrgId: r.qwac!.info.organizationIdentifier!,
     access: body.access,
     recurringIndicator: body.recurringIndicator,
-    validUntil,
+    // BankState checks the date and shortens it to the bank's MAX_CONSENT_DAYS; answers use the record's.
+    validUntil: body.validUntil,
     // A one-off consent allows one read a day, whatever was asked for.
     frequencyPerDay: body.recurringIndicator ? body.frequencyPerDay : 1,
     combinedServiceIndicator: body.combinedServiceIndicator,

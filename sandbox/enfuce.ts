@@ -19,8 +19,6 @@ import { S256_CHALLENGE, SandboxStateError, type IssuedTokens, type SandboxBankI
 
 /** Enfuce (Rocker, ST1 Finance): card accounts, OAuth2 integrated SCA with PKCE. */
 
-export const ENFUCE_MAX_CONSENT_DAYS = 90;
-
 export function enfuceBankName(bank: SandboxBankId): string {
   return bank === 'enfuce-st1' ? 'ST1 Finance' : 'Rocker';
 }
@@ -242,7 +240,7 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
       handle(r, rt) {
         if (r.header('x-api-key') !== rt.apiKey) throw new ApiFailure(401, 'TOKEN_INVALID', 'X-API-Key is missing or not valid');
         requireToken(r, rt, ['client']);
-        const consent = createConsentFrom(r, rt, { maxDays: ENFUCE_MAX_CONSENT_DAYS });
+        const consent = createConsentFrom(r, rt);
         const self = `/consent/v1/consents/${consent.consentId}`;
         sendJson(
           r.res,

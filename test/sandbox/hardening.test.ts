@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import { testLogger } from '../helpers/logger';
-import { PSU_IP, admin, browser, call, daysFrom, formFields, makeTpp, pkcePair, type TestTpp } from './helpers';
+import { becCreateConsent, becEnrol } from './flows';
+import { PSU_IP, admin, browser, call, codeOf, daysFrom, formFields, makeTpp, pkcePair, type TestTpp } from './helpers';
 
 /** Review findings on the sandbox banks, each pinned by the request that used to go wrong. */
 
@@ -118,5 +119,34 @@ describe('admin clock', () => {
     const after = await admin(sandbox.adminUrl, 'GET', '/admin/clock');
     expect(after.status).toBe(200);
     expect(Math.abs(Date.parse(after.body.now) - before)).toBeLessThan(5000);
+  });
+});
+
+describe('consent validUntil (capped once, by BankState)', () => {
+  it('BEC shortens 9999-12-31 to 180 days, Enfuce to 90, and both answer with the stored date; a past date is 400', async () => {
+    await becEnrol(sandbox, tpp);
+    const today = sandbox.clock.now();
+    const bec = await becCreateConsent(sandbox, tpp, { validUntil: '9999-12-31' });
+    const becRead = await call(tpp, `${sandbox.banks.bec.baseUrl}/v1/consents/${bec.consentId}`);
+    expect(becRead.body.validUntil).toBe(daysFrom(today, 180));
+    expect(sandbox.banks.bec.state.getConsent(bec.consentId)?.validUntil).toBe(daysFrom(today, 180));
+
+    const { baseUrl, apiKey } = sandbox.banks['enfuce-st1'];
+    const token = await clientToken(baseUrl);
+    const create = (validUntil: string) =>
+      call(tpp, `${baseUrl}/consent/v1/consents`, {
+        sign: 'enfuce',
+        json: { access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil, frequencyPerDay: 4, combinedServiceIndicator: false },
+        headers: { Authorization: `Bearer ${token}`, 'X-API-Key': apiKey!, 'PSU-IP-Address': PSU_IP },
+      });
+    const enfuce = await create('9999-12-31');
+    expect(enfuce.status, enfuce.text).toBe(201);
+    const enfuceRead = await call(tpp, `${baseUrl}/consent/v1/consents/${enfuce.body.consentId}`, { sign: 'enfuce', headers: { Authorization: `Bearer ${token}` } });
+    expect(enfuceRead.body.validUntil).toBe(daysFrom(today, 90));
+    const shorter = await create(daysFrom(today, 10));
+    expect(sandbox.banks['enfuce-st1'].state.getConsent(shorter.body.consentId)?.validUntil).toBe(daysFrom(today, 10));
+
+    const past = await create(daysFrom(today, -1));
+    expect([past.status, codeOf(past), past.body.tppMessages[0].path]).toEqual([400, 'FORMAT_ERROR', 'validUntil']);
   });
 });
