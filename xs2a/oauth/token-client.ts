@@ -17,6 +17,11 @@ export const tokenResponseSchema = z.looseObject({
   scope: z.string().optional(),
 });
 
+/** Per call: the caller's AbortSignal (e.g. Temporal's activity cancellation), passed to the transport request. */
+export interface TokenCallOptions {
+  signal?: AbortSignal;
+}
+
 export interface AuthorizationCodeGrant {
   code: string;
   codeVerifier: string;
@@ -50,17 +55,18 @@ export class TokenClient {
   }
 
   /** The TPP's own token, used to create consents at banks that want one (Enfuce). */
-  clientCredentials(scope?: string): Promise<TokenSet> {
-    return this.requestToken('client_credentials', scope === undefined ? {} : { scope });
+  clientCredentials(scope?: string, call: TokenCallOptions = {}): Promise<TokenSet> {
+    return this.requestToken('client_credentials', scope === undefined ? {} : { scope }, {}, call);
   }
 
   /** Exchanges the code from the PSU's redirect; a refused or reused code is 'grant_invalid'. */
-  authorizationCode(grant: AuthorizationCodeGrant): Promise<TokenSet> {
-    return this.requestToken('authorization_code', {
-      code: grant.code,
-      code_verifier: grant.codeVerifier,
-      redirect_uri: grant.redirectUri,
-    });
+  authorizationCode(grant: AuthorizationCodeGrant, call: TokenCallOptions = {}): Promise<TokenSet> {
+    return this.requestToken(
+      'authorization_code',
+      { code: grant.code, code_verifier: grant.codeVerifier, redirect_uri: grant.redirectUri },
+      {},
+      call,
+    );
   }
 
   /**
@@ -68,14 +74,15 @@ export class TokenClient {
    * (invalid_grant, or TOKEN_INVALID/TOKEN_EXPIRED about the refresh token itself),
    * retrying cannot help and the PSU has to authorise again.
    */
-  refresh(refreshToken: string): Promise<TokenSet> {
-    return this.requestToken('refresh_token', { refresh_token: refreshToken }, { refusedIsGrantInvalid: true });
+  refresh(refreshToken: string, call: TokenCallOptions = {}): Promise<TokenSet> {
+    return this.requestToken('refresh_token', { refresh_token: refreshToken }, { refusedIsGrantInvalid: true }, call);
   }
 
   private async requestToken(
     grantType: string,
     fields: Record<string, string>,
     opts: { refusedIsGrantInvalid?: boolean } = {},
+    call: TokenCallOptions = {},
   ): Promise<TokenSet> {
     const operation = `${this.operation} ${grantType}`;
     const requestedAt = this.now();
@@ -87,6 +94,7 @@ export class TokenClient {
         path: this.oauth.tokenUrl,
         form: { grant_type: grantType, client_id: this.oauth.clientId, ...fields },
         operation,
+        ...(call.signal ? { signal: call.signal } : {}),
       });
       data = res.data;
       requestId = res.requestId;

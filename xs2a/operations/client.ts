@@ -49,12 +49,16 @@ export interface CreateConsentContext {
   redirectUri?: string;
   nokRedirectUri?: string;
   psuId?: string;
+  /** Cancels the call (e.g. Temporal's activity cancellation); passed to the transport request. */
+  signal?: AbortSignal;
 }
 
 /** Consent resource calls: OAuth2 banks want the client-credentials token here too. */
 export interface ConsentRequestContext {
   accessToken?: string;
   psuIpAddress?: string;
+  /** Cancels the call (e.g. Temporal's activity cancellation); passed to the transport request. */
+  signal?: AbortSignal;
 }
 
 export interface TransactionQuery {
@@ -139,6 +143,7 @@ export class Xs2aClient {
       },
       psuIpAddress: ctx.psuIpAddress,
       accessToken: ctx.accessToken,
+      ...signalOf(ctx),
       schema: consentCreatedSchema,
     });
     const scaRedirect = res.data._links?.scaRedirect?.href;
@@ -168,6 +173,7 @@ export class Xs2aClient {
       headers: this.consentAuthHeaders(),
       accessToken: ctx.accessToken,
       psuIpAddress: ctx.psuIpAddress,
+      ...signalOf(ctx),
       schema: consentDetailsSchema,
     });
     const d = res.data;
@@ -190,6 +196,7 @@ export class Xs2aClient {
       headers: this.consentAuthHeaders(),
       accessToken: ctx.accessToken,
       psuIpAddress: ctx.psuIpAddress,
+      ...signalOf(ctx),
       schema: consentStatusResponseSchema,
     });
     return res.data.consentStatus;
@@ -210,6 +217,7 @@ export class Xs2aClient {
         headers: this.consentAuthHeaders(),
         accessToken: ctx.accessToken,
         psuIpAddress: ctx.psuIpAddress,
+        ...signalOf(ctx),
       });
     } catch (err) {
       if (err instanceof Xs2aError && (err.status === 404 || err.codes.includes('CONSENT_UNKNOWN'))) return;
@@ -303,6 +311,7 @@ export class Xs2aClient {
         consentId: ctx.consentId,
         accessToken: ctx.accessToken,
         psuIpAddress: ctx.psuIpAddress,
+        ...signalOf(ctx),
       };
     }
   }
@@ -380,9 +389,10 @@ export class Xs2aClient {
   }
 
   /** Consent-ID, the PSU's token, and either the PSU's IP or the unattended count. */
-  private aisRequestFields(ctx: AisContext, endpoint: string): Pick<Xs2aRequest, 'consentId' | 'accessToken' | 'psuIpAddress' | 'unattended'> {
+  private aisRequestFields(ctx: AisContext, endpoint: string): Pick<Xs2aRequest, 'consentId' | 'accessToken' | 'psuIpAddress' | 'unattended' | 'signal'> {
     return {
       consentId: ctx.consentId,
+      ...signalOf(ctx),
       ...(ctx.accessToken !== undefined ? { accessToken: ctx.accessToken } : {}),
       ...(ctx.psuIpAddress
         ? { psuIpAddress: ctx.psuIpAddress }
@@ -457,4 +467,9 @@ export class Xs2aClient {
       aspsp: this.profile.id,
     });
   }
+}
+
+/** The caller's AbortSignal as a request field; absent when none was given. */
+function signalOf(ctx: { signal?: AbortSignal }): Pick<Xs2aRequest, 'signal'> {
+  return ctx.signal ? { signal: ctx.signal } : {};
 }

@@ -120,6 +120,8 @@ export interface AisContext {
   psuIpAddress?: string;
   /** Counted unattended reads need the consent's frequencyPerDay. */
   frequencyPerDay?: number;
+  /** Cancels the call (e.g. Temporal's activity cancellation): passed to every transport request it makes. */
+  signal?: AbortSignal;
 }
 
 export interface PaymentInitiation {
