@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger';
 import type { BankRuntime } from './bank-server';
 import { mergeFaults } from './faults';
 import { BodyTooLarge, readRawBody } from './http';
-import { SandboxStateError, type SandboxBankId, type SandboxClock, type SandboxSettings } from './state';
+import { SandboxStateError, sandboxErrorStatus, type SandboxBankId, type SandboxClock, type SandboxSettings } from './state';
 
 /** Plain-HTTP control API for tests and demos: clock, faults, limits, settings, PSU revocation, the request log. */
 
@@ -28,29 +28,6 @@ class AdminError extends Error {
   ) {
     super(message);
   }
-}
-
-const SETTINGS_KEYS: Record<keyof SandboxSettings, 'boolean' | 'number' | 'pendingToBooked'> = {
-  pendingToBooked: 'pendingToBooked',
-  resourceIdsPerConsent: 'boolean',
-  accessTokenTtlMs: 'number',
-  refreshTokenTtlMs: 'number',
-  transactionsPageSize: 'number',
-  enforceFrequencyPerDay: 'boolean',
-};
-
-/** Only known keys with the right types reach the state. */
-export function parseSettingsPatch(body: Record<string, unknown>): Partial<SandboxSettings> {
-  const patch: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(body)) {
-    const kind = SETTINGS_KEYS[key as keyof SandboxSettings];
-    if (!kind) throw new AdminError(400, `unknown setting ${key}`);
-    if (kind === 'boolean' && typeof value !== 'boolean') throw new AdminError(400, `${key} must be a boolean`);
-    if (kind === 'number' && (typeof value !== 'number' || !(value > 0))) throw new AdminError(400, `${key} must be a positive number`);
-    if (kind === 'pendingToBooked' && value !== 'same-id' && value !== 'new-id') throw new AdminError(400, `${key} must be same-id or new-id`);
-    patch[key] = value;
-  }
-  return patch as Partial<SandboxSettings>;
 }
 
 function send(res: ServerResponse, status: number, body?: unknown): void {
@@ -135,7 +112,10 @@ export function createAdminServer(deps: AdminDeps): Server {
     }
     if (a === 'banks' && b) {
       const rt = bankOf(b);
-      if (c === 'consents' && d && e === 'revoke' && method === 'POST') return send(res, 200, rt.state.revokeConsent(d, 'psu'));
+      if (c === 'consents' && d && e === 'revoke' && method === 'POST') {
+        if (!rt.state.getConsent(d)) throw new AdminError(404, `unknown consent ${d}`);
+        return send(res, 200, rt.state.revokeConsent(d, 'psu'));
+      }
       if (c === 'consents' && d && e === undefined && method === 'GET') {
         const consent = rt.state.getConsent(d);
         if (!consent) throw new AdminError(404, `unknown consent ${d}`);
@@ -160,7 +140,8 @@ export function createAdminServer(deps: AdminDeps): Server {
         return send(res, 200, rt.limiter.current);
       }
       if (c === 'settings' && d === undefined && method === 'PUT') {
-        rt.state.updateSettings(parseSettingsPatch(await jsonBody(req)));
+        // BankState checks every key and value (FORMAT_ERROR naming the setting → 400).
+        rt.state.updateSettings((await jsonBody(req)) as Partial<SandboxSettings>);
         return send(res, 200, rt.state.settings);
       }
       if (c === 'requests' && d === undefined && method === 'GET') {
@@ -179,7 +160,7 @@ export function createAdminServer(deps: AdminDeps): Server {
   return createServer((req, res) => {
     route(req, res).catch((err) => {
       if (err instanceof AdminError) return send(res, err.status, { error: err.message });
-      if (err instanceof SandboxStateError) return send(res, err.code.includes('UNKNOWN') ? 404 : 400, { error: err.message, code: err.code });
+      if (err instanceof SandboxStateError) return send(res, sandboxErrorStatus(err.code), { error: err.message, code: err.code });
       deps.logger?.error({ err }, 'sandbox admin request failed');
       send(res, 500, { error: 'internal error' });
     });

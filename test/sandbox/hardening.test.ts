@@ -150,3 +150,21 @@ describe('consent validUntil (capped once, by BankState)', () => {
     expect([past.status, codeOf(past), past.body.tppMessages[0].path]).toEqual([400, 'FORMAT_ERROR', 'validUntil']);
   });
 });
+
+describe('admin settings', () => {
+  it('BankState validates the patch: 400 FORMAT_ERROR naming the setting, nothing applied; an unknown consent to revoke is 404', async () => {
+    const url = '/admin/banks/enfuce-rocker/settings';
+    const before = (await admin(sandbox.adminUrl, 'GET', '/admin/banks')).body[1].settings;
+    for (const patch of [{ transactionsPageSize: 2.5 }, { nope: true }, { pendingToBooked: 'later' }, { accessTokenTtlMs: -1 }, { enforceFrequencyPerDay: 'yes' }]) {
+      const res = await admin(sandbox.adminUrl, 'PUT', url, patch);
+      expect([res.status, res.body.code], JSON.stringify(patch)).toEqual([400, 'FORMAT_ERROR']);
+      expect(res.body.error).toContain(Object.keys(patch)[0]);
+    }
+    expect((await admin(sandbox.adminUrl, 'GET', '/admin/banks')).body[1].settings).toEqual(before);
+    const ok = await admin(sandbox.adminUrl, 'PUT', url, { transactionsPageSize: 7 });
+    expect([ok.status, ok.body.transactionsPageSize]).toEqual([200, 7]);
+    await admin(sandbox.adminUrl, 'PUT', url, { transactionsPageSize: before.transactionsPageSize });
+    const unknown = await admin(sandbox.adminUrl, 'POST', '/admin/banks/bec/consents/00000000-0000-0000-0000-000000000000/revoke');
+    expect(unknown.status).toBe(404);
+  });
+});
