@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import { inspectCertificate } from '../xs2a/certs';
+import { derBase64ToPem, inspectCertificate, parseDn } from '../xs2a/certs';
 import type { CertificateInfo, Psd2Role } from '../xs2a/certs/types';
 import { ApiFailure } from './http';
 
@@ -12,18 +12,16 @@ export interface TrustedCertificate {
   displayName: string;
 }
 
-export function derToPem(der: Buffer): string {
-  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
-  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
-}
+const ORGANIZATION_NAME_OID = '2.5.4.10';
+const COMMON_NAME_OID = '2.5.4.3';
 
-function subjectField(subject: string, key: string): string | undefined {
-  // RFC 4514: "CN=x,O=Sandbox TPP,C=DK"; commas inside values are escaped with a backslash.
-  for (const part of subject.split(/(?<!\\),/)) {
-    const [k, ...rest] = part.split('=');
-    if (k?.trim().toUpperCase() === key) return rest.join('=').replace(/\\(.)/g, '$1').trim();
+/** The first value of an attribute in an RFC 4514 subject, read with the project's DN parser. */
+function subjectAttribute(subject: string, oid: string): string | undefined {
+  try {
+    return parseDn(subject).find((a) => a.oid === oid)?.value;
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /**
@@ -51,7 +49,7 @@ export function trustCertificate(pem: string, caPems: readonly string[], what: '
   } catch (err) {
     throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be read: ${err instanceof Error ? err.message : String(err)}`);
   }
-  const displayName = subjectField(info.subject, 'O') ?? info.commonName ?? subjectField(info.subject, 'CN') ?? 'Unknown TPP';
+  const displayName = subjectAttribute(info.subject, ORGANIZATION_NAME_OID) ?? info.commonName ?? subjectAttribute(info.subject, COMMON_NAME_OID) ?? 'Unknown TPP';
   return { pem, info, displayName };
 }
 
@@ -61,7 +59,7 @@ export function clientCertificate(socket: TLSSocket, caPems: readonly string[]):
   if (!peer || !peer.raw || Object.keys(peer).length === 0) {
     throw new ApiFailure(401, 'CERTIFICATE_MISSING', 'No TLS client certificate (QWAC) was presented');
   }
-  const trusted = trustCertificate(derToPem(peer.raw), caPems, 'QWAC');
+  const trusted = trustCertificate(derBase64ToPem(peer.raw.toString('base64')), caPems, 'QWAC');
   if (!trusted.info.organizationIdentifier) {
     throw new ApiFailure(401, 'CERTIFICATE_INVALID', 'The QWAC subject has no organizationIdentifier (2.5.4.97)');
   }
