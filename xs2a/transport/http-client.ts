@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { request as undiciRequest, type Agent } from 'undici';
 import type { Logger } from '../../logging/logger';
 import { Xs2aError, errorFromResponse } from '../errors';
@@ -28,7 +29,10 @@ export interface HttpXs2aTransportOptions {
   unattended?: UnattendedAccessCounter;
   /** Time allowed for the response headers, and between body chunks. Default 30 s. */
   requestTimeoutMs?: number;
-  /** A 429 whose Retry-After is at most this long is waited out and resent (default 10 s; 0 disables). */
+  /**
+   * 429s are waited out and resent while the Retry-After waits of one call add up to at most
+   * this long in total (default 10 s; 0 disables resending).
+   */
   maxRateLimitWaitMs?: number;
   /** How many times one call may be resent after 429s (default 3). */
   rateLimitResends?: number;
@@ -91,6 +95,7 @@ export class HttpXs2aTransport implements Xs2aTransport {
 
   /** Every bank call, reported to the observer (metrics) with its outcome. */
   async request<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
+    let waitedMs = 0;
     for (let resend = 0; ; resend++) {
       try {
         // A resent call was counted against frequencyPerDay when first sent; the bank's 429 served nothing.
@@ -100,9 +105,10 @@ export class HttpXs2aTransport implements Xs2aTransport {
       } catch (err) {
         if (err instanceof Xs2aError) this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
         const waitMs = err instanceof Xs2aError && err.status === 429 && err.kind === 'rate_limited' ? (err.retryAfterMs ?? 1_000) : Infinity;
-        if (resend >= this.rateLimitResends || waitMs > this.maxRateLimitWaitMs || req.signal?.aborted) throw err;
+        if (resend >= this.rateLimitResends || waitedMs + waitMs > this.maxRateLimitWaitMs || req.signal?.aborted) throw err;
         this.logger.info({ operation: req.operation, waitMs, resend: resend + 1 }, 'bank asked us to wait (429); resending after Retry-After');
-        await sleep(waitMs, req.signal);
+        await abortableWait(waitMs, req.signal);
+        waitedMs += waitMs;
       }
     }
   }
@@ -317,12 +323,15 @@ function parseJsonOrUndefined(raw: Buffer): unknown {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
+/**
+ * Waits ms, or until the caller aborts: then rejects with the signal's reason, as an aborted
+ * request does (timers/promises would wrap it in an AbortError). No listener stays behind.
+ */
+async function abortableWait(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw err;
+  }
 }

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -276,6 +277,47 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     const before = server.requests.length;
     await failure(transport({ rateLimitResends: 2 }).request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }));
     expect(server.requests.length - before).toBe(3);
+  });
+
+  it('the 429 wait is abortable: the caller\'s reason comes back at once and nothing more is sent', async () => {
+    handler = () => ({ status: 429, headers: { 'retry-after': '5' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('activity cancelled')), 200);
+    await expect(pending).rejects.toThrow('activity cancelled');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(server.requests).toHaveLength(1);
+    // undici drops its own listener a tick after the body is read.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('a 429 wait that ends normally leaves no abort listener on the caller\'s signal', async () => {
+    let calls = 0;
+    handler = () =>
+      ++calls === 1
+        ? { status: 429, headers: { 'retry-after': '1' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } }
+        : { status: 200, body: { accounts: [] } };
+    const controller = new AbortController();
+    const res = await transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', signal: controller.signal });
+    expect(res.status).toBe(200);
+    expect(server.requests).toHaveLength(2);
+    // undici drops its own listener a tick after the body is read.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('maxRateLimitWaitMs caps the total 429 waiting of one call, not each resend', async () => {
+    handler = () => ({ status: 429, headers: { 'retry-after': '1' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+    const started = Date.now();
+    const error = await failure(
+      transport({ maxRateLimitWaitMs: 1_500, rateLimitResends: 3 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }),
+    );
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 1_000 });
+    // One 1 s wait fits in 1.5 s; a second would make 2 s.
+    expect(server.requests).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(1_900);
   });
 
   it('503 is a retryable server error; 401 TOKEN_EXPIRED is token_invalid; an unknown 400 code is kept', async () => {
