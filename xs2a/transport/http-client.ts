@@ -105,7 +105,8 @@ export class HttpXs2aTransport implements Xs2aTransport {
       } catch (err) {
         if (err instanceof Xs2aError) this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
         const waitMs = err instanceof Xs2aError && err.status === 429 && err.kind === 'rate_limited' ? (err.retryAfterMs ?? 1_000) : Infinity;
-        if (resend >= this.rateLimitResends || waitedMs + waitMs > this.maxRateLimitWaitMs || req.signal?.aborted) throw err;
+        const mayWait = this.maxRateLimitWaitMs > 0 && waitedMs + waitMs <= this.maxRateLimitWaitMs;
+        if (resend >= this.rateLimitResends || !mayWait || req.signal?.aborted) throw err;
         this.logger.info({ operation: req.operation, waitMs, resend: resend + 1 }, 'bank asked us to wait (429); resending after Retry-After');
         await abortableWait(waitMs, req.signal);
         waitedMs += waitMs;

@@ -320,6 +320,13 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(Date.now() - started).toBeLessThan(1_900);
   });
 
+  it('maxRateLimitWaitMs 0 disables resending, even for Retry-After: 0', async () => {
+    handler = () => ({ status: 429, headers: { 'retry-after': '0' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+    const error = await failure(transport({ maxRateLimitWaitMs: 0 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
+    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 0 });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('503 is a retryable server error; 401 TOKEN_EXPIRED is token_invalid; an unknown 400 code is kept', async () => {
     handler = () => ({ status: 503, body: 'Service Unavailable' });
     const down = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
