@@ -8,7 +8,7 @@ import type { PemPair, Psd2Role } from '../xs2a/certs/types';
 import { verifyXs2aRequest } from '../xs2a/signing';
 import type { VerificationCode, VerificationResult } from '../xs2a/signing/types';
 import { SandboxStateError, sandboxErrorStatus, type BankState, type SandboxBankId, type SandboxClock } from './state';
-import { clientCertificate, requireRole, trustCertificate, type TrustedCertificate } from './client-cert';
+import { CertificateTrust, clientCertificate, requireRole, type TrustedCertificate } from './client-cert';
 import { TRUNCATED_JSON, decideFault, type SandboxFaults } from './faults';
 import {
   ApiFailure,
@@ -125,6 +125,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class BankServer {
   private readonly routes: CompiledRoute[];
   readonly server: Server;
+  /** The TPP CA(s) parsed once per server, with the certificates already found to chain to them. */
+  private trustCache?: { caPems: readonly string[]; trust: CertificateTrust };
 
   constructor(
     private readonly rt: BankRuntime,
@@ -152,6 +154,12 @@ export class BankServer {
       else socket.destroy();
     });
     this.server.on('tlsClientError', () => undefined);
+  }
+
+  /** Built on first use, and again only if the runtime is given another list of CAs. */
+  private trust(): CertificateTrust {
+    if (this.trustCache?.caPems !== this.rt.tppCaPems) this.trustCache = { caPems: this.rt.tppCaPems, trust: new CertificateTrust(this.rt.tppCaPems) };
+    return this.trustCache.trust;
   }
 
   private crash(res: ServerResponse, err: unknown): void {
@@ -250,7 +258,7 @@ export class BankServer {
       }
       if (!(await this.applyFaults(r))) return;
       this.applyRateLimit();
-      r.qwac = clientCertificate(req.socket as TLSSocket, this.rt.tppCaPems);
+      r.qwac = clientCertificate(req.socket as TLSSocket, this.trust());
       if (route.role && route.role !== 'any') requireRole(r.qwac, route.role);
       else if (route.role === 'any' && !r.qwac.info.psd2?.roles.length) {
         throw new ApiFailure(401, 'ROLE_INVALID', 'The QWAC carries no PSD2 role');
@@ -333,7 +341,7 @@ export class BankServer {
       throw new ApiFailure(401, code, text);
     }
     if (!result.certificatePem) throw new ApiFailure(401, 'CERTIFICATE_MISSING', 'TPP-Signature-Certificate is missing');
-    const seal = trustCertificate(result.certificatePem, this.rt.tppCaPems, 'signing certificate');
+    const seal = this.trust().check(result.certificatePem, 'signing certificate');
     const qwacOrg = r.qwac?.info.organizationIdentifier;
     if (seal.info.organizationIdentifier !== qwacOrg) {
       throw new ApiFailure(

@@ -24,42 +24,94 @@ function subjectAttribute(subject: string, oid: string): string | undefined {
   }
 }
 
+/** What is kept of a certificate that chains to the CA: everything but the date check, which is per call. */
+interface CheckedCertificate {
+  validFrom: Date;
+  validTo: Date;
+  info?: CertificateInfo;
+  displayName?: string;
+  /** Why inspectCertificate could not read it (reported after the date check, as before caching). */
+  readError?: string;
+}
+
+/** How many trusted certificates a server remembers by PEM. */
+export const TRUSTED_CERTIFICATE_CACHE_SIZE = 256;
+
 /**
- * Checks a certificate against the TPP CA the way a bank's gateway does. `now` is real time:
- * certificates live in the real world, not on the sandbox clock that tests move by months.
+ * The TPP CA(s) parsed once, and the certificates found to chain to them remembered by PEM
+ * (at most `maxEntries`, least recently used dropped first), so a request pays for the
+ * validity-date check only. Certificates that do not parse or chain are not remembered.
  */
+export class CertificateTrust {
+  private readonly cas: X509Certificate[];
+  private readonly checked = new Map<string, CheckedCertificate>();
+
+  constructor(
+    caPems: readonly string[],
+    private readonly maxEntries = TRUSTED_CERTIFICATE_CACHE_SIZE,
+  ) {
+    this.cas = caPems.map((ca) => new X509Certificate(ca));
+  }
+
+  get size(): number {
+    return this.checked.size;
+  }
+
+  /**
+   * Checks a certificate against the TPP CA the way a bank's gateway does. `now` is real time:
+   * certificates live in the real world, not on the sandbox clock that tests move by months.
+   */
+  check(pem: string, what: 'QWAC' | 'signing certificate', now = new Date()): TrustedCertificate {
+    let entry = this.checked.get(pem);
+    if (entry) {
+      // Most recently used last, so eviction drops the oldest.
+      this.checked.delete(pem);
+      this.checked.set(pem, entry);
+    } else {
+      entry = this.chain(pem, what);
+      this.checked.set(pem, entry);
+      if (this.checked.size > this.maxEntries) this.checked.delete(this.checked.keys().next().value!);
+    }
+    if (now < entry.validFrom) throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} is not valid before ${entry.validFrom.toISOString()}`);
+    if (now > entry.validTo) throw new ApiFailure(401, 'CERTIFICATE_EXPIRED', `The ${what} expired at ${entry.validTo.toISOString()}`);
+    if (!entry.info) throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be read: ${entry.readError}`);
+    return { pem, info: entry.info, displayName: entry.displayName! };
+  }
+
+  private chain(pem: string, what: 'QWAC' | 'signing certificate'): CheckedCertificate {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(pem);
+    } catch {
+      throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be parsed as an X.509 certificate`);
+    }
+    const issuer = this.cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
+    if (!issuer) {
+      throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} (issuer "${cert.issuer.replace(/\n/g, ', ')}") does not chain to the sandbox TPP CA`);
+    }
+    const entry: CheckedCertificate = { validFrom: new Date(cert.validFrom), validTo: new Date(cert.validTo) };
+    try {
+      entry.info = inspectCertificate(pem);
+      entry.displayName = subjectAttribute(entry.info.subject, ORGANIZATION_NAME_OID) ?? entry.info.commonName ?? subjectAttribute(entry.info.subject, COMMON_NAME_OID) ?? 'Unknown TPP';
+    } catch (err) {
+      entry.readError = err instanceof Error ? err.message : String(err);
+    }
+    return entry;
+  }
+}
+
+/** One check without a cache (CA parsed anew); servers keep a CertificateTrust instead. */
 export function trustCertificate(pem: string, caPems: readonly string[], what: 'QWAC' | 'signing certificate', now = new Date()): TrustedCertificate {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(pem);
-  } catch {
-    throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be parsed as an X.509 certificate`);
-  }
-  const issuer = caPems.map((ca) => new X509Certificate(ca)).find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
-  if (!issuer) {
-    throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} (issuer "${cert.issuer.replace(/\n/g, ', ')}") does not chain to the sandbox TPP CA`);
-  }
-  const from = new Date(cert.validFrom);
-  const to = new Date(cert.validTo);
-  if (now < from) throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} is not valid before ${from.toISOString()}`);
-  if (now > to) throw new ApiFailure(401, 'CERTIFICATE_EXPIRED', `The ${what} expired at ${to.toISOString()}`);
-  let info: CertificateInfo;
-  try {
-    info = inspectCertificate(pem);
-  } catch (err) {
-    throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be read: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  const displayName = subjectAttribute(info.subject, ORGANIZATION_NAME_OID) ?? info.commonName ?? subjectAttribute(info.subject, COMMON_NAME_OID) ?? 'Unknown TPP';
-  return { pem, info, displayName };
+  return new CertificateTrust(caPems, 1).check(pem, what, now);
 }
 
 /** The TLS client certificate (QWAC) of this connection, checked; throws ApiFailure when absent or untrusted. */
-export function clientCertificate(socket: TLSSocket, caPems: readonly string[]): TrustedCertificate {
+export function clientCertificate(socket: TLSSocket, trust: CertificateTrust): TrustedCertificate {
   const peer = typeof socket.getPeerCertificate === 'function' ? socket.getPeerCertificate(false) : undefined;
   if (!peer || !peer.raw || Object.keys(peer).length === 0) {
     throw new ApiFailure(401, 'CERTIFICATE_MISSING', 'No TLS client certificate (QWAC) was presented');
   }
-  const trusted = trustCertificate(derBase64ToPem(peer.raw.toString('base64')), caPems, 'QWAC');
+  const trusted = trust.check(derBase64ToPem(peer.raw.toString('base64')), 'QWAC');
   if (!trusted.info.organizationIdentifier) {
     throw new ApiFailure(401, 'CERTIFICATE_INVALID', 'The QWAC subject has no organizationIdentifier (2.5.4.97)');
   }
