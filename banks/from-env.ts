@@ -21,15 +21,17 @@ import { loadPemPair } from '../xs2a/certs';
 import { becProfile, enfuceProfile, loadGenericProfile, type BankProfile } from '../xs2a/profiles';
 
 const environment = z.enum(['sandbox', 'production']);
+/** Bank calls carry the QWAC, signatures, tokens and account data: https only. */
+const httpsUrl = z.url({ protocol: /^https$/ });
 const entrySchema = z.discriminatedUnion('preset', [
-  z.strictObject({ preset: z.literal('bec'), bankId: z.string().min(1), environment, baseUrl: z.url().optional() }),
+  z.strictObject({ preset: z.literal('bec'), bankId: z.string().min(1), environment, baseUrl: httpsUrl.optional() }),
   z.strictObject({
     preset: z.literal('enfuce'),
     issuer: z.enum(['rocker', 'st1']),
     environment,
     clientId: z.string().min(1),
     apiKey: z.string().min(1).optional(),
-    baseUrl: z.url().optional(),
+    baseUrl: httpsUrl.optional(),
   }),
   z.strictObject({ preset: z.literal('generic'), file: z.string().min(1) }),
 ]);

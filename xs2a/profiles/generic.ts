@@ -18,7 +18,8 @@ const NAMED_STYLES: Record<string, SignatureStyle> = {
   enfuce: ENFUCE_SIGNATURE_STYLE,
 };
 
-const absoluteUrl = z.url({ protocol: /^https?$/ });
+/** Bank calls carry the QWAC, signatures, tokens and account data: https only. */
+const absoluteUrl = z.url({ protocol: /^https$/ });
 const path = z.string().regex(/^\/[^?#]*$/, 'must start with "/" and carry no query');
 
 const signatureStyleSchema = z.strictObject({

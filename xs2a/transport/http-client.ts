@@ -79,6 +79,12 @@ export class HttpXs2aTransport implements Xs2aTransport {
   private requests = 0;
 
   constructor(opts: HttpXs2aTransportOptions) {
+    // Before any agent exists: a bank URL that is not https is our configuration, refused up front.
+    requireHttps(opts.profile, opts.profile.baseUrl, 'baseUrl');
+    if (opts.profile.oauth) {
+      requireHttps(opts.profile, opts.profile.oauth.tokenUrl, 'oauth.tokenUrl');
+      requireHttps(opts.profile, opts.profile.oauth.authorizeUrl, 'oauth.authorizeUrl');
+    }
     this.profile = opts.profile;
     this.logger = opts.logger.child({ aspsp: opts.profile.id });
     this.signer = opts.signer ?? new Xs2aSigner(opts.credentials.qseal, opts.profile.signature);
@@ -118,6 +124,10 @@ export class HttpXs2aTransport implements Xs2aTransport {
     const requestId = randomUUID();
     const context = { requestId, operation: req.operation, aspsp: this.profile.id };
     const url = resolveUrl(this.profile.baseUrl, req.path, req.query);
+    if (new URL(url).protocol !== 'https:') {
+      // An absolute path (a link, a token URL) that is not https: refused locally, nothing sent.
+      throw new Xs2aError(`${this.profile.id} ${req.operation}: refusing to send to a URL that is not https`, { ...context, kind: 'configuration' });
+    }
 
     try {
       this.countUnattendedRead(req, requestId);
@@ -296,6 +306,17 @@ function serialiseBody(req: Xs2aRequest<unknown>): SerialisedBody | undefined {
     return { bytes: Buffer.from(new URLSearchParams(req.form).toString(), 'utf8'), contentType: 'application/x-www-form-urlencoded' };
   }
   return undefined;
+}
+
+function requireHttps(profile: BankProfile, url: string, field: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'https:') return;
+  throw new Xs2aError(`Bank profile ${profile.id}: ${field} must be an https URL`, { kind: 'configuration', aspsp: profile.id, field });
 }
 
 function withContext(err: Xs2aError, context: ErrorContext): Xs2aError {

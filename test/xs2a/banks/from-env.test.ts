@@ -1,0 +1,45 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BankConfigError, loadBankProfiles } from '../../../banks/from-env';
+
+const dir = mkdtempSync(join(tmpdir(), 'bank-env-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, content: unknown): string {
+  const file = join(dir, name);
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}
+
+describe('loadBankProfiles: bank URLs must be https', () => {
+  it('accepts https base URLs', () => {
+    const file = write('ok.json', [
+      { preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:8443/psd2/0400' },
+      { preset: 'enfuce', issuer: 'rocker', environment: 'sandbox', clientId: 'cid', baseUrl: 'https://127.0.0.1:8444' },
+    ]);
+    expect(loadBankProfiles(file).map((p) => p.baseUrl)).toEqual(['https://127.0.0.1:8443/psd2/0400', 'https://127.0.0.1:8444']);
+  });
+
+  for (const url of ['http://bank.example/psd2/0400', 'ftp://bank.example/x', 'javascript:alert(1)']) {
+    it(`refuses baseUrl ${url}`, () => {
+      const bec = write('bec.json', [{ preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: url }]);
+      const enfuce = write('enfuce.json', { banks: [{ preset: 'enfuce', issuer: 'st1', environment: 'sandbox', clientId: 'cid', baseUrl: url }] });
+      for (const file of [bec, enfuce]) {
+        const err = thrown(() => loadBankProfiles(file));
+        expect(err).toBeInstanceOf(BankConfigError);
+        expect(err.message).toContain('banks.0.baseUrl');
+      }
+    });
+  }
+});
