@@ -81,7 +81,12 @@ export function createAdminServer(deps: AdminDeps): Server {
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     const method = req.method ?? 'GET';
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new AdminError(400, `the path ${url.pathname.slice(0, 200)} is not valid percent-encoding`);
+    }
     if (parts[0] !== 'admin') throw new AdminError(404, `no admin resource at ${url.pathname}`);
     const [, a, b, c, d, e] = parts;
 

@@ -119,14 +119,14 @@ const SIGNATURE_FAILURE_CODE: Partial<Record<VerificationCode, string>> = {
   CERTIFICATE_INVALID: 'CERTIFICATE_INVALID',
 };
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** The router and the request pipeline shared by all sandbox banks. */
 export class BankServer {
   private readonly routes: CompiledRoute[];
   readonly server: Server;
   /** The TPP CA(s) parsed once per server, with the certificates already found to chain to them. */
   private trustCache?: { caPems: readonly string[]; trust: CertificateTrust };
+  /** Cancels each injected-latency wait still pending; close() calls them all. */
+  private readonly pendingWaits = new Set<() => void>();
 
   constructor(
     private readonly rt: BankRuntime,
@@ -283,10 +283,35 @@ export class BankServer {
     }
   }
 
+  /**
+   * Resolves true after `ms`, or false at once when the server closes first. The timer is
+   * unref'd, so a pending wait neither keeps the process alive nor outlives the server.
+   */
+  private wait(ms: number): Promise<boolean> {
+    return new Promise((resolveWait) => {
+      const cancel = () => {
+        clearTimeout(timer);
+        this.pendingWaits.delete(cancel);
+        resolveWait(false);
+      };
+      const timer = setTimeout(() => {
+        this.pendingWaits.delete(cancel);
+        resolveWait(true);
+      }, ms);
+      timer.unref();
+      this.pendingWaits.add(cancel);
+    });
+  }
+
   /** False when the fault has already answered (or dropped) the request. */
   private async applyFaults(r: RouteRequest): Promise<boolean> {
     const faults = this.rt.faults;
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (faults.latencyMs > 0) {
+      if (!(await this.wait(faults.latencyMs))) {
+        r.res.destroy();
+        return false;
+      }
+    }
     const decision = decideFault(faults);
     switch (decision.kind) {
       case 'none':
@@ -414,6 +439,7 @@ export class BankServer {
   }
 
   close(): Promise<void> {
+    for (const cancel of [...this.pendingWaits]) cancel();
     return new Promise((resolveClose) => {
       this.server.close(() => resolveClose());
       this.server.closeAllConnections();

@@ -168,3 +168,11 @@ describe('admin settings', () => {
     expect(unknown.status).toBe(404);
   });
 });
+
+describe('admin paths', () => {
+  it('a path that is not valid percent-encoding is 400, not 500', async () => {
+    const res = await admin(sandbox.adminUrl, 'GET', '/admin/banks/%E0%A4%A/stats');
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/percent-encoding/);
+  });
+});
