@@ -13,9 +13,14 @@ function formFields(html: string): { action?: string; fields: Record<string, str
   for (const m of html.matchAll(/<input\b[^>]*>/gi)) {
     const name = /name="([^"]*)"/i.exec(m[0])?.[1];
     const value = /value="([^"]*)"/i.exec(m[0])?.[1] ?? '';
-    if (name) fields[name] = value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+    if (name) fields[name] = decodeEntities(value);
   }
-  return { action: action?.replace(/&amp;/g, '&'), fields };
+  return { action: action === undefined ? undefined : decodeEntities(action), fields };
+}
+
+/** The page's HTML escaping undone; &amp; last, so an escaped "&lt;" stays the text "&lt;". */
+function decodeEntities(text: string): string {
+  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 /**

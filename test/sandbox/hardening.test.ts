@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
+import { callbackQuery, psuDecides } from '../../sandbox/psu-driver';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import { testLogger } from '../helpers/logger';
 import { becCreateConsent, becEnrol } from './flows';
@@ -174,5 +175,16 @@ describe('admin paths', () => {
     const res = await admin(sandbox.adminUrl, 'GET', '/admin/banks/%E0%A4%A/stats');
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/percent-encoding/);
+  });
+});
+
+describe('psu-driver', () => {
+  it('submits hidden fields exactly as the page holds them: an escaped "&lt;" stays "&lt;"', async () => {
+    const state = 'st&lt;1&amp;"2"<3>';
+    const { authorize } = await enfuceConsent('enfuce-rocker', { state });
+    const decided = await psuDecides(authorize, sandbox.serverCaPem, 'approve', 'rocker-psu-1');
+    const query = callbackQuery(decided.location);
+    expect(query.state).toBe(state);
+    expect(query.code).toBeTruthy();
   });
 });
