@@ -27,8 +27,9 @@ const signatureStyleSchema = z.strictObject({
   signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha512']),
   headerOrder: z
     .array(z.enum(XS2A_SIGNABLE_HEADERS))
-    .refine((h) => h.includes('digest') && h.includes('x-request-id'), 'must include digest and x-request-id')
-    .refine((h) => new Set(h).size === h.length, 'must not repeat a header'),
+    .refine((h) => new Set(h).size === h.length, 'must not repeat a header')
+    // Exactly the five, in the bank's order: an omitted header would go unsigned when a request carries it.
+    .refine((h) => XS2A_SIGNABLE_HEADERS.every((name) => h.includes(name)), `must list all of ${XS2A_SIGNABLE_HEADERS.join(', ')}`),
   caFormat: z.enum(['rfc4514', 'x500']),
   serialCase: z.enum(['lower', 'upper']),
 });

@@ -6,7 +6,7 @@ import type { PemPair } from '../certs/types';
 import { buildSigningString, formatSignatureHeader, hasHeader, signString, type HeaderBag } from './cavage';
 import { computeDigest } from './digest';
 import { formatKeyId } from './key-id';
-import type { SignatureHeaders, SignatureStyle, Xs2aSignableHeader } from './types';
+import { XS2A_SIGNABLE_HEADERS, type SignatureHeaders, type SignatureStyle, type Xs2aSignableHeader } from './types';
 
 const ALWAYS_SIGNED: readonly Xs2aSignableHeader[] = ['digest', 'x-request-id'];
 
@@ -29,9 +29,9 @@ export class Xs2aSigner {
     if (!keyMatchesCertificate(qseal.certificatePem, qseal.privateKeyPem)) {
       throw new CertificateError('QSEAL private key does not match the QSEAL certificate (public keys differ)', 'QSEAL private key');
     }
-    for (const required of ALWAYS_SIGNED) {
-      if (!style.headerOrder.includes(required)) throw new Error(`signature style headerOrder must include "${required}"`);
-    }
+    // All five, not only the two always signed: a header missing from the order would go unsigned when present.
+    const missing = XS2A_SIGNABLE_HEADERS.filter((name) => !style.headerOrder.includes(name));
+    if (missing.length) throw new Error(`signature style headerOrder must include ${missing.map((name) => `"${name}"`).join(', ')}`);
     this.privateKey = createPrivateKey(qseal.privateKeyPem);
     this.keyId = formatKeyId(cert.serialNumber, forgeNameAttributes(cert.issuer), style);
     this.certificateHeader = certificateDerBase64(qseal.certificatePem);

@@ -12,7 +12,7 @@ export type Xs2aSignableHeader = (typeof XS2A_SIGNABLE_HEADERS)[number];
 export interface SignatureStyle {
   digestAlgorithm: DigestAlgorithm;
   signatureAlgorithm: SignatureAlgorithm;
-  /** Order of headers in the signing string; must start from these five, digest and x-request-id always included. */
+  /** Order of headers in the signing string: all five, in the bank's order (digest and x-request-id always signed, the rest when present). */
   headerOrder: readonly Xs2aSignableHeader[];
   /**
    * How the issuer DN appears after "CA=" in keyId:

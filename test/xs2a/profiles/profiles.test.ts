@@ -159,7 +159,7 @@ rateLimit: { perSecond: 2, perDay: 500 }
   });
 
   it('loads a JSON OAuth2 profile with an explicit signature style', () => {
-    const style = { digestAlgorithm: 'SHA-512', signatureAlgorithm: 'rsa-sha512', headerOrder: ['x-request-id', 'digest'], caFormat: 'x500', serialCase: 'upper' };
+    const style = { digestAlgorithm: 'SHA-512', signatureAlgorithm: 'rsa-sha512', headerOrder: ['x-request-id', 'digest', 'psu-id', 'psu-corporate-id', 'tpp-redirect-uri'], caFormat: 'x500', serialCase: 'upper' };
     const file = write(
       'cardco.json',
       JSON.stringify({
