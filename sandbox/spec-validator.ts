@@ -31,8 +31,6 @@ export interface SpecRequest {
 export interface SpecValidator {
   /** Undefined when the request is valid. */
   validate(req: SpecRequest): SpecViolation | undefined;
-  /** Whether the spec defines this method and path at all. */
-  knows(method: string, path: string): boolean;
   /** How long parsing and compiling took, in milliseconds. */
   readonly buildMs: { parse: number; compile: number };
 }
@@ -144,9 +142,6 @@ export async function buildSpecValidator(specPath: string, served: Record<string
 
   return {
     buildMs,
-    knows(method, path) {
-      return Boolean(api.router.matchOperation({ method: method.toLowerCase(), path, headers: {} } as never));
-    },
     validate(req) {
       const operation = api.router.matchOperation({ method: req.method.toLowerCase(), path: req.path, headers: {} } as never);
       if (!operation) return { code: 'FORMAT_ERROR', text: `${req.method} ${req.path} is not an operation of the Berlin Group 1.3.12 API` };
