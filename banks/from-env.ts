@@ -8,7 +8,7 @@
  *   QWAC_CERT_PATH, QWAC_KEY_PATH, QSEAL_CERT_PATH, QSEAL_KEY_PATH   the TPP's eIDAS certificates (PEM)
  *   BANK_CA_PATH        PEM bundle the banks' TLS server certificates chain to
  *
- * Lives in api/ for now; it belongs with banks/directory.ts once that folder's owner takes it.
+ * Used by the API and worker entry points; builds the directory with banks/directory.ts.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
@@ -81,9 +81,17 @@ export function bankSetupsFromEnv(source: NodeJS.ProcessEnv = process.env): Bank
   const credentials = {
     qwac: loadPemPair(env.QWAC_CERT_PATH, env.QWAC_KEY_PATH),
     qseal: loadPemPair(env.QSEAL_CERT_PATH, env.QSEAL_KEY_PATH),
-    bankCaPem: readFileSync(env.BANK_CA_PATH, 'utf8'),
+    bankCaPem: readBankCa(env.BANK_CA_PATH),
   };
   return loadBankProfiles(env.BANK_PROFILES_FILE).map((profile) => ({ profile, credentials }));
+}
+
+function readBankCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new BankConfigError(`BANK_CA_PATH ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }
 
 export function bankDirectoryFromEnv(logger: Logger, source: NodeJS.ProcessEnv = process.env): BankDirectory {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BankConfigError, loadBankProfiles } from '../../../banks/from-env';
+import { BankConfigError, bankSetupsFromEnv, loadBankProfiles } from '../../../banks/from-env';
+import { generateSandboxCertificates } from '../../../xs2a/certs';
 
 const dir = mkdtempSync(join(tmpdir(), 'bank-env-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,4 +43,30 @@ describe('loadBankProfiles: bank URLs must be https', () => {
       }
     });
   }
+});
+
+describe('bankSetupsFromEnv', () => {
+  const certs = generateSandboxCertificates();
+  const env = (caPath: string) => ({
+    BANK_PROFILES_FILE: write('banks.json', [{ preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:8443/psd2/0400' }]),
+    QWAC_CERT_PATH: write('qwac.pem', certs.qwac.certificatePem),
+    QWAC_KEY_PATH: write('qwac.key', certs.qwac.privateKeyPem),
+    QSEAL_CERT_PATH: write('qseal.pem', certs.qseal.certificatePem),
+    QSEAL_KEY_PATH: write('qseal.key', certs.qseal.privateKeyPem),
+    BANK_CA_PATH: caPath,
+  });
+
+  it('reads the bank CA bundle', () => {
+    const [setup] = bankSetupsFromEnv(env(write('ca.pem', certs.ca.certificatePem)));
+    expect(setup!.credentials.bankCaPem).toBe(certs.ca.certificatePem);
+    expect(setup!.profile.id).toBe('bec');
+  });
+
+  it('a BANK_CA_PATH that cannot be read is a BankConfigError naming the variable and the path', () => {
+    const missing = join(dir, 'no-such-ca.pem');
+    const err = thrown(() => bankSetupsFromEnv(env(missing)));
+    expect(err).toBeInstanceOf(BankConfigError);
+    expect(err.message).toContain(`BANK_CA_PATH ${missing}`);
+    expect(err.message).toContain('ENOENT');
+  });
 });
