@@ -47,14 +47,21 @@ export async function clientToken(bank: BankHandle, now: number): Promise<string
 }
 
 /** The PSU's access token, refreshed first when it is about to expire. */
-export async function psuAccessToken(d: ConnectionDeps, bank: BankHandle, connectionId: string, consentRowId: string, force = false): Promise<string | undefined> {
+export async function psuAccessToken(
+  d: ConnectionDeps,
+  bank: BankHandle,
+  connectionId: string,
+  consentRowId: string,
+  force = false,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   if (bank.profile.scaApproach !== 'oauth2-integrated') return undefined;
   const now = d.now();
   const current = loadTokens(d.db, d.cipher, connectionId);
   if (!current) throw new Xs2aError('no PSU token is stored for this connection', { kind: 'grant_invalid', aspsp: bank.profile.id });
   if (!force && !tokenNeedsRefresh(current, d.tokenRefreshMarginMs, now)) return current.accessToken;
   if (!current.refreshToken) throw new Xs2aError('the PSU token expired and the bank gave no refresh token', { kind: 'grant_invalid', aspsp: bank.profile.id });
-  const refreshed = await bank.client.tokens().refresh(current.refreshToken);
+  const refreshed = await bank.client.tokens().refresh(current.refreshToken, { signal });
   storeTokens(d.db, d.cipher, connectionId, consentRowId, { ...refreshed, refreshToken: refreshed.refreshToken ?? current.refreshToken }, now);
   return refreshed.accessToken;
 }

@@ -75,9 +75,11 @@ export function createSyncActivities(deps: ActivityDeps) {
         const run = async (forceRefresh: boolean) => {
           const ais: AisContext = {
             consentId: consent.bankConsentId,
-            accessToken: await psuAccessToken(c, bank, connection.id, consent.id, forceRefresh),
+            accessToken: await psuAccessToken(c, bank, connection.id, consent.id, forceRefresh, ctx.cancellationSignal),
             psuIpAddress: input.psuIpAddress,
             frequencyPerDay: consent.frequencyPerDay,
+            // A timed-out or cancelled attempt stops its bank calls instead of racing its retry.
+            signal: ctx.cancellationSignal,
           };
           counted('accounts');
           bankCalls++;
