@@ -1,6 +1,6 @@
 import { envOrExit } from '../config/env';
 import { openDatabase } from '../db/client';
-import { createLogger, setRootLogger } from '../logging/logger';
+import { createLogger } from '../logging/logger';
 import { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../services/connections';
 import { connectClient } from '../temporal/connection';
@@ -11,7 +11,6 @@ import { bankDirectoryFromEnv } from '../banks/from-env';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'api' });
-  setRootLogger(logger);
   if (!env.TOKEN_ENCRYPTION_KEYS) throw new Error('TOKEN_ENCRYPTION_KEYS is required: the API stores authorisation codes encrypted');
 
   const database = openDatabase(env.DATABASE_PATH);

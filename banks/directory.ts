@@ -5,7 +5,6 @@ import { Xs2aClient } from '../xs2a/operations/client';
 import type { BankProfile, TppCredentials } from '../xs2a/profiles/types';
 import { HttpXs2aTransport } from '../xs2a/transport/http-client';
 import type { Xs2aTransport } from '../xs2a/transport/types';
-import { budgetFor } from '../xs2a/limits/rate-budget';
 import { UnattendedAccessCounter } from '../xs2a/limits/unattended-counter';
 
 export interface BankHandle {
@@ -63,7 +62,6 @@ export function createBankDirectory(setups: BankSetup[], logger: Logger, options
       profile,
       credentials,
       logger,
-      budget: profile.rateLimit ? budgetFor(profile) : undefined,
       unattended,
       requestTimeoutMs: options.requestTimeoutMs,
       now: options.now,

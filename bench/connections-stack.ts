@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../scripts/local-service';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -63,18 +63,6 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-/** A free loopback port: the OS picks one, we release it for the dev server. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function withRateLimits(setups: BankSetup[], rateLimits: BenchStackOptions['rateLimits'] = {}): BankSetup[] {
   return setups.map((setup) =>

@@ -56,15 +56,3 @@ export function createLogger(settings: LoggerSettings = {}, destination?: pino.D
   }
   return destination ? pino(options, destination) : pino(options);
 }
-
-let root: Logger | undefined;
-
-/** The process-wide logger shared by the worker, activities and API. */
-export function rootLogger(): Logger {
-  root ??= createLogger({ level: process.env.LOG_LEVEL ?? 'info', pretty: process.env.LOG_PRETTY === 'true' });
-  return root;
-}
-
-export function setRootLogger(logger: Logger): void {
-  root = logger;
-}

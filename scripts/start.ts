@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { envOrExit } from '../config/env';
-import { createLogger, setRootLogger } from '../logging/logger';
+import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { startLocalService } from './local-service';
 
@@ -12,7 +12,6 @@ import { startLocalService } from './local-service';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY ?? process.stdout.isTTY, name: 'main' });
-  setRootLogger(logger);
   forwardTemporalLogs(logger);
 
   const [, temporalPort] = env.TEMPORAL_ADDRESS.split(':');

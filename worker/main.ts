@@ -3,7 +3,7 @@ import { envOrExit } from '../config/env';
 import { publicCallbackUrl } from '../config/public-urls';
 import { bankDirectoryFromEnv } from '../banks/from-env';
 import { openDatabase } from '../db/client';
-import { createLogger, setRootLogger } from '../logging/logger';
+import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { TokenCipher } from '../secrets/token-cipher';
 import { nativeConnectionOptions } from '../temporal/connection';
@@ -13,7 +13,6 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
-  setRootLogger(logger);
   forwardTemporalLogs(logger);
   if (!env.TOKEN_ENCRYPTION_KEYS) throw new Error('TOKEN_ENCRYPTION_KEYS is required for the worker (tokens are encrypted at rest)');
 

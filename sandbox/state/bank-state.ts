@@ -7,7 +7,7 @@ import { stableHex } from '../data/prng';
 import { psusOf, type AccountProfile, type PsuProfile } from '../data/psus';
 import { SandboxStateError } from './errors';
 import { AccessCounter } from './frequency';
-import { OAuthStore } from './oauth';
+import { OAuthStore, type AuthorisationCodeRequest } from './oauth';
 import { BANK_STATE_SNAPSHOT_VERSION, SnapshotFormatError, type BankStateSnapshot } from './snapshot';
 import type {
   AccessCheck,
@@ -270,14 +270,7 @@ export class BankState {
     return tokens;
   }
 
-  issueAuthorisationCode(input: {
-    clientId: string;
-    consentId: string;
-    psuId: string;
-    redirectUri: string;
-    codeChallenge: string;
-    codeChallengeMethod: 'S256';
-  }): string {
+  issueAuthorisationCode(input: AuthorisationCodeRequest): string {
     const record = this.consents.get(input.consentId);
     if (!record) throw new SandboxStateError('invalid_request', 'unknown consent in scope');
     if (record.tppOrgId !== input.clientId) throw new SandboxStateError('invalid_request', 'the consent belongs to another client');

@@ -9,7 +9,7 @@ export const AUTHORISATION_CODE_TTL_MS = 5 * 60_000;
 const EXPIRED_MEMORY_MS = 86_400_000;
 const PRUNE_INTERVAL_MS = 60_000;
 
-interface CodeRecord {
+export interface CodeRecord {
   clientId: string;
   consentId: string;
   psuId: string;
@@ -59,6 +59,11 @@ function sameString(a: string, b: string): boolean {
 
 const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 /** A base64url SHA-256 digest without padding: exactly 43 characters. */
+/** What the authorisation page asks a code for. */
+export type AuthorisationCodeRequest = Pick<CodeRecord, 'clientId' | 'consentId' | 'psuId' | 'redirectUri' | 'codeChallenge'> & {
+  codeChallengeMethod: 'S256';
+};
+
 export const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The Enfuce card issuers' OAuth server: client-credentials tokens, codes with PKCE, rotating refresh tokens. */
@@ -80,14 +85,7 @@ export class OAuthStore {
     return { access_token: token, token_type: 'Bearer', expires_in: Math.floor(ttl / 1000) };
   }
 
-  issueAuthorisationCode(input: {
-    clientId: string;
-    consentId: string;
-    psuId: string;
-    redirectUri: string;
-    codeChallenge: string;
-    codeChallengeMethod: 'S256';
-  }): string {
+  issueAuthorisationCode(input: AuthorisationCodeRequest): string {
     if (input.codeChallengeMethod !== 'S256') {
       throw new SandboxStateError('invalid_request', 'code_challenge_method must be S256', 'code_challenge_method');
     }

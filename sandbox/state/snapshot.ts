@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CodeRecord } from './oauth';
 import type { ConsentRecord, PaymentRecord, SandboxBankId, SandboxSettings, TokenInfo } from './types';
 
 /**
@@ -22,16 +23,9 @@ export interface RefreshTokenSnapshot {
   accessHash: string;
 }
 
-export interface AuthorisationCodeSnapshot {
+/** A stored code record, keyed by the code's hash (the raw code is never written). */
+export interface AuthorisationCodeSnapshot extends CodeRecord {
   hash: string;
-  clientId: string;
-  consentId: string;
-  psuId: string;
-  redirectUri: string;
-  codeChallenge: string;
-  expiresAt: number;
-  used: boolean;
-  issued: string[];
 }
 
 export interface OAuthSnapshot {
