@@ -11,7 +11,13 @@ export function toActivityFailure(err: unknown): unknown {
   return err;
 }
 
-export function xs2aFailure(kind: Xs2aErrorKind | 'consent_revoked', message: string, retryable = false, retryAfterMs?: number, source?: Xs2aError) {
+export function xs2aFailure(
+  kind: Xs2aErrorKind | 'consent_revoked',
+  message: string,
+  retryable = false,
+  retryAfterMs?: number,
+  source?: Xs2aError,
+) {
   return ApplicationFailure.create({
     type: `Xs2a.${kind}`,
     message,

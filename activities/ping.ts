@@ -9,10 +9,7 @@ export function createPingActivities({ db }: ActivityDeps) {
       const info = Context.current().info;
       const workflowId = info.workflowExecution?.workflowId ?? 'standalone';
       const id = `${workflowId}/${info.activityId}`;
-      db.insert(pings)
-        .values({ id, message, workflowId })
-        .onConflictDoNothing()
-        .run();
+      db.insert(pings).values({ id, message, workflowId }).onConflictDoNothing().run();
       return id;
     },
   };

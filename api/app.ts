@@ -1,7 +1,12 @@
 import fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
 import { metrics as processMetrics } from '../metrics/registry';
 import { authenticate, requireScope } from './auth/authenticate';
 import type { ApiApp, ApiDeps } from './deps';
@@ -17,13 +22,12 @@ import { RequestValidationError, zodValidatorCompiler } from './validation';
 
 export type { ApiDeps } from './deps';
 
-
 /**
  * What a request looks like in our logs: never a credential header, and never
  * the query of /callback (it carries the OAuth state and authorisation code).
  */
 export function serializeRequest(request: FastifyRequest) {
-  const path = request.url.split('?')[0]!;
+  const path = request.url.split('?')[0];
   const isCallback = path === '/callback' || path.startsWith('/callback/');
   // Method, URL and host only: other headers carry credentials or personal data (X-PSU-IP-Address).
   return {
@@ -46,7 +50,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true },
     // Fastify takes serializers only for a logger it creates; give ours to each request's child logger.
-    childLoggerFactory: (logger, bindings, options) => logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
+    childLoggerFactory: (logger, bindings, options) =>
+      logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
   }) as unknown as FastifyInstance;
 
   app.setValidatorCompiler(zodValidatorCompiler);
@@ -56,8 +61,16 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     openapi: {
       // 3.0.3: the version most generators and validators (openapi-backend's included) accept.
       openapi: '3.0.3',
-      info: { title: 'Open-banking aggregator API', version: '1.0.0', description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer obk_…' } } },
+      info: {
+        title: 'Open-banking aggregator API',
+        version: '1.0.0',
+        description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key: Authorization: Bearer obk_…' },
+        },
+      },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -81,7 +94,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+  );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ApiProblem) {
@@ -89,7 +104,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       return sendProblem(reply, request, error.status, error.message, { type: error.type, errors: error.errors });
     }
     if (error instanceof RequestValidationError) {
-      return sendProblem(reply, request, error.statusCode, `the request ${error.validationContext} is invalid`, { errors: error.errors });
+      return sendProblem(reply, request, error.statusCode, `the request ${error.validationContext} is invalid`, {
+        errors: error.errors,
+      });
     }
     const mapped = mapServiceError(error);
     if (mapped) return sendProblem(reply, request, mapped.status, mapped.message, { errors: mapped.errors });
@@ -105,7 +122,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     reply.header('x-request-id', request.id);
   });
 
-  const typed = app.withTypeProvider<ZodTypeProvider>() as unknown as ApiApp;
+  const typed = app.withTypeProvider<ZodTypeProvider>();
   const group = (routes: (scope: ApiApp, deps: ApiDeps) => void) =>
     typed.register(async (scope) => routes(scope as unknown as ApiApp, deps));
   group(healthRoutes);

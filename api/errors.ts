@@ -23,7 +23,8 @@ export function mapServiceError(error: unknown): MappedError | undefined {
   }
   const code = grpcCode(error);
   if (code === GRPC_NOT_FOUND) return { status: 404, message: 'no such connection' };
-  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED) return { status: 503, message: 'the workflow service is unavailable; retry later' };
+  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED)
+    return { status: 503, message: 'the workflow service is unavailable; retry later' };
   return undefined;
 }
 

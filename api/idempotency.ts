@@ -21,7 +21,9 @@ function canonical(value: unknown): unknown {
 }
 
 export function requestHash(body: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(body) ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(body) ?? null))
+    .digest('hex');
 }
 
 /** A stable id for the thing a (key, Idempotency-Key) pair creates, so that a crash mid-way still yields one. */
@@ -29,14 +31,20 @@ export function idempotentId(prefix: string, apiKeyId: string, idempotencyKey: s
   return `${prefix}_${createHash('sha256').update(`${apiKeyId}\n${idempotencyKey}`).digest('hex').slice(0, 32)}`;
 }
 
-export type Reservation = { kind: 'replay'; statusCode: number; response: unknown } | { kind: 'proceed'; complete(statusCode: number, response: unknown): void; release(): void };
+export type Reservation =
+  | { kind: 'replay'; statusCode: number; response: unknown }
+  | { kind: 'proceed'; complete(statusCode: number, response: unknown): void; release(): void };
 
 /**
  * Reserves (apiKeyId, key) for this request. The same body again replays the
  * stored answer; another body is a 422; a request still in flight is a 409.
  */
 export function reserve(db: Db, apiKeyId: string, key: string, hash: string, now: number): Reservation {
-  const inserted = db.insert(idempotencyKeys).values({ apiKeyId, key, requestHash: hash, createdAt: now }).onConflictDoNothing().run();
+  const inserted = db
+    .insert(idempotencyKeys)
+    .values({ apiKeyId, key, requestHash: hash, createdAt: now })
+    .onConflictDoNothing()
+    .run();
   const where = and(eq(idempotencyKeys.apiKeyId, apiKeyId), eq(idempotencyKeys.key, key));
   const proceed: Reservation = {
     kind: 'proceed',
@@ -44,7 +52,9 @@ export function reserve(db: Db, apiKeyId: string, key: string, hash: string, now
       db.update(idempotencyKeys).set({ statusCode, response }).where(where).run();
     },
     release() {
-      db.delete(idempotencyKeys).where(and(where, isNull(idempotencyKeys.statusCode))).run();
+      db.delete(idempotencyKeys)
+        .where(and(where, isNull(idempotencyKeys.statusCode)))
+        .run();
     },
   };
   if (inserted.changes === 1) return proceed;
@@ -56,7 +66,8 @@ export function reserve(db: Db, apiKeyId: string, key: string, hash: string, now
       errors: [{ field: 'Idempotency-Key', message: 'reused with a different request body' }],
     });
   }
-  if (existing.statusCode !== null) return { kind: 'replay', statusCode: existing.statusCode, response: existing.response };
+  if (existing.statusCode !== null)
+    return { kind: 'replay', statusCode: existing.statusCode, response: existing.response };
   // Take over a reservation whose request died; the stable id makes the retry land on the same connection.
   const takenOver = db
     .update(idempotencyKeys)

@@ -11,7 +11,8 @@ import { bankDirectoryFromEnv } from '../banks/from-env';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'api' });
-  if (!env.TOKEN_ENCRYPTION_KEYS) throw new Error('TOKEN_ENCRYPTION_KEYS is required: the API stores authorisation codes encrypted');
+  if (!env.TOKEN_ENCRYPTION_KEYS)
+    throw new Error('TOKEN_ENCRYPTION_KEYS is required: the API stores authorisation codes encrypted');
 
   const database = openDatabase(env.DATABASE_PATH);
   const temporal = await connectClient(env);

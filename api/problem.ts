@@ -50,7 +50,12 @@ export class ApiProblem extends Error {
   }
 }
 
-export function problemBody(status: number, detail: string | undefined, request: FastifyRequest, extra: Partial<Problem> = {}): Problem {
+export function problemBody(
+  status: number,
+  detail: string | undefined,
+  request: FastifyRequest,
+  extra: Partial<Problem> = {},
+): Problem {
   return {
     type: extra.type ?? 'about:blank',
     title: TITLES[status] ?? 'Error',
@@ -62,8 +67,17 @@ export function problemBody(status: number, detail: string | undefined, request:
   };
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, status: number, detail?: string, extra: Partial<Problem> = {}) {
-  return reply.code(status).type(PROBLEM_CONTENT_TYPE).send(problemBody(status, detail, request, extra));
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  status: number,
+  detail?: string,
+  extra: Partial<Problem> = {},
+) {
+  return reply
+    .code(status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send(problemBody(status, detail, request, extra));
 }
 
 export const problemSchema = z

@@ -46,12 +46,19 @@ export interface BankSetup {
   credentials: TppCredentials;
 }
 
-export function createBankDirectory(setups: BankSetup[], logger: Logger, options: { requestTimeoutMs?: number; now?: () => number } = {}): BankDirectory {
+export function createBankDirectory(
+  setups: BankSetup[],
+  logger: Logger,
+  options: { requestTimeoutMs?: number; now?: () => number } = {},
+): BankDirectory {
   // Checked before any transport (and its agent) exists: a second entry would silently replace the first.
   const seen = new Set<string>();
   for (const { profile } of setups) {
     if (seen.has(profile.id)) {
-      throw new Xs2aError(`bank "${profile.id}" is configured more than once; bank ids must be unique`, { kind: 'configuration', aspsp: profile.id });
+      throw new Xs2aError(`bank "${profile.id}" is configured more than once; bank ids must be unique`, {
+        kind: 'configuration',
+        aspsp: profile.id,
+      });
     }
     seen.add(profile.id);
   }

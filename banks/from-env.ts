@@ -37,7 +37,14 @@ const entrySchema = z.discriminatedUnion('preset', [
 ]);
 const fileSchema = z.array(entrySchema).min(1);
 
-const REQUIRED = ['BANK_PROFILES_FILE', 'QWAC_CERT_PATH', 'QWAC_KEY_PATH', 'QSEAL_CERT_PATH', 'QSEAL_KEY_PATH', 'BANK_CA_PATH'] as const;
+const REQUIRED = [
+  'BANK_PROFILES_FILE',
+  'QWAC_CERT_PATH',
+  'QWAC_KEY_PATH',
+  'QSEAL_CERT_PATH',
+  'QSEAL_KEY_PATH',
+  'BANK_CA_PATH',
+] as const;
 
 export class BankConfigError extends Error {
   constructor(message: string) {
@@ -56,10 +63,12 @@ export function loadBankProfiles(file: string): BankProfile[] {
     throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${String((err as Error).message).split('\n')[0]}`);
   }
   // Either a list, or { banks: [...] }; unwrapped first so that errors name the entry's field.
-  const list = data && typeof data === 'object' && !Array.isArray(data) && 'banks' in data ? (data as { banks: unknown }).banks : data;
+  const list = data && typeof data === 'object' && !Array.isArray(data) && 'banks' in data ? data.banks : data;
   const parsed = fileSchema.safeParse(list);
   if (!parsed.success) {
-    throw new BankConfigError(`BANK_PROFILES_FILE ${file}: ${parsed.error.issues.map((i) => `${['banks', ...i.path].join('.')}: ${i.message}`).join('; ')}`);
+    throw new BankConfigError(
+      `BANK_PROFILES_FILE ${file}: ${parsed.error.issues.map((i) => `${['banks', ...i.path].join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   return parsed.data.map((entry) => {
     switch (entry.preset) {
@@ -76,7 +85,8 @@ export function loadBankProfiles(file: string): BankProfile[] {
 export function bankSetupsFromEnv(source: NodeJS.ProcessEnv = process.env): BankSetup[] {
   const parsed = parseEnv(source);
   const missing = REQUIRED.filter((name) => !parsed[name]);
-  if (missing.length) throw new BankConfigError(`bank configuration: ${missing.map((name) => `${name} is required`).join(', ')}`);
+  if (missing.length)
+    throw new BankConfigError(`bank configuration: ${missing.map((name) => `${name} is required`).join(', ')}`);
   const env = parsed as Required<Pick<Env, (typeof REQUIRED)[number]>>;
   const credentials = {
     qwac: loadPemPair(env.QWAC_CERT_PATH, env.QWAC_KEY_PATH),
@@ -90,7 +100,9 @@ function readBankCa(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new BankConfigError(`BANK_CA_PATH ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw new BankConfigError(
+      `BANK_CA_PATH ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
   }
 }
 

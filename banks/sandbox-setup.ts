@@ -13,13 +13,28 @@ import type { BankDirectory, BankSetup } from './directory';
 export function sandboxBankSetups(sandbox: SandboxBanks, tpp: SandboxCertificateSet): BankSetup[] {
   const credentials = { qwac: tpp.qwac, qseal: tpp.qseal, bankCaPem: sandbox.serverCaPem };
   const clientId = inspectCertificate(tpp.qwac.certificatePem).organizationIdentifier;
-  if (!clientId) throw new Xs2aError('the sandbox QWAC has no organizationIdentifier to use as client_id', { kind: 'configuration' });
+  if (!clientId)
+    throw new Xs2aError('the sandbox QWAC has no organizationIdentifier to use as client_id', {
+      kind: 'configuration',
+    });
   const bec = sandbox.banks.bec;
   return [
-    { profile: becProfile({ bankId: bec.baseUrl.split('/').at(-1)!, environment: 'sandbox', baseUrl: bec.baseUrl }), credentials },
+    {
+      profile: becProfile({ bankId: bec.baseUrl.split('/').at(-1)!, environment: 'sandbox', baseUrl: bec.baseUrl }),
+      credentials,
+    },
     ...(['rocker', 'st1'] as const).map((issuer) => {
       const bank = sandbox.banks[`enfuce-${issuer}`];
-      return { profile: enfuceProfile({ issuer, environment: 'sandbox', baseUrl: bank.baseUrl, clientId, apiKey: bank.apiKey }), credentials };
+      return {
+        profile: enfuceProfile({
+          issuer,
+          environment: 'sandbox',
+          baseUrl: bank.baseUrl,
+          clientId,
+          apiKey: bank.apiKey,
+        }),
+        credentials,
+      };
     }),
   ];
 }
@@ -27,6 +42,7 @@ export function sandboxBankSetups(sandbox: SandboxBanks, tpp: SandboxCertificate
 /** BEC's one-off enrolment of the QSEAL, per bank, before any other call. Idempotent at the bank. */
 export async function enrolAtBec(directory: BankDirectory, tpp: SandboxCertificateSet): Promise<void> {
   for (const profile of directory.profiles()) {
-    if (profile.family === 'bec') await directory.get(profile.id).client.enrolSignatureCertificate(certificateDerBase64(tpp.qseal.certificatePem));
+    if (profile.family === 'bec')
+      await directory.get(profile.id).client.enrolSignatureCertificate(certificateDerBase64(tpp.qseal.certificatePem));
   }
 }

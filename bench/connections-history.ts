@@ -6,7 +6,9 @@
 import type { Client } from '@temporalio/client';
 import { workflowIdFor } from '../workflows/connection/types';
 
-type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+type HistoryEvent = NonNullable<
+  Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']
+>[number];
 
 export interface CycleBreakdown {
   cycles: number;
@@ -23,7 +25,7 @@ export async function historyOf(client: Client, connectionId: string): Promise<H
 /** "ActivityTaskScheduled" for an event carrying activityTaskScheduledEventAttributes. */
 export function eventKind(event: HistoryEvent): string {
   for (const [key, value] of Object.entries(event)) {
-    if (key.endsWith('EventAttributes') && value) return key[0]!.toUpperCase() + key.slice(1, -'EventAttributes'.length);
+    if (key.endsWith('EventAttributes') && value) return key[0].toUpperCase() + key.slice(1, -'EventAttributes'.length);
   }
   return `type${String(event.eventType)}`;
 }

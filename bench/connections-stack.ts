@@ -63,10 +63,11 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-
 function withRateLimits(setups: BankSetup[], rateLimits: BenchStackOptions['rateLimits'] = {}): BankSetup[] {
   return setups.map((setup) =>
-    setup.profile.id in rateLimits ? { ...setup, profile: { ...setup.profile, rateLimit: rateLimits[setup.profile.id] } } : setup,
+    setup.profile.id in rateLimits
+      ? { ...setup, profile: { ...setup.profile, rateLimit: rateLimits[setup.profile.id] } }
+      : setup,
   );
 }
 
@@ -96,11 +97,17 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     const devServer = await startDevServer({ port, stdio: 'ignore' });
     cleanups.push(() => devServer.stop());
 
-    const tpp = generateSandboxCertificates({ organizationIdentifier: 'PSDDK-DFSA-BENCH001', organizationName: 'Bench Aggregator' });
+    const tpp = generateSandboxCertificates({
+      organizationIdentifier: 'PSDDK-DFSA-BENCH001',
+      organizationName: 'Bench Aggregator',
+    });
     const sandbox = await startSandboxBanks({ tppCa: tpp.ca, logger });
     cleanups.push(() => sandbox.stop());
     const now = () => sandbox.clock.now().getTime();
-    const banks = createBankDirectory(withRateLimits(sandboxBankSetups(sandbox, tpp), opts.rateLimits), logger, { now, requestTimeoutMs: 30_000 });
+    const banks = createBankDirectory(withRateLimits(sandboxBankSetups(sandbox, tpp), opts.rateLimits), logger, {
+      now,
+      requestTimeoutMs: 30_000,
+    });
     cleanups.push(() => banks.close());
     await enrolAtBec(banks, tpp);
 
@@ -137,7 +144,15 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       if (runError) log('(the worker had failed before shutdown)');
     });
 
-    const deps: ConnectionServiceDeps = { db: database.db, temporal: client, taskQueue, banks, timing: BENCH_TIMING, cipher, now };
+    const deps: ConnectionServiceDeps = {
+      db: database.db,
+      temporal: client,
+      taskQueue,
+      banks,
+      timing: BENCH_TIMING,
+      cipher,
+      now,
+    };
     return {
       tpp,
       devServer,
@@ -151,7 +166,8 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       async psuApproves(authorisationUrl) {
         const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, 'approve');
         // The location carries the authorisation code: name only where it points.
-        if (!location.startsWith(BENCH_CALLBACK_URL)) throw new Error(`bank redirected the PSU to ${new URL(location).origin}, not to our callback`);
+        if (!location.startsWith(BENCH_CALLBACK_URL))
+          throw new Error(`bank redirected the PSU to ${new URL(location).origin}, not to our callback`);
         const result = await handlePsuCallback(deps, callbackQuery(location), '192.0.2.10');
         if (result.outcome !== 'approved') throw new Error(`callback outcome ${result.outcome}`);
       },

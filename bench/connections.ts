@@ -45,7 +45,15 @@ const USAGE =
   'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H';
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { connections: 100, concurrency: 20, seconds: 30, limitedConnections: 20, limitedSeconds: 25, scheduled: 3, historySyncs: 5 };
+  const args: Args = {
+    connections: 100,
+    concurrency: 20,
+    seconds: 30,
+    limitedConnections: 20,
+    limitedSeconds: 25,
+    scheduled: 3,
+    historySyncs: 5,
+  };
   const flags: Record<string, keyof Args> = {
     '--connections': 'connections',
     '--concurrency': 'concurrency',
@@ -56,12 +64,14 @@ function parseArgs(argv: string[]): Args {
     '--history-syncs': 'historySyncs',
   };
   for (let i = 0; i < argv.length; i += 2) {
-    const key = flags[argv[i]!];
+    const key = flags[argv[i]];
     const value = Number(argv[i + 1]);
-    if (!key || !Number.isFinite(value) || value < 0) throw new Error(`bad argument ${argv[i]} ${argv[i + 1] ?? ''}; ${USAGE}`);
+    if (!key || !Number.isFinite(value) || value < 0)
+      throw new Error(`bad argument ${argv[i]} ${argv[i + 1] ?? ''}; ${USAGE}`);
     args[key] = value;
   }
-  if (!(args.connections >= 1) || !(args.concurrency >= 1) || !(args.seconds > 0)) throw new Error(`--connections, --concurrency and --seconds must be positive; ${USAGE}`);
+  if (!(args.connections >= 1) || !(args.concurrency >= 1) || !(args.seconds > 0))
+    throw new Error(`--connections, --concurrency and --seconds must be positive; ${USAGE}`);
   return args;
 }
 
@@ -72,19 +82,24 @@ function unlessStopped(): void {
   if (stopRequested.signal.aborted) throw new Error('stopped by a signal');
 }
 
-const progress = (line: string) => process.stderr.write(`[bench:connections ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const progress = (line: string) =>
+  process.stderr.write(`[bench:connections ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const mb = (bytes: number) => round(bytes / 1_048_576, 1);
 
 /** Runs fn over items with at most `limit` in flight; returns the results in order. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function pool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length && !stopRequested.signal.aborted) {
       const index = next++;
-      results[index] = await fn(items[index]!, index);
+      results[index] = await fn(items[index], index);
     }
   });
   await Promise.all(runners);
@@ -93,40 +108,70 @@ async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, inde
 
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 /** The activity writes lastSyncAt when the first (attended) sync has stored its data. */
 async function waitForFirstSync(stack: BenchStack, connectionId: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const row = stack.database.db.select({ lastSyncAt: connections.lastSyncAt, status: connections.status }).from(connections).where(eq(connections.id, connectionId)).get();
+    const row = stack.database.db
+      .select({ lastSyncAt: connections.lastSyncAt, status: connections.status })
+      .from(connections)
+      .where(eq(connections.id, connectionId))
+      .get();
     if (row?.lastSyncAt) return;
     if (row && ['failed', 'rejected', 'reauth_required', 'authorisation_expired'].includes(row.status)) {
       throw new Error(`connection ${connectionId} ended ${row.status} instead of syncing`);
     }
-    if (Date.now() > deadline) throw new Error(`connection ${connectionId} did not finish its first sync within ${timeoutMs} ms (status ${row?.status})`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `connection ${connectionId} did not finish its first sync within ${timeoutMs} ms (status ${row?.status})`,
+      );
     await sleep(50);
   }
 }
 
 /** createConnection → the PSU approves at the bank → our callback → first sync stored. */
-async function activeConnection(stack: BenchStack, deps: ConnectionServiceDeps, aspspId: string, customerId: string): Promise<string> {
-  const created = await createConnection(deps, { customerId, aspspId, redirectUrl: 'https://product.example/return', psuIpAddress: PSU_IP });
-  if (!created.authorisationUrl) throw new Error(`connection ${created.id} has no authorisation URL (status ${created.status})`);
+async function activeConnection(
+  stack: BenchStack,
+  deps: ConnectionServiceDeps,
+  aspspId: string,
+  customerId: string,
+): Promise<string> {
+  const created = await createConnection(deps, {
+    customerId,
+    aspspId,
+    redirectUrl: 'https://product.example/return',
+    psuIpAddress: PSU_IP,
+  });
+  if (!created.authorisationUrl)
+    throw new Error(`connection ${created.id} has no authorisation URL (status ${created.status})`);
   await stack.psuApproves(created.authorisationUrl);
   await waitForFirstSync(stack, created.id);
   return created.id;
 }
 
-async function createMany(stack: BenchStack, deps: ConnectionServiceDeps, aspspId: string, count: number, concurrency: number, prefix: string) {
+async function createMany(
+  stack: BenchStack,
+  deps: ConnectionServiceDeps,
+  aspspId: string,
+  count: number,
+  concurrency: number,
+  prefix: string,
+) {
   const started = performance.now();
   let done = 0;
-  const ids = await pool(Array.from({ length: count }, (_, i) => i), concurrency, async (i) => {
-    const id = await activeConnection(stack, deps, aspspId, `${prefix}-${i}`);
-    if (++done % Math.max(1, Math.round(count / 10)) === 0 || done === count) progress(`  ${aspspId}: ${done}/${count} connections active`);
-    return id;
-  });
+  const ids = await pool(
+    Array.from({ length: count }, (_, i) => i),
+    concurrency,
+    async (i) => {
+      const id = await activeConnection(stack, deps, aspspId, `${prefix}-${i}`);
+      if (++done % Math.max(1, Math.round(count / 10)) === 0 || done === count)
+        progress(`  ${aspspId}: ${done}/${count} connections active`);
+      return id;
+    },
+  );
   const seconds = (performance.now() - started) / 1000;
   return { ids, seconds, perSecond: count / seconds };
 }
@@ -146,7 +191,12 @@ interface SyncLoad {
  * connection round-robin (or, with one runner per connection, always its own).
  * Elapsed time runs until the last in-flight sync has answered.
  */
-async function syncLoad(deps: ConnectionServiceDeps, runners: number, seconds: number, pick: (runner: number, n: number) => string): Promise<SyncLoad> {
+async function syncLoad(
+  deps: ConnectionServiceDeps,
+  runners: number,
+  seconds: number,
+  pick: (runner: number, n: number) => string,
+): Promise<SyncLoad> {
   const load: SyncLoad = { completed: 0, deferred: 0, failed: 0, bankCalls: 0, seconds: 0, latenciesMs: [] };
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -168,7 +218,9 @@ async function syncLoad(deps: ConnectionServiceDeps, runners: number, seconds: n
         }
         if (performance.now() - lastReport > 5_000) {
           lastReport = performance.now();
-          progress(`  ${load.completed} syncs done, ${load.failed} failed, ${round((lastReport - started) / 1000, 0)} s`);
+          progress(
+            `  ${load.completed} syncs done, ${load.failed} failed, ${round((lastReport - started) / 1000, 0)} s`,
+          );
         }
       }
     }),
@@ -191,7 +243,7 @@ function cpuMs(stack: BenchStack): { self: number; temporalServer?: number } {
   let temporalServer: number | undefined;
   try {
     // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 per second on Linux).
-    const fields = readFileSync(`/proc/${stack.devServer.process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${stack.devServer.process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
     temporalServer = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
     // Not Linux: leave it out.
@@ -209,7 +261,13 @@ function memory(stack: BenchStack): MemorySnapshot {
   } catch {
     // Not Linux, or already gone: leave it out.
   }
-  return { rssMb: mb(m.rss), heapUsedMb: mb(m.heapUsed), heapTotalMb: mb(m.heapTotal), externalMb: mb(m.external), temporalServerRssMb };
+  return {
+    rssMb: mb(m.rss),
+    heapUsedMb: mb(m.heapUsed),
+    heapTotalMb: mb(m.heapTotal),
+    externalMb: mb(m.external),
+    temporalServerRssMb,
+  };
 }
 
 async function historyPerOnDemandSync(stack: BenchStack, connectionId: string, syncs: number): Promise<CycleBreakdown> {
@@ -225,14 +283,23 @@ async function historyPerOnDemandSync(stack: BenchStack, connectionId: string, s
  * one is deferred to tomorrow. The cycles between the first and fourth scheduled sync are
  * counted, from the final history.
  */
-async function historyPerScheduledCycle(stack: BenchStack, count: number, concurrency: number): Promise<{ perConnection: CycleBreakdown[]; scheduledOk: number[] }> {
+async function historyPerScheduledCycle(
+  stack: BenchStack,
+  count: number,
+  concurrency: number,
+): Promise<{ perConnection: CycleBreakdown[]; scheduledOk: number[] }> {
   const deps = stack.depsWithTiming({ syncIntervalMs: 500 });
   const { ids } = await createMany(stack, deps, 'bec', count, concurrency, 'scheduled');
   const scheduledRuns = (id: string) =>
-    stack.database.db.select({ outcome: syncRuns.outcome }).from(syncRuns).where(and(eq(syncRuns.connectionId, id), eq(syncRuns.reason, 'scheduled'))).all();
+    stack.database.db
+      .select({ outcome: syncRuns.outcome })
+      .from(syncRuns)
+      .where(and(eq(syncRuns.connectionId, id), eq(syncRuns.reason, 'scheduled')))
+      .all();
   const deadline = Date.now() + 60_000;
   // 4 unattended syncs allowed per day, then one deferred: wait for that fifth, parked run.
-  while (ids.some((id) => scheduledRuns(id).filter((r) => r.outcome !== null).length < 5) && Date.now() < deadline) await sleep(200);
+  while (ids.some((id) => scheduledRuns(id).filter((r) => r.outcome !== null).length < 5) && Date.now() < deadline)
+    await sleep(200);
   await sleep(500);
   const perConnection: CycleBreakdown[] = [];
   const scheduledOk: number[] = [];
@@ -274,15 +341,24 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
   stack.sandbox.setLimits(LIMITED_BANK, { perSecond: LIMIT_PER_SECOND, perDay: null });
   const creationMark = lastSeq();
   const phaseStart = stack.sandbox.clock.now().getTime();
-  progress(`part 2: ${args.limitedConnections} connections at ${LIMITED_BANK}, ${LIMIT_PER_SECOND} req/s at the bank and in our profile`);
-  const created = await createMany(stack, stack.deps, LIMITED_BANK, args.limitedConnections, Math.min(args.concurrency, args.limitedConnections), 'limited');
+  progress(
+    `part 2: ${args.limitedConnections} connections at ${LIMITED_BANK}, ${LIMIT_PER_SECOND} req/s at the bank and in our profile`,
+  );
+  const created = await createMany(
+    stack,
+    stack.deps,
+    LIMITED_BANK,
+    args.limitedConnections,
+    Math.min(args.concurrency, args.limitedConnections),
+    'limited',
+  );
   const syncMark = lastSeq();
   const creation429 = log().filter((e) => e.seq > creationMark && e.seq <= syncMark && e.status === 429).length;
 
   progress(`part 2: every connection syncs in a loop for ${args.limitedSeconds} s`);
   const windowStart = stack.sandbox.clock.now().getTime();
   const ids = created.ids;
-  const load = await syncLoad(stack.deps, ids.length, args.limitedSeconds, (runner) => ids[runner]!);
+  const load = await syncLoad(stack.deps, ids.length, args.limitedSeconds, (runner) => ids[runner]);
   const windowEnd = windowStart + args.limitedSeconds * 1000;
 
   // The PSU's pages at the bank (no client certificate) are outside the bank's API limit: leave them out.
@@ -297,7 +373,11 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
   const statusCounts: Record<string, number> = {};
   for (const e of entries) statusCounts[String(e.status)] = (statusCounts[String(e.status)] ?? 0) + 1;
   const perSecondBuckets = new Map<number, number>();
-  for (const e of inWindow) perSecondBuckets.set(Math.floor((at(e) - windowStart) / 1000), (perSecondBuckets.get(Math.floor((at(e) - windowStart) / 1000)) ?? 0) + 1);
+  for (const e of inWindow)
+    perSecondBuckets.set(
+      Math.floor((at(e) - windowStart) / 1000),
+      (perSecondBuckets.get(Math.floor((at(e) - windowStart) / 1000)) ?? 0) + 1,
+    );
 
   const windowSeconds = args.limitedSeconds;
   const receivedPerSecond = inWindow.length / windowSeconds;
@@ -321,11 +401,19 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
     refused: log()
       .filter((e) => e.seq > creationMark && e.status === 429)
       .slice(0, 20)
-      .map((e) => ({ phase: e.seq <= syncMark ? 'creation' : 'syncs', method: e.method, path: shortPath(e.path), atMs: at(e) - phaseStart })),
+      .map((e) => ({
+        phase: e.seq <= syncMark ? 'creation' : 'syncs',
+        method: e.method,
+        path: shortPath(e.path),
+        atMs: at(e) - phaseStart,
+      })),
     firstRequests: log()
       .filter((e) => e.seq > creationMark)
       .slice(0, 15)
-      .map((e) => `${at(e) - phaseStart}ms ${e.method} ${shortPath(e.path)} ${e.status}${isPsuPage(e) ? ' (PSU page, not limited)' : ''}`),
+      .map(
+        (e) =>
+          `${at(e) - phaseStart}ms ${e.method} ${shortPath(e.path)} ${e.status}${isPsuPage(e) ? ' (PSU page, not limited)' : ''}`,
+      ),
   };
 }
 
@@ -333,13 +421,17 @@ const shortPath = (path: string) => path.replace(/[0-9a-f-]{16,}/gi, ':id');
 
 function table(rows: Array<[string, string | number]>): string {
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `${k.padEnd(width)}  ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`).join('\n');
+  return rows
+    .map(([k, v]) => `${k.padEnd(width)}  ${typeof v === 'number' ? v.toLocaleString('en-US') : v}`)
+    .join('\n');
 }
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const loadBefore = os.loadavg();
-  progress(`${args.connections} connections, concurrency ${args.concurrency}, ${args.seconds} s of syncs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`);
+  progress(
+    `${args.connections} connections, concurrency ${args.concurrency}, ${args.seconds} s of syncs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   let stack: BenchStack | undefined;
   let stopping: Promise<void> | undefined;
@@ -367,25 +459,35 @@ async function main(): Promise<void> {
     const memoryAfterCreate = memory(stack);
 
     const runners = Math.min(args.concurrency, created.ids.length);
-    progress(`part 1: on-demand syncs for ${args.seconds} s, ${runners} in flight, round-robin over ${created.ids.length} connections`);
+    progress(
+      `part 1: on-demand syncs for ${args.seconds} s, ${runners} in flight, round-robin over ${created.ids.length} connections`,
+    );
     let cursor = 0;
     const ids = created.ids;
     const cpuBefore = cpuMs(stack);
-    const load = await syncLoad(stack.deps, runners, args.seconds, () => ids[cursor++ % ids.length]!);
+    const load = await syncLoad(stack.deps, runners, args.seconds, () => ids[cursor++ % ids.length]);
     const cpuAfter = cpuMs(stack);
     const syncsDone = Math.max(1, load.completed + load.deferred);
     const cpuPerSync = {
       selfMs: round((cpuAfter.self - cpuBefore.self) / syncsDone, 2),
-      temporalServerMs: cpuAfter.temporalServer !== undefined && cpuBefore.temporalServer !== undefined ? round((cpuAfter.temporalServer - cpuBefore.temporalServer) / syncsDone, 2) : null,
+      temporalServerMs:
+        cpuAfter.temporalServer !== undefined && cpuBefore.temporalServer !== undefined
+          ? round((cpuAfter.temporalServer - cpuBefore.temporalServer) / syncsDone, 2)
+          : null,
       /** Share of the machine's cores both processes used during the phase. */
-      coresBusy: round((cpuAfter.self - cpuBefore.self + (cpuAfter.temporalServer ?? 0) - (cpuBefore.temporalServer ?? 0)) / 1000 / load.seconds, 2),
+      coresBusy: round(
+        (cpuAfter.self - cpuBefore.self + (cpuAfter.temporalServer ?? 0) - (cpuBefore.temporalServer ?? 0)) /
+          1000 /
+          load.seconds,
+        2,
+      ),
     };
     unlessStopped();
     const memoryAfterSyncs = memory(stack);
     const latencies = [...load.latenciesMs].sort((a, b) => a - b);
 
     progress(`history: ${args.historySyncs} on-demand syncs on one connection`);
-    const onDemand = await historyPerOnDemandSync(stack, ids[0]!, args.historySyncs);
+    const onDemand = await historyPerOnDemandSync(stack, ids[0], args.historySyncs);
     let scheduled: Awaited<ReturnType<typeof historyPerScheduledCycle>> | undefined;
     if (args.scheduled > 0) {
       progress(`history: ${args.scheduled} connections with syncIntervalMs 500 ms, scheduled cycles`);
@@ -394,7 +496,8 @@ async function main(): Promise<void> {
     unlessStopped();
     const scheduledEvents = scheduled?.perConnection.map((c) => c.eventsPerCycle) ?? [];
 
-    const limited = args.limitedSeconds > 0 && args.limitedConnections > 0 ? await rateLimitedRun(stack, args) : undefined;
+    const limited =
+      args.limitedSeconds > 0 && args.limitedConnections > 0 ? await rateLimitedRun(stack, args) : undefined;
     const memoryAtEnd = memory(stack);
     const loadAfter = os.loadavg();
 
@@ -405,7 +508,11 @@ async function main(): Promise<void> {
       loadAverageBefore: loadBefore.map((l) => round(l, 2)),
       loadAverageAfter: loadAfter.map((l) => round(l, 2)),
       args,
-      creation: { connections: created.ids.length, seconds: round(created.seconds), perSecond: round(created.perSecond, 2) },
+      creation: {
+        connections: created.ids.length,
+        seconds: round(created.seconds),
+        perSecond: round(created.perSecond, 2),
+      },
       syncs: {
         runners,
         completed: load.completed,
@@ -417,60 +524,109 @@ async function main(): Promise<void> {
         roundsOverAllConnections: round(load.completed / ids.length, 2),
         bankCallsPerSync: round(load.bankCalls / Math.max(1, load.completed + load.deferred), 2),
         bankRequestsPerSecond: round(load.bankCalls / load.seconds, 1),
-        latencyMs: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), max: round(latencies.at(-1) ?? NaN) },
+        latencyMs: {
+          p50: round(percentile(latencies, 50)),
+          p95: round(percentile(latencies, 95)),
+          max: round(latencies.at(-1) ?? NaN),
+        },
         cpuPerSync,
       },
       historyEvents: {
         onDemandPerSync: onDemand.eventsPerCycle,
         onDemandKinds: onDemand.kinds,
         onDemandSyncsMeasured: onDemand.cycles,
-        scheduledPerCycle: scheduledEvents.length ? round(scheduledEvents.reduce((a, b) => a + b, 0) / scheduledEvents.length, 2) : null,
+        scheduledPerCycle: scheduledEvents.length
+          ? round(scheduledEvents.reduce((a, b) => a + b, 0) / scheduledEvents.length, 2)
+          : null,
         scheduledKinds: scheduled?.perConnection[0]?.kinds ?? null,
         scheduledCyclesMeasured: scheduled?.perConnection.reduce((a, c) => a + c.cycles, 0) ?? 0,
         scheduledOkPerConnection: scheduled?.scheduledOk ?? [],
       },
-      memory: { atStart: memoryAtStart, afterCreate: memoryAfterCreate, afterSyncs: memoryAfterSyncs, atEnd: memoryAtEnd },
+      memory: {
+        atStart: memoryAtStart,
+        afterCreate: memoryAfterCreate,
+        afterSyncs: memoryAfterSyncs,
+        atEnd: memoryAtEnd,
+      },
       rateLimited: limited ?? null,
     };
 
     const rows: Array<[string, string | number]> = [
-      ['connections created (BEC, PSU + first sync)', `${created.ids.length} in ${round(created.seconds)} s = ${round(created.perSecond, 2)}/s`],
-      ['on-demand syncs completed', `${load.completed} (${load.failed} failed, ${load.deferred} deferred) in ${round(load.seconds, 1)} s, ${runners} in flight`],
+      [
+        'connections created (BEC, PSU + first sync)',
+        `${created.ids.length} in ${round(created.seconds)} s = ${round(created.perSecond, 2)}/s`,
+      ],
+      [
+        'on-demand syncs completed',
+        `${load.completed} (${load.failed} failed, ${load.deferred} deferred) in ${round(load.seconds, 1)} s, ${runners} in flight`,
+      ],
       ['connection-syncs per second', round(load.completed / load.seconds, 2)],
-      ['bank calls per sync / bank requests per second', `${result.syncs.bankCallsPerSync} / ${result.syncs.bankRequestsPerSecond}`],
-      ['CPU ms per sync: this process / dev server', `${cpuPerSync.selfMs} / ${cpuPerSync.temporalServerMs ?? 'n/a'} (${cpuPerSync.coresBusy} cores busy)`],
-      ['syncNow latency p50 / p95 / max ms', `${result.syncs.latencyMs.p50} / ${result.syncs.latencyMs.p95} / ${result.syncs.latencyMs.max}`],
-      ['history events per on-demand sync', `${round(onDemand.eventsPerCycle, 2)} (${onDemand.cycles} syncs, one workflow)`],
-      ['history events per scheduled cycle', result.historyEvents.scheduledPerCycle === null ? 'not measured' : `${result.historyEvents.scheduledPerCycle} (${result.historyEvents.scheduledCyclesMeasured} cycles over ${scheduledEvents.length} workflows)`],
+      [
+        'bank calls per sync / bank requests per second',
+        `${result.syncs.bankCallsPerSync} / ${result.syncs.bankRequestsPerSecond}`,
+      ],
+      [
+        'CPU ms per sync: this process / dev server',
+        `${cpuPerSync.selfMs} / ${cpuPerSync.temporalServerMs ?? 'n/a'} (${cpuPerSync.coresBusy} cores busy)`,
+      ],
+      [
+        'syncNow latency p50 / p95 / max ms',
+        `${result.syncs.latencyMs.p50} / ${result.syncs.latencyMs.p95} / ${result.syncs.latencyMs.max}`,
+      ],
+      [
+        'history events per on-demand sync',
+        `${round(onDemand.eventsPerCycle, 2)} (${onDemand.cycles} syncs, one workflow)`,
+      ],
+      [
+        'history events per scheduled cycle',
+        result.historyEvents.scheduledPerCycle === null
+          ? 'not measured'
+          : `${result.historyEvents.scheduledPerCycle} (${result.historyEvents.scheduledCyclesMeasured} cycles over ${scheduledEvents.length} workflows)`,
+      ],
       ['process RSS / heap used, start', `${memoryAtStart.rssMb} / ${memoryAtStart.heapUsedMb} MB`],
       ['process RSS / heap used, after syncs', `${memoryAfterSyncs.rssMb} / ${memoryAfterSyncs.heapUsedMb} MB`],
       ['process RSS / heap used, end', `${memoryAtEnd.rssMb} / ${memoryAtEnd.heapUsedMb} MB`],
-      ['temporal dev server RSS, end', memoryAtEnd.temporalServerRssMb === undefined ? 'n/a' : `${memoryAtEnd.temporalServerRssMb} MB`],
+      [
+        'temporal dev server RSS, end',
+        memoryAtEnd.temporalServerRssMb === undefined ? 'n/a' : `${memoryAtEnd.temporalServerRssMb} MB`,
+      ],
     ];
     if (limited) {
       rows.push(
         [`rate-limited (${LIMITED_BANK}, ${LIMIT_PER_SECOND}/s): connections`, limited.connections],
-        ['  bank received, whole window', `${limited.requestsInWindow} requests in ${limited.windowSeconds} s = ${limited.receivedPerSecond}/s = ${round(limited.shareOfAllowed * 100)}% of allowed`],
-        ['  bank received, after the first 2 s', `${limited.steadyReceivedPerSecond}/s = ${round(limited.steadyShareOfAllowed * 100)}% of allowed`],
+        [
+          '  bank received, whole window',
+          `${limited.requestsInWindow} requests in ${limited.windowSeconds} s = ${limited.receivedPerSecond}/s = ${round(limited.shareOfAllowed * 100)}% of allowed`,
+        ],
+        [
+          '  bank received, after the first 2 s',
+          `${limited.steadyReceivedPerSecond}/s = ${round(limited.steadyShareOfAllowed * 100)}% of allowed`,
+        ],
         ['  max requests in any 1 s', limited.maxRequestsInAnySecond],
         ['  429 answers (creation / syncs)', `${limited.status429DuringCreation} / ${limited.status429DuringSyncs}`],
         ['  syncs completed / failed', `${limited.syncsCompleted} / ${limited.syncsFailed}`],
       );
     }
-    rows.push(['load average before / after', `${loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`]);
+    rows.push([
+      'load average before / after',
+      `${loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,
+    ]);
     process.stdout.write(`\n${table(rows)}\n\n${JSON.stringify(result)}\n`);
   } finally {
     progress('stopping worker, sandbox banks and the Temporal dev server');
     await stopStack();
     const child = stack?.devServer.process;
-    if (child && child.exitCode === null && child.signalCode === null) progress(`WARNING: Temporal dev server pid ${child.pid} is still running`);
+    if (child && child.exitCode === null && child.signalCode === null)
+      progress(`WARNING: Temporal dev server pid ${child.pid} is still running`);
   }
 }
 
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    process.stderr.write(`bench:connections failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `bench:connections failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     process.exit(1);
   },
 );

@@ -22,17 +22,29 @@ export interface BenchServer {
 }
 
 const RESPONSE = JSON.stringify({
-  accounts: [{ resourceId: '3dc3d5b3-7023-4848-9853-f5400a64e80f', iban: 'DK5000400440116243', currency: 'DKK', name: 'Budget' }],
+  accounts: [
+    { resourceId: '3dc3d5b3-7023-4848-9853-f5400a64e80f', iban: 'DK5000400440116243', currency: 'DKK', name: 'Budget' },
+  ],
 });
 
 export async function startBenchServer(tls: BenchServerTls): Promise<BenchServer> {
   let connections = 0;
   const server: Server = createServer(
-    { key: tls.privateKeyPem, cert: tls.certificatePem, ca: tls.caPem, requestCert: true, rejectUnauthorized: true, keepAliveTimeout: 60_000 },
+    {
+      key: tls.privateKeyPem,
+      cert: tls.certificatePem,
+      ca: tls.caPem,
+      requestCert: true,
+      rejectUnauthorized: true,
+      keepAliveTimeout: 60_000,
+    },
     (req, res) => {
       req.resume();
       req.on('end', () => {
-        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': String(req.headers['x-request-id'] ?? '') });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-request-id': String(req.headers['x-request-id'] ?? ''),
+        });
         res.end(RESPONSE);
       });
     },

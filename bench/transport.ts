@@ -40,16 +40,23 @@ function parseArgs(argv: string[]): Args {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--requests') args.requests = Number(value);
     else if (flag === '--concurrency') args.concurrency = Number(value);
-    else if (flag === '--server' && (value === 'child' || value === 'inprocess' || value === 'both')) args.server = value;
+    else if (flag === '--server' && (value === 'child' || value === 'inprocess' || value === 'both'))
+      args.server = value;
     else if (flag === '--signer' && (value === 'inline' || value === 'worker' || value === 'both')) args.signer = value;
-    else throw new Error(`unknown argument ${flag} ${value ?? ''}; usage: --requests N --concurrency C --server child|inprocess|both --signer inline|worker|both`);
+    else
+      throw new Error(
+        `unknown argument ${flag} ${value ?? ''}; usage: --requests N --concurrency C --server child|inprocess|both --signer inline|worker|both`,
+      );
   }
   if (!(args.requests > 0) || !(args.concurrency > 0)) throw new Error('--requests and --concurrency must be positive');
   return args;
 }
 
 /** (a) The bound: RSA signatures/s with the QSEAL key, one thread, nothing else. */
-function rawSigningRate(certs: SandboxCertificateSet, durationMs = 2000): { perSecond: number; cpuUsPerSignature: number } {
+function rawSigningRate(
+  certs: SandboxCertificateSet,
+  durationMs = 2000,
+): { perSecond: number; cpuUsPerSignature: number } {
   const key = createPrivateKey(certs.qseal.privateKeyPem);
   const signingString = `digest: ${computeDigest('', 'SHA-256')}\nx-request-id: ${randomUUID()}`;
   for (let i = 0; i < 50; i++) sign('sha256', Buffer.from(signingString), key);
@@ -61,7 +68,10 @@ function rawSigningRate(certs: SandboxCertificateSet, durationMs = 2000): { perS
     count += 20;
   }
   const cpu = process.cpuUsage(cpuBefore);
-  return { perSecond: count / ((performance.now() - started) / 1000), cpuUsPerSignature: (cpu.user + cpu.system) / count };
+  return {
+    perSecond: count / ((performance.now() - started) / 1000),
+    cpuUsPerSignature: (cpu.user + cpu.system) / count,
+  };
 }
 
 /** Xs2aSigner.sign() as the transport calls it: digest, signing string, RSA, header formatting. */
@@ -87,7 +97,10 @@ async function startServer(mode: 'child' | 'inprocess', tls: BenchServerTls): Pr
     const server = await startBenchServer(tls);
     return { port: server.port, connections: async () => server.connections(), close: () => server.close() };
   }
-  const child: ChildProcess = fork(require.resolve('./transport-server'), [], { execArgv: ['--require', 'tsx/cjs'], stdio: 'inherit' });
+  const child: ChildProcess = fork(require.resolve('./transport-server'), [], {
+    execArgv: ['--require', 'tsx/cjs'],
+    stdio: 'inherit',
+  });
   const ask = async <T>(message: object, reply: string): Promise<T> => {
     child.send(message);
     for (;;) {
@@ -158,7 +171,13 @@ async function runTransport(
     budget: new RateBudget({ perSecond: 1e9, perDay: 1e12 }),
   });
   const call = () =>
-    transport.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', consentId: 'bench-consent', accessToken: 'bench-token' });
+    transport.request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'GET /v1/accounts',
+      consentId: 'bench-consent',
+      accessToken: 'bench-token',
+    });
 
   const runBatch = async (total: number, latencies?: number[]) => {
     let next = 0;
@@ -223,17 +242,23 @@ async function main(): Promise<void> {
   const runs: RunResult[] = [];
   // The machine may be shared: the bound is measured again right before each run, and b/a uses that one.
   for (const server of servers) {
-    for (const signer of signers) runs.push(await runTransport(server, signer, args, certs, rawSigningRate(certs, 1000)));
+    for (const signer of signers)
+      runs.push(await runTransport(server, signer, args, certs, rawSigningRate(certs, 1000)));
   }
 
-  const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const fmt = (n: number, digits = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   console.log(
-    `\nXS2A signing/transport benchmark: ${args.requests} requests, concurrency ${args.concurrency}, RSA-2048 QSEAL, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}\n`,
+    `\nXS2A signing/transport benchmark: ${args.requests} requests, concurrency ${args.concurrency}, RSA-2048 QSEAL, node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}\n`,
   );
-  console.log(`(a) raw RSA-SHA256 signatures/s (node:crypto, 1 thread) ${fmt(signingRate)}   (${fmt(signing.cpuUsPerSignature)} µs CPU each)`);
+  console.log(
+    `(a) raw RSA-SHA256 signatures/s (node:crypto, 1 thread) ${fmt(signingRate)}   (${fmt(signing.cpuUsPerSignature)} µs CPU each)`,
+  );
   console.log(`    Xs2aSigner.sign() calls/s                           ${fmt(signerCallsPerSecond)}`);
   console.log('');
-  console.log('server     signer   (a) sig/s   (b) signed req/s   (c) b/a   client CPU µs/req   CPU-bound b/a   (d) handshakes/1000 req   server conns   p50 ms   p99 ms');
+  console.log(
+    'server     signer   (a) sig/s   (b) signed req/s   (c) b/a   client CPU µs/req   CPU-bound b/a   (d) handshakes/1000 req   server conns   p50 ms   p99 ms',
+  );
   for (const r of runs) {
     console.log(
       `${r.server.padEnd(10)} ${r.signer.padEnd(7)} ${fmt(r.rawSignaturesPerSecond).padStart(9)}   ${fmt(r.requestsPerSecond).padStart(16)}   ${fmt(r.ratioToSigning * 100, 1).padStart(6)}%   ${fmt(r.clientCpuUsPerRequest).padStart(17)}   ${fmt(r.cpuRatioToSigning * 100, 1).padStart(12)}%   ${fmt(r.handshakesPer1000, 2).padStart(23)}   ${String(r.serverConnections).padStart(12)}   ${fmt(r.p50Ms, 2).padStart(6)}   ${fmt(r.p99Ms, 2).padStart(6)}`,
@@ -251,7 +276,16 @@ async function main(): Promise<void> {
       loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
       cpus: os.cpus().length,
       signerCallsPerSecond: Math.round(signerCallsPerSecond),
-      runs: runs.map((r) => ({ ...r, rawSignaturesPerSecond: Math.round(r.rawSignaturesPerSecond), requestsPerSecond: Math.round(r.requestsPerSecond), ratioToSigning: Number(r.ratioToSigning.toFixed(3)), cpuRatioToSigning: Number(r.cpuRatioToSigning.toFixed(3)), clientCpuUsPerRequest: Math.round(r.clientCpuUsPerRequest), p50Ms: Number(r.p50Ms.toFixed(2)), p99Ms: Number(r.p99Ms.toFixed(2)) })),
+      runs: runs.map((r) => ({
+        ...r,
+        rawSignaturesPerSecond: Math.round(r.rawSignaturesPerSecond),
+        requestsPerSecond: Math.round(r.requestsPerSecond),
+        ratioToSigning: Number(r.ratioToSigning.toFixed(3)),
+        cpuRatioToSigning: Number(r.cpuRatioToSigning.toFixed(3)),
+        clientCpuUsPerRequest: Math.round(r.clientCpuUsPerRequest),
+        p50Ms: Number(r.p50Ms.toFixed(2)),
+        p99Ms: Number(r.p99Ms.toFixed(2)),
+      })),
     }),
   );
 }

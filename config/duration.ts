@@ -18,5 +18,5 @@ export function parseDuration(text: string): number {
   }
   const value = Number(match[1]);
   const unit = match[2] ?? 'ms';
-  return Math.round(value * UNIT_MS[unit]!);
+  return Math.round(value * UNIT_MS[unit]);
 }

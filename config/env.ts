@@ -3,7 +3,11 @@ import { parseDuration } from './duration';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const port = z.coerce.number({ error: 'must be a port number (0-65535)' }).int('must be a whole port number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535');
+const port = z.coerce
+  .number({ error: 'must be a port number (0-65535)' })
+  .int('must be a whole port number')
+  .min(0, 'must be 0-65535')
+  .max(65535, 'must be 0-65535');
 
 const duration = z.string().transform((text, ctx) => {
   try {
@@ -25,16 +29,25 @@ const booleanFlag = z
  */
 const encryptionKeys = z.string().transform((text, ctx) => {
   const keys = new Map<string, Buffer>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const sep = part.indexOf(':');
     const id = sep > 0 ? part.slice(0, sep) : '';
     const key = Buffer.from(part.slice(sep + 1), 'base64');
     if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
-      ctx.addIssue({ code: 'custom', message: `entry ${keys.size + 1}: key id must match [A-Za-z0-9_-]{1,32} ("<id>:<base64 key>")` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${keys.size + 1}: key id must match [A-Za-z0-9_-]{1,32} ("<id>:<base64 key>")`,
+      });
       return z.NEVER;
     }
     if (key.length !== 32) {
-      ctx.addIssue({ code: 'custom', message: `key "${id}" must be 32 bytes of base64 for AES-256-GCM, got ${key.length} bytes` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `key "${id}" must be 32 bytes of base64 for AES-256-GCM, got ${key.length} bytes`,
+      });
       return z.NEVER;
     }
     keys.set(id, key);
@@ -85,14 +98,26 @@ export const envSchema = z
     SYNC_JITTER: duration.default(30 * 60_000),
   })
   .superRefine((env, ctx) => {
-    if (env.TOKEN_ENCRYPTION_KEYS && env.TOKEN_ENCRYPTION_ACTIVE_KEY_ID && !env.TOKEN_ENCRYPTION_KEYS.has(env.TOKEN_ENCRYPTION_ACTIVE_KEY_ID)) {
-      ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_ACTIVE_KEY_ID'], message: 'names no key listed in TOKEN_ENCRYPTION_KEYS' });
+    if (
+      env.TOKEN_ENCRYPTION_KEYS &&
+      env.TOKEN_ENCRYPTION_ACTIVE_KEY_ID &&
+      !env.TOKEN_ENCRYPTION_KEYS.has(env.TOKEN_ENCRYPTION_ACTIVE_KEY_ID)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TOKEN_ENCRYPTION_ACTIVE_KEY_ID'],
+        message: 'names no key listed in TOKEN_ENCRYPTION_KEYS',
+      });
     }
     if (env.NODE_ENV === 'production' && !env.TOKEN_ENCRYPTION_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEYS'], message: 'is required in production' });
     }
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
-      ctx.addIssue({ code: 'custom', path: ['TEMPORAL_TLS_CERT_PATH'], message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEMPORAL_TLS_CERT_PATH'],
+        message: 'TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together',
+      });
     }
   });
 

@@ -98,7 +98,10 @@ export const authorisations = sqliteTable(
     keyId: text('key_id').notNull(),
     codeVerifierEnc: text('code_verifier_enc'),
     codeEnc: text('code_enc'),
-    outcome: text('outcome').$type<'pending' | 'approved' | 'denied' | 'error' | 'expired'>().notNull().default('pending'),
+    outcome: text('outcome')
+      .$type<'pending' | 'approved' | 'denied' | 'error' | 'expired'>()
+      .notNull()
+      .default('pending'),
     error: text('error'),
     psuIpAddress: text('psu_ip_address'),
     expiresAt: integer('expires_at').notNull(),
@@ -146,10 +149,7 @@ export const accounts = sqliteTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    index('accounts_connection').on(t.connectionId),
-    index('accounts_resource').on(t.connectionId, t.resourceId),
-  ],
+  (t) => [index('accounts_connection').on(t.connectionId), index('accounts_resource').on(t.connectionId, t.resourceId)],
 );
 
 export const balances = sqliteTable(

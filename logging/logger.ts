@@ -52,7 +52,10 @@ export function createLogger(settings: LoggerSettings = {}, destination?: pino.D
     serializers: { err: pino.stdSerializers.err },
   };
   if (settings.pretty && !destination) {
-    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+    return pino({
+      ...options,
+      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } },
+    });
   }
   return destination ? pino(options, destination) : pino(options);
 }

@@ -10,7 +10,7 @@ const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/
 const escapeHelp = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
 
 function labelText(names: readonly string[], values: readonly string[], extra?: [string, string]): string {
-  const pairs = names.map((n, i) => `${n}="${escapeLabel(values[i]!)}"`);
+  const pairs = names.map((n, i) => `${n}="${escapeLabel(values[i])}"`);
   if (extra) pairs.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
   return pairs.length ? `{${pairs.join(',')}}` : '';
 }
@@ -62,7 +62,8 @@ export class Counter extends Metric {
 
   render(): string {
     const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} counter`];
-    for (const { values, value } of this.series.values()) lines.push(`${this.name}${labelText(this.labelNames, values)} ${formatNumber(value)}`);
+    for (const { values, value } of this.series.values())
+      lines.push(`${this.name}${labelText(this.labelNames, values)} ${formatNumber(value)}`);
     return lines.join('\n');
   }
 
@@ -91,7 +92,7 @@ export class Histogram extends Metric {
     }
     // Buckets are cumulative in the exposition; store them cumulative too.
     this.buckets.forEach((bound, i) => {
-      if (value <= bound) entry.counts[i]!++;
+      if (value <= bound) entry.counts[i]++;
     });
     entry.sum += value;
     entry.count++;
@@ -101,7 +102,9 @@ export class Histogram extends Metric {
     const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} histogram`];
     for (const { values, counts, sum, count } of this.series.values()) {
       this.buckets.forEach((bound, i) => {
-        lines.push(`${this.name}_bucket${labelText(this.labelNames, values, ['le', formatNumber(bound)])} ${counts[i]}`);
+        lines.push(
+          `${this.name}_bucket${labelText(this.labelNames, values, ['le', formatNumber(bound)])} ${counts[i]}`,
+        );
       });
       lines.push(`${this.name}_bucket${labelText(this.labelNames, values, ['le', '+Inf'])} ${count}`);
       lines.push(`${this.name}_sum${labelText(this.labelNames, values)} ${formatNumber(sum)}`);
@@ -146,11 +149,22 @@ export class MetricsRegistry {
 
 /** The application's metrics, pre-registered so that every process exposes the same names. */
 export class AppMetrics extends MetricsRegistry {
-  readonly httpRequests = this.counter('http_requests_total', 'HTTP requests answered by the API', ['method', 'route', 'status']);
-  readonly httpDuration = this.histogram('http_request_duration_seconds', 'Time to answer an API request', ['method', 'route']);
+  readonly httpRequests = this.counter('http_requests_total', 'HTTP requests answered by the API', [
+    'method',
+    'route',
+    'status',
+  ]);
+  readonly httpDuration = this.histogram('http_request_duration_seconds', 'Time to answer an API request', [
+    'method',
+    'route',
+  ]);
   readonly syncs = this.counter('syncs_total', 'Account syncs by bank and outcome', ['aspsp', 'outcome']);
   readonly bankCalls = this.counter('bank_calls_total', 'Calls made to banks', ['aspsp', 'operation', 'status']);
-  readonly bankErrors = this.counter('bank_errors_total', 'Errors from or on the way to banks', ['aspsp', 'kind', 'code']);
+  readonly bankErrors = this.counter('bank_errors_total', 'Errors from or on the way to banks', [
+    'aspsp',
+    'kind',
+    'code',
+  ]);
 }
 
 export const metrics = new AppMetrics();

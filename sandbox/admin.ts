@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger';
 import type { BankRuntime } from './bank-server';
 import { mergeFaults } from './faults';
 import { BodyTooLarge, readRawBody } from './http';
-import { SandboxStateError, sandboxErrorStatus, type SandboxBankId, type SandboxClock, type SandboxSettings } from './state';
+import { SandboxStateError, sandboxErrorStatus, type SandboxBankId, type SandboxClock } from './state';
 
 /** Plain-HTTP control API for tests and demos: clock, faults, limits, settings, PSU revocation, the request log. */
 
@@ -57,7 +57,8 @@ async function jsonBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   } catch {
     throw new AdminError(400, 'body is not valid JSON');
   }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AdminError(400, 'body must be a JSON object');
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new AdminError(400, 'body must be a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -90,7 +91,8 @@ export function createAdminServer(deps: AdminDeps): Server {
     if (parts[0] !== 'admin') throw new AdminError(404, `no admin resource at ${url.pathname}`);
     const [, a, b, c, d, e] = parts;
 
-    if (a === 'clock' && b === undefined && method === 'GET') return send(res, 200, { now: deps.clock.now().toISOString() });
+    if (a === 'clock' && b === undefined && method === 'GET')
+      return send(res, 200, { now: deps.clock.now().toISOString() });
     if (a === 'clock' && b === 'advance' && method === 'POST') {
       const body = await jsonBody(req);
       const ms = typeof body.ms === 'number' ? body.ms : typeof body.days === 'number' ? body.days * 86_400_000 : NaN;
@@ -111,7 +113,13 @@ export function createAdminServer(deps: AdminDeps): Server {
         200,
         deps.views().map((v) => {
           const rt = bankOf(v.id);
-          return { ...v, settings: rt.state.settings, faults: rt.faults, limits: rt.limiter.current, testPsus: rt.state.testPsus() };
+          return {
+            ...v,
+            settings: rt.state.settings,
+            faults: rt.faults,
+            limits: rt.limiter.current,
+            testPsus: rt.state.testPsus(),
+          };
         }),
       );
     }
@@ -138,7 +146,7 @@ export function createAdminServer(deps: AdminDeps): Server {
       if (c === 'limits' && d === undefined && method === 'PUT') {
         const body = await jsonBody(req);
         try {
-          rt.limiter.set(body as never);
+          rt.limiter.set(body);
         } catch (err) {
           throw new AdminError(400, err instanceof Error ? err.message : String(err));
         }
@@ -146,7 +154,7 @@ export function createAdminServer(deps: AdminDeps): Server {
       }
       if (c === 'settings' && d === undefined && method === 'PUT') {
         // BankState checks every key and value (FORMAT_ERROR naming the setting → 400).
-        rt.state.updateSettings((await jsonBody(req)) as Partial<SandboxSettings>);
+        rt.state.updateSettings(await jsonBody(req));
         return send(res, 200, rt.state.settings);
       }
       if (c === 'requests' && d === undefined && method === 'GET') {
@@ -165,7 +173,8 @@ export function createAdminServer(deps: AdminDeps): Server {
   return createServer((req, res) => {
     route(req, res).catch((err) => {
       if (err instanceof AdminError) return send(res, err.status, { error: err.message });
-      if (err instanceof SandboxStateError) return send(res, sandboxErrorStatus(err.code), { error: err.message, code: err.code });
+      if (err instanceof SandboxStateError)
+        return send(res, sandboxErrorStatus(err.code), { error: err.message, code: err.code });
       deps.logger?.error({ err }, 'sandbox admin request failed');
       send(res, 500, { error: 'internal error' });
     });

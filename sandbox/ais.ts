@@ -11,12 +11,22 @@ export type AccountFlavour = 'accounts' | 'card-accounts';
 export const PAGE_TOKEN_PARAM = 'pageToken';
 
 /** The consent a data read runs under: known to this TPP, valid, not expired. */
-export function requireUsableConsent(rt: BankRuntime, consentId: string, tppOrgId: string, bankId?: string): ConsentRecord {
+export function requireUsableConsent(
+  rt: BankRuntime,
+  consentId: string,
+  tppOrgId: string,
+  bankId?: string,
+): ConsentRecord {
   const consent = rt.state.getConsent(consentId);
-  if (!consent || consent.tppOrgId !== tppOrgId || (bankId !== undefined && consent.bankId !== undefined && consent.bankId !== bankId)) {
+  if (
+    !consent ||
+    consent.tppOrgId !== tppOrgId ||
+    (bankId !== undefined && consent.bankId !== undefined && consent.bankId !== bankId)
+  ) {
     throw new ApiFailure(403, 'CONSENT_UNKNOWN', `Consent ${consentId} is not known for this TPP`);
   }
-  if (consent.status === 'expired') throw new ApiFailure(401, 'CONSENT_EXPIRED', `Consent ${consentId} expired (validUntil ${consent.validUntil})`);
+  if (consent.status === 'expired')
+    throw new ApiFailure(401, 'CONSENT_EXPIRED', `Consent ${consentId} expired (validUntil ${consent.validUntil})`);
   if (consent.status !== 'valid') {
     const why = consent.status === 'received' ? 'is not yet authorised by the PSU' : `has status ${consent.status}`;
     throw new ApiFailure(401, 'CONSENT_INVALID', `Consent ${consentId} ${why}`);
@@ -49,7 +59,8 @@ interface AccountReference {
 }
 
 function refMatches(ref: AccountReference, account: SandboxAccount): boolean {
-  if (ref.iban && account.iban) return ref.iban.replace(/\s+/g, '').toUpperCase() === account.iban.replace(/\s+/g, '').toUpperCase();
+  if (ref.iban && account.iban)
+    return ref.iban.replace(/\s+/g, '').toUpperCase() === account.iban.replace(/\s+/g, '').toUpperCase();
   if (ref.bban && account.bban) return ref.bban === account.bban;
   if (ref.maskedPan && account.maskedPan) return normalisePan(ref.maskedPan) === normalisePan(account.maskedPan);
   return false;
@@ -66,10 +77,13 @@ export function accessAllows(access: unknown, account: SandboxAccount, grant: Gr
   if (a.allPsd2 === 'allAccounts' || a.allPsd2 === 'allAccountsWithOwnerName') return true;
   if (grant === 'accounts' && (a.availableAccounts || a.availableAccountsWithBalance)) return true;
   if (grant === 'balances' && a.availableAccountsWithBalance) return true;
-  const lists = (['accounts', 'balances', 'transactions'] as const).map((k) => (Array.isArray(a[k]) ? (a[k] as AccountReference[]) : undefined));
+  const lists = (['accounts', 'balances', 'transactions'] as const).map((k) =>
+    Array.isArray(a[k]) ? (a[k] as AccountReference[]) : undefined,
+  );
   const [accounts, balances, transactions] = lists;
   const bankOffered = lists.some((l) => l !== undefined) && lists.every((l) => l === undefined || l.length === 0);
-  if (bankOffered) return grant === 'accounts' || (grant === 'balances' ? balances !== undefined : transactions !== undefined);
+  if (bankOffered)
+    return grant === 'accounts' || (grant === 'balances' ? balances !== undefined : transactions !== undefined);
   const inList = (l?: AccountReference[]) => Boolean(l?.some((ref) => refMatches(ref, account)));
   switch (grant) {
     case 'accounts':
@@ -85,13 +99,26 @@ export function visibleAccounts(rt: BankRuntime, consent: ConsentRecord): Sandbo
   return rt.state.accounts(consent.consentId).filter((acc) => accessAllows(consent.access, acc, 'accounts'));
 }
 
-export function requireAccount(rt: BankRuntime, consent: ConsentRecord, resourceId: string, grant: Grant): SandboxAccount {
+export function requireAccount(
+  rt: BankRuntime,
+  consent: ConsentRecord,
+  resourceId: string,
+  grant: Grant,
+): SandboxAccount {
   const account = rt.state.account(consent.consentId, resourceId);
   if (!account || !accessAllows(consent.access, account, 'accounts')) {
-    throw new ApiFailure(404, 'RESOURCE_UNKNOWN', `Account ${resourceId} is not known under consent ${consent.consentId}`);
+    throw new ApiFailure(
+      404,
+      'RESOURCE_UNKNOWN',
+      `Account ${resourceId} is not known under consent ${consent.consentId}`,
+    );
   }
   if (!accessAllows(consent.access, account, grant)) {
-    throw new ApiFailure(401, 'CONSENT_INVALID', `Consent ${consent.consentId} does not grant ${grant} on account ${resourceId}`);
+    throw new ApiFailure(
+      401,
+      'CONSENT_INVALID',
+      `Consent ${consent.consentId} does not grant ${grant} on account ${resourceId}`,
+    );
   }
   return account;
 }
@@ -101,7 +128,11 @@ export function accountsLinkBase(flavour: AccountFlavour): string {
   return flavour === 'accounts' ? '/v1/accounts' : '/card-account/v1/card-accounts';
 }
 
-export function accountJson(account: SandboxAccount, flavour: AccountFlavour, balances?: SandboxBalance[]): Record<string, unknown> {
+export function accountJson(
+  account: SandboxAccount,
+  flavour: AccountFlavour,
+  balances?: SandboxBalance[],
+): Record<string, unknown> {
   const base = `${accountsLinkBase(flavour)}/${encodeURIComponent(account.resourceId)}`;
   const common = {
     resourceId: account.resourceId,
@@ -122,8 +153,8 @@ export function accountJson(account: SandboxAccount, flavour: AccountFlavour, ba
 
 export function accountReference(account: SandboxAccount, flavour: AccountFlavour): Record<string, string> {
   return flavour === 'accounts'
-    ? dropUndefined({ iban: account.iban, currency: account.currency }) as Record<string, string>
-    : dropUndefined({ maskedPan: account.maskedPan, currency: account.currency }) as Record<string, string>;
+    ? (dropUndefined({ iban: account.iban, currency: account.currency }) as Record<string, string>)
+    : (dropUndefined({ maskedPan: account.maskedPan, currency: account.currency }) as Record<string, string>);
 }
 
 function transactionJson(t: SandboxTransaction, flavour: AccountFlavour): Record<string, unknown> {
@@ -191,21 +222,38 @@ const single = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : 
 export function transactionQuery(r: RouteRequest): TransactionQuery {
   const bookingStatus = single(r.query.bookingStatus);
   if (bookingStatus !== 'booked' && bookingStatus !== 'pending' && bookingStatus !== 'both') {
-    throw new ApiFailure(400, 'PARAMETER_NOT_SUPPORTED', `bookingStatus "${bookingStatus ?? ''}" is not supported; use booked, pending or both`, 'bookingStatus');
+    throw new ApiFailure(
+      400,
+      'PARAMETER_NOT_SUPPORTED',
+      `bookingStatus "${bookingStatus ?? ''}" is not supported; use booked, pending or both`,
+      'bookingStatus',
+    );
   }
   const dateFrom = single(r.query.dateFrom);
   if (!dateFrom) throw new ApiFailure(400, 'FORMAT_ERROR', 'Query parameter dateFrom is required', 'dateFrom');
   const dateTo = single(r.query.dateTo);
-  if (dateTo && dateTo < dateFrom) throw new ApiFailure(400, 'FORMAT_ERROR', `dateTo ${dateTo} is before dateFrom ${dateFrom}`, 'dateTo');
+  if (dateTo && dateTo < dateFrom)
+    throw new ApiFailure(400, 'FORMAT_ERROR', `dateTo ${dateTo} is before dateFrom ${dateFrom}`, 'dateTo');
   return { bookingStatus, dateFrom, ...(dateTo ? { dateTo } : {}) };
 }
 
 /** Page offset of a request: 0 for the first page; `isContinuation` tells frequencyPerDay to skip counting. */
-export function pageOffset(r: RouteRequest, consentId: string, resourceId: string, query: TransactionQuery): { offset: number; isContinuation: boolean } {
+export function pageOffset(
+  r: RouteRequest,
+  consentId: string,
+  resourceId: string,
+  query: TransactionQuery,
+): { offset: number; isContinuation: boolean } {
   const token = single(r.query[PAGE_TOKEN_PARAM]);
   if (token === undefined) return { offset: 0, isContinuation: false };
   const offset = decodePageToken(token, pageBinding(consentId, resourceId, query));
-  if (offset === undefined) throw new ApiFailure(400, 'FORMAT_ERROR', 'The page token is invalid or belongs to another query', PAGE_TOKEN_PARAM);
+  if (offset === undefined)
+    throw new ApiFailure(
+      400,
+      'FORMAT_ERROR',
+      'The page token is invalid or belongs to another query',
+      PAGE_TOKEN_PARAM,
+    );
   return { offset, isContinuation: true };
 }
 
@@ -228,8 +276,13 @@ export function sendTransactionsPage(
   if (offset + size < all.length) {
     const next = new URLSearchParams({ bookingStatus: query.bookingStatus, dateFrom: query.dateFrom });
     if (query.dateTo) next.set('dateTo', query.dateTo);
-    next.set(PAGE_TOKEN_PARAM, encodePageToken(offset + size, pageBinding(consent.consentId, account.resourceId, query)));
-    links.next = { href: `${accountsLinkBase(flavour)}/${encodeURIComponent(account.resourceId)}/transactions?${next.toString()}` };
+    next.set(
+      PAGE_TOKEN_PARAM,
+      encodePageToken(offset + size, pageBinding(consent.consentId, account.resourceId, query)),
+    );
+    links.next = {
+      href: `${accountsLinkBase(flavour)}/${encodeURIComponent(account.resourceId)}/transactions?${next.toString()}`,
+    };
   }
   const booked = page.filter((t) => t.bookingStatus === 'booked').map((t) => transactionJson(t, flavour));
   const pending = page.filter((t) => t.bookingStatus === 'pending').map((t) => transactionJson(t, flavour));

@@ -22,8 +22,8 @@ import {
   sendBgError,
   sendOAuthError,
 } from './http';
-import { RateLimiter } from './rate-limit';
-import { RequestLog, bodyForLog, queryForLog, redactHeaders, type RequestLogEntry } from './request-log';
+import { type RateLimiter } from './rate-limit';
+import { type RequestLog, bodyForLog, queryForLog, redactHeaders, type RequestLogEntry } from './request-log';
 import type { SpecValidator } from './spec-validator';
 
 /** Everything one sandbox bank's server works with. */
@@ -158,7 +158,8 @@ export class BankServer {
 
   /** Built on first use, and again only if the runtime is given another list of CAs. */
   private trust(): CertificateTrust {
-    if (this.trustCache?.caPems !== this.rt.tppCaPems) this.trustCache = { caPems: this.rt.tppCaPems, trust: new CertificateTrust(this.rt.tppCaPems) };
+    if (this.trustCache?.caPems !== this.rt.tppCaPems)
+      this.trustCache = { caPems: this.rt.tppCaPems, trust: new CertificateTrust(this.rt.tppCaPems) };
     return this.trustCache.trust;
   }
 
@@ -169,7 +170,10 @@ export class BankServer {
     } else if (!res.writableEnded) res.destroy();
   }
 
-  private match(method: string, path: string): { route?: CompiledRoute; params: Record<string, string>; pathKnown: boolean } {
+  private match(
+    method: string,
+    path: string,
+  ): { route?: CompiledRoute; params: Record<string, string>; pathKnown: boolean } {
     let pathKnown = false;
     for (const route of this.routes) {
       const m = route.regex.exec(path);
@@ -209,8 +213,16 @@ export class BankServer {
     };
     res.on('close', () => {
       const note = noteOf(res);
-      this.rt.log.add({ ...entry, status: note.status, errorCode: note.errorCode, durationMs: Math.round(performance.now() - started) });
-      this.rt.logger?.debug({ bank: this.rt.bank, method, path: url.pathname, status: note.status, code: note.errorCode }, 'sandbox request');
+      this.rt.log.add({
+        ...entry,
+        status: note.status,
+        errorCode: note.errorCode,
+        durationMs: Math.round(performance.now() - started),
+      });
+      this.rt.logger?.debug(
+        { bank: this.rt.bank, method, path: url.pathname, status: note.status, code: note.errorCode },
+        'sandbox request',
+      );
     });
 
     const { route, params, pathKnown } = this.match(method, url.pathname);
@@ -219,7 +231,9 @@ export class BankServer {
       raw = await readRawBody(req);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
-        sendBgError(res, new ApiFailure(413, 'FORMAT_ERROR', 'The request body is larger than 1 MB'), { connection: 'close' });
+        sendBgError(res, new ApiFailure(413, 'FORMAT_ERROR', 'The request body is larger than 1 MB'), {
+          connection: 'close',
+        });
         return;
       }
       res.destroy();
@@ -252,7 +266,8 @@ export class BankServer {
     try {
       this.guard?.(params);
       if (route.kind === 'psu') {
-        if (raw.length && r.header('content-type')?.includes('application/x-www-form-urlencoded')) r.form = new URLSearchParams(raw.toString('utf8'));
+        if (raw.length && r.header('content-type')?.includes('application/x-www-form-urlencoded'))
+          r.form = new URLSearchParams(raw.toString('utf8'));
         await route.handle(r, this.rt);
         return;
       }
@@ -277,9 +292,12 @@ export class BankServer {
       if (err instanceof ApiFailure) sendBgError(res, err, r.responseHeaders);
       else if (err instanceof OAuthFailure) sendOAuthError(res, err);
       else if (err instanceof SandboxStateError && sandboxErrorStatus(err.code) < 500) {
-        sendBgError(res, new ApiFailure(sandboxErrorStatus(err.code), err.code, err.message, err.path), r.responseHeaders);
-      }
-      else this.crash(res, err);
+        sendBgError(
+          res,
+          new ApiFailure(sandboxErrorStatus(err.code), err.code, err.message, err.path),
+          r.responseHeaders,
+        );
+      } else this.crash(res, err);
     }
   }
 
@@ -333,7 +351,11 @@ export class BankServer {
         const note = noteOf(r.res);
         note.status = 200;
         note.errorCode = 'FAULT_MALFORMED';
-        r.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(TRUNCATED_JSON), ...r.responseHeaders });
+        r.res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(TRUNCATED_JSON),
+          ...r.responseHeaders,
+        });
         r.res.end(TRUNCATED_JSON);
         return false;
       }
@@ -351,8 +373,15 @@ export class BankServer {
 
   private checkRequestId(r: RouteRequest): void {
     const id = r.header('x-request-id');
-    if (id === undefined || id === '') throw new ApiFailure(400, 'FORMAT_ERROR', 'Header X-Request-ID is missing', 'X-Request-ID');
-    if (!UUID_RE.test(id)) throw new ApiFailure(400, 'FORMAT_ERROR', `Header X-Request-ID "${id.slice(0, 80)}" is not a UUID`, 'X-Request-ID');
+    if (id === undefined || id === '')
+      throw new ApiFailure(400, 'FORMAT_ERROR', 'Header X-Request-ID is missing', 'X-Request-ID');
+    if (!UUID_RE.test(id))
+      throw new ApiFailure(
+        400,
+        'FORMAT_ERROR',
+        `Header X-Request-ID "${id.slice(0, 80)}" is not a UUID`,
+        'X-Request-ID',
+      );
   }
 
   private checkSignature(r: RouteRequest, route: Route, entry: Omit<RequestLogEntry, 'seq'>): void {
@@ -362,10 +391,12 @@ export class BankServer {
     if (!result.ok || result.errors.length) {
       const first = result.errors[0];
       const code = (first && SIGNATURE_FAILURE_CODE[first.code]) ?? 'SIGNATURE_INVALID';
-      const text = result.errors.map((e) => `${e.code}: ${e.message}`).join('; ') || 'The signature could not be verified';
+      const text =
+        result.errors.map((e) => `${e.code}: ${e.message}`).join('; ') || 'The signature could not be verified';
       throw new ApiFailure(401, code, text);
     }
-    if (!result.certificatePem) throw new ApiFailure(401, 'CERTIFICATE_MISSING', 'TPP-Signature-Certificate is missing');
+    if (!result.certificatePem)
+      throw new ApiFailure(401, 'CERTIFICATE_MISSING', 'TPP-Signature-Certificate is missing');
     const seal = this.trust().check(result.certificatePem, 'signing certificate');
     const qwacOrg = r.qwac?.info.organizationIdentifier;
     if (seal.info.organizationIdentifier !== qwacOrg) {
@@ -375,7 +406,11 @@ export class BankServer {
         `The signing certificate's organizationIdentifier "${seal.info.organizationIdentifier ?? 'none'}" differs from the QWAC's "${qwacOrg}"`,
       );
     }
-    if (this.rt.bank === 'bec' && !route.skipEnrolmentCheck && !this.rt.state.isEnrolled(certificateDerBase64(result.certificatePem))) {
+    if (
+      this.rt.bank === 'bec' &&
+      !route.skipEnrolmentCheck &&
+      !this.rt.state.isEnrolled(certificateDerBase64(result.certificatePem))
+    ) {
       throw new ApiFailure(
         401,
         'CERTIFICATE_BLOCKED',
@@ -388,12 +423,21 @@ export class BankServer {
     const contentType = r.header('content-type') ?? '';
     if (r.raw.length) {
       if (!/application\/(.+\+)?json/i.test(contentType)) {
-        throw new ApiFailure(400, 'FORMAT_ERROR', `Content-Type must be application/json, not "${contentType.slice(0, 80)}"`, 'Content-Type');
+        throw new ApiFailure(
+          400,
+          'FORMAT_ERROR',
+          `Content-Type must be application/json, not "${contentType.slice(0, 80)}"`,
+          'Content-Type',
+        );
       }
       try {
         r.json = JSON.parse(r.raw.toString('utf8'));
       } catch (err) {
-        throw new ApiFailure(400, 'FORMAT_ERROR', `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ApiFailure(
+          400,
+          'FORMAT_ERROR',
+          `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     }
     if (route.specPath) {
@@ -401,10 +445,20 @@ export class BankServer {
       for (const own of route.ownQueryParams ?? []) delete query[own];
       let violation;
       try {
-        violation = this.rt.validator.validate({ method: r.method, path: route.specPath(r), query, headers: r.req.headers, body: r.json });
+        violation = this.rt.validator.validate({
+          method: r.method,
+          path: route.specPath(r),
+          query,
+          headers: r.req.headers,
+          body: r.json,
+        });
       } catch (err) {
         // e.g. a path segment that is not valid percent-encoding
-        throw new ApiFailure(400, 'FORMAT_ERROR', `The request cannot be parsed: ${err instanceof Error ? err.message : String(err)}`);
+        throw new ApiFailure(
+          400,
+          'FORMAT_ERROR',
+          `The request cannot be parsed: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
       if (violation) throw new ApiFailure(400, violation.code, violation.text, violation.path);
     }
@@ -413,7 +467,12 @@ export class BankServer {
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const path = issue?.path.join('.') || undefined;
-        throw new ApiFailure(400, 'FORMAT_ERROR', parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '), path);
+        throw new ApiFailure(
+          400,
+          'FORMAT_ERROR',
+          parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+          path,
+        );
       }
       r.json = parsed.data;
     }
@@ -446,4 +505,3 @@ export class BankServer {
     });
   }
 }
-

@@ -22,7 +22,11 @@ import { SandboxStateError, type PaymentRecord } from './state';
 /** BEC: the shared API of many Danish banks, below /psd2/{bankId}; MitID redirect SCA. */
 
 export const DEFAULT_BEC_BANK_IDS = ['0400', '6140', '9070'];
-export const BEC_PAYMENT_PRODUCTS = ['sepa-credit-transfers', 'instant-sepa-credit-transfers', 'cross-border-credit-transfers'];
+export const BEC_PAYMENT_PRODUCTS = [
+  'sepa-credit-transfers',
+  'instant-sepa-credit-transfers',
+  'cross-border-credit-transfers',
+];
 
 const P = '/psd2/:bankId';
 
@@ -61,14 +65,22 @@ function ownPayment(rt: BankRuntime, r: RouteRequest, paymentId: string, product
 
 function requireProduct(product: string): void {
   if (!BEC_PAYMENT_PRODUCTS.includes(product)) {
-    throw new ApiFailure(404, 'PRODUCT_UNKNOWN', `Payment product ${product} is not offered; use ${BEC_PAYMENT_PRODUCTS.join(', ')}`);
+    throw new ApiFailure(
+      404,
+      'PRODUCT_UNKNOWN',
+      `Payment product ${product} is not offered; use ${BEC_PAYMENT_PRODUCTS.join(', ')}`,
+    );
   }
 }
 
 export function becGuard(bankIds: readonly string[]): (params: Record<string, string>) => void {
   return (params) => {
     if (params.bankId !== undefined && !bankIds.includes(params.bankId)) {
-      throw new ApiFailure(404, 'RESOURCE_UNKNOWN', `BEC bank ${params.bankId} is not served here (known: ${bankIds.join(', ')})`);
+      throw new ApiFailure(
+        404,
+        'RESOURCE_UNKNOWN',
+        `BEC bank ${params.bankId} is not served here (known: ${bankIds.join(', ')})`,
+      );
     }
   };
 }
@@ -86,10 +98,19 @@ export function becRoutes(): Route[] {
         const pem = r.verification!.certificatePem!;
         const { signatureCertificate } = r.json as z.infer<typeof enrolmentBodySchema>;
         if (signatureCertificate !== undefined && stripArmour(signatureCertificate) !== certificateDerBase64(pem)) {
-          throw new ApiFailure(400, 'FORMAT_ERROR', 'signatureCertificate is not the certificate this request is signed with', 'signatureCertificate');
+          throw new ApiFailure(
+            400,
+            'FORMAT_ERROR',
+            'signatureCertificate is not the certificate this request is signed with',
+            'signatureCertificate',
+          );
         }
         const { serialNumber } = inspectCertificate(pem);
-        const enrolment = rt.state.enrolCertificate({ tppOrgId: orgId(r), certificateDerBase64: certificateDerBase64(pem), serialNumber });
+        const enrolment = rt.state.enrolCertificate({
+          tppOrgId: orgId(r),
+          certificateDerBase64: certificateDerBase64(pem),
+          serialNumber,
+        });
         sendJson(r.res, 201, { ...enrolment, organizationIdentifier: orgId(r) }, r.responseHeaders);
       },
     },
@@ -157,7 +178,8 @@ export function becRoutes(): Route[] {
   ];
 
   /** Data reads: authentication is the Consent-ID header, then the consent's status, then frequencyPerDay. */
-  const readConsent = (r: RouteRequest, rt: BankRuntime) => requireUsableConsent(rt, r.header('consent-id') ?? '', orgId(r), r.params.bankId);
+  const readConsent = (r: RouteRequest, rt: BankRuntime) =>
+    requireUsableConsent(rt, r.header('consent-id') ?? '', orgId(r), r.params.bankId);
 
   const accountRoutes: Route[] = [
     {
@@ -174,7 +196,9 @@ export function becRoutes(): Route[] {
           accountJson(
             acc,
             'accounts',
-            withBalance && accessAllows(consent.access, acc, 'balances') ? rt.state.balances(consent.consentId, acc.resourceId) : undefined,
+            withBalance && accessAllows(consent.access, acc, 'balances')
+              ? rt.state.balances(consent.consentId, acc.resourceId)
+              : undefined,
           ),
         );
         sendJson(r.res, 200, { accounts }, r.responseHeaders);
@@ -191,7 +215,10 @@ export function becRoutes(): Route[] {
         const account = requireAccount(rt, consent, r.params.accountId, 'accounts');
         countRead(rt, r, consent, `account:${account.resourceId}`);
         const withBalance = r.query.withBalance === 'true';
-        const balances = withBalance ? (requireAccount(rt, consent, account.resourceId, 'balances'), rt.state.balances(consent.consentId, account.resourceId)) : undefined;
+        const balances = withBalance
+          ? (requireAccount(rt, consent, account.resourceId, 'balances'),
+            rt.state.balances(consent.consentId, account.resourceId))
+          : undefined;
         sendJson(r.res, 200, { account: accountJson(account, 'accounts', balances) }, r.responseHeaders);
       },
     },
@@ -208,7 +235,10 @@ export function becRoutes(): Route[] {
         sendJson(
           r.res,
           200,
-          { account: accountReference(account, 'accounts'), balances: rt.state.balances(consent.consentId, account.resourceId) },
+          {
+            account: accountReference(account, 'accounts'),
+            balances: rt.state.balances(consent.consentId, account.resourceId),
+          },
           r.responseHeaders,
         );
       },
@@ -249,7 +279,8 @@ export function becRoutes(): Route[] {
           creditorAccount?: { iban?: string };
           creditorName: string;
         };
-        if (!body.debtorAccount?.iban) throw new ApiFailure(400, 'FORMAT_ERROR', 'debtorAccount.iban is required', 'debtorAccount.iban');
+        if (!body.debtorAccount?.iban)
+          throw new ApiFailure(400, 'FORMAT_ERROR', 'debtorAccount.iban is required', 'debtorAccount.iban');
         const payment = rt.state.createPayment({
           product,
           debtorIban: body.debtorAccount.iban,
@@ -320,9 +351,17 @@ export function becRoutes(): Route[] {
       role: 'PSP_IC',
       specPath: () => '/v1/funds-confirmations',
       handle(r, rt) {
-        const body = r.json as { account: { iban?: string; maskedPan?: string }; instructedAmount: { amount: string; currency: string } };
-        const available = rt.state.confirmFunds({ iban: body.account.iban, maskedPan: body.account.maskedPan, ...body.instructedAmount });
-        if (available === undefined) throw new ApiFailure(400, 'RESOURCE_UNKNOWN', 'The account is not known at this bank', 'account');
+        const body = r.json as {
+          account: { iban?: string; maskedPan?: string };
+          instructedAmount: { amount: string; currency: string };
+        };
+        const available = rt.state.confirmFunds({
+          iban: body.account.iban,
+          maskedPan: body.account.maskedPan,
+          ...body.instructedAmount,
+        });
+        if (available === undefined)
+          throw new ApiFailure(400, 'RESOURCE_UNKNOWN', 'The account is not known at this bank', 'account');
         sendJson(r.res, 200, { fundsAvailable: available }, r.responseHeaders);
       },
     },
@@ -350,7 +389,8 @@ export function becRoutes(): Route[] {
         if (!rt.state.testPsus().some((p) => p.id === psu)) return showConsentPage(r, rt, psu, `Unknown user "${psu}"`);
         try {
           const decided = rt.state.decideConsent(consent!.consentId, psu, decision);
-          const target = decided.status === 'valid' ? decided.redirectUri : (decided.nokRedirectUri ?? decided.redirectUri);
+          const target =
+            decided.status === 'valid' ? decided.redirectUri : (decided.nokRedirectUri ?? decided.redirectUri);
           redirect(r.res, target ?? '/');
         } catch (err) {
           if (err instanceof SandboxStateError) return showConsentPage(r, rt, psu, err.message);
@@ -408,7 +448,14 @@ function showConsentPage(r: RouteRequest, rt: BankRuntime, psu?: string, error?:
   const consent = rt.state.getConsent(r.params.consentId);
   if (!pageConsentOk(r, consent)) return;
   const html = consentPage(
-    { look: 'mitid', bankName: bankName(r.params.bankId), tppName: rt.side.consentTpp.get(consent!.consentId)?.name ?? consent!.tppOrgId, psus: rt.state.testPsus(), psu, error },
+    {
+      look: 'mitid',
+      bankName: bankName(r.params.bankId),
+      tppName: rt.side.consentTpp.get(consent!.consentId)?.name ?? consent!.tppOrgId,
+      psus: rt.state.testPsus(),
+      psu,
+      error,
+    },
     consent!,
   );
   sendHtml(r.res, error ? 400 : 200, html);
@@ -431,7 +478,14 @@ function showPaymentPage(r: RouteRequest, rt: BankRuntime, psu?: string, error?:
   const payment = rt.state.getPayment(r.params.paymentId);
   if (!pagePaymentOk(r, rt, payment)) return;
   const html = paymentPage(
-    { look: 'mitid', bankName: bankName(r.params.bankId), tppName: rt.side.paymentTpp.get(payment!.paymentId)?.name ?? 'TPP', psus: rt.state.testPsus(), psu, error },
+    {
+      look: 'mitid',
+      bankName: bankName(r.params.bankId),
+      tppName: rt.side.paymentTpp.get(payment!.paymentId)?.name ?? 'TPP',
+      psus: rt.state.testPsus(),
+      psu,
+      error,
+    },
     payment!,
   );
   sendHtml(r.res, error ? 400 : 200, html);

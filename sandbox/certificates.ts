@@ -13,7 +13,10 @@ export function loadOrCreateTppCertificates(dir: string): { set: SandboxCertific
     const load = (n: string) => loadPemPair(file(n, 'pem'), file(n, 'key'));
     return { set: { ca: load('ca'), qwac: load('qwac'), qseal: load('qseal') }, generated: false };
   }
-  const set = generateSandboxCertificates({ organizationName: 'Sandbox TPP', organizationIdentifier: 'PSDDK-DFSA-12345678' });
+  const set = generateSandboxCertificates({
+    organizationName: 'Sandbox TPP',
+    organizationIdentifier: 'PSDDK-DFSA-12345678',
+  });
   writeCertificateSet(set, dir);
   return { set, generated: true };
 }

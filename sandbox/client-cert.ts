@@ -72,9 +72,16 @@ export class CertificateTrust {
       this.checked.set(pem, entry);
       if (this.checked.size > this.maxEntries) this.checked.delete(this.checked.keys().next().value!);
     }
-    if (now < entry.validFrom) throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} is not valid before ${entry.validFrom.toISOString()}`);
-    if (now > entry.validTo) throw new ApiFailure(401, 'CERTIFICATE_EXPIRED', `The ${what} expired at ${entry.validTo.toISOString()}`);
-    if (!entry.info) throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be read: ${entry.readError}`);
+    if (now < entry.validFrom)
+      throw new ApiFailure(
+        401,
+        'CERTIFICATE_INVALID',
+        `The ${what} is not valid before ${entry.validFrom.toISOString()}`,
+      );
+    if (now > entry.validTo)
+      throw new ApiFailure(401, 'CERTIFICATE_EXPIRED', `The ${what} expired at ${entry.validTo.toISOString()}`);
+    if (!entry.info)
+      throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} could not be read: ${entry.readError}`);
     return { pem, info: entry.info, displayName: entry.displayName! };
   }
 
@@ -87,12 +94,20 @@ export class CertificateTrust {
     }
     const issuer = this.cas.find((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey));
     if (!issuer) {
-      throw new ApiFailure(401, 'CERTIFICATE_INVALID', `The ${what} (issuer "${cert.issuer.replace(/\n/g, ', ')}") does not chain to the sandbox TPP CA`);
+      throw new ApiFailure(
+        401,
+        'CERTIFICATE_INVALID',
+        `The ${what} (issuer "${cert.issuer.replace(/\n/g, ', ')}") does not chain to the sandbox TPP CA`,
+      );
     }
     const entry: CheckedCertificate = { validFrom: new Date(cert.validFrom), validTo: new Date(cert.validTo) };
     try {
       entry.info = inspectCertificate(pem);
-      entry.displayName = subjectAttribute(entry.info.subject, ORGANIZATION_NAME_OID) ?? entry.info.commonName ?? subjectAttribute(entry.info.subject, COMMON_NAME_OID) ?? 'Unknown TPP';
+      entry.displayName =
+        subjectAttribute(entry.info.subject, ORGANIZATION_NAME_OID) ??
+        entry.info.commonName ??
+        subjectAttribute(entry.info.subject, COMMON_NAME_OID) ??
+        'Unknown TPP';
     } catch (err) {
       entry.readError = err instanceof Error ? err.message : String(err);
     }
@@ -101,7 +116,12 @@ export class CertificateTrust {
 }
 
 /** One check without a cache (CA parsed anew); servers keep a CertificateTrust instead. */
-export function trustCertificate(pem: string, caPems: readonly string[], what: 'QWAC' | 'signing certificate', now = new Date()): TrustedCertificate {
+export function trustCertificate(
+  pem: string,
+  caPems: readonly string[],
+  what: 'QWAC' | 'signing certificate',
+  now = new Date(),
+): TrustedCertificate {
   return new CertificateTrust(caPems, 1).check(pem, what, now);
 }
 
@@ -123,6 +143,10 @@ export function requireRole(cert: TrustedCertificate, role: Psd2Role | undefined
   if (!role) return;
   const roles = cert.info.psd2?.roles ?? [];
   if (!roles.includes(role)) {
-    throw new ApiFailure(401, 'ROLE_INVALID', `The QWAC's PSD2 roles [${roles.join(', ') || 'none'}] do not include ${role}, which this service requires`);
+    throw new ApiFailure(
+      401,
+      'ROLE_INVALID',
+      `The QWAC's PSD2 roles [${roles.join(', ') || 'none'}] do not include ${role}, which this service requires`,
+    );
   }
 }

@@ -19,7 +19,8 @@ export function createConsentFrom(
 ): ConsentRecord {
   const body = r.json as ConsentBody;
   const a = body.access as Record<string, unknown>;
-  if (!a || typeof a !== 'object' || Object.keys(a).length === 0) throw new ApiFailure(400, 'FORMAT_ERROR', 'access must grant something', 'access');
+  if (!a || typeof a !== 'object' || Object.keys(a).length === 0)
+    throw new ApiFailure(400, 'FORMAT_ERROR', 'access must grant something', 'access');
   const consent = rt.state.createConsent({
     bankId: opts.bankId,
     tppOrgId: r.qwac!.info.organizationIdentifier!,
@@ -40,7 +41,11 @@ export function createConsentFrom(
 /** A consent of this TPP, whatever its status; 403 CONSENT_UNKNOWN otherwise. */
 export function ownConsent(rt: BankRuntime, r: RouteRequest, consentId: string, bankId?: string): ConsentRecord {
   const consent = rt.state.getConsent(consentId);
-  if (!consent || consent.tppOrgId !== r.qwac!.info.organizationIdentifier || (bankId !== undefined && consent.bankId !== undefined && consent.bankId !== bankId)) {
+  if (
+    !consent ||
+    consent.tppOrgId !== r.qwac!.info.organizationIdentifier ||
+    (bankId !== undefined && consent.bankId !== undefined && consent.bankId !== bankId)
+  ) {
     throw new ApiFailure(403, 'CONSENT_UNKNOWN', `Consent ${consentId} is not known for this TPP`);
   }
   return consent;
@@ -61,7 +66,8 @@ export function consentJson(consent: ConsentRecord): Record<string, unknown> {
 export function redirectHeader(r: RouteRequest, name: string, required: boolean): string | undefined {
   const value = r.header(name);
   if (!value) {
-    if (required) throw new ApiFailure(400, 'FORMAT_ERROR', `Header ${name} is required for the redirect SCA approach`, name);
+    if (required)
+      throw new ApiFailure(400, 'FORMAT_ERROR', `Header ${name} is required for the redirect SCA approach`, name);
     return undefined;
   }
   let url: URL;
@@ -70,6 +76,7 @@ export function redirectHeader(r: RouteRequest, name: string, required: boolean)
   } catch {
     throw new ApiFailure(400, 'FORMAT_ERROR', `Header ${name} is not an absolute URL`, name);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ApiFailure(400, 'FORMAT_ERROR', `Header ${name} must be an http(s) URL`, name);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new ApiFailure(400, 'FORMAT_ERROR', `Header ${name} must be an http(s) URL`, name);
   return value;
 }

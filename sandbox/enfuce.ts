@@ -71,11 +71,22 @@ function bearerToken(r: RouteRequest): string {
 function requireToken(r: RouteRequest, rt: BankRuntime, kinds: readonly TokenInfo['kind'][]): TokenInfo {
   const info = rt.state.inspectAccessToken(bearerToken(r));
   if ('error' in info) {
-    throw new ApiFailure(401, info.error, info.error === 'TOKEN_EXPIRED' ? 'The access token has expired' : 'The access token is not valid');
+    throw new ApiFailure(
+      401,
+      info.error,
+      info.error === 'TOKEN_EXPIRED' ? 'The access token has expired' : 'The access token is not valid',
+    );
   }
-  if (info.clientId !== orgId(r)) throw new ApiFailure(401, 'TOKEN_INVALID', 'The access token was issued to another client');
+  if (info.clientId !== orgId(r))
+    throw new ApiFailure(401, 'TOKEN_INVALID', 'The access token was issued to another client');
   if (!kinds.includes(info.kind)) {
-    throw new ApiFailure(401, 'TOKEN_INVALID', info.kind === 'client' ? 'This service needs a PSU access token (authorization_code grant)' : 'This service needs a client-credentials token');
+    throw new ApiFailure(
+      401,
+      'TOKEN_INVALID',
+      info.kind === 'client'
+        ? 'This service needs a PSU access token (authorization_code grant)'
+        : 'This service needs a client-credentials token',
+    );
   }
   return info;
 }
@@ -91,25 +102,48 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
   const readConsent = (r: RouteRequest, rt: BankRuntime) => {
     const token = requireToken(r, rt, ['psu']);
     const consentId = r.header('consent-id') ?? '';
-    if (token.consentId !== consentId) throw new ApiFailure(401, 'TOKEN_INVALID', `The access token is not bound to consent ${consentId}`);
+    if (token.consentId !== consentId)
+      throw new ApiFailure(401, 'TOKEN_INVALID', `The access token is not bound to consent ${consentId}`);
     return requireUsableConsent(rt, consentId, orgId(r));
   };
 
-  const showAuthorizationPage = (r: RouteRequest, rt: BankRuntime, params: AuthorizationParams, psu?: string, error?: string) => {
+  const showAuthorizationPage = (
+    r: RouteRequest,
+    rt: BankRuntime,
+    params: AuthorizationParams,
+    psu?: string,
+    error?: string,
+  ) => {
     const consentId = params.scope.slice('AIS:'.length);
     const consent = rt.state.getConsent(consentId);
     if (!consent || consent.tppOrgId !== params.client_id) {
-      sendHtml(r.res, 400, messagePage('card-issuer', name, 'Unknown consent', 'The consent in scope is not known for this client.'));
+      sendHtml(
+        r.res,
+        400,
+        messagePage('card-issuer', name, 'Unknown consent', 'The consent in scope is not known for this client.'),
+      );
       return undefined;
     }
     if (consent.status !== 'received') {
-      sendHtml(r.res, 409, messagePage('card-issuer', name, 'Already decided', `This consent has status ${consent.status}.`));
+      sendHtml(
+        r.res,
+        409,
+        messagePage('card-issuer', name, 'Already decided', `This consent has status ${consent.status}.`),
+      );
       return undefined;
     }
     if (psu === undefined || error !== undefined) {
       const hidden: Record<string, string> = { ...params };
       const html = consentPage(
-        { look: 'card-issuer', bankName: name, tppName: rt.side.consentTpp.get(consentId)?.name ?? consent.tppOrgId, psus: rt.state.testPsus(), psu, error, hidden },
+        {
+          look: 'card-issuer',
+          bankName: name,
+          tppName: rt.side.consentTpp.get(consentId)?.name ?? consent.tppOrgId,
+          psus: rt.state.testPsus(),
+          psu,
+          error,
+          hidden,
+        },
         consent,
       );
       sendHtml(r.res, error ? 400 : 200, html);
@@ -118,7 +152,10 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
     return consent;
   };
 
-  const parseAuthorizationParams = (r: RouteRequest, source: Record<string, unknown>): AuthorizationParams | undefined => {
+  const parseAuthorizationParams = (
+    r: RouteRequest,
+    source: Record<string, unknown>,
+  ): AuthorizationParams | undefined => {
     const parsed = authorizationParamsSchema.safeParse(source);
     if (!parsed.success) {
       const text = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
@@ -154,15 +191,24 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
         const fields = Object.fromEntries(r.form!.entries());
         if (!fields.grant_type) throw new OAuthFailure(400, 'invalid_request', 'grant_type is required');
         if (!['client_credentials', 'authorization_code', 'refresh_token'].includes(fields.grant_type)) {
-          throw new OAuthFailure(400, 'unsupported_grant_type', `grant_type ${fields.grant_type.slice(0, 40)} is not supported`);
+          throw new OAuthFailure(
+            400,
+            'unsupported_grant_type',
+            `grant_type ${fields.grant_type.slice(0, 40)} is not supported`,
+          );
         }
         const parsed = tokenFormSchema.safeParse(fields);
         if (!parsed.success) {
-          throw new OAuthFailure(400, 'invalid_request', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+          throw new OAuthFailure(
+            400,
+            'invalid_request',
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          );
         }
         const form = parsed.data;
         // tls_client_auth (RFC 8705): the client is the QWAC's organisation.
-        if (form.client_id !== orgId(r)) throw new OAuthFailure(401, 'invalid_client', 'client_id does not match the TLS client certificate');
+        if (form.client_id !== orgId(r))
+          throw new OAuthFailure(401, 'invalid_client', 'client_id does not match the TLS client certificate');
         try {
           switch (form.grant_type) {
             case 'client_credentials':
@@ -170,15 +216,25 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
             case 'authorization_code':
               return tokenResponse(
                 r,
-                rt.state.redeemAuthorisationCode({ clientId: form.client_id, code: form.code, codeVerifier: form.code_verifier, redirectUri: form.redirect_uri }),
+                rt.state.redeemAuthorisationCode({
+                  clientId: form.client_id,
+                  code: form.code,
+                  codeVerifier: form.code_verifier,
+                  redirectUri: form.redirect_uri,
+                }),
               );
             case 'refresh_token':
-              return tokenResponse(r, rt.state.refreshTokens({ clientId: form.client_id, refreshToken: form.refresh_token }));
+              return tokenResponse(
+                r,
+                rt.state.refreshTokens({ clientId: form.client_id, refreshToken: form.refresh_token }),
+              );
           }
         } catch (err) {
           if (err instanceof SandboxStateError) {
             const known = ['invalid_grant', 'invalid_request', 'invalid_client'] as const;
-            const code = (known as readonly string[]).includes(err.code) ? (err.code as (typeof known)[number]) : 'invalid_grant';
+            const code = (known as readonly string[]).includes(err.code)
+              ? (err.code as (typeof known)[number])
+              : 'invalid_grant';
             throw new OAuthFailure(code === 'invalid_client' ? 401 : 400, code, err.message);
           }
           throw err;
@@ -203,8 +259,10 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
         const { psu = '', decision, ...rest } = fields;
         const params = parseAuthorizationParams(r, rest);
         if (!params) return;
-        if (decision !== 'approve' && decision !== 'deny') return void showAuthorizationPage(r, rt, params, psu, 'Choose Approve or Deny');
-        if (!rt.state.testPsus().some((p) => p.id === psu)) return void showAuthorizationPage(r, rt, params, psu, `Unknown card holder "${psu}"`);
+        if (decision !== 'approve' && decision !== 'deny')
+          return void showAuthorizationPage(r, rt, params, psu, 'Choose Approve or Deny');
+        if (!rt.state.testPsus().some((p) => p.id === psu))
+          return void showAuthorizationPage(r, rt, params, psu, `Unknown card holder "${psu}"`);
         const consent = showAuthorizationPage(r, rt, params, psu);
         if (!consent) return;
         const target = new URL(params.redirect_uri);
@@ -238,7 +296,8 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
       role: 'PSP_AI',
       specPath: () => '/v1/consents',
       handle(r, rt) {
-        if (r.header('x-api-key') !== rt.apiKey) throw new ApiFailure(401, 'TOKEN_INVALID', 'X-API-Key is missing or not valid');
+        if (r.header('x-api-key') !== rt.apiKey)
+          throw new ApiFailure(401, 'TOKEN_INVALID', 'X-API-Key is missing or not valid');
         requireToken(r, rt, ['client']);
         const consent = createConsentFrom(r, rt);
         const self = `/consent/v1/consents/${consent.consentId}`;
@@ -301,7 +360,12 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
       handle(r, rt) {
         const consent = readConsent(r, rt);
         countRead(rt, r, consent, 'accounts');
-        sendJson(r.res, 200, { cardAccounts: visibleAccounts(rt, consent).map((a) => accountJson(a, 'card-accounts')) }, r.responseHeaders);
+        sendJson(
+          r.res,
+          200,
+          { cardAccounts: visibleAccounts(rt, consent).map((a) => accountJson(a, 'card-accounts')) },
+          r.responseHeaders,
+        );
       },
     },
     {
@@ -330,7 +394,10 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
         sendJson(
           r.res,
           200,
-          { cardAccount: accountReference(account, 'card-accounts'), balances: rt.state.balances(consent.consentId, account.resourceId) },
+          {
+            cardAccount: accountReference(account, 'card-accounts'),
+            balances: rt.state.balances(consent.consentId, account.resourceId),
+          },
           r.responseHeaders,
         );
       },

@@ -13,7 +13,8 @@ export interface SandboxFaults {
 
 export const NO_FAULTS: SandboxFaults = { latencyMs: 0, errorRate: 0, errorStatus: 503, dropRate: 0, malformedRate: 0 };
 
-export type FaultDecision = { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: 500 | 503 } | { kind: 'malformed' };
+export type FaultDecision =
+  { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: 500 | 503 } | { kind: 'malformed' };
 
 /** Validates and merges a patch; throws a readable Error on bad values. */
 export function mergeFaults(current: SandboxFaults, patch: Record<string, unknown>): SandboxFaults {
@@ -28,7 +29,8 @@ export function mergeFaults(current: SandboxFaults, patch: Record<string, unknow
   rate('dropRate');
   rate('malformedRate');
   if (patch.latencyMs !== undefined) {
-    if (typeof patch.latencyMs !== 'number' || !(patch.latencyMs >= 0 && patch.latencyMs <= 60_000)) throw new Error('latencyMs must be 0..60000');
+    if (typeof patch.latencyMs !== 'number' || !(patch.latencyMs >= 0 && patch.latencyMs <= 60_000))
+      throw new Error('latencyMs must be 0..60000');
     next.latencyMs = patch.latencyMs;
   }
   if (patch.errorStatus !== undefined) {

@@ -85,7 +85,12 @@ export function noteOf(res: ServerResponse): ResponseNote {
   return ((res as unknown as { sandboxNote?: ResponseNote }).sandboxNote ??= {});
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.headersSent || res.destroyed) return;
   const text = JSON.stringify(body);
   noteOf(res).status = status;
@@ -102,12 +107,20 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
 
 export function sendBgError(res: ServerResponse, failure: ApiFailure, extraHeaders: Record<string, string> = {}): void {
   noteOf(res).errorCode = failure.code;
-  sendJson(res, failure.status, tppErrorBody(failure.code, failure.message, 'ERROR', failure.path), { ...failure.headers, ...extraHeaders });
+  sendJson(res, failure.status, tppErrorBody(failure.code, failure.message, 'ERROR', failure.path), {
+    ...failure.headers,
+    ...extraHeaders,
+  });
 }
 
 export function sendOAuthError(res: ServerResponse, failure: OAuthFailure): void {
   noteOf(res).errorCode = failure.error;
-  sendJson(res, failure.status, { error: failure.error, error_description: failure.message }, { 'cache-control': 'no-store' });
+  sendJson(
+    res,
+    failure.status,
+    { error: failure.error, error_description: failure.message },
+    { 'cache-control': 'no-store' },
+  );
 }
 
 export function sendHtml(res: ServerResponse, status: number, html: string): void {

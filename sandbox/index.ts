@@ -129,12 +129,23 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
       origin: '',
       apiKey: bank === 'bec' ? undefined : defaultApiKey(bank),
       side: {
-        consentTpp: new NotifyingMap(changed, tpps?.consentTpp.map(({ id, name, orgId }) => [id, { name, orgId }] as const)),
-        paymentTpp: new NotifyingMap(changed, tpps?.paymentTpp.map(({ id, name, orgId }) => [id, { name, orgId }] as const)),
+        consentTpp: new NotifyingMap(
+          changed,
+          tpps?.consentTpp.map(({ id, name, orgId }) => [id, { name, orgId }] as const),
+        ),
+        paymentTpp: new NotifyingMap(
+          changed,
+          tpps?.paymentTpp.map(({ id, name, orgId }) => [id, { name, orgId }] as const),
+        ),
       },
     };
     runtimes.set(bank, rt);
-    servers.set(bank, bank === 'bec' ? new BankServer(rt, becRoutes(), serverTls, becGuard(becBankIds)) : new BankServer(rt, enfuceRoutes(bank), serverTls));
+    servers.set(
+      bank,
+      bank === 'bec'
+        ? new BankServer(rt, becRoutes(), serverTls, becGuard(becBankIds))
+        : new BankServer(rt, enfuceRoutes(bank), serverTls),
+    );
   }
 
   const started: Array<() => Promise<void>> = [];
@@ -153,9 +164,15 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
     throw err;
   }
 
-  const baseUrlOf = (bank: SandboxBankId) => (bank === 'bec' ? `${runtimes.get(bank)!.origin}/psd2/${becBankIds[0]}` : runtimes.get(bank)!.origin);
+  const baseUrlOf = (bank: SandboxBankId) =>
+    bank === 'bec' ? `${runtimes.get(bank)!.origin}/psd2/${becBankIds[0]}` : runtimes.get(bank)!.origin;
   const views = (): AdminBankView[] =>
-    SANDBOX_BANK_IDS.map((id) => ({ id, baseUrl: baseUrlOf(id), origin: runtimes.get(id)!.origin, ...(runtimes.get(id)!.apiKey ? { apiKey: runtimes.get(id)!.apiKey } : {}) }));
+    SANDBOX_BANK_IDS.map((id) => ({
+      id,
+      baseUrl: baseUrlOf(id),
+      origin: runtimes.get(id)!.origin,
+      ...(runtimes.get(id)!.apiKey ? { apiKey: runtimes.get(id)!.apiKey } : {}),
+    }));
 
   const admin = createAdminServer({ clock, runtimes, views, logger: opts.logger });
   let adminPort: number;
@@ -176,7 +193,12 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
   const banks = Object.fromEntries(
     SANDBOX_BANK_IDS.map((id) => {
       const rt = runtimes.get(id)!;
-      const handle: SandboxBankHandle = { baseUrl: baseUrlOf(id), origin: rt.origin, state: rt.state, ...(rt.apiKey ? { apiKey: rt.apiKey } : {}) };
+      const handle: SandboxBankHandle = {
+        baseUrl: baseUrlOf(id),
+        origin: rt.origin,
+        state: rt.state,
+        ...(rt.apiKey ? { apiKey: rt.apiKey } : {}),
+      };
       return [id, handle];
     }),
   ) as Record<SandboxBankId, SandboxBankHandle>;
@@ -190,17 +212,31 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
   const statePath = opts.statePath;
   const save = statePath
     ? () => {
-        const file: SandboxStateFile = { version: SANDBOX_STATE_FILE_VERSION, savedAt: new Date().toISOString(), clockOffsetMs: clock.offsetMs(), banks: {} };
+        const file: SandboxStateFile = {
+          version: SANDBOX_STATE_FILE_VERSION,
+          savedAt: new Date().toISOString(),
+          clockOffsetMs: clock.offsetMs(),
+          banks: {},
+        };
         for (const [bank, rt] of runtimes) {
-          const list = (map: Map<string, { name: string; orgId: string }>) => [...map].map(([id, { name, orgId }]) => ({ id, name, orgId }));
-          file.banks[bank] = { state: rt.state.snapshot(), tpps: { consentTpp: list(rt.side.consentTpp), paymentTpp: list(rt.side.paymentTpp) } };
+          const list = (map: Map<string, { name: string; orgId: string }>) =>
+            [...map].map(([id, { name, orgId }]) => ({ id, name, orgId }));
+          file.banks[bank] = {
+            state: rt.state.snapshot(),
+            tpps: { consentTpp: list(rt.side.consentTpp), paymentTpp: list(rt.side.paymentTpp) },
+          };
         }
         writeSandboxStateFile(statePath, file);
       }
     : undefined;
   if (save) {
     saver = createDebouncedSaver(save, {
-      onError: (err) => warn(opts.logger, { statePath, err: errorText(err) }, 'saving the sandbox bank state failed; will retry on the next change'),
+      onError: (err) =>
+        warn(
+          opts.logger,
+          { statePath, err: errorText(err) },
+          'saving the sandbox bank state failed; will retry on the next change',
+        ),
     });
   }
 
@@ -213,7 +249,7 @@ export async function startSandboxBanks(opts: StartSandboxOptions): Promise<Sand
     requestLog: (bank) => runtime(bank).log.list(),
     setFaults: (bank, faults) => {
       const rt = runtime(bank);
-      rt.faults = mergeFaults(rt.faults, faults as Record<string, unknown>);
+      rt.faults = mergeFaults(rt.faults, faults);
     },
     setLimits: (bank, limits) => runtime(bank).limiter.set(limits),
     stop: async () => {
@@ -239,7 +275,11 @@ function restoreBanks(
   const outcome = loadSandboxStateFile(statePath);
   if (outcome.kind === 'missing') return undefined;
   if (outcome.kind === 'corrupt') {
-    warn(opts.logger, { statePath, reason: outcome.reason, movedTo: outcome.movedTo }, 'sandbox bank state file unusable; starting with empty banks');
+    warn(
+      opts.logger,
+      { statePath, reason: outcome.reason, movedTo: outcome.movedTo },
+      'sandbox bank state file unusable; starting with empty banks',
+    );
     return undefined;
   }
   const restored = new Map<SandboxBankId, { state: BankState; tpps: TppByResource }>();
@@ -255,11 +295,19 @@ function restoreBanks(
     clock.setOffset(outcome.file.clockOffsetMs);
   } catch (err) {
     const movedTo = moveAside(statePath);
-    warn(opts.logger, { statePath, reason: errorText(err), movedTo }, 'sandbox bank state file unusable; starting with empty banks');
+    warn(
+      opts.logger,
+      { statePath, reason: errorText(err), movedTo },
+      'sandbox bank state file unusable; starting with empty banks',
+    );
     return undefined;
   }
   opts.logger?.info(
-    { statePath, savedAt: outcome.file.savedAt, banks: [...restored].map(([bank, { state }]) => ({ bank, consents: state.snapshot().consents.length })) },
+    {
+      statePath,
+      savedAt: outcome.file.savedAt,
+      banks: [...restored].map(([bank, { state }]) => ({ bank, consents: state.snapshot().consents.length })),
+    },
     'sandbox bank state restored',
   );
   return restored;

@@ -20,7 +20,12 @@ function formFields(html: string): { action?: string; fields: Record<string, str
 
 /** The page's HTML escaping undone; &amp; last, so an escaped "&lt;" stays the text "&lt;". */
 function decodeEntities(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
 /**
@@ -28,7 +33,12 @@ function decodeEntities(text: string): string {
  * client certificate, as a PSU has none), submits the plain HTML form with the
  * chosen decision, and returns where the bank redirects to.
  */
-export async function psuDecides(authorisationUrl: string, bankCaPem: string, decision: 'approve' | 'deny', psuId?: string): Promise<PsuDecision> {
+export async function psuDecides(
+  authorisationUrl: string,
+  bankCaPem: string,
+  decision: 'approve' | 'deny',
+  psuId?: string,
+): Promise<PsuDecision> {
   const dispatcher = new Agent({ connect: { ca: bankCaPem } });
   try {
     const page = await fetch(authorisationUrl, { dispatcher });
@@ -46,7 +56,8 @@ export async function psuDecides(authorisationUrl: string, bankCaPem: string, de
       body: new URLSearchParams(fields).toString(),
     });
     const location = answer.headers.get('location');
-    if (answer.status !== 302 || !location) throw new Error(`bank answered the decision with ${answer.status}: ${(await answer.text()).slice(0, 300)}`);
+    if (answer.status !== 302 || !location)
+      throw new Error(`bank answered the decision with ${answer.status}: ${(await answer.text()).slice(0, 300)}`);
     return { location, pageHtml };
   } finally {
     await dispatcher.close();

@@ -42,7 +42,11 @@ function describeAccess(access: unknown): string[] {
     if (list.length === 0) return 'accounts you choose';
     return list.map((r: Record<string, unknown>) => String(r.iban ?? r.maskedPan ?? r.bban ?? '?')).join(', ');
   };
-  const names: Record<string, string> = { accounts: 'Account details', balances: 'Balances', transactions: 'Transactions' };
+  const names: Record<string, string> = {
+    accounts: 'Account details',
+    balances: 'Balances',
+    transactions: 'Transactions',
+  };
   for (const k of ['accounts', 'balances', 'transactions']) {
     const v = refs(k);
     if (v) out.push(`${names[k]}: ${v}`);

@@ -30,7 +30,8 @@ export class RateLimiter {
   set(patch: Partial<SandboxLimits>): void {
     for (const key of ['perSecond', 'perDay'] as const) {
       const v = patch[key];
-      if (v !== undefined && v !== null && (typeof v !== 'number' || !(v > 0))) throw new Error(`${key} must be a positive number or null`);
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !(v > 0)))
+        throw new Error(`${key} must be a positive number or null`);
     }
     this.limits = { ...this.limits, ...patch };
     this.tokens = this.limits.perSecond ?? 0;
@@ -47,14 +48,22 @@ export class RateLimiter {
     }
     if (perDay !== null && this.usedToday >= perDay) {
       const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);
-      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)), reason: `daily limit of ${perDay} requests used up` };
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil((midnight - now.getTime()) / 1000)),
+        reason: `daily limit of ${perDay} requests used up`,
+      };
     }
     if (perSecond !== null) {
       const t = this.realNow();
       this.tokens = Math.min(perSecond, this.tokens + ((t - this.refilledAt) / 1000) * perSecond);
       this.refilledAt = t;
       if (this.tokens < 1) {
-        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - this.tokens) / perSecond)), reason: `more than ${perSecond} requests per second` };
+        return {
+          allowed: false,
+          retryAfterSeconds: Math.max(1, Math.ceil((1 - this.tokens) / perSecond)),
+          reason: `more than ${perSecond} requests per second`,
+        };
       }
       this.tokens -= 1;
     }

@@ -23,7 +23,9 @@ const MAX_ENTRIES = 5000;
 const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'cookie']);
 const SECRET_FORM_FIELDS = ['code', 'code_verifier', 'refresh_token', 'client_secret', 'access_token'];
 
-export function redactHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
+export function redactHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[] | undefined> {
   const out: Record<string, string | string[] | undefined> = {};
   for (const [k, v] of Object.entries(headers)) {
     if (!SECRET_HEADERS.has(k.toLowerCase())) out[k] = v;
@@ -51,7 +53,9 @@ function redactForm(text: string): string {
 function redactJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactJson);
   if (!value || typeof value !== 'object') return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSecretField(k) ? '[redacted]' : redactJson(v)]));
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, isSecretField(k) ? '[redacted]' : redactJson(v)]),
+  );
 }
 
 function hasSecretKey(value: unknown): boolean {
@@ -84,7 +88,11 @@ function redactText(text: string): string {
  * secrets (codes, verifiers, refresh tokens, ...) redacted whatever the Content-Type says. On the
  * token endpoint (`tokenEndpoint`), a body that is not form-shaped is logged as its length only.
  */
-export function bodyForLog(raw: Buffer, contentType: string | undefined, opts: { tokenEndpoint?: boolean } = {}): string | undefined {
+export function bodyForLog(
+  raw: Buffer,
+  contentType: string | undefined,
+  opts: { tokenEndpoint?: boolean } = {},
+): string | undefined {
   if (!raw.length) return undefined;
   const full = raw.toString('utf8');
   let text: string;
@@ -100,7 +108,8 @@ export function bodyForLog(raw: Buffer, contentType: string | undefined, opts: {
 /** The query as the request log keeps it: the same secret fields redacted. */
 export function queryForLog(query: Record<string, string | string[]>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(query)) out[k] = isSecretField(k) ? (Array.isArray(v) ? v.map(() => '[redacted]') : '[redacted]') : v;
+  for (const [k, v] of Object.entries(query))
+    out[k] = isSecretField(k) ? (Array.isArray(v) ? v.map(() => '[redacted]') : '[redacted]') : v;
   return out;
 }
 
@@ -125,7 +134,12 @@ export class RequestLog {
   }
 
   /** Counts by status and by error code, e.g. { byStatus: { "429": 3 }, byCode: { "ACCESS_EXCEEDED": 1 } }. */
-  stats(): { total: number; byStatus: Record<string, number>; byCode: Record<string, number>; byStatusAndCode: Record<string, number> } {
+  stats(): {
+    total: number;
+    byStatus: Record<string, number>;
+    byCode: Record<string, number>;
+    byStatusAndCode: Record<string, number>;
+  } {
     const byStatus: Record<string, number> = {};
     const byCode: Record<string, number> = {};
     const byStatusAndCode: Record<string, number> = {};

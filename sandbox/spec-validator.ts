@@ -107,12 +107,16 @@ function keepServedOperations(doc: Record<string, unknown>, served: Record<strin
       continue;
     }
     for (const key of Object.keys(item)) {
-      if (['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'].includes(key) && !methods.includes(key)) delete item[key];
+      if (['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'].includes(key) && !methods.includes(key))
+        delete item[key];
     }
   }
 }
 
-export async function buildSpecValidator(specPath: string, served: Record<string, readonly string[]> | 'all' = SERVED_OPERATIONS): Promise<SpecValidator> {
+export async function buildSpecValidator(
+  specPath: string,
+  served: Record<string, readonly string[]> | 'all' = SERVED_OPERATIONS,
+): Promise<SpecValidator> {
   const t0 = performance.now();
   const doc = parse(readFileSync(specPath, 'utf8')) as Record<string, unknown>;
   const t1 = performance.now();
@@ -143,12 +147,20 @@ export async function buildSpecValidator(specPath: string, served: Record<string
   return {
     buildMs,
     validate(req) {
-      const operation = api.router.matchOperation({ method: req.method.toLowerCase(), path: req.path, headers: {} } as never);
-      if (!operation) return { code: 'FORMAT_ERROR', text: `${req.method} ${req.path} is not an operation of the Berlin Group 1.3.12 API` };
+      const operation = api.router.matchOperation({
+        method: req.method.toLowerCase(),
+        path: req.path,
+        headers: {},
+      });
+      if (!operation)
+        return {
+          code: 'FORMAT_ERROR',
+          text: `${req.method} ${req.path} is not an operation of the Berlin Group 1.3.12 API`,
+        };
       const headers: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = v;
       const result = api.validateRequest(
-        { method: req.method.toLowerCase(), path: req.path, query: req.query, headers, body: req.body } as never,
+        { method: req.method.toLowerCase(), path: req.path, query: req.query, headers, body: req.body },
         operation,
       );
       if (result.valid || !result.errors?.length) return undefined;
@@ -181,8 +193,10 @@ function describeErrors(errors: AjvError[]): SpecViolation {
   const described = list.map((e) => {
     const segments = e.instancePath.split('/').filter(Boolean);
     const where = segments.shift();
-    if (e.keyword === 'required' && typeof e.params.missingProperty === 'string') segments.push(e.params.missingProperty);
-    if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string') segments.push(e.params.additionalProperty);
+    if (e.keyword === 'required' && typeof e.params.missingProperty === 'string')
+      segments.push(e.params.missingProperty);
+    if (e.keyword === 'additionalProperties' && typeof e.params.additionalProperty === 'string')
+      segments.push(e.params.additionalProperty);
     let field = segments.join('.');
     let kind: 'body' | 'header' | 'query' | 'path' = 'body';
     if (where === 'header') {

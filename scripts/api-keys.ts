@@ -13,13 +13,26 @@ const USAGE = `usage:
   api-key revoke --id ID
   api-key list`;
 
-const csv = (value: string | undefined) => (value ? value.split(',').map((v) => v.trim()).filter(Boolean) : undefined);
+const csv = (value: string | undefined) =>
+  value
+    ? value
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean)
+    : undefined;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, customers: { type: 'string' }, scopes: { type: 'string' }, key: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      name: { type: 'string' },
+      customers: { type: 'string' },
+      scopes: { type: 'string' },
+      key: { type: 'string' },
+      id: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -34,7 +47,12 @@ async function main(argv: string[]): Promise<number> {
     switch (command) {
       case 'create': {
         if (!values.name) throw new Error('--name is required');
-        const { id, key } = createApiKey(database.db, { name: values.name, customerIds: csv(values.customers), scopes: csv(values.scopes) as ApiScope[] | undefined, key: values.key });
+        const { id, key } = createApiKey(database.db, {
+          name: values.name,
+          customerIds: csv(values.customers),
+          scopes: csv(values.scopes) as ApiScope[] | undefined,
+          key: values.key,
+        });
         process.stdout.write(`id:  ${id}\nkey: ${key}\n(shown once: store it now)\n`);
         return 0;
       }

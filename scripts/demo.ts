@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   forwardTemporalLogs(logger);
   const dir = mkdtempSync(join(tmpdir(), 'ob-demo-'));
   say('Starting Temporal, the sandbox banks, the worker and the API...');
-  const service = await startLocalService({ env, logger, varDir: dir, ports: { api: 0, bec: 0, rocker: 0, st1: 0, admin: 0 } });
+  const service = await startLocalService({
+    env,
+    logger,
+    varDir: dir,
+    ports: { api: 0, bec: 0, rocker: 0, st1: 0, admin: 0 },
+  });
   try {
     for (const [aspspId, psu] of [
       ['bec', 'bec-psu-1'],
@@ -64,12 +69,20 @@ async function journey(service: LocalService, aspspId: string, psu: string): Pro
     await new Promise((r) => setTimeout(r, 300));
     connection = await api('GET', `/v1/connections/${created.id}`);
   } while ((!connection.lastSyncAt || connection.status === 'awaiting_authorisation') && Date.now() < deadline);
-  say(`   status ${connection.status}, consent valid until ${connection.validUntil}, first sync at ${connection.lastSyncAt}`);
-
-  const { accounts } = await api<{ accounts: Array<{ id: string; iban?: string; maskedPan?: string; name?: string; currency: string; balances: Array<{ type: string; amount: string }> }> }>(
-    'GET',
-    `/v1/connections/${created.id}/accounts`,
+  say(
+    `   status ${connection.status}, consent valid until ${connection.validUntil}, first sync at ${connection.lastSyncAt}`,
   );
+
+  const { accounts } = await api<{
+    accounts: Array<{
+      id: string;
+      iban?: string;
+      maskedPan?: string;
+      name?: string;
+      currency: string;
+      balances: Array<{ type: string; amount: string }>;
+    }>;
+  }>('GET', `/v1/connections/${created.id}/accounts`);
   console.table(
     accounts.map((a) => ({
       account: a.iban ?? a.maskedPan,
@@ -79,10 +92,17 @@ async function journey(service: LocalService, aspspId: string, psu: string): Pro
     })),
   );
   for (const account of accounts) {
-    const { transactions } = await api<{ transactions: Array<{ date: string; status: string; amount: string; currency: string; creditorName?: string; debtorName?: string; remittanceInformation?: string }> }>(
-      'GET',
-      `/v1/accounts/${account.id}/transactions?limit=5`,
-    );
+    const { transactions } = await api<{
+      transactions: Array<{
+        date: string;
+        status: string;
+        amount: string;
+        currency: string;
+        creditorName?: string;
+        debtorName?: string;
+        remittanceInformation?: string;
+      }>;
+    }>('GET', `/v1/accounts/${account.id}/transactions?limit=5`);
     say(`   latest transactions of ${account.iban ?? account.maskedPan}:`);
     console.table(
       transactions.map((t) => ({

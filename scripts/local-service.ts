@@ -92,7 +92,12 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     const sandbox = await startSandboxBanks({
       tppCa: tpp.ca,
       logger: logger.child({ component: 'sandbox' }),
-      ports: { bec: opts.ports.bec, 'enfuce-rocker': opts.ports.rocker, 'enfuce-st1': opts.ports.st1, admin: opts.ports.admin },
+      ports: {
+        bec: opts.ports.bec,
+        'enfuce-rocker': opts.ports.rocker,
+        'enfuce-st1': opts.ports.st1,
+        admin: opts.ports.admin,
+      },
       statePath: join(varDir, 'sandbox-state.json'),
     });
     cleanups.push(() => sandbox.stop());
@@ -145,7 +150,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     });
 
     const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
-    await ensureApiKey(database.db, { name: 'local-demo', key: apiKey });
+    ensureApiKey(database.db, { name: 'local-demo', key: apiKey });
     return { apiUrl, apiKey, temporalAddress, temporalUiUrl, sandbox, stop };
   } catch (err) {
     await stop();

@@ -16,7 +16,12 @@ import {
   statusQuery,
   syncNowUpdate,
 } from '../workflows/connection/messages';
-import { workflowIdFor, type ConnectionTiming, type ConnectionView, type SyncSummary } from '../workflows/connection/types';
+import {
+  workflowIdFor,
+  type ConnectionTiming,
+  type ConnectionView,
+  type SyncSummary,
+} from '../workflows/connection/types';
 import { hashState } from '../xs2a/oauth/pkce';
 
 export interface ConnectionServiceDeps {
@@ -90,12 +95,18 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
     if (input.validUntil < today) throw new ConnectionInputError('validUntil', 'validUntil is in the past');
     const max = new Date(now + (profile.consent.maxValidityDays - 1) * DAY_MS).toISOString().slice(0, 10);
     if (input.validUntil > max) {
-      throw new ConnectionInputError('validUntil', `${profile.name} grants consents of at most ${profile.consent.maxValidityDays} days (until ${max})`);
+      throw new ConnectionInputError(
+        'validUntil',
+        `${profile.name} grants consents of at most ${profile.consent.maxValidityDays} days (until ${max})`,
+      );
     }
   }
   const frequencyPerDay = input.frequencyPerDay ?? profile.consent.defaultFrequencyPerDay;
   if (!Number.isInteger(frequencyPerDay) || frequencyPerDay < 1 || frequencyPerDay > 4) {
-    throw new ConnectionInputError('frequencyPerDay', 'frequencyPerDay must be an integer from 1 to 4 (PSD2 unattended access)');
+    throw new ConnectionInputError(
+      'frequencyPerDay',
+      'frequencyPerDay must be an integer from 1 to 4 (PSD2 unattended access)',
+    );
   }
 
   const id = input.connectionId ?? `con_${randomUUID()}`;
@@ -119,7 +130,15 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
   const handle = await deps.temporal.workflow.start(connectionWorkflow, {
     workflowId: workflowIdFor(id),
     taskQueue: deps.taskQueue,
-    args: [{ connectionId: id, customerId: input.customerId, aspspId: input.aspspId, psuIpAddress: input.psuIpAddress, timing: deps.timing }],
+    args: [
+      {
+        connectionId: id,
+        customerId: input.customerId,
+        aspspId: input.aspspId,
+        psuIpAddress: input.psuIpAddress,
+        timing: deps.timing,
+      },
+    ],
     // A retried create (same idempotency key) reaches the same run instead of failing.
     workflowIdConflictPolicy: 'USE_EXISTING',
     typedSearchAttributes: [
@@ -133,13 +152,17 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
   return { id, status, authorisationUrl: requireUrl(authorisationUrl, status) };
 }
 
-export async function connectionView(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string): Promise<ConnectionView> {
+export async function connectionView(
+  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  connectionId: string,
+): Promise<ConnectionView> {
   return deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).query(statusQuery);
 }
 
 /** No URL means the bank refused to start the authorisation; the connection's status and lastError say why. */
 function requireUrl(authorisationUrl: string, status: string): string {
-  if (!authorisationUrl) throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${status})`);
+  if (!authorisationUrl)
+    throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${status})`);
   return authorisationUrl;
 }
 
@@ -149,17 +172,34 @@ async function update<R>(fn: () => Promise<R>): Promise<R> {
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     // A validator's refusal (wrong status) is the caller's problem; anything else failed at the bank.
-    if (err.cause instanceof ApplicationFailure && err.cause.type === INVALID_STATE) throw new ConnectionInputError('status', err.cause.message, 409);
+    if (err.cause instanceof ApplicationFailure && err.cause.type === INVALID_STATE)
+      throw new ConnectionInputError('status', err.cause.message, 409);
     throw new ConnectionUpstreamError(err.cause?.message ?? err.message);
   }
 }
 
-export async function syncNow(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string, psuIpAddress?: string): Promise<SyncSummary> {
-  return update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(syncNowUpdate, { args: [{ psuIpAddress }] }));
+export async function syncNow(
+  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  connectionId: string,
+  psuIpAddress?: string,
+): Promise<SyncSummary> {
+  return update(() =>
+    deps.temporal.workflow
+      .getHandle(workflowIdFor(connectionId))
+      .executeUpdate(syncNowUpdate, { args: [{ psuIpAddress }] }),
+  );
 }
 
-export async function reauthorise(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string, psuIpAddress?: string) {
-  const result = await update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }));
+export async function reauthorise(
+  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  connectionId: string,
+  psuIpAddress?: string,
+) {
+  const result = await update(() =>
+    deps.temporal.workflow
+      .getHandle(workflowIdFor(connectionId))
+      .executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }),
+  );
   return { ...result, authorisationUrl: requireUrl(result.authorisationUrl, result.status) };
 }
 
@@ -187,7 +227,11 @@ export async function handlePsuCallback(
   psuIpAddress?: string,
 ): Promise<{ connectionId: string; outcome: CallbackOutcome; redirectTo: string }> {
   if (!query.state) throw new ConnectionInputError('state', 'the callback carries no state', 400);
-  const auth = deps.db.select().from(authorisations).where(eq(authorisations.stateHash, hashState(query.state))).get();
+  const auth = deps.db
+    .select()
+    .from(authorisations)
+    .where(eq(authorisations.stateHash, hashState(query.state)))
+    .get();
   if (!auth) throw new ConnectionInputError('state', 'unknown or expired state', 400);
   const connection = deps.db.select().from(connections).where(eq(connections.id, auth.connectionId)).get()!;
   const now = (deps.now ?? Date.now)();
@@ -198,7 +242,9 @@ export async function handlePsuCallback(
     // arrived (Temporal briefly away); the workflow ignores an authorisation it is not waiting for.
     outcome = auth.outcome === 'approved' ? 'approved' : auth.outcome === 'denied' ? 'denied' : 'error';
     if (auth.outcome !== 'expired') {
-      await deps.temporal.workflow.getHandle(workflowIdFor(connection.id)).signal(psuCallbackSignal, { authorisationId: auth.id, outcome, error: auth.error ?? undefined, psuIpAddress });
+      await deps.temporal.workflow
+        .getHandle(workflowIdFor(connection.id))
+        .signal(psuCallbackSignal, { authorisationId: auth.id, outcome, error: auth.error ?? undefined, psuIpAddress });
     }
   } else {
     if (auth.expiresAt < now) throw new ConnectionInputError('state', 'this authorisation has expired', 400);
@@ -207,7 +253,10 @@ export async function handlePsuCallback(
     // Code and verifier share one key id: after a key rotation mid-authorisation, move the verifier over.
     const verifier =
       code && auth.codeVerifierEnc && code.keyId !== auth.keyId
-        ? deps.cipher.encrypt(deps.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`), `${auth.id}:verifier`).value
+        ? deps.cipher.encrypt(
+            deps.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`),
+            `${auth.id}:verifier`,
+          ).value
         : auth.codeVerifierEnc;
     deps.db
       .update(authorisations)

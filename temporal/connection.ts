@@ -5,7 +5,12 @@ import type { Env } from '../config/env';
 
 type TemporalEnv = Pick<
   Env,
-  'TEMPORAL_ADDRESS' | 'TEMPORAL_NAMESPACE' | 'TEMPORAL_API_KEY' | 'TEMPORAL_TLS' | 'TEMPORAL_TLS_CERT_PATH' | 'TEMPORAL_TLS_KEY_PATH'
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_NAMESPACE'
+  | 'TEMPORAL_API_KEY'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_PATH'
+  | 'TEMPORAL_TLS_KEY_PATH'
 >;
 
 /** Connection options for the local dev server, a self-hosted cluster with mTLS, or Temporal Cloud with an API key. */
@@ -28,7 +33,7 @@ export function temporalConnectionOptions(env: TemporalEnv): ConnectionOptions {
 /** The same settings for the worker's native connection. */
 export function nativeConnectionOptions(env: TemporalEnv): NativeConnectionOptions {
   const { address, tls, metadata } = temporalConnectionOptions(env);
-  return { address, tls, apiKey: env.TEMPORAL_API_KEY, metadata: metadata as Record<string, string> | undefined };
+  return { address, tls, apiKey: env.TEMPORAL_API_KEY, metadata: metadata };
 }
 
 export async function connectClient(env: TemporalEnv): Promise<Client> {

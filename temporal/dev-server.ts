@@ -38,7 +38,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   args.push(...devServerSearchAttributeArgs());
 
-  const child = spawn(resolveTemporalCli(), args, { stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'] });
+  const child = spawn(resolveTemporalCli(), args, {
+    stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],
+  });
   const address = `${host}:${options.port}`;
   let exited: string | undefined;
   child.once('exit', (code, signal) => {

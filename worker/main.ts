@@ -14,7 +14,8 @@ async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
   forwardTemporalLogs(logger);
-  if (!env.TOKEN_ENCRYPTION_KEYS) throw new Error('TOKEN_ENCRYPTION_KEYS is required for the worker (tokens are encrypted at rest)');
+  if (!env.TOKEN_ENCRYPTION_KEYS)
+    throw new Error('TOKEN_ENCRYPTION_KEYS is required for the worker (tokens are encrypted at rest)');
 
   const database = openDatabase(env.DATABASE_PATH);
   const banks = bankDirectoryFromEnv(logger);
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
   const stop = () => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  logger.info({ taskQueue: env.TEMPORAL_TASK_QUEUE, address: env.TEMPORAL_ADDRESS, banks: banks.profiles().map((p) => p.id) }, 'worker started');
+  logger.info(
+    { taskQueue: env.TEMPORAL_TASK_QUEUE, address: env.TEMPORAL_ADDRESS, banks: banks.profiles().map((p) => p.id) },
+    'worker started',
+  );
   await worker.run();
   await connection.close();
   await banks.close();

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 
 /** A folder: webpack resolves its index.ts under tsx and vitest, and index.js once compiled. */

@@ -5,7 +5,7 @@
  */
 
 export interface TppMessage {
-  category: 'ERROR' | 'WARNING' | string;
+  category: 'ERROR' | 'WARNING' | (string & {});
   code: string;
   path?: string;
   text?: string;
@@ -28,7 +28,13 @@ export type Xs2aErrorKind =
   | 'bad_request' //           other 4xx: permanent
   | 'configuration'; //        our side: missing credentials, bad profile, bad certificate files
 
-const RETRYABLE: ReadonlySet<Xs2aErrorKind> = new Set(['rate_limited', 'server', 'timeout', 'network', 'malformed_response']);
+const RETRYABLE: ReadonlySet<Xs2aErrorKind> = new Set([
+  'rate_limited',
+  'server',
+  'timeout',
+  'network',
+  'malformed_response',
+]);
 
 export interface Xs2aErrorDetails {
   kind: Xs2aErrorKind;
@@ -139,7 +145,8 @@ export function parseTppMessages(body: unknown): TppMessage[] {
       }
     }
   }
-  if (typeof b.code === 'string') out.push({ category: 'ERROR', code: b.code, text: typeof b.detail === 'string' ? b.detail : undefined });
+  if (typeof b.code === 'string')
+    out.push({ category: 'ERROR', code: b.code, text: typeof b.detail === 'string' ? b.detail : undefined });
   if (Array.isArray(b.additionalErrors)) {
     for (const m of b.additionalErrors) {
       if (m && typeof m === 'object' && typeof (m as { code?: unknown }).code === 'string') {
@@ -149,7 +156,11 @@ export function parseTppMessages(body: unknown): TppMessage[] {
     }
   }
   if (typeof b.error === 'string') {
-    out.push({ category: 'ERROR', code: b.error, text: typeof b.error_description === 'string' ? b.error_description : undefined });
+    out.push({
+      category: 'ERROR',
+      code: b.error,
+      text: typeof b.error_description === 'string' ? b.error_description : undefined,
+    });
   }
   return out;
 }
@@ -166,7 +177,10 @@ export interface ErrorResponseContext {
 /** Builds the typed error for a non-2xx response. The message carries codes and texts, never headers or tokens. */
 export function errorFromResponse(ctx: ErrorResponseContext): Xs2aError {
   const tppMessages = parseTppMessages(ctx.body);
-  const kind = classify(ctx.status, tppMessages.map((m) => m.code));
+  const kind = classify(
+    ctx.status,
+    tppMessages.map((m) => m.code),
+  );
   const summary = tppMessages.length
     ? tppMessages.map((m) => (m.text ? `${m.code} (${m.text})` : m.code)).join('; ')
     : `HTTP ${ctx.status} without tppMessages`;

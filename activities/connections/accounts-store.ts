@@ -15,7 +15,9 @@ function match(rows: AccountRow[], fetched: Account): AccountRow | undefined {
   return (
     rows.find((r) => r.resourceId === fetched.resourceId) ??
     (fetched.iban ? rows.find((r) => r.iban === fetched.iban && r.currency === fetched.currency) : undefined) ??
-    (fetched.maskedPan ? rows.find((r) => r.maskedPan === fetched.maskedPan && r.currency === fetched.currency) : undefined) ??
+    (fetched.maskedPan
+      ? rows.find((r) => r.maskedPan === fetched.maskedPan && r.currency === fetched.currency)
+      : undefined) ??
     (fetched.bban ? rows.find((r) => r.bban === fetched.bban) : undefined)
   );
 }
@@ -27,7 +29,10 @@ export function upsertAccounts(db: Db, connectionId: string, fetched: Account[],
     const claimed = new Set<string>();
     const result = new Map<string, AccountRow>();
     for (const a of fetched) {
-      const existing = match(rows.filter((r) => !claimed.has(r.id)), a);
+      const existing = match(
+        rows.filter((r) => !claimed.has(r.id)),
+        a,
+      );
       const values = {
         resourceId: a.resourceId,
         kind: a.kind,
@@ -54,7 +59,8 @@ export function upsertAccounts(db: Db, connectionId: string, fetched: Account[],
       result.set(a.resourceId, row);
     }
     for (const r of rows) {
-      if (!claimed.has(r.id) && r.status !== 'gone') tx.update(accounts).set({ status: 'gone', updatedAt: now }).where(eq(accounts.id, r.id)).run();
+      if (!claimed.has(r.id) && r.status !== 'gone')
+        tx.update(accounts).set({ status: 'gone', updatedAt: now }).where(eq(accounts.id, r.id)).run();
     }
     return result;
   });
@@ -63,7 +69,14 @@ export function upsertAccounts(db: Db, connectionId: string, fetched: Account[],
 /** Latest balance per type, plus a history row whenever the amount or reference date changed. */
 export function storeBalances(db: Db, accountId: string, fetched: Balance[], now: number): void {
   db.transaction((tx) => {
-    const latest = new Map(tx.select().from(balances).where(eq(balances.accountId, accountId)).all().map((b) => [b.balanceType, b]));
+    const latest = new Map(
+      tx
+        .select()
+        .from(balances)
+        .where(eq(balances.accountId, accountId))
+        .all()
+        .map((b) => [b.balanceType, b]),
+    );
     for (const b of fetched) {
       const previous = latest.get(b.balanceType);
       const values = {
@@ -76,10 +89,20 @@ export function storeBalances(db: Db, accountId: string, fetched: Balance[], now
         creditLimitIncluded: b.creditLimitIncluded ?? null,
         fetchedAt: now,
       };
-      tx.insert(balances).values(values).onConflictDoUpdate({ target: [balances.accountId, balances.balanceType], set: values }).run();
+      tx.insert(balances)
+        .values(values)
+        .onConflictDoUpdate({ target: [balances.accountId, balances.balanceType], set: values })
+        .run();
       if (!previous || previous.amount !== values.amount || previous.referenceDate !== values.referenceDate) {
         tx.insert(balanceHistory)
-          .values({ accountId, balanceType: b.balanceType, amount: values.amount, currency: values.currency, referenceDate: values.referenceDate, fetchedAt: now })
+          .values({
+            accountId,
+            balanceType: b.balanceType,
+            amount: values.amount,
+            currency: values.currency,
+            referenceDate: values.referenceDate,
+            fetchedAt: now,
+          })
           .run();
       }
     }

@@ -7,7 +7,16 @@ import type { ConnectionStatus } from '../../workflows/connection/types';
 import type { ActivityDeps } from '../deps';
 import { bankActivity } from '../failures';
 import { clientToken, connectionDeps, psuAccessToken } from './context';
-import { deleteTokens, isoDate, recordEvent, requireConnection, requireConsent, setConsentStatus, storeTokens, loadTokens } from './repository';
+import {
+  deleteTokens,
+  isoDate,
+  recordEvent,
+  requireConnection,
+  requireConsent,
+  setConsentStatus,
+  storeTokens,
+  loadTokens,
+} from './repository';
 
 const DAY_MS = 86_400_000;
 
@@ -54,14 +63,27 @@ export function createConsentActivities(deps: ActivityDeps) {
         const created =
           profile.scaApproach === 'oauth2-integrated'
             ? await client.createConsent(request, { psuIpAddress, accessToken: await clientToken(bank, now) })
-            : await client.createConsent(request, { psuIpAddress, redirectUri: callback.toString(), nokRedirectUri: nok.toString() });
+            : await client.createConsent(request, {
+                psuIpAddress,
+                redirectUri: callback.toString(),
+                nokRedirectUri: nok.toString(),
+              });
 
         const authorisationUrl =
           profile.scaApproach === 'oauth2-integrated'
-            ? client.authorisationUrl({ consentId: created.consentId, state, codeChallenge: pkce!.codeChallenge, redirectUri: c.callbackUrl })
+            ? client.authorisationUrl({
+                consentId: created.consentId,
+                state,
+                codeChallenge: pkce!.codeChallenge,
+                redirectUri: c.callbackUrl,
+              })
             : created.scaRedirect;
         if (!authorisationUrl) {
-          throw new Xs2aError('the bank answered the consent without an scaRedirect link', { kind: 'invalid_response', aspsp: profile.id, field: '_links.scaRedirect' });
+          throw new Xs2aError('the bank answered the consent without an scaRedirect link', {
+            kind: 'invalid_response',
+            aspsp: profile.id,
+            field: '_links.scaRedirect',
+          });
         }
 
         const consentRowId = `cns_${randomUUID()}`;
@@ -95,7 +117,13 @@ export function createConsentActivities(deps: ActivityDeps) {
             })
             .run();
         });
-        recordEvent(c.db, connection.id, 'consent_created', { bankConsentId: created.consentId, validUntil, frequencyPerDay: connection.frequencyPerDay }, consentRowId);
+        recordEvent(
+          c.db,
+          connection.id,
+          'consent_created',
+          { bankConsentId: created.consentId, validUntil, frequencyPerDay: connection.frequencyPerDay },
+          consentRowId,
+        );
         return { authorisationId, authorisationUrl, consentRowId };
       });
     },
@@ -106,7 +134,8 @@ export function createConsentActivities(deps: ActivityDeps) {
         const c = d();
         const now = c.now();
         const auth = c.db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
-        if (!auth || auth.connectionId !== input.connectionId) throw new Error(`authorisation ${input.authorisationId} does not belong to ${input.connectionId}`);
+        if (!auth || auth.connectionId !== input.connectionId)
+          throw new Error(`authorisation ${input.authorisationId} does not belong to ${input.connectionId}`);
         const connection = requireConnection(c.db, input.connectionId);
         const consent = requireConsent(c.db, auth.consentId);
         const bank = c.banks.get(connection.aspspId);
@@ -117,26 +146,45 @@ export function createConsentActivities(deps: ActivityDeps) {
           if (stored && auth.outcome === 'approved' && !auth.codeEnc && stored.expiresAt > now) {
             tokenExpiresAt = stored.expiresAt; // a retry after the exchange already succeeded
           } else {
-            if (!auth.codeEnc || !auth.codeVerifierEnc) throw new Xs2aError('no authorisation code was received for this authorisation', { kind: 'grant_invalid', aspsp: bank.profile.id });
+            if (!auth.codeEnc || !auth.codeVerifierEnc)
+              throw new Xs2aError('no authorisation code was received for this authorisation', {
+                kind: 'grant_invalid',
+                aspsp: bank.profile.id,
+              });
             const code = c.cipher.decrypt(auth.keyId, auth.codeEnc, `${auth.id}:code`);
             const codeVerifier = c.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`);
-            const tokenSet = await bank.client.tokens().authorizationCode({ code, codeVerifier, redirectUri: c.callbackUrl });
+            const tokenSet = await bank.client
+              .tokens()
+              .authorizationCode({ code, codeVerifier, redirectUri: c.callbackUrl });
             storeTokens(c.db, c.cipher, connection.id, consent.id, tokenSet, now);
             // Single use: wipe the code and verifier as soon as they are spent.
-            c.db.update(authorisations).set({ codeEnc: null, codeVerifierEnc: null, completedAt: now }).where(eq(authorisations.id, auth.id)).run();
+            c.db
+              .update(authorisations)
+              .set({ codeEnc: null, codeVerifierEnc: null, completedAt: now })
+              .where(eq(authorisations.id, auth.id))
+              .run();
             tokenExpiresAt = tokenSet.expiresAt;
           }
         }
-        const details = await bank.client.getConsent(consent.bankConsentId, { accessToken: await clientToken(bank, now) });
+        const details = await bank.client.getConsent(consent.bankConsentId, {
+          accessToken: await clientToken(bank, now),
+        });
         setConsentStatus(c.db, consent.id, details.consentStatus, now);
         if (details.consentStatus === 'valid') {
-          const previous = connection.currentConsentId && connection.currentConsentId !== consent.id ? connection.currentConsentId : undefined;
+          const previous =
+            connection.currentConsentId && connection.currentConsentId !== consent.id
+              ? connection.currentConsentId
+              : undefined;
           c.db
             .update(consents)
             .set({ validUntil: details.validUntil, frequencyPerDay: details.frequencyPerDay, updatedAt: now })
             .where(eq(consents.id, consent.id))
             .run();
-          c.db.update(connections).set({ currentConsentId: consent.id, updatedAt: now }).where(eq(connections.id, connection.id)).run();
+          c.db
+            .update(connections)
+            .set({ currentConsentId: consent.id, updatedAt: now })
+            .where(eq(connections.id, connection.id))
+            .run();
           recordEvent(c.db, connection.id, 'consent_authorised', { validUntil: details.validUntil }, consent.id);
           if (previous) await retireConsent(c, bank, connection.id, previous, now);
         }
@@ -155,7 +203,8 @@ export function createConsentActivities(deps: ActivityDeps) {
         const c = d();
         const connection = requireConnection(c.db, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
-        if (!connection.currentConsentId) throw new Xs2aError('no authorised consent to refresh tokens for', { kind: 'consent_invalid' });
+        if (!connection.currentConsentId)
+          throw new Xs2aError('no authorised consent to refresh tokens for', { kind: 'consent_invalid' });
         await psuAccessToken(c, bank, connection.id, connection.currentConsentId, true);
         recordEvent(c.db, connection.id, 'tokens_refreshed', undefined, connection.currentConsentId);
         return { expiresAt: loadTokens(c.db, c.cipher, connection.id)!.expiresAt };
@@ -176,7 +225,11 @@ export function createConsentActivities(deps: ActivityDeps) {
           .all()
           .filter((row) => row.status === 'valid' || row.status === 'received');
         for (const row of open) await retireConsent(c, bank, connection.id, row.id, now);
-        c.db.update(authorisations).set({ outcome: 'expired', codeEnc: null, codeVerifierEnc: null }).where(and(eq(authorisations.connectionId, connection.id), eq(authorisations.outcome, 'pending'))).run();
+        c.db
+          .update(authorisations)
+          .set({ outcome: 'expired', codeEnc: null, codeVerifierEnc: null })
+          .where(and(eq(authorisations.connectionId, connection.id), eq(authorisations.outcome, 'pending')))
+          .run();
         deleteTokens(c.db, connection.id);
         recordEvent(c.db, connection.id, 'connection_revoked');
       });
@@ -192,23 +245,46 @@ export function createConsentActivities(deps: ActivityDeps) {
     },
 
     /** Mirrors the workflow's status into SQLite for the API, with an audit event. */
-    async recordConnectionStatus(input: { connectionId: string; status: ConnectionStatus; reason?: string; lastSyncAt?: number; nextSyncAt?: number }) {
+    async recordConnectionStatus(input: {
+      connectionId: string;
+      status: ConnectionStatus;
+      reason?: string;
+      lastSyncAt?: number;
+      nextSyncAt?: number;
+    }) {
       const now = (deps.now ?? Date.now)();
       const before = requireConnection(deps.db, input.connectionId);
       deps.db
         .update(connections)
-        .set({ status: input.status, statusReason: input.reason ?? null, nextSyncAt: input.nextSyncAt ?? before.nextSyncAt, updatedAt: now })
+        .set({
+          status: input.status,
+          statusReason: input.reason ?? null,
+          nextSyncAt: input.nextSyncAt ?? before.nextSyncAt,
+          updatedAt: now,
+        })
         .where(eq(connections.id, input.connectionId))
         .run();
       if (before.status !== input.status) {
-        recordEvent(deps.db, input.connectionId, 'status_changed', { from: before.status, to: input.status, reason: input.reason }, before.currentConsentId);
+        recordEvent(
+          deps.db,
+          input.connectionId,
+          'status_changed',
+          { from: before.status, to: input.status, reason: input.reason },
+          before.currentConsentId,
+        );
       }
     },
   };
 }
 
 /** Ends a consent at the bank (DELETE, which the client treats as done when the bank no longer knows it). */
-async function retireConsent(c: ReturnType<typeof connectionDeps>, bank: ReturnType<ReturnType<typeof connectionDeps>['banks']['get']>, connectionId: string, consentRowId: string, now: number) {
+async function retireConsent(
+  c: ReturnType<typeof connectionDeps>,
+  bank: ReturnType<ReturnType<typeof connectionDeps>['banks']['get']>,
+  connectionId: string,
+  consentRowId: string,
+  now: number,
+) {
   const consent = requireConsent(c.db, consentRowId);
   if (consent.status === 'valid' || consent.status === 'received') {
     await bank.client.deleteConsent(consent.bankConsentId, { accessToken: await clientToken(bank, now) });
@@ -216,5 +292,3 @@ async function retireConsent(c: ReturnType<typeof connectionDeps>, bank: ReturnT
   setConsentStatus(c.db, consentRowId, 'terminatedByTpp', now);
   recordEvent(c.db, connectionId, 'consent_terminated', undefined, consentRowId);
 }
-
-

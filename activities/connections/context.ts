@@ -9,7 +9,9 @@ import { loadTokens, storeTokens } from './repository';
 export function connectionDeps(deps: ActivityDeps) {
   const { banks, cipher, callbackUrl } = deps;
   if (!banks || !cipher || !callbackUrl) {
-    throw new Xs2aError('connection activities need banks, a token cipher and a callback URL', { kind: 'configuration' });
+    throw new Xs2aError('connection activities need banks, a token cipher and a callback URL', {
+      kind: 'configuration',
+    });
   }
   return {
     ...deps,
@@ -41,7 +43,12 @@ export async function clientToken(bank: BankHandle, now: number): Promise<string
   if (!pending) {
     pending = bank.client.tokens().clientCredentials();
     inFlight.set(id, pending);
-    pending.then((fresh) => clientTokens.set(id, fresh), () => undefined).finally(() => inFlight.delete(id));
+    pending
+      .then(
+        (fresh) => clientTokens.set(id, fresh),
+        () => undefined,
+      )
+      .finally(() => inFlight.delete(id));
   }
   return (await pending).accessToken;
 }
@@ -58,10 +65,25 @@ export async function psuAccessToken(
   if (bank.profile.scaApproach !== 'oauth2-integrated') return undefined;
   const now = d.now();
   const current = loadTokens(d.db, d.cipher, connectionId);
-  if (!current) throw new Xs2aError('no PSU token is stored for this connection', { kind: 'grant_invalid', aspsp: bank.profile.id });
+  if (!current)
+    throw new Xs2aError('no PSU token is stored for this connection', {
+      kind: 'grant_invalid',
+      aspsp: bank.profile.id,
+    });
   if (!force && !tokenNeedsRefresh(current, d.tokenRefreshMarginMs, now)) return current.accessToken;
-  if (!current.refreshToken) throw new Xs2aError('the PSU token expired and the bank gave no refresh token', { kind: 'grant_invalid', aspsp: bank.profile.id });
+  if (!current.refreshToken)
+    throw new Xs2aError('the PSU token expired and the bank gave no refresh token', {
+      kind: 'grant_invalid',
+      aspsp: bank.profile.id,
+    });
   const refreshed = await bank.client.tokens().refresh(current.refreshToken, { signal });
-  storeTokens(d.db, d.cipher, connectionId, consentRowId, { ...refreshed, refreshToken: refreshed.refreshToken ?? current.refreshToken }, now);
+  storeTokens(
+    d.db,
+    d.cipher,
+    connectionId,
+    consentRowId,
+    { ...refreshed, refreshToken: refreshed.refreshToken ?? current.refreshToken },
+    now,
+  );
   return refreshed.accessToken;
 }

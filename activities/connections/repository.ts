@@ -22,8 +22,16 @@ export function currentConsent(db: Db, connectionId: string) {
   return { connection, consent: requireConsent(db, connection.currentConsentId) };
 }
 
-export function recordEvent(db: Db, connectionId: string, event: string, detail?: Record<string, unknown>, consentId?: string | null): void {
-  db.insert(consentEvents).values({ connectionId, consentId: consentId ?? null, event, detail }).run();
+export function recordEvent(
+  db: Db,
+  connectionId: string,
+  event: string,
+  detail?: Record<string, unknown>,
+  consentId?: string | null,
+): void {
+  db.insert(consentEvents)
+    .values({ connectionId, consentId: consentId ?? null, event, detail })
+    .run();
 }
 
 export function setConsentStatus(db: Db, consentRowId: string, status: string, now: number): void {
@@ -32,14 +40,26 @@ export function setConsentStatus(db: Db, consentRowId: string, status: string, n
     if (!current || current.status === status) return;
     const ended = ['rejected', 'expired', 'revokedByPsu', 'terminatedByTpp'].includes(status);
     tx.update(consents)
-      .set({ status, updatedAt: now, ...(ended ? { endedAt: now } : {}), ...(status === 'valid' ? { authorisedAt: now } : {}) })
+      .set({
+        status,
+        updatedAt: now,
+        ...(ended ? { endedAt: now } : {}),
+        ...(status === 'valid' ? { authorisedAt: now } : {}),
+      })
       .where(eq(consents.id, consentRowId))
       .run();
     tx.insert(consentStatusHistory).values({ consentId: consentRowId, status, at: now }).run();
   });
 }
 
-export function storeTokens(db: Db, cipher: TokenCipher, connectionId: string, consentRowId: string, set: TokenSet, now: number): void {
+export function storeTokens(
+  db: Db,
+  cipher: TokenCipher,
+  connectionId: string,
+  consentRowId: string,
+  set: TokenSet,
+  now: number,
+): void {
   const access = cipher.encrypt(set.accessToken, `${connectionId}:access`);
   const refresh = set.refreshToken ? cipher.encrypt(set.refreshToken, `${connectionId}:refresh`) : undefined;
   const values = {
@@ -60,7 +80,9 @@ export function loadTokens(db: Db, cipher: TokenCipher, connectionId: string): T
   if (!row) return undefined;
   return {
     accessToken: cipher.decrypt(row.keyId, row.accessTokenEnc, `${connectionId}:access`),
-    refreshToken: row.refreshTokenEnc ? cipher.decrypt(row.keyId, row.refreshTokenEnc, `${connectionId}:refresh`) : undefined,
+    refreshToken: row.refreshTokenEnc
+      ? cipher.decrypt(row.keyId, row.refreshTokenEnc, `${connectionId}:refresh`)
+      : undefined,
     tokenType: 'Bearer',
     expiresAt: row.expiresAt,
     refreshExpiresAt: row.refreshExpiresAt ?? undefined,
@@ -75,7 +97,13 @@ export function deleteTokens(db: Db, connectionId: string): void {
 export const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Unattended reads left today for each endpoint. */
-export function accessesLeft(db: Db, consentRowId: string, endpoints: string[], limit: number, now: number): Map<string, number> {
+export function accessesLeft(
+  db: Db,
+  consentRowId: string,
+  endpoints: string[],
+  limit: number,
+  now: number,
+): Map<string, number> {
   const day = isoDate(now);
   const left = new Map(endpoints.map((e) => [e, limit]));
   const rows = db
@@ -94,12 +122,21 @@ export function countAccess(db: Db, consentRowId: string, endpoint: string, limi
     const row = tx
       .select({ count: accessCounters.count })
       .from(accessCounters)
-      .where(and(eq(accessCounters.consentId, consentRowId), eq(accessCounters.endpoint, endpoint), eq(accessCounters.day, day)))
+      .where(
+        and(
+          eq(accessCounters.consentId, consentRowId),
+          eq(accessCounters.endpoint, endpoint),
+          eq(accessCounters.day, day),
+        ),
+      )
       .get();
     if ((row?.count ?? 0) >= limit) return false;
     tx.insert(accessCounters)
       .values({ consentId: consentRowId, endpoint, day, count: 1 })
-      .onConflictDoUpdate({ target: [accessCounters.consentId, accessCounters.endpoint, accessCounters.day], set: { count: sql`${accessCounters.count} + 1` } })
+      .onConflictDoUpdate({
+        target: [accessCounters.consentId, accessCounters.endpoint, accessCounters.day],
+        set: { count: sql`${accessCounters.count} + 1` },
+      })
       .run();
     return true;
   });

@@ -42,28 +42,58 @@ export function createSyncActivities(deps: ActivityDeps) {
         const syncRunId = `${info.workflowExecution?.runId ?? 'standalone'}:${info.activityId}`;
         c.db
           .insert(syncRuns)
-          .values({ id: syncRunId, connectionId: connection.id, consentId: consent.id, reason: input.reason, psuPresent, startedAt })
+          .values({
+            id: syncRunId,
+            connectionId: connection.id,
+            consentId: consent.id,
+            reason: input.reason,
+            psuPresent,
+            startedAt,
+          })
           .onConflictDoNothing()
           .run();
 
-        const known = c.db.select().from(accounts).where(eq(accounts.connectionId, connection.id)).all().filter((a) => a.status === 'active');
+        const known = c.db
+          .select()
+          .from(accounts)
+          .where(eq(accounts.connectionId, connection.id))
+          .all()
+          .filter((a) => a.status === 'active');
         if (!psuPresent) {
           // Card-account lists carry no balances, so each card costs a balances read too.
-          const perAccount = bank.profile.paths.accountKind === 'card-accounts' ? ['transactions', 'balances'] : ['transactions'];
+          const perAccount =
+            bank.profile.paths.accountKind === 'card-accounts' ? ['transactions', 'balances'] : ['transactions'];
           const endpoints = ['accounts', ...known.flatMap((a) => perAccount.map((e) => `${e}:${a.resourceId}`))];
           const left = accessesLeft(c.db, consent.id, endpoints, consent.frequencyPerDay, startedAt);
           if ([...left.values()].some((n) => n === 0)) {
             const nextAllowedAt = nextUtcMidnight(startedAt) + 60_000;
             recordSync(bank.profile.id, 'deferred');
-            finishRun(c, syncRunId, 'deferred', { accounts: 0, transactionsUpserted: 0, transactionsRemoved: 0, bankCalls: 0 });
-            return { syncRunId, outcome: 'deferred', accounts: 0, transactionsUpserted: 0, transactionsRemoved: 0, bankCalls: 0, nextAllowedAt, finishedAt: c.now() };
+            finishRun(c, syncRunId, 'deferred', {
+              accounts: 0,
+              transactionsUpserted: 0,
+              transactionsRemoved: 0,
+              bankCalls: 0,
+            });
+            return {
+              syncRunId,
+              outcome: 'deferred',
+              accounts: 0,
+              transactionsUpserted: 0,
+              transactionsRemoved: 0,
+              bankCalls: 0,
+              nextAllowedAt,
+              finishedAt: c.now(),
+            };
           }
         }
 
         const counted = (endpoint: string) => {
           if (psuPresent) return;
           if (!countAccess(c.db, consent.id, endpoint, consent.frequencyPerDay, c.now())) {
-            throw new Xs2aError(`frequencyPerDay (${consent.frequencyPerDay}) used up today for ${endpoint}`, { kind: 'access_exceeded', aspsp: bank.profile.id });
+            throw new Xs2aError(`frequencyPerDay (${consent.frequencyPerDay}) used up today for ${endpoint}`, {
+              kind: 'access_exceeded',
+              aspsp: bank.profile.id,
+            });
           }
         };
 
@@ -102,7 +132,11 @@ export function createSyncActivities(deps: ActivityDeps) {
               : isoDate(c.now() - bank.profile.consent.transactionHistoryDays * DAY_MS);
             counted(`transactions:${account.resourceId}`);
             const fetched: { booked: Transaction[]; pending: Transaction[] } = { booked: [], pending: [] };
-            for await (const page of bank.client.listTransactions(account.resourceId, { bookingStatus: 'both', dateFrom: from }, ais)) {
+            for await (const page of bank.client.listTransactions(
+              account.resourceId,
+              { bookingStatus: 'both', dateFrom: from },
+              ais,
+            )) {
               bankCalls++;
               for (const t of page.transactions) fetched[t.bookingStatus].push(t);
               ctx.heartbeat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
@@ -122,21 +156,50 @@ export function createSyncActivities(deps: ActivityDeps) {
             accountCount = await run(false);
           } catch (err) {
             // The bank may revoke a token early: one refresh, then the same reads again.
-            if (!(err instanceof Xs2aError && err.kind === 'token_invalid' && bank.profile.scaApproach === 'oauth2-integrated')) throw err;
+            if (!(
+              err instanceof Xs2aError &&
+              err.kind === 'token_invalid' &&
+              bank.profile.scaApproach === 'oauth2-integrated'
+            ))
+              throw err;
             accountCount = await run(true);
           }
         } catch (err) {
-          finishRun(c, syncRunId, 'error', { accounts: 0, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls }, err);
+          finishRun(
+            c,
+            syncRunId,
+            'error',
+            { accounts: 0, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls },
+            err,
+          );
           recordSync(bank.profile.id, err instanceof Xs2aError ? err.kind : 'error');
-          if (err instanceof Xs2aError && err.kind === 'consent_invalid') await explainInvalidConsent(c, bank, connection.id, consent.id, consent.bankConsentId, err);
+          if (err instanceof Xs2aError && err.kind === 'consent_invalid')
+            await explainInvalidConsent(c, bank, connection.id, consent.id, consent.bankConsentId, err);
           throw err;
         }
 
         const finishedAt = c.now();
         recordSync(bank.profile.id, 'ok');
-        finishRun(c, syncRunId, 'ok', { accounts: accountCount, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls });
-        c.db.update(connections).set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt }).where(eq(connections.id, connection.id)).run();
-        return { syncRunId, outcome: 'ok', accounts: accountCount, transactionsUpserted: upserted, transactionsRemoved: removed, bankCalls, finishedAt };
+        finishRun(c, syncRunId, 'ok', {
+          accounts: accountCount,
+          transactionsUpserted: upserted,
+          transactionsRemoved: removed,
+          bankCalls,
+        });
+        c.db
+          .update(connections)
+          .set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt })
+          .where(eq(connections.id, connection.id))
+          .run();
+        return {
+          syncRunId,
+          outcome: 'ok',
+          accounts: accountCount,
+          transactionsUpserted: upserted,
+          transactionsRemoved: removed,
+          bankCalls,
+          finishedAt,
+        };
       });
     },
   };
@@ -151,7 +214,12 @@ function finishRun(
 ): void {
   c.db
     .update(syncRuns)
-    .set({ endedAt: c.now(), outcome, ...counts, error: err instanceof Error ? err.message : err === undefined ? null : String(err) })
+    .set({
+      endedAt: c.now(),
+      outcome,
+      ...counts,
+      error: err instanceof Error ? err.message : err === undefined ? null : String(err),
+    })
     .where(eq(syncRuns.id, id))
     .run();
 }
@@ -160,7 +228,14 @@ function finishRun(
  * CONSENT_INVALID can mean the PSU revoked it at the bank: ask the bank for the
  * consent's status and fail with the precise reason.
  */
-async function explainInvalidConsent(c: ConnectionDeps, bank: ReturnType<ConnectionDeps['banks']['get']>, connectionId: string, consentRowId: string, bankConsentId: string, original: Xs2aError): Promise<never> {
+async function explainInvalidConsent(
+  c: ConnectionDeps,
+  bank: ReturnType<ConnectionDeps['banks']['get']>,
+  connectionId: string,
+  consentRowId: string,
+  bankConsentId: string,
+  original: Xs2aError,
+): Promise<never> {
   let status: string | undefined;
   try {
     status = await bank.client.getConsentStatus(bankConsentId, { accessToken: await clientToken(bank, c.now()) });
@@ -169,7 +244,8 @@ async function explainInvalidConsent(c: ConnectionDeps, bank: ReturnType<Connect
   }
   setConsentStatus(c.db, consentRowId, status, c.now());
   recordEvent(c.db, connectionId, 'consent_status_observed', { status }, consentRowId);
-  if (status === 'revokedByPsu' || status === 'terminatedByTpp') throw xs2aFailure('consent_revoked', `consent is ${status} at the bank`);
+  if (status === 'revokedByPsu' || status === 'terminatedByTpp')
+    throw xs2aFailure('consent_revoked', `consent is ${status} at the bank`);
   if (status === 'expired') throw xs2aFailure('consent_expired', 'consent has expired at the bank');
   throw original;
 }

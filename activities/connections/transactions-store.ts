@@ -13,7 +13,8 @@ const BOOKING_DRIFT_DAYS = 5;
 const displayDate = (t: Transaction) => t.bookingDate ?? t.transactionDate ?? t.valueDate ?? '';
 /** The date that does not move when a pending transaction books. */
 const stableDate = (t: Transaction) => t.transactionDate ?? t.valueDate ?? t.bookingDate ?? '';
-const counterparty = (t: { creditorName?: string | null; debtorName?: string | null }) => t.creditorName ?? t.debtorName ?? '';
+const counterparty = (t: { creditorName?: string | null; debtorName?: string | null }) =>
+  t.creditorName ?? t.debtorName ?? '';
 
 /**
  * The key a transaction is stored under: the bank's id where it gives one, else a
@@ -26,7 +27,14 @@ function fingerprints(list: Transaction[]): string[] {
     if (t.transactionId) return `id:${t.transactionId}`;
     const base = createHash('sha256')
       .update(
-        [stableDate(t), t.transactionAmount.amount, t.transactionAmount.currency, counterparty(t), t.remittanceInformationUnstructured ?? '', t.entryReference ?? ''].join('\u241f'),
+        [
+          stableDate(t),
+          t.transactionAmount.amount,
+          t.transactionAmount.currency,
+          counterparty(t),
+          t.remittanceInformationUnstructured ?? '',
+          t.entryReference ?? '',
+        ].join('\u241f'),
       )
       .digest('hex')
       .slice(0, 32);
@@ -109,7 +117,12 @@ export function reconcileTransactions(
     const write = (t: Transaction, fp: string, row: TransactionRow | undefined) => {
       const values = rowValues(t, fp, now, row);
       if (row) {
-        const changed = row.bookingStatus !== values.bookingStatus || row.amount !== values.amount || row.date !== values.date || row.bankTransactionId !== values.bankTransactionId || row.fingerprint !== fp;
+        const changed =
+          row.bookingStatus !== values.bookingStatus ||
+          row.amount !== values.amount ||
+          row.date !== values.date ||
+          row.bankTransactionId !== values.bankTransactionId ||
+          row.fingerprint !== fp;
         tx.update(transactions).set(values).where(eq(transactions.id, row.id)).run();
         const updated = { ...row, ...values };
         byFingerprint.delete(row.fingerprint);
@@ -130,11 +143,14 @@ export function reconcileTransactions(
 
     const bookedFps = fingerprints(fetched.booked);
     fetched.booked.forEach((t, i) => {
-      const fp = bookedFps[i]!;
+      const fp = bookedFps[i];
       let row = (t.transactionId ? byBankId.get(t.transactionId) : undefined) ?? byFingerprint.get(fp);
       if (!row && t.transactionId) {
         const candidates = [...byFingerprint.values()].filter(
-          (r) => r.bookingStatus === 'pending' && !touched.has(r.id) && !(r.bankTransactionId && stillPendingIds.has(r.bankTransactionId)),
+          (r) =>
+            r.bookingStatus === 'pending' &&
+            !touched.has(r.id) &&
+            !(r.bankTransactionId && stillPendingIds.has(r.bankTransactionId)),
         );
         row = pendingPredecessor(candidates, t);
       }
@@ -143,7 +159,7 @@ export function reconcileTransactions(
 
     const pendingFps = fingerprints(fetched.pending);
     fetched.pending.forEach((t, i) => {
-      const fp = pendingFps[i]!;
+      const fp = pendingFps[i];
       const row = (t.transactionId ? byBankId.get(t.transactionId) : undefined) ?? byFingerprint.get(fp);
       // A pending entry for something we already hold as booked is the bank lagging: keep booked.
       if (row && row.bookingStatus === 'booked' && touched.has(row.id)) return;
@@ -158,7 +174,11 @@ export function reconcileTransactions(
       }
     }
 
-    const lastBooked = fetched.booked.map((t) => t.bookingDate ?? '').filter(Boolean).sort().at(-1);
+    const lastBooked = fetched.booked
+      .map((t) => t.bookingDate ?? '')
+      .filter(Boolean)
+      .sort()
+      .at(-1);
     if (lastBooked) {
       tx.update(accounts)
         .set({ lastBookedDate: sql`max(coalesce(${accounts.lastBookedDate}, ''), ${lastBooked})`, updatedAt: now })

@@ -41,7 +41,8 @@ export function generateApiKey(): string {
 export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; key: string } {
   if (!opts.name.trim()) throw new Error('an API key needs a name');
   for (const scope of opts.scopes ?? []) {
-    if (!(API_SCOPES as readonly string[]).includes(scope)) throw new Error(`unknown scope "${scope}" (known: ${API_SCOPES.join(', ')})`);
+    if (!(API_SCOPES as readonly string[]).includes(scope))
+      throw new Error(`unknown scope "${scope}" (known: ${API_SCOPES.join(', ')})`);
   }
   if (opts.key !== undefined && opts.key.length < 16) throw new Error('an API key must be at least 16 characters');
   const key = opts.key ?? generateApiKey();
@@ -60,7 +61,11 @@ export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; k
 
 /** Idempotent for `npm start`: creates the key only when no key with that value exists yet. */
 export function ensureApiKey(db: Db, opts: CreateApiKeyOptions & { key: string }): { id: string; created: boolean } {
-  const existing = db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.keyHash, hashApiKey(opts.key))).get();
+  const existing = db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashApiKey(opts.key)))
+    .get();
   if (existing) return { id: existing.id, created: false };
   return { id: createApiKey(db, opts).id, created: true };
 }

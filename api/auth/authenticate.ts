@@ -36,7 +36,11 @@ export function authenticate(db: Db, request: FastifyRequest, now: number): ApiP
   if (!header) throw unauthorised('an API key is required: Authorization: Bearer <key>');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthorised('the Authorization header must be "Bearer <key>"');
-  const row = db.select().from(apiKeys).where(eq(apiKeys.keyHash, hashApiKey(match[1]!))).get();
+  const row = db
+    .select()
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashApiKey(match[1])))
+    .get();
   if (!row || row.revokedAt !== null) throw unauthorised('unknown or revoked API key');
   if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
     db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();

@@ -10,7 +10,17 @@ import {
   type DayNumber,
 } from './calendar';
 import { formatMinor, parseMinor } from './money';
-import { derivedDigits, derivedHex, pick, randomInt, seededRandom, seedWords, sfc32, stableDigits, type SeedWords } from './prng';
+import {
+  derivedDigits,
+  derivedHex,
+  pick,
+  randomInt,
+  seededRandom,
+  seedWords,
+  sfc32,
+  stableDigits,
+  type SeedWords,
+} from './prng';
 import type { AccountProfile } from './psus';
 
 /** How far back the bank keeps transactions: two years. */
@@ -78,10 +88,10 @@ export class AccountLedger {
     const out: SandboxTransaction[] = [];
     // keys are descending: skip the part newer than dateTo, stop once older than dateFrom.
     for (let i = 0; i < listing.items.length; i++) {
-      const key = listing.keys[i]!;
+      const key = listing.keys[i];
       if (key > to) continue;
       if (key < from) break;
-      const tx = listing.items[i]!;
+      const tx = listing.items[i];
       if (query.bookingStatus === 'both' || tx.bookingStatus === query.bookingStatus) out.push(tx);
     }
     return out;
@@ -103,7 +113,12 @@ export class AccountLedger {
     if (this.profile.kind === 'card-account') {
       const limit = this.profile.creditLimitMinor ?? 0;
       return [
-        { balanceType: 'interimAvailable', balanceAmount: amount(limit + bookedNow + pending), creditLimitIncluded: true, lastChangeDateTime },
+        {
+          balanceType: 'interimAvailable',
+          balanceAmount: amount(limit + bookedNow + pending),
+          creditLimitIncluded: true,
+          lastChangeDateTime,
+        },
         { balanceType: 'interimBooked', balanceAmount: amount(bookedNow), referenceDate: todayIso },
       ];
     }

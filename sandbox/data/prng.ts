@@ -36,7 +36,10 @@ function hexWord(value: number): string {
 export function derivedDigits(words: SeedWords, salt: number, length: number): string {
   const random = sfc32([words[0] ^ Math.imul(salt + 7, 0x85ebca6b), words[1] ^ salt, words[2], words[3]]);
   let out = '';
-  while (out.length < length) out += Math.floor(random() * 1e9).toString().padStart(9, '0');
+  while (out.length < length)
+    out += Math.floor(random() * 1e9)
+      .toString()
+      .padStart(9, '0');
   return out.slice(0, length);
 }
 
@@ -66,7 +69,7 @@ export function randomInt(random: Random, min: number, max: number): number {
 }
 
 export function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)]!;
+  return items[Math.floor(random() * items.length)];
 }
 
 /** A stable hex id derived from `key` (not secret: just unique and reproducible). */
@@ -78,6 +81,6 @@ export function stableHex(key: string, length: number): string {
 export function stableDigits(key: string, length: number): string {
   const digest = createHash('sha256').update(key).digest();
   let out = '';
-  for (let i = 0; out.length < length; i++) out += String(digest[i % digest.length]! % 10);
+  for (let i = 0; out.length < length; i++) out += String(digest[i % digest.length] % 10);
   return out;
 }

@@ -8,7 +8,14 @@ import { DANISH_MERCHANTS, FINNISH_MERCHANTS, SWEDISH_MERCHANTS, type Merchant }
  * stay realistic forever while each day's transactions remain a pure function of the date.
  */
 export type LedgerPattern =
-  | { type: 'salary-current'; salaryMinor: number; salaryFrom: string; rentMinor: number; rentTo: string; perDay: number }
+  | {
+      type: 'salary-current';
+      salaryMinor: number;
+      salaryFrom: string;
+      rentMinor: number;
+      rentTo: string;
+      perDay: number;
+    }
   | { type: 'small-current'; incomeMinor: number; incomeFrom: string; perDay: number }
   | { type: 'savings' }
   | { type: 'credit-card'; perDay: number };

@@ -137,8 +137,10 @@ export class BankState {
    * seed, whose resourceIds and ledgers would differ, leaving the state untouched.
    */
   restore(snapshot: BankStateSnapshot): void {
-    if (snapshot.version !== BANK_STATE_SNAPSHOT_VERSION) throw new SnapshotFormatError(`snapshot version ${snapshot.version} is not ${BANK_STATE_SNAPSHOT_VERSION}`);
-    if (snapshot.bank !== this.bank) throw new SnapshotFormatError(`snapshot is of bank ${snapshot.bank}, not ${this.bank}`);
+    if (snapshot.version !== BANK_STATE_SNAPSHOT_VERSION)
+      throw new SnapshotFormatError(`snapshot version ${snapshot.version} is not ${BANK_STATE_SNAPSHOT_VERSION}`);
+    if (snapshot.bank !== this.bank)
+      throw new SnapshotFormatError(`snapshot is of bank ${snapshot.bank}, not ${this.bank}`);
     if (snapshot.seed !== this.seed) throw new SnapshotFormatError('snapshot was taken with another ledger seed');
     const settings = { ...DEFAULT_SETTINGS, ...checkedSettings(snapshot.settings) };
     this.settings = settings;
@@ -148,12 +150,18 @@ export class BankState {
     this.ledgers.clear();
     for (const record of snapshot.consents) this.consents.set(record.consentId, structuredClone(record));
     for (const record of snapshot.payments) this.payments.set(record.paymentId, { ...record });
-    for (const { certificateSha256, ...enrolment } of snapshot.enrolments) this.enrolments.set(certificateSha256, enrolment);
+    for (const { certificateSha256, ...enrolment } of snapshot.enrolments)
+      this.enrolments.set(certificateSha256, enrolment);
     this.counter.restore(snapshot.frequency);
     this.oauth.restore(snapshot.oauth);
     // Executed payments are the ledgers' only non-derived entries: book them again, in order.
     for (const record of this.payments.values()) {
-      if ((record.status !== 'ACTC' && record.status !== 'ACSC') || record.decidedAt === undefined || record.psuId === undefined) continue;
+      if (
+        (record.status !== 'ACTC' && record.status !== 'ACSC') ||
+        record.decidedAt === undefined ||
+        record.psuId === undefined
+      )
+        continue;
       const psu = this.psus.find((p) => p.id === record.psuId);
       const profile = psu?.accounts.find((a) => a.iban !== undefined && sameIban(a.iban, record.debtorIban));
       if (psu && profile) this.bookPayment(record, this.ledgerFor(psu, profile), dayOf(new Date(record.decidedAt)));
@@ -174,10 +182,15 @@ export class BankState {
     const now = this.clock.now();
     const today = dayOf(now);
     const requested = isoToDay(input.validUntil);
-    if (requested === undefined) throw new SandboxStateError('FORMAT_ERROR', 'validUntil must be a date (YYYY-MM-DD)', 'validUntil');
+    if (requested === undefined)
+      throw new SandboxStateError('FORMAT_ERROR', 'validUntil must be a date (YYYY-MM-DD)', 'validUntil');
     if (requested < today) throw new SandboxStateError('FORMAT_ERROR', 'validUntil lies in the past', 'validUntil');
     if (!Number.isInteger(input.frequencyPerDay) || input.frequencyPerDay < 1) {
-      throw new SandboxStateError('FORMAT_ERROR', 'frequencyPerDay must be an integer of at least 1', 'frequencyPerDay');
+      throw new SandboxStateError(
+        'FORMAT_ERROR',
+        'frequencyPerDay must be an integer of at least 1',
+        'frequencyPerDay',
+      );
     }
     const validUntil = dayToIso(Math.min(requested, today + MAX_CONSENT_DAYS[this.bank]));
     const record: ConsentRecord = {
@@ -241,7 +254,9 @@ export class BankState {
 
   accounts(consentId: string): SandboxAccount[] {
     const { psu, record } = this.validConsent(consentId);
-    return psu.accounts.filter((profile) => grantsOf(record.access, profile) !== undefined).map((p) => this.present(record, psu, p));
+    return psu.accounts
+      .filter((profile) => grantsOf(record.access, profile) !== undefined)
+      .map((p) => this.present(record, psu, p));
   }
 
   account(consentId: string, resourceId: string): SandboxAccount | undefined {
@@ -254,7 +269,8 @@ export class BankState {
   }
 
   transactions(consentId: string, resourceId: string, query: TransactionQuery): SandboxTransaction[] {
-    if (isoToDay(query.dateFrom) === undefined) throw new SandboxStateError('FORMAT_ERROR', 'dateFrom must be a date (YYYY-MM-DD)', 'dateFrom');
+    if (isoToDay(query.dateFrom) === undefined)
+      throw new SandboxStateError('FORMAT_ERROR', 'dateFrom must be a date (YYYY-MM-DD)', 'dateFrom');
     if (query.dateTo !== undefined && isoToDay(query.dateTo) === undefined) {
       throw new SandboxStateError('FORMAT_ERROR', 'dateTo must be a date (YYYY-MM-DD)', 'dateTo');
     }
@@ -273,14 +289,20 @@ export class BankState {
   issueAuthorisationCode(input: AuthorisationCodeRequest): string {
     const record = this.consents.get(input.consentId);
     if (!record) throw new SandboxStateError('invalid_request', 'unknown consent in scope');
-    if (record.tppOrgId !== input.clientId) throw new SandboxStateError('invalid_request', 'the consent belongs to another client');
+    if (record.tppOrgId !== input.clientId)
+      throw new SandboxStateError('invalid_request', 'the consent belongs to another client');
     this.requirePsu(input.psuId);
     const code = this.oauth.issueAuthorisationCode(input);
     this.changed();
     return code;
   }
 
-  redeemAuthorisationCode(input: { clientId: string; code: string; codeVerifier: string; redirectUri: string }): IssuedTokens {
+  redeemAuthorisationCode(input: {
+    clientId: string;
+    code: string;
+    codeVerifier: string;
+    redirectUri: string;
+  }): IssuedTokens {
     // A failed redemption still spends the code (or revokes its tokens on replay): save either way.
     try {
       return this.oauth.redeemAuthorisationCode(input);
@@ -303,7 +325,10 @@ export class BankState {
 
   // ---- BEC extras -----------------------------------------------------------------------------
 
-  enrolCertificate(input: { tppOrgId: string; certificateDerBase64: string; serialNumber: string }): { enrolmentId: string; status: 'enrolled' } {
+  enrolCertificate(input: { tppOrgId: string; certificateDerBase64: string; serialNumber: string }): {
+    enrolmentId: string;
+    status: 'enrolled';
+  } {
     const key = certificateKey(input.certificateDerBase64);
     if (!key) throw new SandboxStateError('FORMAT_ERROR', 'certificate must be base64 DER', 'certificate');
     const existing = this.enrolments.get(key);
@@ -322,14 +347,25 @@ export class BankState {
   createPayment(input: PaymentInput): PaymentRecord {
     const minor = parseMinor(input.amount);
     if (minor === undefined || minor <= 0) {
-      throw new SandboxStateError('FORMAT_ERROR', 'amount must be a positive decimal with at most 2 decimals', 'instructedAmount.amount');
+      throw new SandboxStateError(
+        'FORMAT_ERROR',
+        'amount must be a positive decimal with at most 2 decimals',
+        'instructedAmount.amount',
+      );
     }
-    if (!/^[A-Z]{3}$/.test(input.currency)) throw new SandboxStateError('FORMAT_ERROR', 'currency must be an ISO 4217 code', 'instructedAmount.currency');
-    if (!isValidIban(input.debtorIban)) throw new SandboxStateError('FORMAT_ERROR', 'debtor IBAN is not valid', 'debtorAccount.iban');
+    if (!/^[A-Z]{3}$/.test(input.currency))
+      throw new SandboxStateError('FORMAT_ERROR', 'currency must be an ISO 4217 code', 'instructedAmount.currency');
+    if (!isValidIban(input.debtorIban))
+      throw new SandboxStateError('FORMAT_ERROR', 'debtor IBAN is not valid', 'debtorAccount.iban');
     if (input.creditorIban !== undefined && !isValidIban(input.creditorIban)) {
       throw new SandboxStateError('FORMAT_ERROR', 'creditor IBAN is not valid', 'creditorAccount.iban');
     }
-    const record: PaymentRecord = { ...input, paymentId: randomUUID(), status: 'RCVD', createdAt: this.clock.now().toISOString() };
+    const record: PaymentRecord = {
+      ...input,
+      paymentId: randomUUID(),
+      status: 'RCVD',
+      createdAt: this.clock.now().toISOString(),
+    };
     this.payments.set(record.paymentId, record);
     this.changed();
     return { ...record };
@@ -339,16 +375,19 @@ export class BankState {
     const record = this.payments.get(paymentId);
     if (!record) throw new SandboxStateError('RESOURCE_UNKNOWN', 'unknown payment');
     const psu = this.requirePsu(psuId);
-    if (record.status !== 'RCVD') throw new SandboxStateError('STATUS_INVALID', `payment is ${record.status}, not awaiting authorisation`);
+    if (record.status !== 'RCVD')
+      throw new SandboxStateError('STATUS_INVALID', `payment is ${record.status}, not awaiting authorisation`);
     const now = this.clock.now();
     record.psuId = psuId;
     record.decidedAt = now.getTime();
     if (decision === 'deny') return this.settlePayment(record, 'RJCT', 'the PSU cancelled the authorisation');
     const profile = psu.accounts.find((a) => a.iban !== undefined && sameIban(a.iban, record.debtorIban));
     if (!profile) return this.settlePayment(record, 'RJCT', 'the debtor account is not the PSU’s');
-    if (profile.currency !== record.currency) return this.settlePayment(record, 'RJCT', 'currency differs from the debtor account');
+    if (profile.currency !== record.currency)
+      return this.settlePayment(record, 'RJCT', 'currency differs from the debtor account');
     const ledger = this.ledgerFor(psu, profile);
-    if (parseMinor(record.amount)! > ledger.availableMinor(now)) return this.settlePayment(record, 'RJCT', 'insufficient funds');
+    if (parseMinor(record.amount)! > ledger.availableMinor(now))
+      return this.settlePayment(record, 'RJCT', 'insufficient funds');
     // The amount leaves the account at once, so balances and the transaction list show it.
     this.bookPayment(record, ledger, dayOf(now));
     return this.settlePayment(record, 'ACTC', undefined);
@@ -357,7 +396,11 @@ export class BankState {
   getPayment(paymentId: string): PaymentRecord | undefined {
     const record = this.payments.get(paymentId);
     if (!record) return undefined;
-    if (record.status === 'ACTC' && record.decidedAt !== undefined && this.clock.now().getTime() >= record.decidedAt + SETTLEMENT_DELAY_MS) {
+    if (
+      record.status === 'ACTC' &&
+      record.decidedAt !== undefined &&
+      this.clock.now().getTime() >= record.decidedAt + SETTLEMENT_DELAY_MS
+    ) {
       record.status = 'ACSC';
     }
     return publicPayment(record);
@@ -365,12 +408,15 @@ export class BankState {
 
   confirmFunds(input: { iban?: string; maskedPan?: string; amount: string; currency: string }): boolean | undefined {
     const minor = parseMinor(input.amount);
-    if (minor === undefined) throw new SandboxStateError('FORMAT_ERROR', 'amount is not a valid decimal', 'instructedAmount.amount');
+    if (minor === undefined)
+      throw new SandboxStateError('FORMAT_ERROR', 'amount is not a valid decimal', 'instructedAmount.amount');
     for (const psu of this.psus) {
       for (const profile of psu.accounts) {
         const matches =
           (input.iban !== undefined && profile.iban !== undefined && sameIban(profile.iban, input.iban)) ||
-          (input.maskedPan !== undefined && profile.maskedPan !== undefined && samePan(profile.maskedPan, input.maskedPan));
+          (input.maskedPan !== undefined &&
+            profile.maskedPan !== undefined &&
+            samePan(profile.maskedPan, input.maskedPan));
         if (!matches) continue;
         if (profile.currency !== input.currency) return false;
         return minor <= this.ledgerFor(psu, profile).availableMinor(this.clock.now());
@@ -424,7 +470,8 @@ export class BankState {
       if (this.resourceIdOf(record, psu, profile) !== resourceId) continue;
       const grants = grantsOf(record.access, profile);
       if (!grants) break;
-      if (!grants[service]) throw new SandboxStateError('CONSENT_INVALID', `the consent does not cover ${service} of this account`);
+      if (!grants[service])
+        throw new SandboxStateError('CONSENT_INVALID', `the consent does not cover ${service} of this account`);
       return { ledger: this.ledgerFor(psu, profile) };
     }
     throw new SandboxStateError('RESOURCE_UNKNOWN', 'unknown account');
@@ -495,11 +542,14 @@ function checkedSettings(patch: Partial<SandboxSettings>): Partial<SandboxSettin
   for (const [key, value] of Object.entries(patch ?? {})) {
     if (value === undefined) continue;
     if (key === 'pendingToBooked') {
-      if (value !== 'same-id' && value !== 'new-id') throw new SandboxStateError('FORMAT_ERROR', 'pendingToBooked must be same-id or new-id', key);
+      if (value !== 'same-id' && value !== 'new-id')
+        throw new SandboxStateError('FORMAT_ERROR', 'pendingToBooked must be same-id or new-id', key);
     } else if ((POSITIVE_NUMBER_SETTINGS as readonly string[]).includes(key)) {
-      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new SandboxStateError('FORMAT_ERROR', `${key} must be a positive number`, key);
+      if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+        throw new SandboxStateError('FORMAT_ERROR', `${key} must be a positive number`, key);
     } else if (key === 'transactionsPageSize') {
-      if (!Number.isSafeInteger(value) || (value as number) < 1) throw new SandboxStateError('FORMAT_ERROR', `${key} must be a positive integer`, key);
+      if (!Number.isSafeInteger(value) || (value as number) < 1)
+        throw new SandboxStateError('FORMAT_ERROR', `${key} must be a positive integer`, key);
     } else if ((BOOLEAN_SETTINGS as readonly string[]).includes(key)) {
       if (typeof value !== 'boolean') throw new SandboxStateError('FORMAT_ERROR', `${key} must be a boolean`, key);
     } else {
@@ -538,11 +588,13 @@ function grantsOf(access: unknown, profile: AccountProfile): Grants | undefined 
   const lists = [a.accounts, a.balances, a.transactions].map((list) => (Array.isArray(list) ? list : undefined));
   const [accounts, balances, transactions] = lists;
   const withBalance = Boolean(a.availableAccountsWithBalance);
-  const bankOffered = lists.some((list) => list !== undefined) && lists.every((list) => list === undefined || list.length === 0);
+  const bankOffered =
+    lists.some((list) => list !== undefined) && lists.every((list) => list === undefined || list.length === 0);
   if (bankOffered) return { balances: balances !== undefined || withBalance, transactions: transactions !== undefined };
   const named = (list: AccountRef[] | undefined) => Boolean(list?.some((ref) => refersTo(ref, profile)));
   const grants = { balances: named(balances) || withBalance, transactions: named(transactions) };
-  const listed = named(accounts) || grants.balances || grants.transactions || Boolean(a.availableAccounts) || withBalance;
+  const listed =
+    named(accounts) || grants.balances || grants.transactions || Boolean(a.availableAccounts) || withBalance;
   return listed ? grants : undefined;
 }
 

@@ -12,7 +12,8 @@ export function createSandboxClock(start?: Date): OffsetSandboxClock {
   let offsetMs = start ? start.getTime() - Date.now() : 0;
   /** The offset, unless it would put the clock outside what a Date can hold (then the clock stays as it was). */
   const checked = (next: number, what: string): number => {
-    if (!(Math.abs(Date.now() + next) <= MAX_DATE_MS)) throw new RangeError(`${what} would put the clock outside the valid date range (±${MAX_DATE_MS} ms)`);
+    if (!(Math.abs(Date.now() + next) <= MAX_DATE_MS))
+      throw new RangeError(`${what} would put the clock outside the valid date range (±${MAX_DATE_MS} ms)`);
     return next;
   };
   return {

@@ -11,7 +11,14 @@ export class AccessCounter {
   private day = '';
   private readonly counts = new Map<string, number>();
 
-  check(now: Date, consentId: string, endpoint: string, limit: number, psuPresent: boolean, enforce: boolean): AccessCheck {
+  check(
+    now: Date,
+    consentId: string,
+    endpoint: string,
+    limit: number,
+    psuPresent: boolean,
+    enforce: boolean,
+  ): AccessCheck {
     const today = now.toISOString().slice(0, 10);
     if (today !== this.day) {
       this.day = today;
@@ -38,6 +45,7 @@ export class AccessCounter {
   restore(snapshot: FrequencySnapshot): void {
     this.day = snapshot.day;
     this.counts.clear();
-    for (const { consentId, endpoint, used } of snapshot.counts) this.counts.set(`${consentId}${KEY_SEPARATOR}${endpoint}`, used);
+    for (const { consentId, endpoint, used } of snapshot.counts)
+      this.counts.set(`${consentId}${KEY_SEPARATOR}${endpoint}`, used);
   }
 }

@@ -60,7 +60,10 @@ function sameString(a: string, b: string): boolean {
 const PKCE_VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
 /** A base64url SHA-256 digest without padding: exactly 43 characters. */
 /** What the authorisation page asks a code for. */
-export type AuthorisationCodeRequest = Pick<CodeRecord, 'clientId' | 'consentId' | 'psuId' | 'redirectUri' | 'codeChallenge'> & {
+export type AuthorisationCodeRequest = Pick<
+  CodeRecord,
+  'clientId' | 'consentId' | 'psuId' | 'redirectUri' | 'codeChallenge'
+> & {
   codeChallengeMethod: 'S256';
 };
 
@@ -90,7 +93,11 @@ export class OAuthStore {
       throw new SandboxStateError('invalid_request', 'code_challenge_method must be S256', 'code_challenge_method');
     }
     if (!S256_CHALLENGE.test(input.codeChallenge)) {
-      throw new SandboxStateError('invalid_request', 'code_challenge must be a base64url SHA-256 (43 characters)', 'code_challenge');
+      throw new SandboxStateError(
+        'invalid_request',
+        'code_challenge must be a base64url SHA-256 (43 characters)',
+        'code_challenge',
+      );
     }
     if (!input.redirectUri) throw new SandboxStateError('invalid_request', 'redirect_uri is missing', 'redirect_uri');
     if (!this.policy.consentIsValid(input.consentId)) {
@@ -112,7 +119,12 @@ export class OAuthStore {
     return code;
   }
 
-  redeemAuthorisationCode(input: { clientId: string; code: string; codeVerifier: string; redirectUri: string }): IssuedTokens {
+  redeemAuthorisationCode(input: {
+    clientId: string;
+    code: string;
+    codeVerifier: string;
+    redirectUri: string;
+  }): IssuedTokens {
     const record = this.codes.get(hashOf(input.code));
     if (!record) throw new SandboxStateError('invalid_grant', 'authorization code is unknown');
     if (record.used) {
@@ -135,7 +147,10 @@ export class OAuthStore {
       throw new SandboxStateError('invalid_grant', 'code_verifier must be 43-128 characters of [A-Za-z0-9-._~]');
     }
     if (!sameString(s256(input.codeVerifier), record.codeChallenge)) {
-      throw new SandboxStateError('invalid_grant', 'PKCE verification failed: code_verifier does not match code_challenge');
+      throw new SandboxStateError(
+        'invalid_grant',
+        'PKCE verification failed: code_verifier does not match code_challenge',
+      );
     }
     if (!this.policy.consentIsValid(record.consentId)) {
       throw new SandboxStateError('invalid_grant', 'the consent is no longer valid');
@@ -223,7 +238,8 @@ export class OAuthStore {
   private prune(now: number): void {
     if (now - this.lastPrune < PRUNE_INTERVAL_MS && now >= this.lastPrune) return;
     this.lastPrune = now;
-    for (const [hash, info] of this.accessTokens) if (info.expiresAt + EXPIRED_MEMORY_MS < now) this.accessTokens.delete(hash);
+    for (const [hash, info] of this.accessTokens)
+      if (info.expiresAt + EXPIRED_MEMORY_MS < now) this.accessTokens.delete(hash);
     for (const [hash, record] of this.refreshTokens) if (record.expiresAt < now) this.refreshTokens.delete(hash);
     for (const [hash, record] of this.codes) if (record.expiresAt + EXPIRED_MEMORY_MS < now) this.codes.delete(hash);
   }

@@ -133,7 +133,12 @@ const snapshotSchema = z.object({
   consents: z.array(consentSchema),
   payments: z.array(paymentSchema),
   enrolments: z.array(
-    z.object({ certificateSha256: sha256Hex, enrolmentId: z.string().min(1), tppOrgId: z.string(), serialNumber: z.string() }),
+    z.object({
+      certificateSha256: sha256Hex,
+      enrolmentId: z.string().min(1),
+      tppOrgId: z.string(),
+      serialNumber: z.string(),
+    }),
   ),
   frequency: z.object({
     day: z.union([isoDay, z.literal('')]),
@@ -151,7 +156,14 @@ const snapshotSchema = z.object({
       }),
     ),
     refreshTokens: z.array(
-      z.object({ hash: sha256Hex, clientId: z.string(), consentId: z.string(), psuId: z.string(), expiresAt: epochMs, accessHash: sha256Hex }),
+      z.object({
+        hash: sha256Hex,
+        clientId: z.string(),
+        consentId: z.string(),
+        psuId: z.string(),
+        expiresAt: epochMs,
+        accessHash: sha256Hex,
+      }),
     ),
     codes: z.array(
       z.object({
@@ -176,12 +188,14 @@ const snapshotSchema = z.object({
 export function parseBankStateSnapshot(value: unknown): BankStateSnapshot {
   const version = (value as { version?: unknown } | null)?.version;
   if (version !== BANK_STATE_SNAPSHOT_VERSION) {
-    throw new SnapshotFormatError(`snapshot version ${JSON.stringify(version ?? null)} is not ${BANK_STATE_SNAPSHOT_VERSION}`);
+    throw new SnapshotFormatError(
+      `snapshot version ${JSON.stringify(version ?? null)} is not ${BANK_STATE_SNAPSHOT_VERSION}`,
+    );
   }
   const result = snapshotSchema.safeParse(value);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    const issue = result.error.issues[0];
     throw new SnapshotFormatError(`snapshot field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return result.data as BankStateSnapshot;
+  return result.data;
 }

@@ -37,7 +37,11 @@ const fileSchema = z.object({
   version: z.literal(SANDBOX_STATE_FILE_VERSION),
   savedAt: z.string(),
   clockOffsetMs: z.number().finite(),
-  banks: z.object({ bec: bankEntry.optional(), 'enfuce-rocker': bankEntry.optional(), 'enfuce-st1': bankEntry.optional() }),
+  banks: z.object({
+    bec: bankEntry.optional(),
+    'enfuce-rocker': bankEntry.optional(),
+    'enfuce-st1': bankEntry.optional(),
+  }),
 });
 
 /** Parses a state file's text; throws SnapshotFormatError (never quoting the file's content). */
@@ -51,15 +55,19 @@ export function parseSandboxStateFile(text: string): SandboxStateFile {
   }
   const version = (raw as { version?: unknown } | null)?.version;
   if (version !== SANDBOX_STATE_FILE_VERSION) {
-    throw new SnapshotFormatError(`file version ${JSON.stringify(version ?? null)} is not ${SANDBOX_STATE_FILE_VERSION}`);
+    throw new SnapshotFormatError(
+      `file version ${JSON.stringify(version ?? null)} is not ${SANDBOX_STATE_FILE_VERSION}`,
+    );
   }
   const result = fileSchema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    const issue = result.error.issues[0];
     throw new SnapshotFormatError(`file field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const banks: SandboxStateFile['banks'] = {};
-  for (const [bank, entry] of Object.entries(result.data.banks) as Array<[SandboxBankId, z.infer<typeof bankEntry> | undefined]>) {
+  for (const [bank, entry] of Object.entries(result.data.banks) as Array<
+    [SandboxBankId, z.infer<typeof bankEntry> | undefined]
+  >) {
     if (!entry) continue;
     let state: BankStateSnapshot;
     try {
@@ -70,7 +78,12 @@ export function parseSandboxStateFile(text: string): SandboxStateFile {
     if (state.bank !== bank) throw new SnapshotFormatError(`bank ${bank}: snapshot is of bank ${state.bank}`);
     banks[bank] = { state, tpps: entry.tpps };
   }
-  return { version: SANDBOX_STATE_FILE_VERSION, savedAt: result.data.savedAt, clockOffsetMs: result.data.clockOffsetMs, banks };
+  return {
+    version: SANDBOX_STATE_FILE_VERSION,
+    savedAt: result.data.savedAt,
+    clockOffsetMs: result.data.clockOffsetMs,
+    banks,
+  };
 }
 
 export type LoadOutcome =
@@ -86,7 +99,11 @@ export function loadSandboxStateFile(path: string): LoadOutcome {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
-    return { kind: 'corrupt', reason: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, movedTo: undefined };
+    return {
+      kind: 'corrupt',
+      reason: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      movedTo: undefined,
+    };
   }
   try {
     return { kind: 'loaded', file: parseSandboxStateFile(text) };
@@ -139,7 +156,10 @@ export interface DebouncedSaver {
  * Coalesces changes into at most one save per `delayMs` (default 2 s), so a kill -9 loses at most
  * that much. The timer is unref'd: a pending save never keeps the process alive.
  */
-export function createDebouncedSaver(save: () => void, opts: { delayMs?: number; onError: (err: unknown) => void }): DebouncedSaver {
+export function createDebouncedSaver(
+  save: () => void,
+  opts: { delayMs?: number; onError: (err: unknown) => void },
+): DebouncedSaver {
   const delayMs = opts.delayMs ?? 2000;
   let timer: NodeJS.Timeout | undefined;
   let dirty = false;

@@ -26,7 +26,12 @@ beforeAll(async () => {
 afterAll(async () => api?.stop());
 
 const REDIRECT = 'https://product.example/bank-connected';
-const createBody = (customerId: string, extra: Record<string, unknown> = {}) => ({ aspspId: 'bec', customerId, redirectUrl: REDIRECT, ...extra });
+const createBody = (customerId: string, extra: Record<string, unknown> = {}) => ({
+  aspspId: 'bec',
+  customerId,
+  redirectUrl: REDIRECT,
+  ...extra,
+});
 
 function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json(): any }, status: number) {
   expect(res.statusCode).toBe(status);
@@ -49,7 +54,11 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
 describe('authentication and authorisation', () => {
   it('401 problem with WWW-Authenticate for a missing, unknown, malformed or revoked key', async () => {
     for (const auth of [undefined, 'Bearer obk_nope_nope_nope_nope', 'Basic abc']) {
-      const res = await api.app.inject({ method: 'GET', url: '/v1/aspsps', headers: auth ? { authorization: auth } : {} });
+      const res = await api.app.inject({
+        method: 'GET',
+        url: '/v1/aspsps',
+        headers: auth ? { authorization: auth } : {},
+      });
       expectProblem(res, 401);
       expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
     }
@@ -74,7 +83,11 @@ describe('authentication and authorisation', () => {
     await api.call('GET', '/v1/aspsps', key);
     const first = lastUsed();
     expect(first).toEqual(expect.any(Number));
-    api.stack.database.db.update(apiKeys).set({ lastUsedAt: first! - 1_000 }).where(eq(apiKeys.id, id)).run();
+    api.stack.database.db
+      .update(apiKeys)
+      .set({ lastUsedAt: first! - 1_000 })
+      .where(eq(apiKeys.id, id))
+      .run();
     await api.call('GET', '/v1/aspsps', key);
     expect(lastUsed()).toBe(first! - 1_000); // within the minute: not written again
   });
@@ -91,7 +104,13 @@ describe('GET /v1/aspsps', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual(
       expect.arrayContaining([
-        { id: 'bec', name: expect.any(String), country: 'DK', services: expect.arrayContaining(['ais']), environment: 'sandbox' },
+        {
+          id: 'bec',
+          name: expect.any(String),
+          country: 'DK',
+          services: expect.arrayContaining(['ais']),
+          environment: 'sandbox',
+        },
         expect.objectContaining({ id: 'enfuce-rocker' }),
         expect.objectContaining({ id: 'enfuce-st1' }),
       ]),
@@ -101,8 +120,14 @@ describe('GET /v1/aspsps', () => {
 
 describe('POST /v1/connections: bad input', () => {
   it('400 for malformed JSON and wrong JSON types', async () => {
-    expectProblem(await api.call('POST', '/v1/connections', admin, '{"aspspId": "bec",', { 'content-type': 'application/json' }), 400);
-    const wrongType = expectProblem(await api.call('POST', '/v1/connections', admin, { aspspId: 123, customerId: 'c', redirectUrl: REDIRECT }), 400);
+    expectProblem(
+      await api.call('POST', '/v1/connections', admin, '{"aspspId": "bec",', { 'content-type': 'application/json' }),
+      400,
+    );
+    const wrongType = expectProblem(
+      await api.call('POST', '/v1/connections', admin, { aspspId: 123, customerId: 'c', redirectUrl: REDIRECT }),
+      400,
+    );
     expect(wrongType.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'aspspId' })]));
   });
 
@@ -110,20 +135,34 @@ describe('POST /v1/connections: bad input', () => {
     const missing = expectProblem(await api.call('POST', '/v1/connections', admin, {}), 422);
     expect(missing.errors!.map((e) => e.field).sort()).toEqual(['aspspId', 'customerId', 'redirectUrl']);
     const invalid = expectProblem(
-      await api.call('POST', '/v1/connections', admin, createBody('c-bad', { redirectUrl: '/relative', validUntil: '2026-13-45', frequencyPerDay: 5 })),
+      await api.call(
+        'POST',
+        '/v1/connections',
+        admin,
+        createBody('c-bad', { redirectUrl: '/relative', validUntil: '2026-13-45', frequencyPerDay: 5 }),
+      ),
       422,
     );
     expect(invalid.errors!.map((e) => e.field).sort()).toEqual(['frequencyPerDay', 'redirectUrl', 'validUntil']);
-    const ftp = expectProblem(await api.call('POST', '/v1/connections', admin, createBody('c-bad', { redirectUrl: 'ftp://x.example/' })), 422);
-    expect(ftp.errors![0]!.field).toBe('redirectUrl');
+    const ftp = expectProblem(
+      await api.call('POST', '/v1/connections', admin, createBody('c-bad', { redirectUrl: 'ftp://x.example/' })),
+      422,
+    );
+    expect(ftp.errors![0].field).toBe('redirectUrl');
   });
 
   it('422 from the service: unknown bank, validUntil beyond the bank’s maximum or in the past', async () => {
-    const unknown = expectProblem(await api.call('POST', '/v1/connections', admin, { ...createBody('c-bad'), aspspId: 'nobank' }), 422);
+    const unknown = expectProblem(
+      await api.call('POST', '/v1/connections', admin, { ...createBody('c-bad'), aspspId: 'nobank' }),
+      422,
+    );
     expect(unknown.errors).toEqual([expect.objectContaining({ field: 'aspspId' })]);
     const today = new Date(api.stack.deps.now!()).getTime();
     const far = new Date(today + 400 * 86_400_000).toISOString().slice(0, 10);
-    const tooLong = expectProblem(await api.call('POST', '/v1/connections', admin, createBody('c-bad', { validUntil: far })), 422);
+    const tooLong = expectProblem(
+      await api.call('POST', '/v1/connections', admin, createBody('c-bad', { validUntil: far })),
+      422,
+    );
     expect(tooLong.errors).toEqual([expect.objectContaining({ field: 'validUntil' })]);
     expect(tooLong.detail).toMatch(/180 days/);
     const past = new Date(today - 2 * 86_400_000).toISOString().slice(0, 10);
@@ -145,11 +184,20 @@ describe('Idempotency-Key', () => {
     expect(first.statusCode).toBe(201);
     expect(first.headers['idempotency-replayed']).toBeUndefined();
     // Same body with keys in another order is the same request.
-    const again = await api.call('POST', '/v1/connections', key, { redirectUrl: REDIRECT, customerId: 'idem', aspspId: 'bec' }, headers);
+    const again = await api.call(
+      'POST',
+      '/v1/connections',
+      key,
+      { redirectUrl: REDIRECT, customerId: 'idem', aspspId: 'bec' },
+      headers,
+    );
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotency-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
-    const other = expectProblem(await api.call('POST', '/v1/connections', key, createBody('idem', { frequencyPerDay: 2 }), headers), 422);
+    const other = expectProblem(
+      await api.call('POST', '/v1/connections', key, createBody('idem', { frequencyPerDay: 2 }), headers),
+      422,
+    );
     expect(other.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
     const list = await api.call('GET', '/v1/connections?customerId=idem', key);
     expect(list.json().connections).toHaveLength(1);
@@ -166,7 +214,12 @@ describe('Idempotency-Key', () => {
     const { requestHash } = await import('../../api/idempotency');
     api.stack.database.db
       .insert(idempotencyKeys)
-      .values({ apiKeyId: keyId, key: 'crash-1', requestHash: requestHash(body), createdAt: api.stack.deps.now!() - 120_000 })
+      .values({
+        apiKeyId: keyId,
+        key: 'crash-1',
+        requestHash: requestHash(body),
+        createdAt: api.stack.deps.now!() - 120_000,
+      })
       .run();
     const res = await api.call('POST', '/v1/connections', key, body, { 'idempotency-key': 'crash-1' });
     expect(res.statusCode).toBe(201);
@@ -187,8 +240,10 @@ describe('Idempotency-Key', () => {
   });
 
   it('refuses an Idempotency-Key longer than 255 characters', async () => {
-    const res = await api.call('POST', '/v1/connections', admin, createBody('idem-long'), { 'idempotency-key': 'x'.repeat(256) });
-    expect(expectProblem(res, 422).errors![0]!.field).toBe('idempotency-key');
+    const res = await api.call('POST', '/v1/connections', admin, createBody('idem-long'), {
+      'idempotency-key': 'x'.repeat(256),
+    });
+    expect(expectProblem(res, 422).errors![0].field).toBe('idempotency-key');
   });
 });
 
@@ -196,7 +251,9 @@ describe('a connection’s life through the API', () => {
   it('create → PSU approves via /callback → accounts, balances, transactions → sync → reauthorise → delete', async () => {
     const customer = 'flow-customer';
     const key = api.key({ customers: [customer] });
-    const created = await api.call('POST', '/v1/connections', key, createBody(customer), { 'x-psu-ip-address': '198.51.100.7' });
+    const created = await api.call('POST', '/v1/connections', key, createBody(customer), {
+      'x-psu-ip-address': '198.51.100.7',
+    });
     expect(created.statusCode).toBe(201);
     const { id, status, authorisationUrl } = created.json();
     expect(status).toBe('awaiting_authorisation');
@@ -250,8 +307,16 @@ describe('a connection’s life through the API', () => {
     // A sync-now waits for any sync in progress: after it, nothing writes transactions behind our back.
     const sync = await api.call('POST', `/v1/connections/${id}/sync`, key, { psuIpAddress: '198.51.100.7' });
     expect(sync.statusCode).toBe(200);
-    expect(sync.json()).toMatchObject({ outcome: 'ok', accounts: accounts.length, syncRunId: expect.any(String), finishedAt: expect.any(String) });
-    expect(expectProblem(await api.call('POST', `/v1/connections/${id}/sync`, key, { psuIpAddress: 'not-an-ip' }), 422).errors![0]!.field).toBe('psuIpAddress');
+    expect(sync.json()).toMatchObject({
+      outcome: 'ok',
+      accounts: accounts.length,
+      syncRunId: expect.any(String),
+      finishedAt: expect.any(String),
+    });
+    expect(
+      expectProblem(await api.call('POST', `/v1/connections/${id}/sync`, key, { psuIpAddress: 'not-an-ip' }), 422)
+        .errors![0].field,
+    ).toBe('psuIpAddress');
 
     // Pagination: the pages together are exactly the stored rows in (date desc, id desc) order, no duplicates, no gaps.
     const expected = api.stack.database.db
@@ -267,7 +332,11 @@ describe('a connection’s life through the API', () => {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const res = await api.call('GET', `/v1/accounts/${accountId}/transactions?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, key);
+        const res = await api.call(
+          'GET',
+          `/v1/accounts/${accountId}/transactions?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+          key,
+        );
         expect(res.statusCode).toBe(200);
         const page = res.json();
         expect(page.transactions.length).toBeLessThanOrEqual(limit);
@@ -285,17 +354,26 @@ describe('a connection’s life through the API', () => {
     expect(small.seen.map((t) => t.id)).toEqual(expected.slice(0, 15));
     const all = { transactions: full.seen as unknown as { id: string; date: string; status: string }[] };
 
-    const booked = (await api.call('GET', `/v1/accounts/${accountId}/transactions?status=booked&limit=500`, key)).json().transactions;
+    const booked = (await api.call('GET', `/v1/accounts/${accountId}/transactions?status=booked&limit=500`, key)).json()
+      .transactions;
     expect(booked.every((t: { status: string }) => t.status === 'booked')).toBe(true);
     const middle = all.transactions[Math.floor(all.transactions.length / 2)].date;
-    const ranged = (await api.call('GET', `/v1/accounts/${accountId}/transactions?from=${middle}&to=${middle}&limit=500`, key)).json().transactions;
+    const ranged = (
+      await api.call('GET', `/v1/accounts/${accountId}/transactions?from=${middle}&to=${middle}&limit=500`, key)
+    ).json().transactions;
     expect(ranged.length).toBeGreaterThan(0);
     expect(ranged.every((t: { date: string }) => t.date === middle)).toBe(true);
     expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?cursor=not-a-cursor`, key), 400);
-    expect(expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?limit=501`, key), 422).errors![0]!.field).toBe('limit');
+    expect(
+      expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?limit=501`, key), 422).errors![0]
+        .field,
+    ).toBe('limit');
     expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?limit=abc`, key), 400);
     expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?status=settled`, key), 422);
-    expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?from=2025-05-02&to=2025-05-01`, key), 422);
+    expectProblem(
+      await api.call('GET', `/v1/accounts/${accountId}/transactions?from=2025-05-02&to=2025-05-01`, key),
+      422,
+    );
 
     // Another customer's key sees nothing of it: 404, never 403.
     const stranger = api.key({ customers: ['someone-else'] });
@@ -320,7 +398,9 @@ describe('a connection’s life through the API', () => {
       const list = (await api.call('GET', `/v1/connections/${id}/accounts`, key)).json().accounts;
       return list.length === accounts.length ? list : undefined;
     });
-    expect(afterReauth.map((a: { id: string }) => a.id).sort()).toEqual(accounts.map((a: { id: string }) => a.id).sort());
+    expect(afterReauth.map((a: { id: string }) => a.id).sort()).toEqual(
+      accounts.map((a: { id: string }) => a.id).sort(),
+    );
 
     const deleted = await api.call('DELETE', `/v1/connections/${id}`, key);
     expect(deleted.statusCode).toBe(200);
@@ -353,7 +433,16 @@ describe('a connection’s life through the API', () => {
     const now = api.stack.deps.now!();
     api.stack.database.db
       .insert(connections)
-      .values({ id, customerId: 'orphan', aspspId: 'bec', status: 'active', redirectUrl: REDIRECT, frequencyPerDay: 4, createdAt: now, updatedAt: now })
+      .values({
+        id,
+        customerId: 'orphan',
+        aspspId: 'bec',
+        status: 'active',
+        redirectUrl: REDIRECT,
+        frequencyPerDay: 4,
+        createdAt: now,
+        updatedAt: now,
+      })
       .run();
     const view = await api.call('GET', `/v1/connections/${id}`, admin);
     expect(view.statusCode).toBe(200);
@@ -364,7 +453,7 @@ describe('a connection’s life through the API', () => {
 
   it('GET /v1/connections needs customerId unless the key names exactly one customer', async () => {
     const res = expectProblem(await api.call('GET', '/v1/connections', admin), 422);
-    expect(res.errors![0]!.field).toBe('customerId');
+    expect(res.errors![0].field).toBe('customerId');
     expectProblem(await api.call('GET', '/v1/connections?customerId=bob', api.key({ customers: ['alice'] })), 403);
   });
 });
@@ -389,14 +478,23 @@ describe('GET /callback', () => {
         done();
       },
     });
-    const app = buildApp({ ...api.stack.deps, logger: createLogger({ level: 'debug' }, sink), metrics: new AppMetrics() });
+    const app = buildApp({
+      ...api.stack.deps,
+      logger: createLogger({ level: 'debug' }, sink),
+      metrics: new AppMetrics(),
+    });
     await app.inject({ method: 'GET', url: '/callback?state=STATE-SECRET-1&code=CODE-SECRET-2' });
-    await app.inject({ method: 'GET', url: '/v1/aspsps', headers: { authorization: `Bearer ${admin}`, cookie: 'sid=COOKIE-SECRET-3' } });
+    await app.inject({
+      method: 'GET',
+      url: '/v1/aspsps',
+      headers: { authorization: `Bearer ${admin}`, cookie: 'sid=COOKIE-SECRET-3' },
+    });
     await app.close();
     const log = lines.join('');
     expect(log).toContain('/callback');
     expect(log).toContain('/v1/aspsps');
-    for (const secret of ['STATE-SECRET-1', 'CODE-SECRET-2', 'COOKIE-SECRET-3', admin]) expect(log).not.toContain(secret);
+    for (const secret of ['STATE-SECRET-1', 'CODE-SECRET-2', 'COOKIE-SECRET-3', admin])
+      expect(log).not.toContain(secret);
   });
 });
 
@@ -408,7 +506,12 @@ describe('bank configuration from the environment (banks/from-env.ts)', () => {
       writeFileSync(join(dir, 'ca-bundle.pem'), api.stack.sandbox.serverCaPem);
       writeFileSync(
         join(dir, 'banks.yaml'),
-        ['banks:', '  - { preset: bec, bankId: "0400", environment: sandbox, baseUrl: "https://127.0.0.1:1/psd2/0400" }', '  - { preset: enfuce, issuer: rocker, environment: production, clientId: PSDDK-X }', ''].join('\n'),
+        [
+          'banks:',
+          '  - { preset: bec, bankId: "0400", environment: sandbox, baseUrl: "https://127.0.0.1:1/psd2/0400" }',
+          '  - { preset: enfuce, issuer: rocker, environment: production, clientId: PSDDK-X }',
+          '',
+        ].join('\n'),
       );
       const env = {
         BANK_PROFILES_FILE: join(dir, 'banks.yaml'),
@@ -420,8 +523,8 @@ describe('bank configuration from the environment (banks/from-env.ts)', () => {
       };
       const setups = bankSetupsFromEnv(env);
       expect(setups.map((s) => s.profile.id)).toEqual(['bec', 'enfuce-rocker']);
-      expect(setups[0]!.profile.baseUrl).toBe('https://127.0.0.1:1/psd2/0400');
-      expect(setups[0]!.credentials.qwac.certificatePem).toBe(api.stack.tpp.qwac.certificatePem);
+      expect(setups[0].profile.baseUrl).toBe('https://127.0.0.1:1/psd2/0400');
+      expect(setups[0].credentials.qwac.certificatePem).toBe(api.stack.tpp.qwac.certificatePem);
       expect(() => bankSetupsFromEnv({ ...env, QSEAL_KEY_PATH: '' })).toThrow(/QSEAL_KEY_PATH/);
       writeFileSync(join(dir, 'bad.yaml'), 'banks:\n  - { preset: bec, environment: sandbox }\n');
       expect(() => bankSetupsFromEnv({ ...env, BANK_PROFILES_FILE: join(dir, 'bad.yaml') })).toThrow(/bankId/);
@@ -490,8 +593,13 @@ describe('health, readiness, OpenAPI, metrics', () => {
     expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(res.body).toContain('# TYPE http_requests_total counter');
     expect(res.body).toMatch(/http_requests_total\{method="GET",route="\/v1\/aspsps",status="200"\} \d+/);
-    expect(res.body).toMatch(/http_requests_total\{method="GET",route="\/v1\/accounts\/:id\/transactions",status="200"\} \d+/);
-    expect(res.body).toMatch(/http_request_duration_seconds_bucket\{method="GET",route="\/v1\/aspsps",le="\+Inf"\} \d+/);
-    for (const name of ['syncs_total', 'bank_calls_total', 'bank_errors_total']) expect(res.body).toContain(`# TYPE ${name} counter`);
+    expect(res.body).toMatch(
+      /http_requests_total\{method="GET",route="\/v1\/accounts\/:id\/transactions",status="200"\} \d+/,
+    );
+    expect(res.body).toMatch(
+      /http_request_duration_seconds_bucket\{method="GET",route="\/v1\/aspsps",le="\+Inf"\} \d+/,
+    );
+    for (const name of ['syncs_total', 'bank_calls_total', 'bank_errors_total'])
+      expect(res.body).toContain(`# TYPE ${name} counter`);
   });
 });

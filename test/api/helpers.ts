@@ -11,9 +11,19 @@ export interface ApiHarness {
   app: FastifyInstance;
   metrics: AppMetrics;
   key(opts?: { customers?: string[]; scopes?: ApiScope[] }): string;
-  call(method: string, url: string, key: string | undefined, body?: unknown, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  call(
+    method: string,
+    url: string,
+    key: string | undefined,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<LightMyRequestResponse>;
   /** The PSU approves or denies at the bank, and the bank's redirect reaches our GET /callback through the API. */
-  psuThroughApi(authorisationUrl: string, decision: 'approve' | 'deny', psuId?: string): Promise<LightMyRequestResponse>;
+  psuThroughApi(
+    authorisationUrl: string,
+    decision: 'approve' | 'deny',
+    psuId?: string,
+  ): Promise<LightMyRequestResponse>;
   stop(): Promise<void>;
 }
 
@@ -28,13 +38,18 @@ export async function startApi(): Promise<ApiHarness> {
     app,
     metrics,
     key(opts = {}) {
-      return createApiKey(stack.database.db, { name: `test-${++n}`, customerIds: opts.customers, scopes: opts.scopes }).key;
+      return createApiKey(stack.database.db, { name: `test-${++n}`, customerIds: opts.customers, scopes: opts.scopes })
+        .key;
     },
     call(method, url, key, body, headers = {}) {
       return app.inject({
         method: method as 'GET',
         url,
-        headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
         payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       });
     },

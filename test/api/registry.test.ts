@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from '../../api/routes/accounts/cursor';
 import { idempotentId, requestHash } from '../../api/idempotency';
-import { AppMetrics, MetricsRegistry, metrics, recordBankCall, recordBankError, recordSync } from '../../metrics/registry';
+import {
+  AppMetrics,
+  MetricsRegistry,
+  metrics,
+  recordBankCall,
+  recordBankError,
+  recordSync,
+} from '../../metrics/registry';
 
 describe('metrics registry', () => {
   it('renders counters with escaped labels in the 0.0.4 text format', () => {
@@ -9,7 +16,9 @@ describe('metrics registry', () => {
     const c = registry.counter('jobs_total', 'Jobs\nrun', ['queue']);
     c.inc({ queue: 'a"b\\c\nd' });
     c.inc({ queue: 'a"b\\c\nd' }, 2);
-    expect(registry.render()).toBe('# HELP jobs_total Jobs\\nrun\n# TYPE jobs_total counter\njobs_total{queue="a\\"b\\\\c\\nd"} 3\n');
+    expect(registry.render()).toBe(
+      '# HELP jobs_total Jobs\\nrun\n# TYPE jobs_total counter\njobs_total{queue="a\\"b\\\\c\\nd"} 3\n',
+    );
     expect(() => c.inc({ queue: 'x' }, -1)).toThrow();
     expect(() => c.inc({})).toThrow(/label "queue"/);
   });

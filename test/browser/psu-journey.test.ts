@@ -18,7 +18,11 @@ function startProductPage(): Promise<{ server: Server; url: string }> {
     res.setHeader('content-type', 'text/html');
     res.end(`<h1 id="landed">Back in the product</h1><p id="outcome">${url.searchParams.get('outcome')}</p>`);
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/connected` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/connected` }),
+    ),
+  );
 }
 
 describe('the PSU journey in a real browser (Debian chromium, playwright-core)', () => {
@@ -28,7 +32,10 @@ describe('the PSU journey in a real browser (Debian chromium, playwright-core)',
   const dir = mkdtempSync(join(tmpdir(), 'ob-browser-'));
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: 'npm test' installs Debian's chromium through scripts/setup.sh (needs root and apt)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} is missing: 'npm test' installs Debian's chromium through scripts/setup.sh (needs root and apt)`,
+      );
     product = await startProductPage();
     const env = parseEnv({ API_PORT: '0', LOG_LEVEL: 'silent' });
     service = await startLocalService({
@@ -40,7 +47,15 @@ describe('the PSU journey in a real browser (Debian chromium, playwright-core)',
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
   });
   afterAll(async () => {
@@ -73,7 +88,11 @@ describe('the PSU journey in a real browser (Debian chromium, playwright-core)',
     ['enfuce-rocker', /Rocker/i],
   ])('%s', (aspspId, bankName) => {
     it('approve: bank page, back through our callback to the product, accounts and transactions in the API', async () => {
-      const created = await api('POST', '/v1/connections', { aspspId, customerId: 'browser-customer', redirectUrl: product.url });
+      const created = await api('POST', '/v1/connections', {
+        aspspId,
+        customerId: 'browser-customer',
+        redirectUrl: product.url,
+      });
       expect(created.status).toBe(201);
 
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
@@ -96,14 +115,20 @@ describe('the PSU journey in a real browser (Debian chromium, playwright-core)',
     });
 
     it('deny: back at the product with outcome=denied, connection rejected', async () => {
-      const created = await api('POST', '/v1/connections', { aspspId, customerId: 'browser-customer', redirectUrl: product.url });
+      const created = await api('POST', '/v1/connections', {
+        aspspId,
+        customerId: 'browser-customer',
+        redirectUrl: product.url,
+      });
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
       const page = await context.newPage();
       await page.goto(created.body.authorisationUrl);
       await Promise.all([page.waitForURL(`${product.url}**`), page.click('button[name="decision"][value="deny"]')]);
       expect(new URL(page.url()).searchParams.get('outcome')).toBe('denied');
       await context.close();
-      await expect.poll(async () => (await api('GET', `/v1/connections/${created.body.id}`)).body.status, { timeout: 10_000 }).toBe('rejected');
+      await expect
+        .poll(async () => (await api('GET', `/v1/connections/${created.body.id}`)).body.status, { timeout: 10_000 })
+        .toBe('rejected');
     });
   });
 });

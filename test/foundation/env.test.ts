@@ -15,7 +15,9 @@ describe('environment schema', () => {
   it('names the variable and the problem for a bad value', () => {
     expect(() => parseEnv({ API_PORT: 'abc' })).toThrowError(/API_PORT/);
     expect(() => parseEnv({ LOG_LEVEL: 'loud' })).toThrowError(/LOG_LEVEL/);
-    expect(() => parseEnv({ AUTHORISATION_TIMEOUT: 'soon' })).toThrowError(/AUTHORISATION_TIMEOUT: "soon" is not a duration/);
+    expect(() => parseEnv({ AUTHORISATION_TIMEOUT: 'soon' })).toThrowError(
+      /AUTHORISATION_TIMEOUT: "soon" is not a duration/,
+    );
   });
 
   it('lists every bad variable at once', () => {

@@ -18,14 +18,21 @@ describe('logger redaction', () => {
     const { lines, logger } = capture();
     logger.info(
       {
-        req: { headers: { authorization: 'Bearer SECRET-TOKEN', 'x-request-id': 'abc', 'tpp-signature-certificate': 'MIIB-CERT' } },
+        req: {
+          headers: {
+            authorization: 'Bearer SECRET-TOKEN',
+            'x-request-id': 'abc',
+            'tpp-signature-certificate': 'MIIB-CERT',
+          },
+        },
         token: { access_token: 'AT-SECRET', refresh_token: 'RT-SECRET' },
         signature: 'keyId="SN=1",signature="SIG"',
       },
       'bank call',
     );
     const out = lines.join('');
-    for (const secret of ['SECRET-TOKEN', 'MIIB-CERT', 'AT-SECRET', 'RT-SECRET', 'SIG"']) expect(out).not.toContain(secret);
+    for (const secret of ['SECRET-TOKEN', 'MIIB-CERT', 'AT-SECRET', 'RT-SECRET', 'SIG"'])
+      expect(out).not.toContain(secret);
     expect(out).toContain('"x-request-id":"abc"');
     expect(out).toContain('[redacted]');
   });

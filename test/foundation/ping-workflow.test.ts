@@ -38,6 +38,6 @@ describe('worker → workflow → activity → SQLite, on a real Temporal dev se
     await tw.client.workflow.execute(pingWorkflow, { taskQueue: tw.taskQueue, workflowId, args: ['again'] });
     const history = await tw.client.workflow.getHandle(workflowId).fetchHistory();
     const types = (history.events ?? []).map((e) => e.eventType);
-    expect(types.filter((t) => String(t).includes('ACTIVITY_TASK_COMPLETED') || t === 12).length).toBe(1);
+    expect(types.filter((t) => String(t).includes('ACTIVITY_TASK_COMPLETED') || Number(t) === 12).length).toBe(1);
   });
 });

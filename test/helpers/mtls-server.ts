@@ -53,7 +53,8 @@ export interface MtlsServer {
 
 /** A small HTTPS server on 127.0.0.1 that only talks to clients with a certificate chaining to `ca`. */
 export async function startMtlsServer(opts: MtlsServerOptions): Promise<MtlsServer> {
-  const serverPair = opts.server ?? generateServerCertificate(opts.ca, { hostnames: ['localhost'], ips: ['127.0.0.1'] });
+  const serverPair =
+    opts.server ?? generateServerCertificate(opts.ca, { hostnames: ['localhost'], ips: ['127.0.0.1'] });
   const requests: ReceivedRequest[] = [];
   let connections = 0;
 

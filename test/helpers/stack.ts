@@ -37,7 +37,11 @@ export interface Stack {
   activityDeps: ActivityDeps;
   cipherKey: { id: string; key: Buffer };
   /** Drive the bank's page and hand the redirect to our callback logic, as the API's /callback would. */
-  psu(authorisationUrl: string, decision: 'approve' | 'deny', psuId?: string): Promise<Awaited<ReturnType<typeof handlePsuCallback>>>;
+  psu(
+    authorisationUrl: string,
+    decision: 'approve' | 'deny',
+    psuId?: string,
+  ): Promise<Awaited<ReturnType<typeof handlePsuCallback>>>;
   stopWorker(): Promise<void>;
   startWorker(overrides?: Partial<WorkerOptions>): Promise<void>;
   stop(): Promise<void>;
@@ -48,9 +52,18 @@ export interface Stack {
  * generated certificates, a worker on the run's Temporal dev server, a SQLite
  * file, and the same services the API uses.
  */
-export async function startStack(opts: { settings?: Partial<SandboxSettings>; timing?: Partial<ConnectionTiming>; workerOverrides?: Partial<WorkerOptions> } = {}): Promise<Stack> {
+export async function startStack(
+  opts: {
+    settings?: Partial<SandboxSettings>;
+    timing?: Partial<ConnectionTiming>;
+    workerOverrides?: Partial<WorkerOptions>;
+  } = {},
+): Promise<Stack> {
   const logger = testLogger();
-  const tpp = generateSandboxCertificates({ organizationIdentifier: 'PSDDK-DFSA-TEST0001', organizationName: 'Test Aggregator' });
+  const tpp = generateSandboxCertificates({
+    organizationIdentifier: 'PSDDK-DFSA-TEST0001',
+    organizationName: 'Test Aggregator',
+  });
   const sandbox = await startSandboxBanks({ tppCa: tpp.ca, settings: opts.settings, logger });
   const now = () => sandbox.clock.now().getTime();
   const banks = createBankDirectory(sandboxBankSetups(sandbox, tpp), logger, { now, requestTimeoutMs: 10_000 });
@@ -62,7 +75,15 @@ export async function startStack(opts: { settings?: Partial<SandboxSettings>; ti
   let worker: TestWorker | undefined = await startTestWorker(activityDeps, opts.workerOverrides);
   const client = worker.client;
   const timing = { ...FAST_TIMING, ...opts.timing };
-  const deps: ConnectionServiceDeps = { db: database.db, temporal: client, taskQueue: worker.taskQueue, banks, timing, cipher, now };
+  const deps: ConnectionServiceDeps = {
+    db: database.db,
+    temporal: client,
+    taskQueue: worker.taskQueue,
+    banks,
+    timing,
+    cipher,
+    now,
+  };
 
   return {
     tpp,
@@ -78,7 +99,8 @@ export async function startStack(opts: { settings?: Partial<SandboxSettings>; ti
     cipherKey,
     async psu(authorisationUrl, decision, psuId) {
       const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, decision, psuId);
-      if (!location.startsWith(TEST_CALLBACK_URL)) throw new Error(`bank redirected to ${location}, not to our callback`);
+      if (!location.startsWith(TEST_CALLBACK_URL))
+        throw new Error(`bank redirected to ${location}, not to our callback`);
       return handlePsuCallback(deps, callbackQuery(location), '192.0.2.10');
     },
     async stopWorker() {
@@ -87,7 +109,11 @@ export async function startStack(opts: { settings?: Partial<SandboxSettings>; ti
     },
     async startWorker(overrides) {
       if (worker) throw new Error('a worker is already running');
-      worker = await startTestWorker(activityDeps, { taskQueue: deps.taskQueue, ...opts.workerOverrides, ...overrides });
+      worker = await startTestWorker(activityDeps, {
+        taskQueue: deps.taskQueue,
+        ...opts.workerOverrides,
+        ...overrides,
+      });
     },
     async stop() {
       await worker?.stop();

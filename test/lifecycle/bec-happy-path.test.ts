@@ -11,7 +11,12 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
   afterAll(async () => stack?.stop());
 
   it('goes from awaiting_authorisation to active with accounts, balances and two years of transactions', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'cust-1', aspspId: 'bec', redirectUrl: 'https://product.example/done', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'cust-1',
+      aspspId: 'bec',
+      redirectUrl: 'https://product.example/done',
+      psuIpAddress: '192.0.2.1',
+    });
     expect(created.status).toBe('awaiting_authorisation');
     expect(created.authorisationUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/psd2\/0400\/psu\/consents\//);
 
@@ -28,7 +33,7 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
     const accounts = storedAccounts(stack, created.id);
     expect(accounts.length).toBe(2);
     expect(accounts.every((a) => a.iban?.startsWith('DK'))).toBe(true);
-    const txns = storedTransactions(stack, accounts[0]!.id);
+    const txns = storedTransactions(stack, accounts[0].id);
     expect(txns.length).toBeGreaterThan(300);
     expect(txns.some((t) => t.bookingStatus === 'pending')).toBe(true);
 
@@ -36,6 +41,6 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
     const before = txns.length;
     const summary = await syncNow(stack.deps, created.id, '192.0.2.1');
     expect(summary.outcome).toBe('ok');
-    expect(storedTransactions(stack, accounts[0]!.id).length).toBe(before);
+    expect(storedTransactions(stack, accounts[0].id).length).toBe(before);
   });
 });

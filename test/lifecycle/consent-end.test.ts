@@ -5,8 +5,19 @@ import { storedAccounts, waitFor, waitForStatus } from './helpers';
 
 const DAY = 86_400_000;
 
-async function activeConnection(stack: Stack, aspspId: string, customerId: string, extra: { validUntil?: string } = {}) {
-  const created = await createConnection(stack.deps, { customerId, aspspId, redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1', ...extra });
+async function activeConnection(
+  stack: Stack,
+  aspspId: string,
+  customerId: string,
+  extra: { validUntil?: string } = {},
+) {
+  const created = await createConnection(stack.deps, {
+    customerId,
+    aspspId,
+    redirectUrl: 'https://p.example/r',
+    psuIpAddress: '192.0.2.1',
+    ...extra,
+  });
   await stack.psu(created.authorisationUrl, 'approve');
   await waitForStatus(stack, created.id, ['active', 'expiring_soon']);
   await waitFor('first sync', async () => (await connectionView(stack.deps, created.id)).lastSyncAt);
@@ -38,7 +49,9 @@ describe('consent end of life: expiry, PSU revocation, our revocation, re-author
     await waitForStatus(stack, id, ['active', 'expiring_soon']);
     await waitFor('sync under the new consent', async () => {
       const after = storedAccounts(stack, id);
-      return after.every((a) => !before.some((b) => b.id === a.id && b.resourceId === a.resourceId)) ? after : undefined;
+      return after.every((a) => !before.some((b) => b.id === a.id && b.resourceId === a.resourceId))
+        ? after
+        : undefined;
     });
     const after = storedAccounts(stack, id);
     expect(after.map((a) => a.id).sort()).toEqual(before.map((a) => a.id).sort());
@@ -47,7 +60,10 @@ describe('consent end of life: expiry, PSU revocation, our revocation, re-author
 
   it('revocation by the PSU at the bank is detected on the next read: revoked', async () => {
     const id = await activeConnection(stack, 'enfuce-rocker', 'c-psu-revoke');
-    const consentId = stack.sandbox.requestLog('enfuce-rocker').filter((e) => e.path.startsWith('/card-account/')).at(-1)!.headers['consent-id'] as string;
+    const consentId = stack.sandbox
+      .requestLog('enfuce-rocker')
+      .filter((e) => e.path.startsWith('/card-account/'))
+      .at(-1)!.headers['consent-id'] as string;
     stack.sandbox.banks['enfuce-rocker'].state.revokeConsent(consentId, 'psu');
     await expect(syncNow(stack.deps, id)).rejects.toThrow();
     const view = await waitForStatus(stack, id, 'revoked');
@@ -68,7 +84,13 @@ describe('consent end of life: expiry, PSU revocation, our revocation, re-author
   it('a consent within the warning window is expiring_soon, and still syncs', async () => {
     // Workflow time is real time (an earlier test moved only the bank's clock).
     const soon = new Date(Date.now() + 3 * DAY).toISOString().slice(0, 10);
-    const created = await createConnection(stack.deps, { customerId: 'c-soon', aspspId: 'enfuce-st1', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1', validUntil: soon });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-soon',
+      aspspId: 'enfuce-st1',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+      validUntil: soon,
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     const view = await waitForStatus(stack, created.id, 'expiring_soon');
     expect(view.consent?.validUntil).toBe(soon);

@@ -17,7 +17,12 @@ describe.each([
   afterAll(async () => stack?.stop());
 
   it('creates the consent with a client token, authorises with PKCE, exchanges the code and syncs card data', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'cust-e', aspspId, redirectUrl: 'https://product.example/back', psuIpAddress: '192.0.2.7' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'cust-e',
+      aspspId,
+      redirectUrl: 'https://product.example/back',
+      psuIpAddress: '192.0.2.7',
+    });
     const url = new URL(created.authorisationUrl);
     expect(url.pathname).toBe('/v1/authorizations');
     expect(url.searchParams.get('scope')).toMatch(/^AIS:/);
@@ -30,12 +35,16 @@ describe.each([
 
     const [card] = storedAccounts(stack, created.id);
     expect(card).toMatchObject({ kind: 'card-account', maskedPan, currency });
-    expect(storedTransactions(stack, card!.id).length).toBeGreaterThan(100);
+    expect(storedTransactions(stack, card.id).length).toBeGreaterThan(100);
 
     // Tokens are stored encrypted; the code and verifier are gone once spent.
     const stored = stack.database.db.select().from(tokens).where(eq(tokens.connectionId, created.id)).get()!;
     expect(stored.keyId).toBe('test1');
-    const auth = stack.database.db.select().from(authorisations).where(eq(authorisations.connectionId, created.id)).get()!;
+    const auth = stack.database.db
+      .select()
+      .from(authorisations)
+      .where(eq(authorisations.connectionId, created.id))
+      .get()!;
     expect(auth.codeEnc).toBeNull();
     expect(auth.codeVerifierEnc).toBeNull();
 

@@ -5,7 +5,12 @@ import type { ConnectionStatus, ConnectionView } from '../../workflows/connectio
 import type { Stack } from '../helpers/stack';
 
 /** Polls the workflow's status query until it matches (workflow state, not a sleep guess). */
-export async function waitForStatus(stack: Stack, connectionId: string, status: ConnectionStatus | ConnectionStatus[], timeoutMs = 20_000): Promise<ConnectionView> {
+export async function waitForStatus(
+  stack: Stack,
+  connectionId: string,
+  status: ConnectionStatus | ConnectionStatus[],
+  timeoutMs = 20_000,
+): Promise<ConnectionView> {
   const wanted = Array.isArray(status) ? status : [status];
   const deadline = Date.now() + timeoutMs;
   let last: ConnectionView | undefined;
@@ -14,10 +19,16 @@ export async function waitForStatus(stack: Stack, connectionId: string, status: 
     if (wanted.includes(last.status)) return last;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`connection ${connectionId} is ${last?.status} (${last?.statusReason ?? ''} ${last?.lastError ?? ''}), not ${status}`);
+  throw new Error(
+    `connection ${connectionId} is ${last?.status} (${last?.statusReason ?? ''} ${last?.lastError ?? ''}), not ${status}`,
+  );
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const value = await probe();

@@ -18,12 +18,22 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
   afterAll(async () => stack?.stop());
 
   it('continues as new after maxCyclesPerRun and carries the connection over', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-can', aspspId: 'enfuce-rocker', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1', frequencyPerDay: 4 });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-can',
+      aspspId: 'enfuce-rocker',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+      frequencyPerDay: 4,
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     const handle = stack.deps.temporal.workflow.getHandle(workflowIdFor(created.id));
     const firstRun = (await handle.describe()).runId;
-    await waitFor('a continued run', async () => ((await handle.describe()).runId !== firstRun ? true : undefined), 20_000);
+    await waitFor(
+      'a continued run',
+      async () => ((await handle.describe()).runId !== firstRun ? true : undefined),
+      20_000,
+    );
     const view = await connectionView(stack.deps, created.id);
     expect(view.status).toBe('active');
     expect(view.consent?.frequencyPerDay).toBe(4);
@@ -31,8 +41,13 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
     expect(first.events?.length).toBeLessThan(150);
   });
 
-  it('replays recorded histories (committed fixtures and this run\'s) through the current workflow code', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-replay', aspspId: 'bec', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+  it("replays recorded histories (committed fixtures and this run's) through the current workflow code", async () => {
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-replay',
+      aspspId: 'bec',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     await syncNow(stack.deps, created.id, '192.0.2.1');
@@ -43,11 +58,17 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
     if (process.env.RECORD_HISTORIES) {
       mkdirSync(FIXTURES, { recursive: true });
       // Binary protobuf: the SDK's JSON reader trips over its own duplicated protobufjs copies.
-      writeFileSync(join(FIXTURES, 'bec-approve-sync-revoke.binpb'), temporal.api.history.v1.History.encode(live).finish());
+      writeFileSync(
+        join(FIXTURES, 'bec-approve-sync-revoke.binpb'),
+        temporal.api.history.v1.History.encode(live).finish(),
+      );
     }
     const recorded = readdirSync(FIXTURES)
       .filter((f) => f.endsWith('.binpb'))
-      .map((f) => ({ workflowId: f, history: temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, f))) }));
+      .map((f) => ({
+        workflowId: f,
+        history: temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, f))),
+      }));
     expect(recorded.length).toBeGreaterThan(0);
     const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, [
       ...recorded,
@@ -57,21 +78,32 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
   });
 
   it('no token, refresh token, PKCE verifier or authorisation code is in any history', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-secret', aspspId: 'enfuce-st1', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-secret',
+      aspspId: 'enfuce-st1',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     const callback = await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     await syncNow(stack.deps, created.id, '192.0.2.1');
     // The secrets as the bank saw them: its state holds every token it issued for this consent.
     const state = stack.sandbox.banks['enfuce-st1'].state;
-    const tokens = stack.deps.db.select().from((await import('../../db/schema')).tokens).all();
+    const tokens = stack.deps.db
+      .select()
+      .from((await import('../../db/schema')).tokens)
+      .all();
     const secrets: string[] = [];
     for (const row of tokens) {
       secrets.push(stack.deps.cipher.decrypt(row.keyId, row.accessTokenEnc, `${row.connectionId}:access`));
-      if (row.refreshTokenEnc) secrets.push(stack.deps.cipher.decrypt(row.keyId, row.refreshTokenEnc, `${row.connectionId}:refresh`));
+      if (row.refreshTokenEnc)
+        secrets.push(stack.deps.cipher.decrypt(row.keyId, row.refreshTokenEnc, `${row.connectionId}:refresh`));
     }
     expect(secrets.length).toBeGreaterThanOrEqual(2);
     expect(state).toBeDefined();
-    const list = stack.deps.temporal.workflow.list({ query: `CustomerId = 'c-secret' OR CustomerId = 'c-can' OR CustomerId = 'c-replay'` });
+    const list = stack.deps.temporal.workflow.list({
+      query: `CustomerId = 'c-secret' OR CustomerId = 'c-can' OR CustomerId = 'c-replay'`,
+    });
     let searched = 0;
     for await (const wf of list) {
       const text = await historyText(stack, wf.workflowId);

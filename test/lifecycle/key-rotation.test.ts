@@ -16,11 +16,19 @@ describe('encryption key rotation', () => {
   afterAll(async () => stack?.stop());
 
   it('an authorisation started under the old key completes under the new one; old tokens stay readable', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-rot', aspspId: 'enfuce-rocker', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-rot',
+      aspspId: 'enfuce-rocker',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     const { location } = await psuDecides(created.authorisationUrl, stack.sandbox.serverCaPem, 'approve');
 
     // Rotate: a new active key, the old one still listed for reading (API and worker alike).
-    const keys = new Map([[stack.cipherKey.id, stack.cipherKey.key], ['test2', randomBytes(32)]]);
+    const keys = new Map([
+      [stack.cipherKey.id, stack.cipherKey.key],
+      ['test2', randomBytes(32)],
+    ]);
     const rotated = new TokenCipher(keys, 'test2');
     stack.deps.cipher = rotated;
     stack.activityDeps.cipher = rotated;

@@ -9,7 +9,12 @@ describe('retries as the bank sees them', () => {
   let connectionId: string;
   beforeAll(async () => {
     stack = await startStack();
-    const created = await createConnection(stack.deps, { customerId: 'c-retry', aspspId: 'bec', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-retry',
+      aspspId: 'bec',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     await waitFor('first sync', async () => (await connectionView(stack.deps, created.id)).lastSyncAt);
@@ -18,14 +23,18 @@ describe('retries as the bank sees them', () => {
   afterAll(async () => stack?.stop());
 
   const accountReads = (since: number) =>
-    stack.sandbox.requestLog('bec').filter((e) => e.seq > since && e.method === 'GET' && e.path.endsWith('/v1/accounts'));
+    stack.sandbox
+      .requestLog('bec')
+      .filter((e) => e.seq > since && e.method === 'GET' && e.path.endsWith('/v1/accounts'));
   const lastSeq = () => stack.sandbox.requestLog('bec').at(-1)?.seq ?? 0;
 
   it('503s are retried with backoff, each attempt a new X-Request-ID, until the bank recovers', async () => {
     const since = lastSeq();
     stack.sandbox.setFaults('bec', { errorRate: 1, errorStatus: 503 });
     const sync = syncNow(stack.deps, connectionId, '192.0.2.1');
-    await waitFor('two failed attempts', () => (accountReads(since).filter((e) => e.status === 503).length >= 2 ? true : undefined));
+    await waitFor('two failed attempts', () =>
+      accountReads(since).filter((e) => e.status === 503).length >= 2 ? true : undefined,
+    );
     stack.sandbox.setFaults('bec', { errorRate: 0 });
     expect((await sync).outcome).toBe('ok');
 
@@ -34,7 +43,7 @@ describe('retries as the bank sees them', () => {
     const ids = reads.map((e) => e.headers['x-request-id']);
     expect(new Set(ids).size).toBe(ids.length);
     // Temporal's backoff, not a tight loop: at least a second between the first two attempts.
-    expect(Date.parse(reads[1]!.time) - Date.parse(reads[0]!.time)).toBeGreaterThanOrEqual(900);
+    expect(Date.parse(reads[1].time) - Date.parse(reads[0].time)).toBeGreaterThanOrEqual(900);
   });
 
   it('a 429 with Retry-After is waited out, not hammered', async () => {

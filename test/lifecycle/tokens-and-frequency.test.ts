@@ -4,20 +4,34 @@ import { startStack, type Stack } from '../helpers/stack';
 import { waitFor, waitForStatus } from './helpers';
 
 const tokenGrants = (stack: Stack, bank: 'enfuce-rocker' | 'enfuce-st1', grant: string) =>
-  stack.sandbox.requestLog(bank).filter((e) => e.path === '/v1/token' && String(e.body).includes(`grant_type=${grant}`));
+  stack.sandbox
+    .requestLog(bank)
+    .filter((e) => e.path === '/v1/token' && String(e.body).includes(`grant_type=${grant}`));
 
 describe('tokens: refreshed before they expire; a refused refresh needs the PSU again', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ settings: { accessTokenTtlMs: 4_000, refreshTokenTtlMs: 60_000 }, timing: { tokenRefreshMarginMs: 2_000 } });
+    stack = await startStack({
+      settings: { accessTokenTtlMs: 4_000, refreshTokenTtlMs: 60_000 },
+      timing: { tokenRefreshMarginMs: 2_000 },
+    });
   });
   afterAll(async () => stack?.stop());
 
   it('refreshes the PSU token on a timer, with rotation, and keeps syncing', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-tok', aspspId: 'enfuce-rocker', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-tok',
+      aspspId: 'enfuce-rocker',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
-    await waitFor('two refreshes', () => (tokenGrants(stack, 'enfuce-rocker', 'refresh_token').length >= 2 ? true : undefined), 15_000);
+    await waitFor(
+      'two refreshes',
+      () => (tokenGrants(stack, 'enfuce-rocker', 'refresh_token').length >= 2 ? true : undefined),
+      15_000,
+    );
     const refreshes = tokenGrants(stack, 'enfuce-rocker', 'refresh_token');
     expect(refreshes.every((e) => e.status === 200)).toBe(true);
     expect((await connectionView(stack.deps, created.id)).status).toBe('active');
@@ -25,7 +39,12 @@ describe('tokens: refreshed before they expire; a refused refresh needs the PSU 
   });
 
   it('a refresh the bank refuses ends in reauth_required', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-tok2', aspspId: 'enfuce-st1', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-tok2',
+      aspspId: 'enfuce-st1',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     // The bank forgets every refresh token it issued (as after a password change).
@@ -46,18 +65,30 @@ describe('frequencyPerDay: never more than the consent allows, and the bank neve
   afterAll(async () => stack?.stop());
 
   it('defers unattended syncs once today is used up, while a PSU-present sync still runs', async () => {
-    const created = await createConnection(stack.deps, { customerId: 'c-freq', aspspId: 'bec', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1', frequencyPerDay: 2 });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-freq',
+      aspspId: 'bec',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+      frequencyPerDay: 2,
+    });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     // Syncs are due every 200 ms: after two unattended ones the workflow waits for tomorrow.
-    const view = await waitFor('deferral to tomorrow', async () => {
-      const v = await connectionView(stack.deps, created.id);
-      return v.nextSyncAt && v.nextSyncAt - Date.now() > 3_600_000 ? v : undefined;
-    }, 15_000);
+    const view = await waitFor(
+      'deferral to tomorrow',
+      async () => {
+        const v = await connectionView(stack.deps, created.id);
+        return v.nextSyncAt && v.nextSyncAt - Date.now() > 3_600_000 ? v : undefined;
+      },
+      15_000,
+    );
     expect(view.status).toBe('active');
 
     const log = stack.sandbox.requestLog('bec');
-    const unattendedAccountReads = log.filter((e) => e.method === 'GET' && e.path.endsWith('/v1/accounts') && !e.headers['psu-ip-address']);
+    const unattendedAccountReads = log.filter(
+      (e) => e.method === 'GET' && e.path.endsWith('/v1/accounts') && !e.headers['psu-ip-address'],
+    );
     expect(unattendedAccountReads.length).toBe(2);
     expect(log.filter((e) => e.status === 429)).toEqual([]);
 

@@ -22,13 +22,16 @@ async function startChildWorker(stack: Stack): Promise<ChildProcess> {
     sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
     tpp: stack.tpp,
   };
-  writeFileSync(configPath, JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)));
+  writeFileSync(
+    configPath,
+    JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)),
+  );
   const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures/worker-process.ts')], {
     env: { ...process.env, WORKER_CONFIG: configPath },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     child.once('exit', (code) => reject(new Error(`child worker exited with ${code}`)));
   });
   return child;
@@ -51,10 +54,17 @@ describe('a worker killed in the middle of a sync', () => {
 
     // Slow pages, so the first (two-year) sync is still reading when the worker dies.
     stack.sandbox.setFaults('bec', { latencyMs: 40 });
-    const created = await createConnection(stack.deps, { customerId: 'c-crash', aspspId: 'bec', redirectUrl: 'https://p.example/r', psuIpAddress: '192.0.2.1' });
+    const created = await createConnection(stack.deps, {
+      customerId: 'c-crash',
+      aspspId: 'bec',
+      redirectUrl: 'https://p.example/r',
+      psuIpAddress: '192.0.2.1',
+    });
     const isPage = (e: { path: string }) => e.path.includes('/transactions');
     await stack.psu(created.authorisationUrl, 'approve', 'bec-psu-1');
-    await waitFor('the first sync to be some pages in', () => (stack.sandbox.requestLog('bec').filter(isPage).length > 8 ? true : undefined));
+    await waitFor('the first sync to be some pages in', () =>
+      stack.sandbox.requestLog('bec').filter(isPage).length > 8 ? true : undefined,
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child!.once('exit', r));
     child = undefined;
@@ -64,16 +74,26 @@ describe('a worker killed in the middle of a sync', () => {
     await stack.startWorker();
     await waitForStatus(stack, created.id, 'active');
     const run = await waitFor('the first sync to finish on the new worker', () =>
-      stack.database.db.select().from(syncRuns).where(eq(syncRuns.connectionId, created.id)).all().find((r) => r.outcome === 'ok'),
+      stack.database.db
+        .select()
+        .from(syncRuns)
+        .where(eq(syncRuns.connectionId, created.id))
+        .all()
+        .find((r) => r.outcome === 'ok'),
     );
     expect(run.reason).toBe('first');
     expect(pagesBeforeCrash).toBeGreaterThan(8);
 
     // Both attempts wrote to the same sync run row.
-    expect(stack.database.db.select().from(syncRuns).where(eq(syncRuns.connectionId, created.id)).all()).toHaveLength(1);
-    const bankConsentId = stack.database.db.select().from(consents).where(eq(consents.connectionId, created.id)).get()!.bankConsentId;
+    expect(stack.database.db.select().from(syncRuns).where(eq(syncRuns.connectionId, created.id)).all()).toHaveLength(
+      1,
+    );
+    const bankConsentId = stack.database.db.select().from(consents).where(eq(consents.connectionId, created.id)).get()!
+      .bankConsentId;
     for (const account of storedAccounts(stack, created.id)) {
-      const ours = storedTransactions(stack, account.id).map((t) => t.bankTransactionId).sort();
+      const ours = storedTransactions(stack, account.id)
+        .map((t) => t.bankTransactionId)
+        .sort();
       const theirs = stack.sandbox.banks.bec.state
         .transactions(bankConsentId, account.resourceId, { bookingStatus: 'both', dateFrom: '2000-01-01' })
         .map((t) => t.transactionId)

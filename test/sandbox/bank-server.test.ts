@@ -24,7 +24,11 @@ describe('BankServer injected latency', () => {
       side: { consentTpp: new Map(), paymentTpp: new Map() },
     } as unknown as BankRuntime;
     const ca = generateSandboxCertificates({ organizationName: 'Latency test CA' }).ca;
-    const server = new BankServer(rt, [{ method: 'GET', pattern: '/slow', kind: 'api', handle: () => undefined }], generateServerCertificate(ca, { hostnames: ['localhost'], ips: ['127.0.0.1'] }));
+    const server = new BankServer(
+      rt,
+      [{ method: 'GET', pattern: '/slow', kind: 'api', handle: () => undefined }],
+      generateServerCertificate(ca, { hostnames: ['localhost'], ips: ['127.0.0.1'] }),
+    );
     const port = await server.listen(0, '127.0.0.1');
     const answered = new Promise<string>((resolve) => {
       const req = request({ host: '127.0.0.1', port, path: '/slow', rejectUnauthorized: false }, (res) => {

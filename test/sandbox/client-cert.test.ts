@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { CertificateTrust, TRUSTED_CERTIFICATE_CACHE_SIZE, trustCertificate } from '../../sandbox/client-cert';
 import { derBase64ToPem, generateSandboxCertificates } from '../../xs2a/certs';
 
-const certs = generateSandboxCertificates({ organizationName: 'Acme, "Quoted" + Sons; Ltd <x>', organizationIdentifier: 'PSDDK-DFSA-12345678' });
+const certs = generateSandboxCertificates({
+  organizationName: 'Acme, "Quoted" + Sons; Ltd <x>',
+  organizationIdentifier: 'PSDDK-DFSA-12345678',
+});
 const caPems = [certs.ca.certificatePem];
 
 describe('trustCertificate', () => {
@@ -31,7 +34,9 @@ describe('CertificateTrust (one per server)', () => {
     const validTo = new Date(first.info.notAfter);
     const validFrom = new Date(first.info.notBefore);
     expect(() => trust.check(certs.qwac.certificatePem, 'QWAC', new Date(validTo.getTime() + 1000))).toThrow(/expired/);
-    expect(() => trust.check(certs.qwac.certificatePem, 'QWAC', new Date(validFrom.getTime() - 1000))).toThrow(/not valid before/);
+    expect(() => trust.check(certs.qwac.certificatePem, 'QWAC', new Date(validFrom.getTime() - 1000))).toThrow(
+      /not valid before/,
+    );
     expect(trust.check(certs.qwac.certificatePem, 'QWAC').displayName).toBe(first.displayName);
   });
 

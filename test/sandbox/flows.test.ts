@@ -4,7 +4,21 @@ import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { PemPair } from '../../xs2a/certs/types';
 import { testLogger } from '../helpers/logger';
-import { PSU_IP, TPP_NOK_REDIRECT, TPP_REDIRECT, admin, browser, call, codeOf, daysFrom, formFields, makeTpp, pkcePair, type CallResult, type TestTpp } from './helpers';
+import {
+  PSU_IP,
+  TPP_NOK_REDIRECT,
+  TPP_REDIRECT,
+  admin,
+  browser,
+  call,
+  codeOf,
+  daysFrom,
+  formFields,
+  makeTpp,
+  pkcePair,
+  type CallResult,
+  type TestTpp,
+} from './helpers';
 import { becCreateConsent, becEnrol, becValidConsent, psuDecides } from './flows';
 
 /** Happy paths through both bank families, driven as a TPP and a PSU's browser would. */
@@ -26,7 +40,11 @@ afterAll(async () => {
 });
 
 /** Follows `_links.next` (relative to the bank's baseUrl) to the end; returns every page. */
-async function allPages(baseUrl: string, first: string, opts: { headers: Record<string, string>; sign: 'bec' | 'enfuce' }): Promise<CallResult[]> {
+async function allPages(
+  baseUrl: string,
+  first: string,
+  opts: { headers: Record<string, string>; sign: 'bec' | 'enfuce' },
+): Promise<CallResult[]> {
   const pages: CallResult[] = [];
   let href: string | undefined = first;
   while (href) {
@@ -73,23 +91,38 @@ describe('BEC', () => {
     const balances = await call(tpp, `${bec}/v1/accounts/${current.resourceId}/balances`, { headers });
     expect(balances.status, balances.text).toBe(200);
     expect(balances.body.account.iban).toBe(current.iban);
-    expect(balances.body.balances.map((b: { balanceType: string }) => b.balanceType)).toEqual(expect.arrayContaining(['closingBooked', 'expected', 'interimAvailable']));
+    expect(balances.body.balances.map((b: { balanceType: string }) => b.balanceType)).toEqual(
+      expect.arrayContaining(['closingBooked', 'expected', 'interimAvailable']),
+    );
 
     const dateFrom = daysFrom(sandbox.clock.now(), -150);
-    const pages = await allPages(bec, `/v1/accounts/${current.resourceId}/transactions?bookingStatus=both&dateFrom=${dateFrom}`, { headers, sign: 'bec' });
+    const pages = await allPages(
+      bec,
+      `/v1/accounts/${current.resourceId}/transactions?bookingStatus=both&dateFrom=${dateFrom}`,
+      { headers, sign: 'bec' },
+    );
     expect(pages.length).toBeGreaterThan(1);
     const booked = pages.flatMap((p) => p.body.transactions.booked);
     const pending = pages.flatMap((p) => p.body.transactions.pending);
     expect(booked.length + pending.length).toBeGreaterThan(PAGE_SIZE);
-    for (const p of pages.slice(0, -1)) expect(p.body.transactions.booked.length + p.body.transactions.pending.length).toBe(PAGE_SIZE);
+    for (const p of pages.slice(0, -1))
+      expect(p.body.transactions.booked.length + p.body.transactions.pending.length).toBe(PAGE_SIZE);
     const ids = [...booked, ...pending].map((t: { transactionId: string }) => t.transactionId);
     expect(new Set(ids).size).toBe(ids.length);
     expect(pages[0].body.account.iban).toBe(current.iban);
     // frequencyPerDay 2: accounts and balances are separate endpoints; pages 2+ were not counted,
     // so the list can be fetched once more unattended, then no more.
-    const again = await call(tpp, `${bec}/v1/accounts/${current.resourceId}/transactions?bookingStatus=both&dateFrom=${dateFrom}`, { headers });
+    const again = await call(
+      tpp,
+      `${bec}/v1/accounts/${current.resourceId}/transactions?bookingStatus=both&dateFrom=${dateFrom}`,
+      { headers },
+    );
     expect(again.status).toBe(200);
-    const third = await call(tpp, `${bec}/v1/accounts/${current.resourceId}/transactions?bookingStatus=both&dateFrom=${dateFrom}`, { headers });
+    const third = await call(
+      tpp,
+      `${bec}/v1/accounts/${current.resourceId}/transactions?bookingStatus=both&dateFrom=${dateFrom}`,
+      { headers },
+    );
     expect([third.status, codeOf(third)]).toEqual([429, 'ACCESS_EXCEEDED']);
 
     // A page token does not carry over to another query.
@@ -127,14 +160,24 @@ describe('BEC', () => {
     const metteConsent = await becValidConsent(sandbox, tpp, {}, 'bec-psu-1');
     const larsConsent = await becValidConsent(sandbox, tpp, {}, 'bec-psu-2');
     const ibanOf = async (consentId: string) =>
-      (await call(tpp, `${bec}/v1/accounts`, { headers: { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP } })).body.accounts[0].iban as string;
+      (await call(tpp, `${bec}/v1/accounts`, { headers: { 'Consent-ID': consentId, 'PSU-IP-Address': PSU_IP } })).body
+        .accounts[0].iban as string;
     const mette = await ibanOf(metteConsent);
     const lars = await ibanOf(larsConsent);
 
     const pay = (debtor: string, amount: string) =>
       call(tpp, `${bec}/v1/payments/sepa-credit-transfers`, {
-        json: { instructedAmount: { currency: 'DKK', amount }, debtorAccount: { iban: debtor }, creditorAccount: { iban: 'DK5000400440116243' }, creditorName: 'Jens Jensen' },
-        headers: { 'PSU-IP-Address': PSU_IP, 'TPP-Redirect-URI': TPP_REDIRECT, 'TPP-Nok-Redirect-URI': TPP_NOK_REDIRECT },
+        json: {
+          instructedAmount: { currency: 'DKK', amount },
+          debtorAccount: { iban: debtor },
+          creditorAccount: { iban: 'DK5000400440116243' },
+          creditorName: 'Jens Jensen',
+        },
+        headers: {
+          'PSU-IP-Address': PSU_IP,
+          'TPP-Redirect-URI': TPP_REDIRECT,
+          'TPP-Nok-Redirect-URI': TPP_NOK_REDIRECT,
+        },
       });
 
     const created = await pay(mette, '125.50');
@@ -149,16 +192,25 @@ describe('BEC', () => {
     await admin(sandbox.adminUrl, 'POST', '/admin/clock/advance', { ms: 2000 });
     expect((await call(tpp, `${paymentUrl}/status`)).body.transactionStatus).toBe('ACSC');
     const full = await call(tpp, paymentUrl);
-    expect(full.body).toMatchObject({ instructedAmount: { amount: '125.50', currency: 'DKK' }, creditorName: 'Jens Jensen', transactionStatus: 'ACSC' });
+    expect(full.body).toMatchObject({
+      instructedAmount: { amount: '125.50', currency: 'DKK' },
+      creditorName: 'Jens Jensen',
+      transactionStatus: 'ACSC',
+    });
 
     const tooMuch = await pay(lars, '10000.00');
     expect(tooMuch.status, tooMuch.text).toBe(201);
     const rejected = await psuDecides(sandbox, tooMuch.body._links.scaRedirect.href, 'approve', 'bec-psu-2');
     expect([rejected.status, rejected.location]).toEqual([302, TPP_NOK_REDIRECT]);
-    expect((await call(tpp, `${bec}/v1/payments/sepa-credit-transfers/${tooMuch.body.paymentId}/status`)).body.transactionStatus).toBe('RJCT');
+    expect(
+      (await call(tpp, `${bec}/v1/payments/sepa-credit-transfers/${tooMuch.body.paymentId}/status`)).body
+        .transactionStatus,
+    ).toBe('RJCT');
 
     const funds = (iban: string, amount: string) =>
-      call(tpp, `${bec}/v1/funds-confirmations`, { json: { account: { iban }, instructedAmount: { currency: 'DKK', amount } } });
+      call(tpp, `${bec}/v1/funds-confirmations`, {
+        json: { account: { iban }, instructedAmount: { currency: 'DKK', amount } },
+      });
     const yes = await funds(mette, '10.00');
     expect([yes.status, yes.body?.fundsAvailable], yes.text).toEqual([200, true]);
     const no = await funds(lars, '100000.00');
@@ -170,7 +222,11 @@ describe('Enfuce', () => {
   const REDIRECT = 'https://tpp.example/oauth/callback';
 
   async function clientToken(base: string): Promise<string> {
-    const res = await call(tpp, `${base}/v1/token`, { form: { grant_type: 'client_credentials', client_id: tpp.orgId }, sign: null, requestId: null });
+    const res = await call(tpp, `${base}/v1/token`, {
+      form: { grant_type: 'client_credentials', client_id: tpp.orgId },
+      sign: null,
+      requestId: null,
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.token_type).toBe('Bearer');
     return res.body.access_token;
@@ -181,7 +237,13 @@ describe('Enfuce', () => {
     const token = await clientToken(baseUrl);
     const consent = await call(tpp, `${baseUrl}/consent/v1/consents`, {
       sign: 'enfuce',
-      json: { access, recurringIndicator: true, validUntil: daysFrom(sandbox.clock.now(), 60), frequencyPerDay: 4, combinedServiceIndicator: false },
+      json: {
+        access,
+        recurringIndicator: true,
+        validUntil: daysFrom(sandbox.clock.now(), 60),
+        frequencyPerDay: 4,
+        combinedServiceIndicator: false,
+      },
       headers: { Authorization: `Bearer ${token}`, 'X-API-Key': apiKey!, 'PSU-IP-Address': PSU_IP },
     });
     expect(consent.status, consent.text).toBe(201);
@@ -203,7 +265,13 @@ describe('Enfuce', () => {
     const page = await b.get(authorize.toString());
     expect(page.status, page.text).toBe(200);
     const fields = formFields(page.text);
-    expect(fields).toMatchObject({ client_id: tpp.orgId, scope: `AIS:${consentId}`, state: 'st-123', redirect_uri: REDIRECT, code_challenge_method: 'S256' });
+    expect(fields).toMatchObject({
+      client_id: tpp.orgId,
+      scope: `AIS:${consentId}`,
+      state: 'st-123',
+      redirect_uri: REDIRECT,
+      code_challenge_method: 'S256',
+    });
     const decided = await b.post(`${baseUrl}/v1/authorizations`, { ...fields, decision: 'approve' });
     await b.agent.close();
     expect(decided.status, decided.text).toBe(302);
@@ -215,7 +283,13 @@ describe('Enfuce', () => {
 
   const redeem = (baseUrl: string, code: string, verifier: string) =>
     call(tpp, `${baseUrl}/v1/token`, {
-      form: { grant_type: 'authorization_code', client_id: tpp.orgId, code, code_verifier: verifier, redirect_uri: REDIRECT },
+      form: {
+        grant_type: 'authorization_code',
+        client_id: tpp.orgId,
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+      },
       sign: null,
       requestId: null,
     });
@@ -239,14 +313,26 @@ describe('Enfuce', () => {
     const card = list.body.cardAccounts[0];
     expect(card.maskedPan).toBe('5243 78** **** 8693');
     expect(card.currency).toBe('SEK');
-    const one = await call(tpp, `${flow.baseUrl}/card-account/v1/card-accounts/${card.resourceId}`, { sign: 'enfuce', headers });
-    expect(one.body.cardAccount.resourceId).toBe(card.resourceId);
-    const balances = await call(tpp, `${flow.baseUrl}/card-account/v1/card-accounts/${card.resourceId}/balances`, { sign: 'enfuce', headers });
-    expect(balances.body.balances.map((b: { balanceType: string }) => b.balanceType)).toEqual(expect.arrayContaining(['interimAvailable', 'interimBooked']));
-    const pages = await allPages(flow.baseUrl, `/card-account/v1/card-accounts/${card.resourceId}/transactions?bookingStatus=both&dateFrom=${daysFrom(sandbox.clock.now(), -120)}`, {
-      headers,
+    const one = await call(tpp, `${flow.baseUrl}/card-account/v1/card-accounts/${card.resourceId}`, {
       sign: 'enfuce',
+      headers,
     });
+    expect(one.body.cardAccount.resourceId).toBe(card.resourceId);
+    const balances = await call(tpp, `${flow.baseUrl}/card-account/v1/card-accounts/${card.resourceId}/balances`, {
+      sign: 'enfuce',
+      headers,
+    });
+    expect(balances.body.balances.map((b: { balanceType: string }) => b.balanceType)).toEqual(
+      expect.arrayContaining(['interimAvailable', 'interimBooked']),
+    );
+    const pages = await allPages(
+      flow.baseUrl,
+      `/card-account/v1/card-accounts/${card.resourceId}/transactions?bookingStatus=both&dateFrom=${daysFrom(sandbox.clock.now(), -120)}`,
+      {
+        headers,
+        sign: 'enfuce',
+      },
+    );
     expect(pages.length).toBeGreaterThan(1);
     expect(pages[0].body.cardAccount.maskedPan).toBe(card.maskedPan);
     expect(pages[0].body.cardTransactions.booked[0].cardTransactionId).toBeTruthy();
@@ -289,7 +375,9 @@ describe('Enfuce', () => {
   });
 
   it('ST1: wrong PKCE verifier → invalid_grant; a short access token TTL → 401 TOKEN_EXPIRED', async () => {
-    const settings = await admin(sandbox.adminUrl, 'PUT', '/admin/banks/enfuce-st1/settings', { accessTokenTtlMs: 1000 });
+    const settings = await admin(sandbox.adminUrl, 'PUT', '/admin/banks/enfuce-st1/settings', {
+      accessTokenTtlMs: 1000,
+    });
     expect(settings.status).toBe(200);
     try {
       const wrong = await consentAndCode('enfuce-st1', { accounts: [], balances: [], transactions: [] });
@@ -299,7 +387,11 @@ describe('Enfuce', () => {
       const flow = await consentAndCode('enfuce-st1', { allPsd2: 'allAccounts' });
       const tokens = await redeem(flow.baseUrl, flow.code, flow.pkce.verifier);
       expect(tokens.status, tokens.text).toBe(200);
-      const headers = { Authorization: `Bearer ${tokens.body.access_token}`, 'Consent-ID': flow.consentId, 'PSU-IP-Address': PSU_IP };
+      const headers = {
+        Authorization: `Bearer ${tokens.body.access_token}`,
+        'Consent-ID': flow.consentId,
+        'PSU-IP-Address': PSU_IP,
+      };
       const ok = await call(tpp, `${flow.baseUrl}/card-account/v1/card-accounts`, { sign: 'enfuce', headers });
       expect(ok.status, ok.text).toBe(200);
       expect(ok.body.cardAccounts[0].maskedPan).toBe('5243 66** **** 8694');
@@ -314,12 +406,30 @@ describe('Enfuce', () => {
   it('consent creation wants the X-API-Key and a client token', async () => {
     const { baseUrl } = sandbox.banks['enfuce-rocker'];
     const token = await clientToken(baseUrl);
-    const body = { access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil: daysFrom(sandbox.clock.now(), 30), frequencyPerDay: 4, combinedServiceIndicator: false };
-    const noKey = await call(tpp, `${baseUrl}/consent/v1/consents`, { sign: 'enfuce', json: body, headers: { Authorization: `Bearer ${token}`, 'PSU-IP-Address': PSU_IP } });
+    const body = {
+      access: { allPsd2: 'allAccounts' },
+      recurringIndicator: true,
+      validUntil: daysFrom(sandbox.clock.now(), 30),
+      frequencyPerDay: 4,
+      combinedServiceIndicator: false,
+    };
+    const noKey = await call(tpp, `${baseUrl}/consent/v1/consents`, {
+      sign: 'enfuce',
+      json: body,
+      headers: { Authorization: `Bearer ${token}`, 'PSU-IP-Address': PSU_IP },
+    });
     expect([noKey.status, codeOf(noKey)]).toEqual([401, 'TOKEN_INVALID']);
-    const noToken = await call(tpp, `${baseUrl}/consent/v1/consents`, { sign: 'enfuce', json: body, headers: { 'X-API-Key': 'sandbox-enfuce-rocker-key', 'PSU-IP-Address': PSU_IP } });
+    const noToken = await call(tpp, `${baseUrl}/consent/v1/consents`, {
+      sign: 'enfuce',
+      json: body,
+      headers: { 'X-API-Key': 'sandbox-enfuce-rocker-key', 'PSU-IP-Address': PSU_IP },
+    });
     expect([noToken.status, codeOf(noToken)]).toEqual([401, 'TOKEN_INVALID']);
-    const wrongClient = await call(tpp, `${baseUrl}/v1/token`, { form: { grant_type: 'client_credentials', client_id: 'PSDDK-DFSA-00000000' }, sign: null, requestId: null });
+    const wrongClient = await call(tpp, `${baseUrl}/v1/token`, {
+      form: { grant_type: 'client_credentials', client_id: 'PSDDK-DFSA-00000000' },
+      sign: null,
+      requestId: null,
+    });
     expect([wrongClient.status, wrongClient.body.error]).toEqual([401, 'invalid_client']);
   });
 });

@@ -6,7 +6,11 @@ import { PSU_IP, TPP_NOK_REDIRECT, TPP_REDIRECT, browser, call, daysFrom, formFi
 
 export async function becEnrol(sandbox: SandboxBanks, tpp: TestTpp): Promise<void> {
   const res = await call(tpp, `${sandbox.banks.bec.baseUrl}/v1/enrolment`, {
-    json: { signatureCertificate: tpp.signer('bec').certificateHeader, tppName: 'Test TPP', contactEmail: 'ops@tpp.example' },
+    json: {
+      signatureCertificate: tpp.signer('bec').certificateHeader,
+      tppName: 'Test TPP',
+      contactEmail: 'ops@tpp.example',
+    },
   });
   expect(res.status, res.text).toBe(201);
 }
@@ -22,7 +26,11 @@ export function consentBody(sandbox: SandboxBanks, overrides: Record<string, unk
   };
 }
 
-export async function becCreateConsent(sandbox: SandboxBanks, tpp: TestTpp, overrides: Record<string, unknown> = {}): Promise<{ consentId: string; scaRedirect: string }> {
+export async function becCreateConsent(
+  sandbox: SandboxBanks,
+  tpp: TestTpp,
+  overrides: Record<string, unknown> = {},
+): Promise<{ consentId: string; scaRedirect: string }> {
   const res = await call(tpp, `${sandbox.banks.bec.baseUrl}/v1/consents`, {
     json: consentBody(sandbox, overrides),
     headers: { 'PSU-IP-Address': PSU_IP, 'TPP-Redirect-URI': TPP_REDIRECT, 'TPP-Nok-Redirect-URI': TPP_NOK_REDIRECT },
@@ -43,7 +51,12 @@ export async function psuDecides(sandbox: SandboxBanks, pageUrl: string, decisio
   return { page: page.text, status: res.status, location: res.headers.location as string | undefined, text: res.text };
 }
 
-export async function becValidConsent(sandbox: SandboxBanks, tpp: TestTpp, overrides: Record<string, unknown> = {}, psu?: string): Promise<string> {
+export async function becValidConsent(
+  sandbox: SandboxBanks,
+  tpp: TestTpp,
+  overrides: Record<string, unknown> = {},
+  psu?: string,
+): Promise<string> {
   const { consentId, scaRedirect } = await becCreateConsent(sandbox, tpp, overrides);
   const decided = await psuDecides(sandbox, scaRedirect, 'approve', psu);
   expect(decided.status, decided.text).toBe(302);

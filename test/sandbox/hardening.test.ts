@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 async function clientToken(baseUrl: string): Promise<string> {
-  const res = await call(tpp, `${baseUrl}/v1/token`, { form: { grant_type: 'client_credentials', client_id: tpp.orgId }, sign: null, requestId: null });
+  const res = await call(tpp, `${baseUrl}/v1/token`, {
+    form: { grant_type: 'client_credentials', client_id: tpp.orgId },
+    sign: null,
+    requestId: null,
+  });
   expect(res.status, res.text).toBe(200);
   return res.body.access_token;
 }
@@ -34,7 +38,13 @@ async function enfuceConsent(bank: 'enfuce-rocker' | 'enfuce-st1', params: Recor
   const { baseUrl, apiKey } = sandbox.banks[bank];
   const consent = await call(tpp, `${baseUrl}/consent/v1/consents`, {
     sign: 'enfuce',
-    json: { access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil: daysFrom(sandbox.clock.now(), 30), frequencyPerDay: 4, combinedServiceIndicator: false },
+    json: {
+      access: { allPsd2: 'allAccounts' },
+      recurringIndicator: true,
+      validUntil: daysFrom(sandbox.clock.now(), 30),
+      frequencyPerDay: 4,
+      combinedServiceIndicator: false,
+    },
     headers: { Authorization: `Bearer ${await clientToken(baseUrl)}`, 'X-API-Key': apiKey!, 'PSU-IP-Address': PSU_IP },
   });
   expect(consent.status, consent.text).toBe(201);
@@ -57,13 +67,19 @@ async function enfuceConsent(bank: 'enfuce-rocker' | 'enfuce-st1', params: Recor
 describe('Enfuce authorisation page', () => {
   it('a code_challenge that is not exactly 43 characters is refused before the consent is decided', async () => {
     const longChallenge = `${pkcePair().challenge}A`;
-    const { consentId, baseUrl, authorize, query } = await enfuceConsent('enfuce-rocker', { code_challenge: longChallenge });
+    const { consentId, baseUrl, authorize, query } = await enfuceConsent('enfuce-rocker', {
+      code_challenge: longChallenge,
+    });
     const b = browser(sandbox.serverCaPem);
     try {
       const page = await b.get(authorize);
       expect(page.status).toBe(400);
       expect(page.text).toContain('code_challenge');
-      const posted = await b.post(`${baseUrl}/v1/authorizations`, { ...query, psu: 'rocker-psu-1', decision: 'approve' });
+      const posted = await b.post(`${baseUrl}/v1/authorizations`, {
+        ...query,
+        psu: 'rocker-psu-1',
+        decision: 'approve',
+      });
       expect(posted.status).toBe(400);
       expect(posted.headers.location).toBeUndefined();
     } finally {
@@ -92,10 +108,23 @@ describe('request log', () => {
   it('keeps token-endpoint secrets out of the log whatever the Content-Type, and out of the logged query', async () => {
     const { baseUrl } = sandbox.banks['enfuce-st1'];
     const secret = `${pkcePair().verifier}-leak`;
-    const form = new URLSearchParams({ grant_type: 'refresh_token', client_id: tpp.orgId, refresh_token: secret }).toString();
-    const asText = await call(tpp, `${baseUrl}/v1/token`, { rawBody: form, headers: { 'content-type': 'text/plain' }, sign: null, requestId: null });
+    const form = new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: tpp.orgId,
+      refresh_token: secret,
+    }).toString();
+    const asText = await call(tpp, `${baseUrl}/v1/token`, {
+      rawBody: form,
+      headers: { 'content-type': 'text/plain' },
+      sign: null,
+      requestId: null,
+    });
     expect([asText.status, asText.body.error]).toEqual([400, 'invalid_request']);
-    const asJson = await call(tpp, `${baseUrl}/v1/token`, { json: { grant_type: 'authorization_code', code: secret }, sign: null, requestId: null });
+    const asJson = await call(tpp, `${baseUrl}/v1/token`, {
+      json: { grant_type: 'authorization_code', code: secret },
+      sign: null,
+      requestId: null,
+    });
     expect(asJson.status).toBe(400);
     const inQuery = await call(tpp, `${baseUrl}/v1/token?code=${secret}&code_verifier=${secret}`, {
       form: { grant_type: 'client_credentials', client_id: tpp.orgId },
@@ -137,12 +166,21 @@ describe('consent validUntil (capped once, by BankState)', () => {
     const create = (validUntil: string) =>
       call(tpp, `${baseUrl}/consent/v1/consents`, {
         sign: 'enfuce',
-        json: { access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil, frequencyPerDay: 4, combinedServiceIndicator: false },
+        json: {
+          access: { allPsd2: 'allAccounts' },
+          recurringIndicator: true,
+          validUntil,
+          frequencyPerDay: 4,
+          combinedServiceIndicator: false,
+        },
         headers: { Authorization: `Bearer ${token}`, 'X-API-Key': apiKey!, 'PSU-IP-Address': PSU_IP },
       });
     const enfuce = await create('9999-12-31');
     expect(enfuce.status, enfuce.text).toBe(201);
-    const enfuceRead = await call(tpp, `${baseUrl}/consent/v1/consents/${enfuce.body.consentId}`, { sign: 'enfuce', headers: { Authorization: `Bearer ${token}` } });
+    const enfuceRead = await call(tpp, `${baseUrl}/consent/v1/consents/${enfuce.body.consentId}`, {
+      sign: 'enfuce',
+      headers: { Authorization: `Bearer ${token}` },
+    });
     expect(enfuceRead.body.validUntil).toBe(daysFrom(today, 90));
     const shorter = await create(daysFrom(today, 10));
     expect(sandbox.banks['enfuce-st1'].state.getConsent(shorter.body.consentId)?.validUntil).toBe(daysFrom(today, 10));
@@ -156,7 +194,13 @@ describe('admin settings', () => {
   it('BankState validates the patch: 400 FORMAT_ERROR naming the setting, nothing applied; an unknown consent to revoke is 404', async () => {
     const url = '/admin/banks/enfuce-rocker/settings';
     const before = (await admin(sandbox.adminUrl, 'GET', '/admin/banks')).body[1].settings;
-    for (const patch of [{ transactionsPageSize: 2.5 }, { nope: true }, { pendingToBooked: 'later' }, { accessTokenTtlMs: -1 }, { enforceFrequencyPerDay: 'yes' }]) {
+    for (const patch of [
+      { transactionsPageSize: 2.5 },
+      { nope: true },
+      { pendingToBooked: 'later' },
+      { accessTokenTtlMs: -1 },
+      { enforceFrequencyPerDay: 'yes' },
+    ]) {
       const res = await admin(sandbox.adminUrl, 'PUT', url, patch);
       expect([res.status, res.body.code], JSON.stringify(patch)).toEqual([400, 'FORMAT_ERROR']);
       expect(res.body.error).toContain(Object.keys(patch)[0]);
@@ -165,7 +209,11 @@ describe('admin settings', () => {
     const ok = await admin(sandbox.adminUrl, 'PUT', url, { transactionsPageSize: 7 });
     expect([ok.status, ok.body.transactionsPageSize]).toEqual([200, 7]);
     await admin(sandbox.adminUrl, 'PUT', url, { transactionsPageSize: before.transactionsPageSize });
-    const unknown = await admin(sandbox.adminUrl, 'POST', '/admin/banks/bec/consents/00000000-0000-0000-0000-000000000000/revoke');
+    const unknown = await admin(
+      sandbox.adminUrl,
+      'POST',
+      '/admin/banks/bec/consents/00000000-0000-0000-0000-000000000000/revoke',
+    );
     expect(unknown.status).toBe(404);
   });
 });

@@ -13,8 +13,13 @@ export interface TestTpp {
   agent: Agent;
 }
 
-export function makeTpp(serverCaPem: string, opts: GenerateSandboxOptions = {}, qwacOverride?: PemPair | null): TestTpp {
-  const organizationIdentifier = opts.organizationIdentifier ?? `PSDDK-DFSA-${Math.floor(10_000_000 + Math.random() * 89_999_999)}`;
+export function makeTpp(
+  serverCaPem: string,
+  opts: GenerateSandboxOptions = {},
+  qwacOverride?: PemPair | null,
+): TestTpp {
+  const organizationIdentifier =
+    opts.organizationIdentifier ?? `PSDDK-DFSA-${Math.floor(10_000_000 + Math.random() * 89_999_999)}`;
   const certs = generateSandboxCertificates({ ...opts, organizationIdentifier });
   const qwac = qwacOverride === undefined ? certs.qwac : qwacOverride;
   const styles: Record<'bec' | 'enfuce', SignatureStyle> = { bec: BEC_SIGNATURE_STYLE, enfuce: ENFUCE_SIGNATURE_STYLE };
@@ -45,7 +50,10 @@ export interface CallOptions {
   /** X-Request-ID; null leaves it out. */
   requestId?: string | null;
   /** Changes headers or body after signing (tampering tests). */
-  after?: (headers: Record<string, string>, body: string | undefined) => { headers: Record<string, string>; body: string | undefined };
+  after?: (
+    headers: Record<string, string>,
+    body: string | undefined,
+  ) => { headers: Record<string, string>; body: string | undefined };
 }
 
 export interface CallResult {
@@ -73,7 +81,12 @@ export async function call(tpp: TestTpp, url: string, opts: CallOptions = {}): P
   }
   let final = { headers, body };
   if (opts.after) final = opts.after({ ...headers }, body);
-  const res = await request(url, { method: opts.method ?? (body !== undefined ? 'POST' : 'GET'), headers: final.headers, body: final.body, dispatcher: tpp.agent });
+  const res = await request(url, {
+    method: opts.method ?? (body !== undefined ? 'POST' : 'GET'),
+    headers: final.headers,
+    body: final.body,
+    dispatcher: tpp.agent,
+  });
   const text = await res.body.text();
   let parsed: unknown;
   try {
@@ -81,7 +94,7 @@ export async function call(tpp: TestTpp, url: string, opts: CallOptions = {}): P
   } catch {
     parsed = undefined;
   }
-  return { status: res.statusCode, headers: res.headers as CallResult['headers'], text, body: parsed };
+  return { status: res.statusCode, headers: res.headers, text, body: parsed };
 }
 
 /** The first tppMessages code of a Berlin Group error body. */
@@ -118,10 +131,20 @@ export function formFields(html: string): Record<string, string> {
 }
 
 function decode(s: string): string {
-  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }
 
-export async function admin(adminUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function admin(
+  adminUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await request(`${adminUrl}${path}`, {
     method: method as 'GET',
     headers: body === undefined ? {} : { 'content-type': 'application/json' },

@@ -59,7 +59,11 @@ describe('client certificate', () => {
   });
 
   it('an expired QWAC → 401 CERTIFICATE_EXPIRED', async () => {
-    const old = makeTpp(sandbox.serverCaPem, { ca: ca(), notBefore: new Date(Date.now() - 40 * 86_400_000), validDays: 10 });
+    const old = makeTpp(sandbox.serverCaPem, {
+      ca: ca(),
+      notBefore: new Date(Date.now() - 40 * 86_400_000),
+      validDays: 10,
+    });
     extra.push(old);
     const res = await call(old, accounts());
     expect([res.status, codeOf(res)]).toEqual([401, 'CERTIFICATE_EXPIRED']);
@@ -114,7 +118,13 @@ describe('signature', () => {
         const signingString = buildSigningString(names, { method: 'GET', path: '/', headers: lower });
         const signature = signString(signingString, tpp.certs.qseal.privateKeyPem, 'rsa-sha256');
         const keyId = /keyId="([^"]+)"/.exec(h.Signature)![1];
-        return { headers: { ...h, Signature: formatSignatureHeader({ keyId, algorithm: 'rsa-sha256', headers: names, signature }) }, body };
+        return {
+          headers: {
+            ...h,
+            Signature: formatSignatureHeader({ keyId, algorithm: 'rsa-sha256', headers: names, signature }),
+          },
+          body,
+        };
       },
     });
     expect([res.status, codeOf(res)]).toEqual([401, 'SIGNATURE_INVALID']);
@@ -134,7 +144,10 @@ describe('signature', () => {
   it('a keyId naming another serial → 401 SIGNATURE_INVALID (strict)', async () => {
     const res = await call(tpp, accounts(), {
       headers: { 'Consent-ID': 'x' },
-      after: (h, body) => ({ headers: { ...h, Signature: h.Signature.replace(/SN=[0-9a-fA-F]+/, 'SN=1234abcd') }, body }),
+      after: (h, body) => ({
+        headers: { ...h, Signature: h.Signature.replace(/SN=[0-9a-fA-F]+/, 'SN=1234abcd') },
+        body,
+      }),
     });
     expect([res.status, codeOf(res)]).toEqual([401, 'SIGNATURE_INVALID']);
     expect(res.body.tppMessages[0].text).toMatch(/KEYID_MISMATCH/);
@@ -165,7 +178,10 @@ describe('signature', () => {
 
 describe('Berlin Group validation', () => {
   it('POST /v1/consents without PSU-IP-Address → 400 FORMAT_ERROR naming the header', async () => {
-    const res = await call(tpp, `${bec}/v1/consents`, { json: consentBody(sandbox), headers: { 'TPP-Redirect-URI': TPP_REDIRECT } });
+    const res = await call(tpp, `${bec}/v1/consents`, {
+      json: consentBody(sandbox),
+      headers: { 'TPP-Redirect-URI': TPP_REDIRECT },
+    });
     expect([res.status, codeOf(res), res.body.tppMessages[0].path]).toEqual([400, 'FORMAT_ERROR', 'PSU-IP-Address']);
   });
 
@@ -284,14 +300,27 @@ describe('robustness', () => {
   it('garbage does not crash the server', async () => {
     const base = sandbox.banks.bec.origin;
     const results = await Promise.all([
-      call(tpp, `${base}/psd2/0400/v1/consents`, { rawBody: '\u0000\u00ff{{{', headers: { 'content-type': 'application/json', 'PSU-IP-Address': PSU_IP } }),
-      call(tpp, `${base}/psd2/0400/v1/consents`, { rawBody: 'x'.repeat(1024 * 1024 + 10), headers: { 'content-type': 'application/json' } }),
-      call(tpp, `${base}/psd2/0400/v1/accounts/%E0%A4%A/transactions?bookingStatus=%%%`, { headers: { 'Consent-ID': 'x' } }),
-      call(tpp, `${base}/psd2/0400/v1/accounts`, { headers: { 'Consent-ID': 'x', Signature: 'keyId=",,,,', Digest: '===' } }),
+      call(tpp, `${base}/psd2/0400/v1/consents`, {
+        rawBody: '\u0000\u00ff{{{',
+        headers: { 'content-type': 'application/json', 'PSU-IP-Address': PSU_IP },
+      }),
+      call(tpp, `${base}/psd2/0400/v1/consents`, {
+        rawBody: 'x'.repeat(1024 * 1024 + 10),
+        headers: { 'content-type': 'application/json' },
+      }),
+      call(tpp, `${base}/psd2/0400/v1/accounts/%E0%A4%A/transactions?bookingStatus=%%%`, {
+        headers: { 'Consent-ID': 'x' },
+      }),
+      call(tpp, `${base}/psd2/0400/v1/accounts`, {
+        headers: { 'Consent-ID': 'x', Signature: 'keyId=",,,,', Digest: '===' },
+      }),
       call(tpp, `${base}/nowhere`, {}),
       call(tpp, `${base}/psd2/0400/v1/accounts`, { method: 'PUT', rawBody: '{}' }),
       call(tpp, `${base}/psd2/9999/v1/accounts`, { headers: { 'Consent-ID': 'x' } }),
-      call(tpp, `${base}/psd2/0400/v1/consents`, { json: [1, 2, 3], headers: { 'PSU-IP-Address': PSU_IP, 'TPP-Redirect-URI': 'javascript:alert(1)' } }),
+      call(tpp, `${base}/psd2/0400/v1/consents`, {
+        json: [1, 2, 3],
+        headers: { 'PSU-IP-Address': PSU_IP, 'TPP-Redirect-URI': 'javascript:alert(1)' },
+      }),
     ]);
     const statusAndCode = results.map((r) => `${r.status} ${codeOf(r)}`);
     expect(statusAndCode[1]).toBe('413 FORMAT_ERROR');

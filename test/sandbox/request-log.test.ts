@@ -16,7 +16,10 @@ describe('request log redaction', () => {
   });
 
   it('redacts secret keys of a JSON body, and leaves other JSON as sent', () => {
-    const logged = bodyForLog(Buffer.from(JSON.stringify({ grant_type: 'refresh_token', nested: { refresh_token: SECRET } })), 'application/json')!;
+    const logged = bodyForLog(
+      Buffer.from(JSON.stringify({ grant_type: 'refresh_token', nested: { refresh_token: SECRET } })),
+      'application/json',
+    )!;
     expect(logged).not.toContain(SECRET);
     expect(JSON.parse(logged).nested.refresh_token).toBe('[redacted]');
     const plain = '{ "access": { "allPsd2": "allAccounts" } }';

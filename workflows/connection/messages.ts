@@ -5,14 +5,17 @@ import type { ConnectionView, PsuCallback, SyncRequest, SyncSummary } from './ty
 export const psuCallbackSignal = defineSignal<[PsuCallback]>('psuCallback');
 
 /** Resolves once the consent exists and the PSU has somewhere to go. */
-export const authorisationUrlUpdate = defineUpdate<{ authorisationUrl: string; status: string }, []>('authorisationUrl');
+export const authorisationUrlUpdate = defineUpdate<{ authorisationUrl: string; status: string }, []>(
+  'authorisationUrl',
+);
 
 export const syncNowUpdate = defineUpdate<SyncSummary, [SyncRequest]>('syncNow');
 
 /** A new consent for the same connection: same connection id, same account ids. */
-export const reauthoriseUpdate = defineUpdate<{ authorisationUrl: string; status: string }, [{ psuIpAddress?: string }]>(
-  'reauthorise',
-);
+export const reauthoriseUpdate = defineUpdate<
+  { authorisationUrl: string; status: string },
+  [{ psuIpAddress?: string }]
+>('reauthorise');
 
 export const revokeUpdate = defineUpdate<{ status: string }, []>('revoke');
 

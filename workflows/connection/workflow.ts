@@ -97,7 +97,13 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     state.status = status;
     state.statusReason = reason;
     upsertSearchAttributes([{ key: ConnectionStatusKey, value: status }]);
-    await local.recordConnectionStatus({ connectionId, status, reason, lastSyncAt: state.lastSyncAt, nextSyncAt: state.nextSyncAt });
+    await local.recordConnectionStatus({
+      connectionId,
+      status,
+      reason,
+      lastSyncAt: state.lastSyncAt,
+      nextSyncAt: state.nextSyncAt,
+    });
   }
 
   const expiryAt = () => (state.consent ? Date.parse(`${state.consent.validUntil}T00:00:00Z`) + DAY_MS : Infinity);
@@ -156,7 +162,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     } catch (err) {
       if (!(await onBankFailure(err))) scheduleNextSync(Date.now());
       // Only an on-demand sync has a caller waiting for the answer.
-      if (reason === 'on-demand') throw ApplicationFailure.create({ message: state.lastError ?? 'sync failed', nonRetryable: true });
+      if (reason === 'on-demand')
+        throw ApplicationFailure.create({ message: state.lastError ?? 'sync failed', nonRetryable: true });
       return undefined;
     }
   }
@@ -167,7 +174,10 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
    */
   async function authorise(psuIpAddress: string | undefined): Promise<void> {
     const before = { status: state.status, reason: state.statusReason };
-    const stillValid = () => state.consent !== undefined && Date.now() < expiryAt() && (before.status === 'active' || before.status === 'expiring_soon');
+    const stillValid = () =>
+      state.consent !== undefined &&
+      Date.now() < expiryAt() &&
+      (before.status === 'active' || before.status === 'expiring_soon');
     await authoriseOnce(psuIpAddress);
     if (DORMANT_STATUSES.includes(state.status) && stillValid()) {
       state.lastError = `re-authorisation ended ${state.status}: ${state.statusReason ?? ''}`.trim();
@@ -185,7 +195,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
       return;
     }
-    state.authorisation = { id: created.authorisationId, url: created.authorisationUrl, expiresAt: Date.now() + timing.authorisationTimeoutMs };
+    state.authorisation = {
+      id: created.authorisationId,
+      url: created.authorisationUrl,
+      expiresAt: Date.now() + timing.authorisationTimeoutMs,
+    };
     const statusWritten = setStatus('awaiting_authorisation');
     authorisationRounds++;
     await statusWritten;
@@ -204,13 +218,19 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     const answer: PsuCallback = callback;
     state.authorisation = undefined;
     if (answer.outcome !== 'approved') {
-      await setStatus(answer.outcome === 'denied' ? 'rejected' : 'failed', answer.error ?? 'the PSU did not approve the consent');
+      await setStatus(
+        answer.outcome === 'denied' ? 'rejected' : 'failed',
+        answer.error ?? 'the PSU did not approve the consent',
+      );
       return;
     }
     try {
       const completed = await bank.completeAuthorisation({ connectionId, authorisationId: created.authorisationId });
       if (completed.consentStatus !== 'valid') {
-        await setStatus(completed.consentStatus === 'rejected' ? 'rejected' : 'failed', `consent is ${completed.consentStatus} after authorisation`);
+        await setStatus(
+          completed.consentStatus === 'rejected' ? 'rejected' : 'failed',
+          `consent is ${completed.consentStatus} after authorisation`,
+        );
         return;
       }
       state.consent = {
@@ -232,22 +252,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   setHandler(psuCallbackSignal, (answer) => {
     if (state.authorisation?.id === answer.authorisationId) callback = answer;
   });
-  setHandler(
-    authorisationUrlUpdate,
-    async () => {
-      await condition(() => authorisationRounds > 0);
-      return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
+  setHandler(authorisationUrlUpdate, async () => {
+    await condition(() => authorisationRounds > 0);
+    return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
+  });
+  setHandler(syncNowUpdate, (request) => exclusive(async () => (await runSync('on-demand', request.psuIpAddress))!), {
+    validator: (_request: SyncRequest) => {
+      if (!syncing()) throw invalidState(`connection is ${state.status}; a sync needs an active consent`);
     },
-  );
-  setHandler(
-    syncNowUpdate,
-    (request) => exclusive(async () => (await runSync('on-demand', request.psuIpAddress))!),
-    {
-      validator: (_request: SyncRequest) => {
-        if (!syncing()) throw invalidState(`connection is ${state.status}; a sync needs an active consent`);
-      },
-    },
-  );
+  });
   setHandler(
     reauthoriseUpdate,
     async (request) => {
@@ -334,8 +347,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await exclusive(() => runSync('scheduled'));
       continue;
     }
-    const wakeAt = Math.min(state.nextSyncAt, refreshAt(), expiryAt(), state.status === 'active' ? expiringSoonAt() : Infinity);
-    await condition(() => revokeRequested || reauthoriseRequested !== undefined || !syncing(), Math.max(1, wakeAt - now));
+    const wakeAt = Math.min(
+      state.nextSyncAt,
+      refreshAt(),
+      expiryAt(),
+      state.status === 'active' ? expiringSoonAt() : Infinity,
+    );
+    await condition(
+      () => revokeRequested || reauthoriseRequested !== undefined || !syncing(),
+      Math.max(1, wakeAt - now),
+    );
   }
 
   await condition(allHandlersFinished);

@@ -82,7 +82,8 @@ function decodeAttributeValue(attr: { value?: unknown; valueTagClass?: number })
   }
   if (attr.valueTagClass === forge.asn1.Type.BMPSTRING) {
     let out = '';
-    for (let i = 0; i + 1 < raw.length; i += 2) out += String.fromCharCode((raw.charCodeAt(i) << 8) | raw.charCodeAt(i + 1));
+    for (let i = 0; i + 1 < raw.length; i += 2)
+      out += String.fromCharCode((raw.charCodeAt(i) << 8) | raw.charCodeAt(i + 1));
     return out;
   }
   return raw;

@@ -6,7 +6,11 @@ export class CertificateError extends Error {
   readonly source?: string;
 
   constructor(message: string, source?: string) {
-    super(source && !message.startsWith(`${source}:`) && !message.startsWith(`${source} `) ? `${source}: ${message}` : message);
+    super(
+      source && !message.startsWith(`${source}:`) && !message.startsWith(`${source} `)
+        ? `${source}: ${message}`
+        : message,
+    );
     this.name = 'CertificateError';
     this.source = source;
   }

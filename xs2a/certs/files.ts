@@ -10,7 +10,10 @@ function readText(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new CertificateError(`cannot read file (${code ?? (err instanceof Error ? err.message : String(err))})`, path);
+    throw new CertificateError(
+      `cannot read file (${code ?? (err instanceof Error ? err.message : String(err))})`,
+      path,
+    );
   }
 }
 

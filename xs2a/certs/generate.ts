@@ -5,7 +5,13 @@ import { CertificateError } from './errors';
 import { ORGANIZATION_IDENTIFIER_OID } from './dn';
 import { parseCertificatePem } from './inspect';
 import { QC_TYPE_ESEAL_OID, QC_TYPE_WEB_OID, psd2QcStatementsExtension, type QcStatementsForm } from './qc-statements';
-import { PSD2_ROLES, type GenerateSandboxOptions, type PemPair, type Psd2QcStatement, type SandboxCertificateSet } from './types';
+import {
+  PSD2_ROLES,
+  type GenerateSandboxOptions,
+  type PemPair,
+  type Psd2QcStatement,
+  type SandboxCertificateSet,
+} from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Backdating absorbs clock skew between the machine that issues and the one that verifies. */
@@ -44,7 +50,7 @@ function newRsaKeyPair(bits: number): KeyPair {
 /** 16 random bytes, high bit clear (positive without padding) and first byte non-zero (minimal DER). */
 export function randomSerialHex(): string {
   const bytes = randomBytes(16);
-  bytes[0] = bytes[0]! & 0x7f || 0x01;
+  bytes[0] = bytes[0] & 0x7f || 0x01;
   return bytes.toString('hex');
 }
 
@@ -76,12 +82,14 @@ function issue(input: IssueInput): string {
   cert.serialNumber = randomSerialHex();
   cert.validity.notBefore = input.notBefore;
   cert.validity.notAfter = input.notAfter;
-  cert.setSubject(input.subject as forge.pki.CertificateField[]);
+  cert.setSubject(input.subject);
   if (input.issuer) cert.setIssuer(input.issuer.subject.attributes);
-  else cert.setIssuer(input.subject as forge.pki.CertificateField[]);
+  else cert.setIssuer(input.subject);
   cert.setExtensions(input.extensions as object[]);
   cert.signatureOid = cert.siginfo.algorithmOid = forge.pki.oids.sha256WithRSAEncryption!;
-  const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = (
+    forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }
+  ).getTBSCertificate(cert);
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
   (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbs;
   cert.signature = cryptoSign('sha256', tbsDer, input.signingKeyPem).toString('binary');
@@ -139,7 +147,8 @@ export function generateSandboxCertificates(opts: SandboxGenerationOptions = {})
   };
   if (psd2.roles.length === 0) throw new CertificateError('at least one PSD2 role is required', 'roles');
   const organizationName = opts.organizationName ?? 'Sandbox TPP';
-  const organizationIdentifier = opts.organizationIdentifier ?? `PSD${ncaId}-${String(randomInt(10_000_000, 100_000_000))}`;
+  const organizationIdentifier =
+    opts.organizationIdentifier ?? `PSD${ncaId}-${String(randomInt(10_000_000, 100_000_000))}`;
   const form = opts.qcStatementsForm ?? 'sequence-of';
 
   const ca = opts.ca ?? makeCa(bits, opts.notBefore, validDays);
@@ -197,12 +206,13 @@ export function generateSandboxCertificates(opts: SandboxGenerationOptions = {})
 /** TLS server certificate (serverAuth, SANs) for the sandbox banks' HTTPS, issued by `ca`. */
 export function generateServerCertificate(ca: PemPair, opts: ServerCertificateOptions): PemPair {
   const names = [...opts.hostnames, ...opts.ips];
-  if (names.length === 0) throw new CertificateError('a server certificate needs at least one hostname or IP', 'hostnames');
+  if (names.length === 0)
+    throw new CertificateError('a server certificate needs at least one hostname or IP', 'hostnames');
   for (const ip of opts.ips) if (!isIP(ip)) throw new CertificateError(`"${ip}" is not an IP address`, 'ips');
   const caCert = caCertificate(ca);
   const keys = newRsaKeyPair(opts.keyBits ?? 2048);
   const certificatePem = issue({
-    subject: [countryAttr('DK'), utf8Attr('O', 'Sandbox Bank'), utf8Attr('CN', names[0]!)],
+    subject: [countryAttr('DK'), utf8Attr('O', 'Sandbox Bank'), utf8Attr('CN', names[0])],
     publicKey: keys.publicKey,
     issuer: caCert,
     signingKeyPem: ca.privateKeyPem,

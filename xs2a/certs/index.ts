@@ -9,7 +9,13 @@ export {
   derBase64ToPem,
   type ValidityCheck,
 } from './inspect';
-export { loadCertificateFile, loadPemPair, writeCertificateSet, type CertificateSetPaths, type LoadPemPairOptions } from './files';
+export {
+  loadCertificateFile,
+  loadPemPair,
+  writeCertificateSet,
+  type CertificateSetPaths,
+  type LoadPemPairOptions,
+} from './files';
 export {
   generateSandboxCertificates,
   generateServerCertificate,
@@ -27,4 +33,12 @@ export {
   singlePsd2QcStatementExtension,
   type QcStatementsForm,
 } from './qc-statements';
-export { parseDn, formatDnRfc4514, formatDnX500, dnEquals, forgeNameAttributes, DnParseError, type DnAttribute } from './dn';
+export {
+  parseDn,
+  formatDnRfc4514,
+  formatDnX500,
+  dnEquals,
+  forgeNameAttributes,
+  DnParseError,
+  type DnAttribute,
+} from './dn';

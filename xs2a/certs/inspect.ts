@@ -11,8 +11,9 @@ const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFI
 function certificateBase64(pem: string, source?: string): string {
   const match = typeof pem === 'string' ? CERTIFICATE_BLOCK.exec(pem) : null;
   if (!match) throw new CertificateError('not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)', source);
-  const body = match[1]!.replace(/\s+/g, '');
-  if (!body || !/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw new CertificateError('not a PEM certificate (the block is not base64)', source);
+  const body = match[1].replace(/\s+/g, '');
+  if (!body || !/^[A-Za-z0-9+/]+={0,2}$/.test(body))
+    throw new CertificateError('not a PEM certificate (the block is not base64)', source);
   return body;
 }
 
@@ -24,7 +25,8 @@ export function parseCertificatePem(pem: string, source?: string): forge.pki.Cer
     return forge.pki.certificateFromAsn1(asn);
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    if (/OID is not RSA/i.test(reason)) throw new CertificateError('unsupported certificate: only RSA public keys are supported', source);
+    if (/OID is not RSA/i.test(reason))
+      throw new CertificateError('unsupported certificate: only RSA public keys are supported', source);
     throw new CertificateError(`not a valid X.509 certificate (${reason})`, source);
   }
 }
@@ -86,7 +88,12 @@ export interface ValidityCheck {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Warns ahead of expiry; `source` (a file name) prefixes the warning when given. */
-export function checkValidity(info: CertificateInfo, now: Date = new Date(), warnDays = 30, source?: string): ValidityCheck {
+export function checkValidity(
+  info: CertificateInfo,
+  now: Date = new Date(),
+  warnDays = 30,
+  source?: string,
+): ValidityCheck {
   const notBefore = new Date(info.notBefore);
   const notAfter = new Date(info.notAfter);
   const prefix = source ? `${source} ` : 'certificate ';
@@ -96,7 +103,11 @@ export function checkValidity(info: CertificateInfo, now: Date = new Date(), war
   if (notYetValid) return { expired, notYetValid, warning: `${prefix}is not valid before ${info.notBefore}` };
   const daysLeft = (notAfter.getTime() - now.getTime()) / DAY_MS;
   if (daysLeft <= warnDays) {
-    return { expired, notYetValid, warning: `${prefix}expires on ${info.notAfter.slice(0, 10)} (in ${Math.floor(daysLeft)} days)` };
+    return {
+      expired,
+      notYetValid,
+      warning: `${prefix}expires on ${info.notAfter.slice(0, 10)} (in ${Math.floor(daysLeft)} days)`,
+    };
   }
   return { expired, notYetValid };
 }

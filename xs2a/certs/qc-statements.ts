@@ -48,7 +48,11 @@ export function psd2QcStatementAsn1(psd2: Psd2QcStatement): Asn1 {
  * DER of the qcStatements extension value. 'sequence-of' (RFC 3739) also carries QcCompliance
  * and, when qcType is given, QcType; 'single' is the bare PSD2 QCStatement some sandboxes emit.
  */
-export function encodeQcStatements(psd2: Psd2QcStatement, form: QcStatementsForm = 'sequence-of', qcType?: string): string {
+export function encodeQcStatements(
+  psd2: Psd2QcStatement,
+  form: QcStatementsForm = 'sequence-of',
+  qcType?: string,
+): string {
   if (form === 'single') return asn1.toDer(psd2QcStatementAsn1(psd2)).getBytes();
   const statements: Asn1[] = [seq([oid(QC_COMPLIANCE_OID)])];
   if (qcType) statements.push(seq([oid(QC_TYPE_OID), seq([oid(qcType)])]));
@@ -66,12 +70,18 @@ export function psd2QcStatementsExtension(
 }
 
 /** The single-statement (non-RFC 3739) variant, for proving the parser is lenient. */
-export function singlePsd2QcStatementExtension(psd2: Psd2QcStatement): { id: string; critical: boolean; value: string } {
+export function singlePsd2QcStatementExtension(psd2: Psd2QcStatement): {
+  id: string;
+  critical: boolean;
+  value: string;
+} {
   return psd2QcStatementsExtension(psd2, 'single');
 }
 
 function isOid(node: Asn1 | undefined): boolean {
-  return !!node && node.tagClass === asn1.Class.UNIVERSAL && node.type === asn1.Type.OID && typeof node.value === 'string';
+  return (
+    !!node && node.tagClass === asn1.Class.UNIVERSAL && node.type === asn1.Type.OID && typeof node.value === 'string'
+  );
 }
 function children(node: Asn1 | undefined): Asn1[] {
   return node && Array.isArray(node.value) ? node.value : [];
@@ -87,7 +97,8 @@ const STRING_TYPES = new Set<number>([
 ]);
 
 function readString(node: Asn1 | undefined): string | undefined {
-  if (!node || node.tagClass !== asn1.Class.UNIVERSAL || typeof node.value !== 'string' || !STRING_TYPES.has(node.type)) return undefined;
+  if (!node || node.tagClass !== asn1.Class.UNIVERSAL || typeof node.value !== 'string' || !STRING_TYPES.has(node.type))
+    return undefined;
   if (node.type === asn1.Type.UTF8) {
     try {
       return forge.util.decodeUtf8(node.value);
@@ -104,10 +115,10 @@ function parsePsd2Info(info: Asn1 | undefined): Psd2QcStatement | undefined {
   const roles: Psd2Role[] = [];
   for (const roleNode of children(rolesNode)) {
     const [roleOid, roleName] = children(roleNode);
-    const byOid = isOid(roleOid) ? ROLE_BY_OID.get(asn1.derToOid(roleOid!.value as string)) : undefined;
+    const byOid = isOid(roleOid) ? ROLE_BY_OID.get(asn1.derToOid(roleOid.value as string)) : undefined;
     const name = readString(roleName);
     // The OID is authoritative; the name is a fallback for issuers that get OIDs wrong.
-    const role = byOid ?? (PSD2_ROLES as readonly string[]).find((r) => r === name) as Psd2Role | undefined;
+    const role = byOid ?? ((PSD2_ROLES as readonly string[]).find((r) => r === name) as Psd2Role | undefined);
     if (role && !roles.includes(role)) roles.push(role);
   }
   return { roles, ncaName: readString(nameNode) ?? '', ncaId: readString(idNode) ?? '' };
@@ -125,7 +136,7 @@ export function decodePsd2QcStatement(der: string): Psd2QcStatement | undefined 
   for (const statement of statements) {
     const [id, info] = children(statement);
     if (!isOid(id)) continue;
-    if (asn1.derToOid(id!.value as string) !== PSD2_QC_STATEMENT_OID) continue;
+    if (asn1.derToOid(id.value as string) !== PSD2_QC_STATEMENT_OID) continue;
     const parsed = parsePsd2Info(info);
     if (parsed) return parsed;
   }

@@ -30,7 +30,7 @@ export function parseCapturedRequest(bytes: Buffer, source = 'request'): Capture
   const requestLine = REQUEST_LINE.exec(first);
   // A header line never matches: its name is followed by ":" with no space before it.
   if (requestLine) {
-    request.method = requestLine[1]!.toUpperCase();
+    request.method = requestLine[1].toUpperCase();
     request.path = requestLine[2]!;
     lines.shift();
   }
@@ -40,18 +40,21 @@ export function parseCapturedRequest(bytes: Buffer, source = 'request'): Capture
     if (line === '') return;
     if (/^[ \t]/.test(line) && last) {
       // obs-fold continuation (RFC 7230 §3.2.4): part of the previous header's value.
-      const current = request.headers[last]!;
+      const current = request.headers[last];
       if (Array.isArray(current)) current[current.length - 1] = `${current[current.length - 1]} ${line.trim()}`;
       else request.headers[last] = `${current} ${line.trim()}`;
       return;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) throw new CapturedRequestError(`${source}: line ${idx + 1 + (request.method ? 1 : 0)} is not "Name: value": "${line.slice(0, 60)}"`);
+    if (colon <= 0)
+      throw new CapturedRequestError(
+        `${source}: line ${idx + 1 + (request.method ? 1 : 0)} is not "Name: value": "${line.slice(0, 60)}"`,
+      );
     const name = line.slice(0, colon).trim();
     const value = line.slice(colon + 1).trim();
     const existingKey = Object.keys(request.headers).find((k) => k.toLowerCase() === name.toLowerCase());
     if (existingKey) {
-      const existing = request.headers[existingKey]!;
+      const existing = request.headers[existingKey];
       request.headers[existingKey] = Array.isArray(existing) ? [...existing, value] : [existing, value];
       last = existingKey;
     } else {

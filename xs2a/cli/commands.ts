@@ -56,7 +56,8 @@ export const USAGE = `usage: npm run -s xs2a -- <command>
 function parse<T extends ParseArgsConfig['options']>(argv: string[], options: T, positionals = 0) {
   try {
     const parsed = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true });
-    if (parsed.positionals.length > positionals) throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
+    if (parsed.positionals.length > positionals)
+      throw new UsageError(`unexpected argument "${parsed.positionals[positionals]}"`);
     return parsed;
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -82,9 +83,13 @@ function inspectJson(info: CertificateInfo): Record<string, unknown> {
 
 function parseRoles(value: string | undefined): Psd2Role[] | undefined {
   if (value === undefined) return undefined;
-  const roles = value.split(',').map((r) => r.trim().toUpperCase()).filter(Boolean);
+  const roles = value
+    .split(',')
+    .map((r) => r.trim().toUpperCase())
+    .filter(Boolean);
   for (const role of roles) {
-    if (!(PSD2_ROLES as readonly string[]).includes(role)) throw new UsageError(`--roles: unknown role "${role}" (use ${PSD2_ROLES.join(', ')})`);
+    if (!(PSD2_ROLES as readonly string[]).includes(role))
+      throw new UsageError(`--roles: unknown role "${role}" (use ${PSD2_ROLES.join(', ')})`);
   }
   if (roles.length === 0) throw new UsageError('--roles: at least one role is required');
   return roles as Psd2Role[];
@@ -116,7 +121,10 @@ export function certsGenerateCommand(argv: string[], io: CliIo): number {
   });
   const files = writeCertificateSet(set, values.out);
   const certificates = Object.fromEntries(
-    (['ca', 'qwac', 'qseal'] as const).map((name) => [name, inspectJson(loadCertificateFile(files[name].certificate).info)]),
+    (['ca', 'qwac', 'qseal'] as const).map((name) => [
+      name,
+      inspectJson(loadCertificateFile(files[name].certificate).info),
+    ]),
   );
   io.stdout(json({ files, certificates }));
   return EXIT_OK;
@@ -144,13 +152,16 @@ function readFile(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (err) {
-    throw new CommandError(`${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new CommandError(
+      `${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 
 function resolveStyle(values: { style?: string; digest?: string; algorithm?: string }): SignatureStyle {
   const name = (values.style ?? 'bec').toLowerCase();
-  if (!(name in SIGNATURE_STYLES)) throw new UsageError(`--style must be one of ${Object.keys(SIGNATURE_STYLES).join(', ')}`);
+  if (!(name in SIGNATURE_STYLES))
+    throw new UsageError(`--style must be one of ${Object.keys(SIGNATURE_STYLES).join(', ')}`);
   const style: SignatureStyle = { ...SIGNATURE_STYLES[name as SignatureStyleName] };
   if (values.digest !== undefined) {
     const digest = normalizeDigestAlgorithm(values.digest);
@@ -159,7 +170,8 @@ function resolveStyle(values: { style?: string; digest?: string; algorithm?: str
   }
   if (values.algorithm !== undefined) {
     const alg = values.algorithm.toLowerCase();
-    if (alg !== 'rsa-sha256' && alg !== 'rsa-sha512') throw new UsageError('--algorithm must be rsa-sha256 or rsa-sha512');
+    if (alg !== 'rsa-sha256' && alg !== 'rsa-sha512')
+      throw new UsageError('--algorithm must be rsa-sha256 or rsa-sha512');
     style.signatureAlgorithm = alg;
   }
   return style;
@@ -180,7 +192,8 @@ export function signCommand(argv: string[], io: CliIo): number {
     out: { type: 'string' },
   });
   if (!values.cert || !values.key) throw new UsageError('sign: --cert QSEAL.pem and --key QSEAL.key are required');
-  if (values['body-file'] !== undefined && values.body !== undefined) throw new UsageError('sign: give --body-file or --body, not both');
+  if (values['body-file'] !== undefined && values.body !== undefined)
+    throw new UsageError('sign: give --body-file or --body, not both');
   const style = resolveStyle(values);
   const headers: Record<string, string> = {};
   for (const raw of values.header ?? []) {
@@ -192,18 +205,30 @@ export function signCommand(argv: string[], io: CliIo): number {
     generatedRequestId = randomUUID();
     headers['X-Request-ID'] = generatedRequestId;
   }
-  const body = values['body-file'] !== undefined ? readFile(values['body-file'], 'body file') : Buffer.from(values.body ?? '', 'utf8');
+  const body =
+    values['body-file'] !== undefined
+      ? readFile(values['body-file'], 'body file')
+      : Buffer.from(values.body ?? '', 'utf8');
   const signer = new Xs2aSigner(loadPemPair(values.cert, values.key), style);
   const signed = signer.sign(headers, body);
 
   const lines: string[] = [];
   if (generatedRequestId) lines.push(`X-Request-ID: ${generatedRequestId}`);
-  lines.push(`Digest: ${signed.Digest}`, `Signature: ${signed.Signature}`, `TPP-Signature-Certificate: ${signed['TPP-Signature-Certificate']}`);
+  lines.push(
+    `Digest: ${signed.Digest}`,
+    `Signature: ${signed.Signature}`,
+    `TPP-Signature-Certificate: ${signed['TPP-Signature-Certificate']}`,
+  );
   io.stdout(`${lines.join('\n')}\n`);
 
   if (values.out) {
     const method = (values.method ?? 'POST').toUpperCase();
-    const request = formatCapturedRequest({ method, path: values.path ?? '/v1/consents', headers: { ...headers, ...signed }, body });
+    const request = formatCapturedRequest({
+      method,
+      path: values.path ?? '/v1/consents',
+      headers: { ...headers, ...signed },
+      body,
+    });
     writeFileSync(values.out, request);
     io.stderr(`wrote ${values.out}\n`);
   }
@@ -219,8 +244,21 @@ export function verifyCommand(argv: string[], io: CliIo): number {
   if (!values.request) throw new UsageError('verify: --request FILE is required');
   const captured = parseCapturedRequest(readFile(values.request, 'request file'), values.request);
   const certificatePem = values.cert ? loadCertificateFile(values.cert).pem : undefined;
-  const result = verifyXs2aRequest({ headers: captured.headers, body: captured.body, certificatePem, strict: values.strict === true });
-  io.stdout(json({ ok: result.ok, keyId: result.keyId ?? null, signedHeaders: result.signedHeaders ?? null, errors: result.errors, warnings: result.warnings }));
+  const result = verifyXs2aRequest({
+    headers: captured.headers,
+    body: captured.body,
+    certificatePem,
+    strict: values.strict === true,
+  });
+  io.stdout(
+    json({
+      ok: result.ok,
+      keyId: result.keyId ?? null,
+      signedHeaders: result.signedHeaders ?? null,
+      errors: result.errors,
+      warnings: result.warnings,
+    }),
+  );
   for (const issue of result.errors) io.stderr(`error: ${issue.code}: ${issue.message}\n`);
   for (const issue of result.warnings) io.stderr(`warning: ${issue.code}: ${issue.message}\n`);
   return result.ok ? EXIT_OK : EXIT_FAILURE;

@@ -100,15 +100,18 @@ export class TokenClient {
       requestId = res.requestId;
     } catch (err) {
       if (opts.refusedIsGrantInvalid && err instanceof Xs2aError && err.kind === 'token_invalid') {
-        throw new Xs2aError(`${this.profile.id} ${operation}: refresh token refused (${err.codes.join(', ') || `HTTP ${err.status}`})`, {
-          kind: 'grant_invalid',
-          status: err.status,
-          tppMessages: err.tppMessages,
-          requestId: err.requestId,
-          operation,
-          aspsp: this.profile.id,
-          cause: err,
-        });
+        throw new Xs2aError(
+          `${this.profile.id} ${operation}: refresh token refused (${err.codes.join(', ') || `HTTP ${err.status}`})`,
+          {
+            kind: 'grant_invalid',
+            status: err.status,
+            tppMessages: err.tppMessages,
+            requestId: err.requestId,
+            operation,
+            aspsp: this.profile.id,
+            cause: err,
+          },
+        );
       }
       throw err;
     }
@@ -144,6 +147,10 @@ export class TokenClient {
 }
 
 /** True when the access token expires within marginMs (or already has). */
-export function tokenNeedsRefresh(tokens: Pick<TokenSet, 'expiresAt'>, marginMs: number, now: number = Date.now()): boolean {
+export function tokenNeedsRefresh(
+  tokens: Pick<TokenSet, 'expiresAt'>,
+  marginMs: number,
+  now: number = Date.now(),
+): boolean {
   return tokens.expiresAt - marginMs <= now;
 }

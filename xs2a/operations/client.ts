@@ -113,7 +113,9 @@ export class Xs2aClient {
 
   authorisationUrl(input: AuthorisationUrlInput): string {
     if (this.profile.scaApproach !== 'oauth2-integrated') {
-      throw this.configuration(`uses the ${this.profile.scaApproach} SCA approach: there is no OAuth authorisation URL, follow the consent's scaRedirect link`);
+      throw this.configuration(
+        `uses the ${this.profile.scaApproach} SCA approach: there is no OAuth authorisation URL, follow the consent's scaRedirect link`,
+      );
     }
     return buildAuthorisationUrl(this.profile, input);
   }
@@ -262,7 +264,11 @@ export class Xs2aClient {
    * unattended access: the bank's next links continue the same read. Each page's
    * `next` is the absolute URL of the following page.
    */
-  async *listTransactions(resourceId: string, query: TransactionQuery, ctx: AisContext): AsyncGenerator<TransactionPage> {
+  async *listTransactions(
+    resourceId: string,
+    query: TransactionQuery,
+    ctx: AisContext,
+  ): AsyncGenerator<TransactionPage> {
     const operation = `GET ${this.profile.paths.accounts}/{account-id}/transactions`;
     const card = this.profile.paths.accountKind === 'card-accounts';
     const nextField = `${card ? 'cardTransactions' : 'transactions'}._links.next.href`;
@@ -389,7 +395,10 @@ export class Xs2aClient {
   }
 
   /** Consent-ID, the PSU's token, and either the PSU's IP or the unattended count. */
-  private aisRequestFields(ctx: AisContext, endpoint: string): Pick<Xs2aRequest, 'consentId' | 'accessToken' | 'psuIpAddress' | 'unattended' | 'signal'> {
+  private aisRequestFields(
+    ctx: AisContext,
+    endpoint: string,
+  ): Pick<Xs2aRequest, 'consentId' | 'accessToken' | 'psuIpAddress' | 'unattended' | 'signal'> {
     return {
       consentId: ctx.consentId,
       ...signalOf(ctx),
@@ -456,7 +465,10 @@ export class Xs2aClient {
   }
 
   private configuration(message: string): Xs2aError {
-    return new Xs2aError(`Bank profile ${this.profile.id} ${message}`, { kind: 'configuration', aspsp: this.profile.id });
+    return new Xs2aError(`Bank profile ${this.profile.id} ${message}`, {
+      kind: 'configuration',
+      aspsp: this.profile.id,
+    });
   }
 
   private invalidResponse(operation: string, field: string, message: string): Xs2aError {

@@ -70,13 +70,7 @@ export interface TokenSet {
 }
 
 export type ConsentStatus =
-  | 'received'
-  | 'rejected'
-  | 'valid'
-  | 'revokedByPsu'
-  | 'expired'
-  | 'terminatedByTpp'
-  | 'partiallyAuthorised';
+  'received' | 'rejected' | 'valid' | 'revokedByPsu' | 'expired' | 'terminatedByTpp' | 'partiallyAuthorised';
 
 export interface ConsentAccess {
   /** Explicit accounts, or the bank-offered forms below. */

@@ -29,7 +29,10 @@ const signatureStyleSchema = z.strictObject({
     .array(z.enum(XS2A_SIGNABLE_HEADERS))
     .refine((h) => new Set(h).size === h.length, 'must not repeat a header')
     // Exactly the five, in the bank's order: an omitted header would go unsigned when a request carries it.
-    .refine((h) => XS2A_SIGNABLE_HEADERS.every((name) => h.includes(name)), `must list all of ${XS2A_SIGNABLE_HEADERS.join(', ')}`),
+    .refine(
+      (h) => XS2A_SIGNABLE_HEADERS.every((name) => h.includes(name)),
+      `must list all of ${XS2A_SIGNABLE_HEADERS.join(', ')}`,
+    ),
   caFormat: z.enum(['rfc4514', 'x500']),
   serialCase: z.enum(['lower', 'upper']),
 });
@@ -92,7 +95,11 @@ export function loadGenericProfile(file: string): BankProfile {
   } catch (err) {
     // First line only: parsers quote the offending source line, which may hold an API key.
     const reason = String((err as Error).message).split('\n')[0];
-    throw configError(file, `is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${reason}`, err);
+    throw configError(
+      file,
+      `is not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${reason}`,
+      err,
+    );
   }
   return parseGenericProfile(data, file);
 }
@@ -120,7 +127,7 @@ export function parseGenericProfile(data: unknown, source = 'profile'): BankProf
     baseUrl: trimSlash(p.baseUrl),
     paths: p.paths,
     ...(p.oauth ? { oauth: p.oauth } : {}),
-    signature: typeof p.signature === 'string' ? NAMED_STYLES[p.signature]! : p.signature,
+    signature: typeof p.signature === 'string' ? NAMED_STYLES[p.signature] : p.signature,
     consent: p.consent,
     ...(p.rateLimit ? { rateLimit: p.rateLimit } : {}),
     ...(p.bankId ? { bankId: p.bankId } : {}),

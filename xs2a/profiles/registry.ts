@@ -12,7 +12,10 @@ export class ProfileRegistry {
   /** A second profile under the same id is a configuration mistake, not an update. */
   register(profile: BankProfile): this {
     if (this.profiles.has(profile.id)) {
-      throw new Xs2aError(`Bank profile '${profile.id}' is registered twice`, { kind: 'configuration', aspsp: profile.id });
+      throw new Xs2aError(`Bank profile '${profile.id}' is registered twice`, {
+        kind: 'configuration',
+        aspsp: profile.id,
+      });
     }
     this.profiles.set(profile.id, profile);
     return this;

@@ -1,4 +1,10 @@
-import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  sign as cryptoSign,
+  verify as cryptoVerify,
+  type KeyObject,
+} from 'node:crypto';
 import type { SignatureAlgorithm } from './types';
 
 /** draft-cavage-http-signatures-10, independent of XS2A rules. */
@@ -65,7 +71,8 @@ export function buildSigningString(headerNames: string[], req: SigningRequest): 
       const name = raw.toLowerCase();
       if (name === '(request-target)') return `(request-target): ${req.method.toLowerCase()} ${req.path}`;
       const values = headerValues(req.headers, name);
-      if (values.length === 0) throw new SignatureFormatError(`header "${name}" is signed but not present in the request`);
+      if (values.length === 0)
+        throw new SignatureFormatError(`header "${name}" is signed but not present in the request`);
       return `${name}: ${values.join(', ')}`;
     })
     .join('\n');
@@ -80,10 +87,16 @@ export function signString(data: string, privateKey: KeyInput, alg: SignatureAlg
 }
 
 /** Verifies against a public key, certificate PEM or KeyObject; false (never throws) on any bad input. */
-export function verifyString(data: string, signatureBase64: string, publicKeyOrCertificate: KeyInput, alg: SignatureAlgorithm): boolean {
+export function verifyString(
+  data: string,
+  signatureBase64: string,
+  publicKeyOrCertificate: KeyInput,
+  alg: SignatureAlgorithm,
+): boolean {
   try {
     if (!isSupportedSignatureAlgorithm(alg) || !isStrictBase64(signatureBase64)) return false;
-    const key = typeof publicKeyOrCertificate === 'string' ? createPublicKey(publicKeyOrCertificate) : publicKeyOrCertificate;
+    const key =
+      typeof publicKeyOrCertificate === 'string' ? createPublicKey(publicKeyOrCertificate) : publicKeyOrCertificate;
     return cryptoVerify(HASH_OF[alg], Buffer.from(data, 'utf8'), key, Buffer.from(signatureBase64, 'base64'));
   } catch {
     return false;
@@ -91,7 +104,9 @@ export function verifyString(data: string, signatureBase64: string, publicKeyOrC
 }
 
 export function isStrictBase64(value: string): boolean {
-  return typeof value === 'string' && value.length > 0 && value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value);
+  return (
+    typeof value === 'string' && value.length > 0 && value.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value)
+  );
 }
 
 /**
@@ -107,12 +122,12 @@ export function parseSignatureHeader(value: string): ParsedSignatureHeader {
   let i = 0;
   const n = text.length;
   const skip = (): void => {
-    while (i < n && /\s/.test(text[i]!)) i++;
+    while (i < n && /\s/.test(text[i])) i++;
   };
   while (i < n) {
     skip();
     const nameStart = i;
-    while (i < n && /[A-Za-z0-9_-]/.test(text[i]!)) i++;
+    while (i < n && /[A-Za-z0-9_-]/.test(text[i])) i++;
     const name = text.slice(nameStart, i);
     if (!name) throw new SignatureFormatError(`Signature header: expected a parameter name at position ${i}`);
     skip();
@@ -144,8 +159,15 @@ export function parseSignatureHeader(value: string): ParsedSignatureHeader {
   if (!keyId) throw new SignatureFormatError('Signature header has no keyId parameter');
   if (!signature) throw new SignatureFormatError('Signature header has no signature parameter');
   const headersParam = params.get('headers');
-  const headers = headersParam === undefined ? [...DEFAULT_SIGNED_HEADERS] : headersParam.split(/\s+/).filter(Boolean).map((h) => h.toLowerCase());
-  if (headersParam !== undefined && headers.length === 0) throw new SignatureFormatError('Signature header has an empty headers parameter');
+  const headers =
+    headersParam === undefined
+      ? [...DEFAULT_SIGNED_HEADERS]
+      : headersParam
+          .split(/\s+/)
+          .filter(Boolean)
+          .map((h) => h.toLowerCase());
+  if (headersParam !== undefined && headers.length === 0)
+    throw new SignatureFormatError('Signature header has an empty headers parameter');
   const parsed: ParsedSignatureHeader = { keyId, headers, headersSpecified: headersParam !== undefined, signature };
   const algorithm = params.get('algorithm');
   if (algorithm !== undefined) parsed.algorithm = algorithm;

@@ -12,7 +12,9 @@ export class DigestFormatError extends Error {
 
 function bodyBytes(body: Uint8Array | string | undefined): Buffer {
   if (body === undefined || body === null) return Buffer.alloc(0);
-  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  return typeof body === 'string'
+    ? Buffer.from(body, 'utf8')
+    : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
 /** "SHA-256=<base64>" of the exact bytes; no body hashes as empty. */
@@ -52,7 +54,9 @@ export function parseDigestHeader(value: string): DigestEntry[] {
     }
     const supported = normalizeDigestAlgorithm(algorithm);
     if (supported && Buffer.from(encoded, 'base64').length !== HASH_OF[supported].bytes) {
-      throw new DigestFormatError(`Digest value for ${algorithm} has ${Buffer.from(encoded, 'base64').length} bytes, expected ${HASH_OF[supported].bytes}`);
+      throw new DigestFormatError(
+        `Digest value for ${algorithm} has ${Buffer.from(encoded, 'base64').length} bytes, expected ${HASH_OF[supported].bytes}`,
+      );
     }
     return supported ? { algorithm, value: encoded, supported } : { algorithm, value: encoded };
   });

@@ -2,7 +2,11 @@ import { DnParseError, dnEquals, formatDnRfc4514, formatDnX500, parseDn, type Dn
 import type { SignatureStyle } from './types';
 
 /** XS2A keyId: "SN=<certificate serial, hex>,CA=<issuer DN>". */
-export function formatKeyId(serialHex: string, issuer: DnAttribute[], style: Pick<SignatureStyle, 'caFormat' | 'serialCase'>): string {
+export function formatKeyId(
+  serialHex: string,
+  issuer: DnAttribute[],
+  style: Pick<SignatureStyle, 'caFormat' | 'serialCase'>,
+): string {
   const serial = style.serialCase === 'upper' ? serialHex.toUpperCase() : serialHex.toLowerCase();
   const ca = style.caFormat === 'x500' ? formatDnX500(issuer) : formatDnRfc4514(issuer);
   return `SN=${serial},CA=${ca}`;
@@ -40,7 +44,8 @@ export function parseKeyId(keyId: string): ParsedKeyId {
   try {
     return { serialHex: serial.replace(/^0x/i, ''), ca, caAttributes: parseDn(ca) };
   } catch (err) {
-    if (err instanceof DnParseError) throw new KeyIdFormatError(`keyId CA "${ca}" is not a distinguished name (${err.message})`);
+    if (err instanceof DnParseError)
+      throw new KeyIdFormatError(`keyId CA "${ca}" is not a distinguished name (${err.message})`);
     throw err;
   }
 }

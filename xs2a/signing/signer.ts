@@ -27,11 +27,15 @@ export class Xs2aSigner {
   ) {
     const cert = parseCertificatePem(qseal.certificatePem, 'QSEAL certificate');
     if (!keyMatchesCertificate(qseal.certificatePem, qseal.privateKeyPem)) {
-      throw new CertificateError('QSEAL private key does not match the QSEAL certificate (public keys differ)', 'QSEAL private key');
+      throw new CertificateError(
+        'QSEAL private key does not match the QSEAL certificate (public keys differ)',
+        'QSEAL private key',
+      );
     }
     // All five, not only the two always signed: a header missing from the order would go unsigned when present.
     const missing = XS2A_SIGNABLE_HEADERS.filter((name) => !style.headerOrder.includes(name));
-    if (missing.length) throw new Error(`signature style headerOrder must include ${missing.map((name) => `"${name}"`).join(', ')}`);
+    if (missing.length)
+      throw new Error(`signature style headerOrder must include ${missing.map((name) => `"${name}"`).join(', ')}`);
     this.privateKey = createPrivateKey(qseal.privateKeyPem);
     this.keyId = formatKeyId(cert.serialNumber, forgeNameAttributes(cert.issuer), style);
     this.certificateHeader = certificateDerBase64(qseal.certificatePem);
@@ -52,7 +56,12 @@ export class Xs2aSigner {
     const signature = signString(signingString, this.privateKey, this.style.signatureAlgorithm);
     return {
       Digest: digest,
-      Signature: formatSignatureHeader({ keyId: this.keyId, algorithm: this.style.signatureAlgorithm, headers: signed, signature }),
+      Signature: formatSignatureHeader({
+        keyId: this.keyId,
+        algorithm: this.style.signatureAlgorithm,
+        headers: signed,
+        signature,
+      }),
       'TPP-Signature-Certificate': this.certificateHeader,
     };
   }

@@ -2,7 +2,13 @@ export type DigestAlgorithm = 'SHA-256' | 'SHA-512';
 export type SignatureAlgorithm = 'rsa-sha256' | 'rsa-sha512';
 
 /** The only headers an XS2A signature may cover (lowercase). */
-export const XS2A_SIGNABLE_HEADERS = ['digest', 'x-request-id', 'psu-id', 'psu-corporate-id', 'tpp-redirect-uri'] as const;
+export const XS2A_SIGNABLE_HEADERS = [
+  'digest',
+  'x-request-id',
+  'psu-id',
+  'psu-corporate-id',
+  'tpp-redirect-uri',
+] as const;
 export type Xs2aSignableHeader = (typeof XS2A_SIGNABLE_HEADERS)[number];
 
 /**

@@ -1,5 +1,5 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 import { forgeNameAttributes, formatDnRfc4514 } from '../certs/dn';
 import { checkValidity, derBase64ToPem, inspectCertificate, parseCertificatePem } from '../certs/inspect';
 import type { CertificateInfo } from '../certs/types';
@@ -103,9 +103,14 @@ export function verifyXs2aRequest(input: VerifyRequestInput, options: VerifyOpti
     }
     if (signature && certificate && allHeadersPresent && algorithms.length > 0 && isStrictBase64(signature.signature)) {
       const signingString = buildSigningString(signature.headers, { method: '', path: '', headers });
-      const verified = algorithms.some((alg) => verifyString(signingString, signature.signature, certificate.publicKey, alg));
+      const verified = algorithms.some((alg) =>
+        verifyString(signingString, signature.signature, certificate.publicKey, alg),
+      );
       if (!verified) {
-        error('SIGNATURE_INVALID', `Signature does not verify with the certificate's public key over the headers "${signature.headers.join(' ')}"`);
+        error(
+          'SIGNATURE_INVALID',
+          `Signature does not verify with the certificate's public key over the headers "${signature.headers.join(' ')}"`,
+        );
       }
     }
   } catch (err) {
@@ -156,8 +161,9 @@ function readSignature(headers: HeaderBag, error: Report): ParsedSignatureHeader
     return undefined;
   }
   try {
-    const parsed = parseSignatureHeader(values[0]!);
-    if (!isStrictBase64(parsed.signature)) error('SIGNATURE_MALFORMED', 'Signature header: the signature parameter is not base64');
+    const parsed = parseSignatureHeader(values[0]);
+    if (!isStrictBase64(parsed.signature))
+      error('SIGNATURE_MALFORMED', 'Signature header: the signature parameter is not base64');
     return parsed;
   } catch (err) {
     error('SIGNATURE_MALFORMED', (err as Error).message);
@@ -170,7 +176,10 @@ function checkSignedHeaders(signature: ParsedSignatureHeader, headers: HeaderBag
   const signed = signature.headers;
   if (!signature.headersSpecified) {
     // cavage-10 then means "date" only; one clear reason beats three derived ones.
-    error('SIGNED_HEADER_REQUIRED', 'Signature has no headers parameter (which means "date" only); it must cover digest and x-request-id');
+    error(
+      'SIGNED_HEADER_REQUIRED',
+      'Signature has no headers parameter (which means "date" only); it must cover digest and x-request-id',
+    );
     return false;
   }
   const seen = new Set<string>();
@@ -183,7 +192,10 @@ function checkSignedHeaders(signature: ParsedSignatureHeader, headers: HeaderBag
   }
   for (const name of seen) {
     if (!(XS2A_SIGNABLE_HEADERS as readonly string[]).includes(name)) {
-      error('SIGNED_HEADER_NOT_ALLOWED', `Signature covers "${name}", which XS2A does not allow; sign only ${XS2A_SIGNABLE_HEADERS.join(', ')}`);
+      error(
+        'SIGNED_HEADER_NOT_ALLOWED',
+        `Signature covers "${name}", which XS2A does not allow; sign only ${XS2A_SIGNABLE_HEADERS.join(', ')}`,
+      );
     }
   }
   let allPresent = true;
@@ -209,11 +221,19 @@ function signatureAlgorithms(signature: ParsedSignatureHeader, error: Report): S
   if (signature.algorithm === undefined) return ['rsa-sha256', 'rsa-sha512'];
   const alg = signature.algorithm.toLowerCase();
   if (isSupportedSignatureAlgorithm(alg)) return [alg];
-  error('ALGORITHM_UNSUPPORTED', `Signature algorithm "${short(signature.algorithm, 40)}" is not supported; use rsa-sha256 or rsa-sha512`);
+  error(
+    'ALGORITHM_UNSUPPORTED',
+    `Signature algorithm "${short(signature.algorithm, 40)}" is not supported; use rsa-sha256 or rsa-sha512`,
+  );
   return [];
 }
 
-function readCertificate(input: VerifyRequestInput, headers: HeaderBag, now: Date, error: Report): LoadedCertificate | undefined {
+function readCertificate(
+  input: VerifyRequestInput,
+  headers: HeaderBag,
+  now: Date,
+  error: Report,
+): LoadedCertificate | undefined {
   let pem: string;
   let origin: string;
   if (typeof input?.certificatePem === 'string') {
@@ -227,7 +247,7 @@ function readCertificate(input: VerifyRequestInput, headers: HeaderBag, now: Dat
     }
     origin = 'TPP-Signature-Certificate';
     // Some TPPs send the PEM armour or line breaks; the bytes are what matter.
-    const base64 = values[0]!.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
+    const base64 = values[0].replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
     if (!isStrictBase64(base64)) {
       error('CERTIFICATE_INVALID', 'TPP-Signature-Certificate is not base64-encoded DER');
       return undefined;
@@ -238,7 +258,10 @@ function readCertificate(input: VerifyRequestInput, headers: HeaderBag, now: Dat
   try {
     loaded = loadCertificate(pem);
   } catch (err) {
-    error('CERTIFICATE_INVALID', `${origin} is not a valid X.509 certificate (${(err as Error).message.replace(/^certificate: /, '')})`);
+    error(
+      'CERTIFICATE_INVALID',
+      `${origin} is not a valid X.509 certificate (${(err as Error).message.replace(/^certificate: /, '')})`,
+    );
     return undefined;
   }
   const validity = checkValidity(loaded.info, now, 0, origin);
@@ -249,7 +272,13 @@ function readCertificate(input: VerifyRequestInput, headers: HeaderBag, now: Dat
   return loaded;
 }
 
-function checkKeyId(keyId: string, cert: forge.pki.Certificate, strict: boolean, error: Report, warn: (issue: VerificationIssue) => void): void {
+function checkKeyId(
+  keyId: string,
+  cert: forge.pki.Certificate,
+  strict: boolean,
+  error: Report,
+  warn: (issue: VerificationIssue) => void,
+): void {
   let parsed;
   try {
     parsed = parseKeyId(keyId);

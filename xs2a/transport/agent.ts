@@ -1,4 +1,3 @@
-import type { TLSSocket } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import type { TppCredentials } from '../profiles/types';
 
@@ -70,7 +69,7 @@ export function createTlsAgent(tls: AgentTlsOptions, opts: BankAgentOptions = {}
     connectTls(options, (err, socket) => {
       if (!err && socket && 'encrypted' in socket) {
         stats.tlsHandshakes += 1;
-        if ((socket as TLSSocket).isSessionReused()) stats.resumedSessions += 1;
+        if (socket.isSessionReused()) stats.resumedSessions += 1;
         const key = socketKey(socket.localPort, socket.remotePort);
         socket.on('error', (socketError: { code?: unknown }) => {
           if (!isTlsAlert(socketError.code)) return;
@@ -108,7 +107,11 @@ export function handshakeStats(agent: Agent): HandshakeStats {
 export function tlsAlertFor(agent: Agent, err: unknown): string | undefined {
   const alerts = tlsAlertsByAgent.get(agent);
   if (!alerts) return undefined;
-  for (let current: unknown = err; current && typeof current === 'object'; current = (current as { cause?: unknown }).cause) {
+  for (
+    let current: unknown = err;
+    current && typeof current === 'object';
+    current = (current as { cause?: unknown }).cause
+  ) {
     const info = (current as { socket?: { localPort?: unknown; remotePort?: unknown } }).socket;
     if (info && typeof info === 'object' && 'localPort' in info) {
       const key = socketKey(info.localPort, info.remotePort);

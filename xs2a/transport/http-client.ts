@@ -109,11 +109,18 @@ export class HttpXs2aTransport implements Xs2aTransport {
         this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: response.status });
         return response;
       } catch (err) {
-        if (err instanceof Xs2aError) this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
-        const waitMs = err instanceof Xs2aError && err.status === 429 && err.kind === 'rate_limited' ? (err.retryAfterMs ?? 1_000) : Infinity;
+        if (err instanceof Xs2aError)
+          this.observe?.({ aspsp: this.profile.id, operation: req.operation, status: err.status ?? 0, error: err });
+        const waitMs =
+          err instanceof Xs2aError && err.status === 429 && err.kind === 'rate_limited'
+            ? (err.retryAfterMs ?? 1_000)
+            : Infinity;
         const mayWait = this.maxRateLimitWaitMs > 0 && waitedMs + waitMs <= this.maxRateLimitWaitMs;
         if (resend >= this.rateLimitResends || !mayWait || req.signal?.aborted) throw err;
-        this.logger.info({ operation: req.operation, waitMs, resend: resend + 1 }, 'bank asked us to wait (429); resending after Retry-After');
+        this.logger.info(
+          { operation: req.operation, waitMs, resend: resend + 1 },
+          'bank asked us to wait (429); resending after Retry-After',
+        );
         await abortableWait(waitMs, req.signal);
         waitedMs += waitMs;
       }
@@ -126,7 +133,10 @@ export class HttpXs2aTransport implements Xs2aTransport {
     const url = resolveUrl(this.profile.baseUrl, req.path, req.query);
     if (new URL(url).protocol !== 'https:') {
       // An absolute path (a link, a token URL) that is not https: refused locally, nothing sent.
-      throw new Xs2aError(`${this.profile.id} ${req.operation}: refusing to send to a URL that is not https`, { ...context, kind: 'configuration' });
+      throw new Xs2aError(`${this.profile.id} ${req.operation}: refusing to send to a URL that is not https`, {
+        ...context,
+        kind: 'configuration',
+      });
     }
 
     try {
@@ -137,7 +147,14 @@ export class HttpXs2aTransport implements Xs2aTransport {
         // Refused locally, nothing was sent; the budget's own error lacks the request context.
         const error = err.requestId ? err : withContext(err, context);
         this.logger.warn(
-          { method: req.method, operation: req.operation, requestId, attempt: req.attempt, kind: error.kind, retryAfterMs: error.retryAfterMs },
+          {
+            method: req.method,
+            operation: req.operation,
+            requestId,
+            attempt: req.attempt,
+            kind: error.kind,
+            retryAfterMs: error.retryAfterMs,
+          },
           'xs2a request refused locally',
         );
         throw error;
@@ -152,8 +169,15 @@ export class HttpXs2aTransport implements Xs2aTransport {
     } catch (err) {
       // A signer that cannot sign (key, certificate, style, dead worker) is our configuration, not the bank.
       const message = err instanceof Error ? err.message : String(err);
-      this.logger.warn({ method: req.method, operation: req.operation, requestId, kind: 'configuration' }, 'xs2a request not signed');
-      throw new Xs2aError(`${this.profile.id} ${req.operation}: cannot sign the request: ${message}`, { ...context, kind: 'configuration', cause: err });
+      this.logger.warn(
+        { method: req.method, operation: req.operation, requestId, kind: 'configuration' },
+        'xs2a request not signed',
+      );
+      throw new Xs2aError(`${this.profile.id} ${req.operation}: cannot sign the request: ${message}`, {
+        ...context,
+        kind: 'configuration',
+        cause: err,
+      });
     }
 
     const started = performance.now();
@@ -192,7 +216,10 @@ export class HttpXs2aTransport implements Xs2aTransport {
       if (err instanceof Xs2aError) {
         if (err.status === undefined || err.status < 300) {
           // Failures after a 2xx (decode) or without a response were not logged above.
-          this.logger.warn({ ...logFields, ms: Math.round(performance.now() - started), kind: err.kind, field: err.field }, 'xs2a request failed');
+          this.logger.warn(
+            { ...logFields, ms: Math.round(performance.now() - started), kind: err.kind, field: err.field },
+            'xs2a request failed',
+          );
         }
         throw err;
       }
@@ -267,12 +294,15 @@ export class HttpXs2aTransport implements Xs2aTransport {
       json = JSON.parse(raw.toString('utf8'));
     } catch (cause) {
       // The body is not quoted: it may be a token response or carry account data.
-      throw new Xs2aError(`${context.aspsp} ${context.operation}: ${status} response body is not JSON (${raw.length} bytes)`, {
-        ...context,
-        kind: 'malformed_response',
-        status,
-        cause,
-      });
+      throw new Xs2aError(
+        `${context.aspsp} ${context.operation}: ${status} response body is not JSON (${raw.length} bytes)`,
+        {
+          ...context,
+          kind: 'malformed_response',
+          status,
+          cause,
+        },
+      );
     }
     if (!req.schema) return json as T;
     const parsed = req.schema.safeParse(json);
@@ -303,7 +333,10 @@ function serialiseBody(req: Xs2aRequest<unknown>): SerialisedBody | undefined {
     return { bytes: Buffer.from(JSON.stringify(req.json), 'utf8'), contentType: 'application/json' };
   }
   if (req.form) {
-    return { bytes: Buffer.from(new URLSearchParams(req.form).toString(), 'utf8'), contentType: 'application/x-www-form-urlencoded' };
+    return {
+      bytes: Buffer.from(new URLSearchParams(req.form).toString(), 'utf8'),
+      contentType: 'application/x-www-form-urlencoded',
+    };
   }
   return undefined;
 }
@@ -316,7 +349,11 @@ function requireHttps(profile: BankProfile, url: string, field: string): void {
     protocol = undefined;
   }
   if (protocol === 'https:') return;
-  throw new Xs2aError(`Bank profile ${profile.id}: ${field} must be an https URL`, { kind: 'configuration', aspsp: profile.id, field });
+  throw new Xs2aError(`Bank profile ${profile.id}: ${field} must be an https URL`, {
+    kind: 'configuration',
+    aspsp: profile.id,
+    field,
+  });
 }
 
 function withContext(err: Xs2aError, context: ErrorContext): Xs2aError {

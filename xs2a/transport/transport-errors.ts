@@ -13,10 +13,16 @@ interface ErrorContext {
   aspsp: string;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 /** The bank's TLS stack refused the client certificate we presented (our QWAC). */
-const OUR_CERTIFICATE_REFUSED = /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/;
+const OUR_CERTIFICATE_REFUSED =
+  /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_REQUIRED|CERTIFICATE_UNKNOWN|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|UNSUPPORTED_CERTIFICATE|ACCESS_DENIED)/;
 
 /**
  * Our side refused the bank's server certificate: the CA bundle in the
@@ -56,10 +62,15 @@ export function classifyTransportError(
     return make('timeout', `${phase} timed out (limit ${timeoutMs} ms, ${timeout})`, timeout);
   }
   const refusedOurs = codes.find((c) => OUR_CERTIFICATE_REFUSED.test(c));
-  if (refusedOurs) return make('certificate', `the bank refused our TLS client certificate (${refusedOurs})`, refusedOurs);
+  if (refusedOurs)
+    return make('certificate', `the bank refused our TLS client certificate (${refusedOurs})`, refusedOurs);
   const refusedTheirs = codes.find((c) => BANK_CERTIFICATE_REFUSED.has(c));
   if (refusedTheirs) {
-    return make('configuration', `the bank's TLS certificate is not trusted by the configured CA bundle (${refusedTheirs})`, refusedTheirs);
+    return make(
+      'configuration',
+      `the bank's TLS certificate is not trusted by the configured CA bundle (${refusedTheirs})`,
+      refusedTheirs,
+    );
   }
   const code = codes[0] ?? 'unknown';
   return make('network', `connection failed (${code}${messageOf(err) ? `: ${messageOf(err)}` : ''})`, code);
@@ -78,7 +89,7 @@ function errorCodes(err: unknown): string[] {
     const message = (current as { message?: unknown }).message;
     if (typeof message === 'string') {
       const alert = /alert ([a-z ]+?)(?:\s*[:)]|$)/i.exec(message);
-      if (alert) codes.push(`ALERT_${alert[1]!.trim().toUpperCase().replace(/ /g, '_')}`);
+      if (alert) codes.push(`ALERT_${alert[1].trim().toUpperCase().replace(/ /g, '_')}`);
     }
     current = (current as { cause?: unknown }).cause;
   }

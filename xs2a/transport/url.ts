@@ -15,7 +15,9 @@ export function resolveUrl(baseUrl: string, path: string, query?: Xs2aRequest['q
   } else {
     const basePath = base.pathname.replace(/\/+$/, '');
     const relative = path.startsWith('/') ? path : `/${path}`;
-    const hostRelative = basePath !== '' && (relative === basePath || relative.startsWith(`${basePath}/`) || relative.startsWith(`${basePath}?`));
+    const hostRelative =
+      basePath !== '' &&
+      (relative === basePath || relative.startsWith(`${basePath}/`) || relative.startsWith(`${basePath}?`));
     url = new URL(hostRelative ? relative : `${basePath}${relative}`, base.origin);
   }
   for (const [name, value] of Object.entries(query ?? {})) {

@@ -57,11 +57,11 @@ export class WorkerPoolSigner implements RequestSigner {
     if (this.closed) return Promise.reject(new Error('WorkerPoolSigner is closed'));
     const id = this.nextId++;
     const index = this.leastLoaded();
-    if (this.dead.has(this.workers[index]!)) this.workers[index] = this.startWorker(index);
-    const worker = this.workers[index]!;
+    if (this.dead.has(this.workers[index])) this.workers[index] = this.startWorker(index);
+    const worker = this.workers[index];
     return new Promise<SignatureHeaders>((resolve, reject) => {
       this.pending.set(id, { worker, index, resolve, reject });
-      this.load[index]! += 1;
+      this.load[index] += 1;
       if (this.load[index] === 1) worker.ref();
       worker.postMessage({ id, headers, body } satisfies SigningJob);
     });
@@ -70,7 +70,8 @@ export class WorkerPoolSigner implements RequestSigner {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all(this.workers.map((w) => w.terminate()));
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new Error('WorkerPoolSigner closed while signing'));
+    for (const id of [...this.pending.keys()])
+      this.settle(id)?.reject(new Error('WorkerPoolSigner closed while signing'));
   }
 
   private startWorker(index: number): Worker {
@@ -114,7 +115,7 @@ export class WorkerPoolSigner implements RequestSigner {
     this.pending.delete(id);
     // A replaced slot's count belongs to its new worker: a dead worker's jobs no longer count.
     if (this.workers[p.index] === p.worker) {
-      this.load[p.index]! -= 1;
+      this.load[p.index] -= 1;
       if (this.load[p.index] === 0) p.worker.unref();
     }
     return p;
@@ -122,7 +123,7 @@ export class WorkerPoolSigner implements RequestSigner {
 
   private leastLoaded(): number {
     let best = 0;
-    for (let i = 1; i < this.load.length; i++) if (this.load[i]! < this.load[best]!) best = i;
+    for (let i = 1; i < this.load.length; i++) if (this.load[i] < this.load[best]) best = i;
     return best;
   }
 }

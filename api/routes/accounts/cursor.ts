@@ -19,5 +19,7 @@ export function decodeCursor(text: string): TransactionCursor {
   } catch {
     // fall through
   }
-  throw new ApiProblem(400, 'the cursor is not one we issued', { errors: [{ field: 'cursor', message: 'invalid cursor' }] });
+  throw new ApiProblem(400, 'the cursor is not one we issued', {
+    errors: [{ field: 'cursor', message: 'invalid cursor' }],
+  });
 }

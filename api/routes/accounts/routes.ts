@@ -7,7 +7,15 @@ import { ownedAccount, ownedConnection } from '../../ownership';
 import { problemResponses } from '../../problem';
 import { connectionIdParams } from '../connections/schemas';
 import { decodeCursor, encodeCursor } from './cursor';
-import { accountIdParams, accountListSchema, accountSchema, balancesQuery, balancesResponse, transactionPageSchema, transactionsQuery } from './schemas';
+import {
+  accountIdParams,
+  accountListSchema,
+  accountSchema,
+  balancesQuery,
+  balancesResponse,
+  transactionPageSchema,
+  transactionsQuery,
+} from './schemas';
 
 type AccountRow = typeof accounts.$inferSelect;
 type BalanceRow = typeof balances.$inferSelect;
@@ -29,7 +37,12 @@ function balanceView(b: BalanceRow) {
 function latestBalances(db: Db, accountIds: string[]): Map<string, BalanceRow[]> {
   const byAccount = new Map<string, BalanceRow[]>();
   if (!accountIds.length) return byAccount;
-  for (const b of db.select().from(balances).where(inArray(balances.accountId, accountIds)).orderBy(asc(balances.balanceType)).all()) {
+  for (const b of db
+    .select()
+    .from(balances)
+    .where(inArray(balances.accountId, accountIds))
+    .orderBy(asc(balances.balanceType))
+    .all()) {
     const list = byAccount.get(b.accountId) ?? [];
     list.push(b);
     byAccount.set(b.accountId, list);
@@ -67,8 +80,16 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       const connection = ownedConnection(deps.db, principalOf(request), request.params.id);
-      const rows = deps.db.select().from(accounts).where(eq(accounts.connectionId, connection.id)).orderBy(asc(accounts.createdAt), asc(accounts.id)).all();
-      const bals = latestBalances(deps.db, rows.map((r) => r.id));
+      const rows = deps.db
+        .select()
+        .from(accounts)
+        .where(eq(accounts.connectionId, connection.id))
+        .orderBy(asc(accounts.createdAt), asc(accounts.id))
+        .all();
+      const bals = latestBalances(
+        deps.db,
+        rows.map((r) => r.id),
+      );
       return { accounts: rows.map((a) => accountView(a, bals.get(a.id) ?? [])) };
     },
   );
@@ -77,7 +98,12 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
     '/v1/accounts/:id',
     {
       config: { scope: 'accounts:read' },
-      schema: { tags: ['accounts'], summary: 'One account with its latest balances', params: accountIdParams, response: { 200: accountSchema, ...problemResponses(401, 403, 404) } },
+      schema: {
+        tags: ['accounts'],
+        summary: 'One account with its latest balances',
+        params: accountIdParams,
+        response: { 200: accountSchema, ...problemResponses(401, 403, 404) },
+      },
     },
     async (request) => {
       const account = ownedAccount(deps.db, principalOf(request), request.params.id);
@@ -107,7 +133,13 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
             .where(eq(balanceHistory.accountId, account.id))
             .orderBy(desc(balanceHistory.fetchedAt), desc(balanceHistory.id))
             .all()
-            .map((h) => ({ type: h.balanceType, amount: h.amount, currency: h.currency, referenceDate: h.referenceDate, fetchedAt: iso(h.fetchedAt) }))
+            .map((h) => ({
+              type: h.balanceType,
+              amount: h.amount,
+              currency: h.currency,
+              referenceDate: h.referenceDate,
+              fetchedAt: iso(h.fetchedAt),
+            }))
         : undefined;
       return { accountId: account.id, balances: latest.map(balanceView), ...(history ? { history } : {}) };
     },
@@ -134,7 +166,9 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
       if (q.to) conditions.push(lte(transactions.date, q.to));
       if (q.cursor) {
         const after = decodeCursor(q.cursor);
-        conditions.push(or(lt(transactions.date, after.date), and(eq(transactions.date, after.date), lt(transactions.id, after.id))));
+        conditions.push(
+          or(lt(transactions.date, after.date), and(eq(transactions.date, after.date), lt(transactions.id, after.id))),
+        );
       }
       // One row more than asked tells whether another page exists.
       const rows = deps.db

@@ -7,9 +7,15 @@ export function aspspRoutes(app: ApiApp, deps: ApiDeps): void {
     '/v1/aspsps',
     {
       config: { scope: 'aspsps:read' },
-      schema: { tags: ['aspsps'], summary: 'Banks we can connect to', response: { 200: aspspListSchema, ...problemResponses(401, 403) } },
+      schema: {
+        tags: ['aspsps'],
+        summary: 'Banks we can connect to',
+        response: { 200: aspspListSchema, ...problemResponses(401, 403) },
+      },
     },
     async () =>
-      deps.banks.profiles().map((p) => ({ id: p.id, name: p.name, country: p.country, services: p.services, environment: p.environment })),
+      deps.banks
+        .profiles()
+        .map((p) => ({ id: p.id, name: p.name, country: p.country, services: p.services, environment: p.environment })),
   );
 }

@@ -40,7 +40,10 @@ export function callbackRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request, reply) => {
       reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
       if (request.validationError) {
-        return reply.code(400).type('text/html; charset=utf-8').send(errorPage('This link is not valid', 'The bank sent you back with a link we cannot read.'));
+        return reply
+          .code(400)
+          .type('text/html; charset=utf-8')
+          .send(errorPage('This link is not valid', 'The bank sent you back with a link we cannot read.'));
       }
       try {
         const result = await handlePsuCallback(deps, request.query, request.ip);
@@ -55,7 +58,15 @@ export function callbackRoutes(app: ApiApp, deps: ApiDeps): void {
             .send(errorPage('We could not complete the connection', 'This link is unknown or has expired.'));
         }
         request.log.error({ err }, 'PSU callback failed');
-        return reply.code(500).type('text/html; charset=utf-8').send(errorPage('Something went wrong', 'We could not complete the connection to your bank. Please try again in a moment.'));
+        return reply
+          .code(500)
+          .type('text/html; charset=utf-8')
+          .send(
+            errorPage(
+              'Something went wrong',
+              'We could not complete the connection to your bank. Please try again in a moment.',
+            ),
+          );
       }
     },
   );

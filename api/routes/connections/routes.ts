@@ -34,7 +34,13 @@ function psuIp(request: FastifyRequest): string {
 
 function currentValidUntil(deps: ApiDeps, row: ConnectionRow): string | null {
   if (!row.currentConsentId) return null;
-  return deps.db.select({ validUntil: consents.validUntil }).from(consents).where(eq(consents.id, row.currentConsentId)).get()?.validUntil ?? null;
+  return (
+    deps.db
+      .select({ validUntil: consents.validUntil })
+      .from(consents)
+      .where(eq(consents.id, row.currentConsentId))
+      .get()?.validUntil ?? null
+  );
 }
 
 function fromTable(deps: ApiDeps, row: ConnectionRow) {
@@ -62,7 +68,9 @@ function mergeLive(base: ReturnType<typeof fromTable>, live: ConnectionView) {
     lastSyncAt: iso(live.lastSyncAt) ?? base.lastSyncAt,
     nextSyncAt: iso(live.nextSyncAt) ?? base.nextSyncAt,
     lastError: live.lastError ?? base.lastError,
-    ...(live.status === 'awaiting_authorisation' && live.authorisation ? { authorisationUrl: live.authorisation.url } : {}),
+    ...(live.status === 'awaiting_authorisation' && live.authorisation
+      ? { authorisationUrl: live.authorisation.url }
+      : {}),
   };
 }
 
@@ -102,7 +110,9 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       const principal = principalOf(request);
       const body = request.body;
       if (!mayActFor(principal, body.customerId)) {
-        throw new ApiProblem(403, 'this API key is not issued for this customer', { errors: [{ field: 'customerId', message: 'not allowed for this API key' }] });
+        throw new ApiProblem(403, 'this API key is not issued for this customer', {
+          errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
+        });
       }
       const idemKey = request.headers['idempotency-key'];
       const input = { ...body, psuIpAddress: psuIp(request) };
@@ -112,10 +122,16 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       }
       const reservation = reserve(deps.db, principal.keyId, idemKey, requestHash(body), now());
       if (reservation.kind === 'replay') {
-        return reply.code(reservation.statusCode as 201).header('idempotency-replayed', 'true').send(reservation.response as never);
+        return reply
+          .code(reservation.statusCode as 201)
+          .header('idempotency-replayed', 'true')
+          .send(reservation.response as never);
       }
       try {
-        const created = await createConnection(deps, { ...input, connectionId: idempotentId('con', principal.keyId, idemKey) });
+        const created = await createConnection(deps, {
+          ...input,
+          connectionId: idempotentId('con', principal.keyId, idemKey),
+        });
         reservation.complete(201, created);
         return reply.code(201).send(created);
       } catch (err) {
@@ -142,14 +158,23 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       let customerId = request.query.customerId;
       if (!customerId) {
         if (principal.customerIds?.length !== 1) {
-          throw new ApiProblem(422, 'customerId is required', { errors: [{ field: 'customerId', message: 'required unless the key is for exactly one customer' }] });
+          throw new ApiProblem(422, 'customerId is required', {
+            errors: [{ field: 'customerId', message: 'required unless the key is for exactly one customer' }],
+          });
         }
         customerId = principal.customerIds[0]!;
       }
       if (!mayActFor(principal, customerId)) {
-        throw new ApiProblem(403, 'this API key is not issued for this customer', { errors: [{ field: 'customerId', message: 'not allowed for this API key' }] });
+        throw new ApiProblem(403, 'this API key is not issued for this customer', {
+          errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
+        });
       }
-      const rows = deps.db.select().from(connections).where(eq(connections.customerId, customerId)).orderBy(desc(connections.createdAt), desc(connections.id)).all();
+      const rows = deps.db
+        .select()
+        .from(connections)
+        .where(eq(connections.customerId, customerId))
+        .orderBy(desc(connections.createdAt), desc(connections.id))
+        .all();
       return { connections: rows.map((row) => fromTable(deps, row)) };
     },
   );
@@ -187,9 +212,16 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       const row = ownedConnection(deps.db, principalOf(request), request.params.id);
-      if (TERMINAL_STATUSES.includes(row.status)) throw new ApiProblem(409, `the connection is ${row.status}`, { errors: [{ field: 'status', message: row.status }] });
+      if (TERMINAL_STATUSES.includes(row.status))
+        throw new ApiProblem(409, `the connection is ${row.status}`, {
+          errors: [{ field: 'status', message: row.status }],
+        });
       const summary = await syncNow(deps, row.id, request.body?.psuIpAddress);
-      return { ...summary, nextAllowedAt: summary.nextAllowedAt === undefined ? undefined : new Date(summary.nextAllowedAt).toISOString(), finishedAt: new Date(summary.finishedAt).toISOString() };
+      return {
+        ...summary,
+        nextAllowedAt: summary.nextAllowedAt === undefined ? undefined : new Date(summary.nextAllowedAt).toISOString(),
+        finishedAt: new Date(summary.finishedAt).toISOString(),
+      };
     },
   );
 
@@ -207,7 +239,10 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       const row = ownedConnection(deps.db, principalOf(request), request.params.id);
-      if (TERMINAL_STATUSES.includes(row.status)) throw new ApiProblem(409, `the connection is ${row.status}`, { errors: [{ field: 'status', message: row.status }] });
+      if (TERMINAL_STATUSES.includes(row.status))
+        throw new ApiProblem(409, `the connection is ${row.status}`, {
+          errors: [{ field: 'status', message: row.status }],
+        });
       const result = await reauthorise(deps, row.id, psuIp(request));
       return { id: row.id, status: result.status, authorisationUrl: result.authorisationUrl };
     },

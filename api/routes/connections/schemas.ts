@@ -17,10 +17,24 @@ export const createConnectionBody = z
   .object({
     aspspId: z.string().min(1).max(100),
     customerId: z.string().min(1).max(200),
-    redirectUrl: httpUrl.describe("Where the PSU lands after the bank, with connectionId and outcome added to its query"),
-    validUntil: z.iso.date().optional().describe('Last day of access (YYYY-MM-DD); at most the bank’s maximum consent validity'),
-    frequencyPerDay: z.number().int().min(1).max(4).optional().describe('Unattended syncs per day (PSD2 allows at most 4)'),
-    access: z.record(z.string(), z.unknown()).optional().describe('Berlin Group access object; default: all accounts with balances and transactions'),
+    redirectUrl: httpUrl.describe(
+      'Where the PSU lands after the bank, with connectionId and outcome added to its query',
+    ),
+    validUntil: z.iso
+      .date()
+      .optional()
+      .describe('Last day of access (YYYY-MM-DD); at most the bank’s maximum consent validity'),
+    frequencyPerDay: z
+      .number()
+      .int()
+      .min(1)
+      .max(4)
+      .optional()
+      .describe('Unattended syncs per day (PSD2 allows at most 4)'),
+    access: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Berlin Group access object; default: all accounts with balances and transactions'),
   })
   .meta({ id: 'CreateConnection' });
 
@@ -51,14 +65,22 @@ export const connectionSchema = z
 export const connectionListSchema = z.object({ connections: z.array(connectionSchema) }).meta({ id: 'ConnectionList' });
 
 export const listConnectionsQuery = z.object({
-  customerId: z.string().min(1).max(200).optional().describe('Required unless the API key is issued for exactly one customer'),
+  customerId: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Required unless the API key is issued for exactly one customer'),
 });
 
 export const connectionIdParams = z.object({ id: z.string().min(1).max(100) });
 
 export const syncBody = z
   .object({
-    psuIpAddress: z.union([z.ipv4(), z.ipv6()]).optional().describe('Given when the PSU is present: the read does not count against frequencyPerDay'),
+    psuIpAddress: z
+      .union([z.ipv4(), z.ipv6()])
+      .optional()
+      .describe('Given when the PSU is present: the read does not count against frequencyPerDay'),
   })
   // No body at all is fine: fastify hands over null then.
   .nullish();
@@ -79,8 +101,16 @@ export const syncSummarySchema = z
 export const revokedSchema = z.object({ id: z.string(), status: z.literal('revoked') });
 
 export const idempotencyHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().describe('Replays the first answer for the same body; 422 for another body'),
-  'x-psu-ip-address': z.union([z.ipv4(), z.ipv6()]).optional().describe("The PSU's IP address, when the request comes from the PSU's session"),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Replays the first answer for the same body; 422 for another body'),
+  'x-psu-ip-address': z
+    .union([z.ipv4(), z.ipv6()])
+    .optional()
+    .describe("The PSU's IP address, when the request comes from the PSU's session"),
 });
 
 export const psuHeaders = z.object({

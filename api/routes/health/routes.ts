@@ -31,7 +31,7 @@ export function defaultReadiness(deps: Pick<ApiDeps, 'db' | 'temporal'>): () => 
         try {
           await within(READINESS_TIMEOUT_MS, check());
         } catch (err) {
-          failed[name] = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+          failed[name] = err instanceof Error ? err.message.split('\n')[0] : String(err);
         }
       }),
     );
@@ -40,14 +40,20 @@ export function defaultReadiness(deps: Pick<ApiDeps, 'db' | 'temporal'>): () => 
 }
 
 const healthSchema = z.object({ status: z.literal('ok') });
-const readySchema = z.object({ status: z.enum(['ready', 'not_ready']), failed: z.record(z.string(), z.string()).optional() });
+const readySchema = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  failed: z.record(z.string(), z.string()).optional(),
+});
 
 export function healthRoutes(app: ApiApp, deps: ApiDeps): void {
   const readiness = deps.readiness ?? defaultReadiness(deps);
 
   app.get(
     '/healthz',
-    { config: { public: true }, schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: healthSchema } } },
+    {
+      config: { public: true },
+      schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: healthSchema } },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -55,14 +61,20 @@ export function healthRoutes(app: ApiApp, deps: ApiDeps): void {
     '/readyz',
     {
       config: { public: true },
-      schema: { tags: ['health'], summary: 'Readiness: database and Temporal answer within 2 s', security: [], response: { 200: readySchema, 503: readySchema } },
+      schema: {
+        tags: ['health'],
+        summary: 'Readiness: database and Temporal answer within 2 s',
+        security: [],
+        response: { 200: readySchema, 503: readySchema },
+      },
     },
     async (request, reply) => {
       try {
         await readiness();
         return { status: 'ready' as const };
       } catch (err) {
-        const failed = err instanceof NotReadyError ? err.failed : { check: err instanceof Error ? err.message : String(err) };
+        const failed =
+          err instanceof NotReadyError ? err.failed : { check: err instanceof Error ? err.message : String(err) };
         request.log.warn({ failed }, 'not ready');
         // Unauthenticated route: name the failed checks only; the detail (addresses, paths) stays in the log.
         const names = Object.fromEntries(Object.keys(failed).map((name) => [name, 'unavailable']));

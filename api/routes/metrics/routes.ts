@@ -7,7 +7,14 @@ import type { ApiApp } from '../../deps';
  * interface or filter /metrics at the proxy.
  */
 export function metricsRoutes(app: ApiApp, metrics: MetricsRegistry): void {
-  app.get('/metrics', { config: { public: true }, schema: { tags: ['health'], summary: 'Prometheus metrics (text format 0.0.4)', security: [] } }, async (_request, reply) => {
-    return reply.type(PROMETHEUS_CONTENT_TYPE).send(metrics.render());
-  });
+  app.get(
+    '/metrics',
+    {
+      config: { public: true },
+      schema: { tags: ['health'], summary: 'Prometheus metrics (text format 0.0.4)', security: [] },
+    },
+    async (_request, reply) => {
+      return reply.type(PROMETHEUS_CONTENT_TYPE).send(metrics.render());
+    },
+  );
 }

@@ -14,8 +14,20 @@ const daysBetween = (from: string, to: string) => isoToDay(to)! - isoToDay(from)
 describe('consent lifecycle', () => {
   it('goes received → valid on approval and received → rejected on denial', () => {
     const { state } = makeBank('bec');
-    const created = state.createConsent({ ...base, bankId: '0400', validUntil: '2026-06-01', redirectUri: 'https://tpp.example/ok', nokRedirectUri: 'https://tpp.example/nok' });
-    expect(created).toMatchObject({ status: 'received', bank: 'bec', bankId: '0400', validUntil: '2026-06-01', lastActionDate: '2026-03-15' });
+    const created = state.createConsent({
+      ...base,
+      bankId: '0400',
+      validUntil: '2026-06-01',
+      redirectUri: 'https://tpp.example/ok',
+      nokRedirectUri: 'https://tpp.example/nok',
+    });
+    expect(created).toMatchObject({
+      status: 'received',
+      bank: 'bec',
+      bankId: '0400',
+      validUntil: '2026-06-01',
+      lastActionDate: '2026-03-15',
+    });
     expect(created.consentId).toMatch(/^[0-9a-f-]{36}$/);
     expect(created.createdAt).toMatch(/^2026-03-15T09:00/);
     const valid = state.decideConsent(created.consentId, 'bec-psu-1', 'approve');
@@ -26,18 +38,26 @@ describe('consent lifecycle', () => {
     expect(state.decideConsent(other.consentId, 'bec-psu-2', 'deny').status).toBe('rejected');
     expect(() => state.accounts(other.consentId)).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
     // a decided consent cannot be decided again
-    expect(() => state.decideConsent(other.consentId, 'bec-psu-2', 'approve')).toThrow(expect.objectContaining({ code: 'STATUS_INVALID' }));
+    expect(() => state.decideConsent(other.consentId, 'bec-psu-2', 'approve')).toThrow(
+      expect.objectContaining({ code: 'STATUS_INVALID' }),
+    );
   });
 
   it('refuses unknown consents and PSUs', () => {
     const { state } = makeBank('bec');
     expect(state.getConsent('nope')).toBeUndefined();
-    expect(() => state.decideConsent('nope', 'bec-psu-1', 'approve')).toThrow(expect.objectContaining({ code: 'CONSENT_UNKNOWN' }));
+    expect(() => state.decideConsent('nope', 'bec-psu-1', 'approve')).toThrow(
+      expect.objectContaining({ code: 'CONSENT_UNKNOWN' }),
+    );
     const created = state.createConsent({ ...base, validUntil: '2026-06-01' });
-    expect(() => state.decideConsent(created.consentId, 'rocker-psu-1', 'approve')).toThrow(expect.objectContaining({ code: 'PSU_CREDENTIALS_INVALID' }));
+    expect(() => state.decideConsent(created.consentId, 'rocker-psu-1', 'approve')).toThrow(
+      expect.objectContaining({ code: 'PSU_CREDENTIALS_INVALID' }),
+    );
     expect(state.getConsent(created.consentId)!.status).toBe('received');
     expect(() => state.revokeConsent('nope', 'tpp')).toThrow(expect.objectContaining({ code: 'CONSENT_UNKNOWN' }));
-    expect(() => state.countAccess('nope', 'accounts', false)).toThrow(expect.objectContaining({ code: 'CONSENT_UNKNOWN' }));
+    expect(() => state.countAccess('nope', 'accounts', false)).toThrow(
+      expect.objectContaining({ code: 'CONSENT_UNKNOWN' }),
+    );
   });
 
   it('is revoked by the PSU or terminated by the TPP, and stays so', () => {
@@ -65,8 +85,12 @@ describe('consent lifecycle', () => {
 
   it('rejects a malformed or past validUntil and a bad frequencyPerDay', () => {
     const { state } = makeBank('bec');
-    expect(() => state.createConsent({ ...base, validUntil: '2026-13-01' })).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR', path: 'validUntil' }));
-    expect(() => state.createConsent({ ...base, validUntil: '2026-03-14' })).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR', path: 'validUntil' }));
+    expect(() => state.createConsent({ ...base, validUntil: '2026-13-01' })).toThrow(
+      expect.objectContaining({ code: 'FORMAT_ERROR', path: 'validUntil' }),
+    );
+    expect(() => state.createConsent({ ...base, validUntil: '2026-03-14' })).toThrow(
+      expect.objectContaining({ code: 'FORMAT_ERROR', path: 'validUntil' }),
+    );
     expect(() => state.createConsent({ ...base, validUntil: '2026-04-01', frequencyPerDay: 0 })).toThrow(
       expect.objectContaining({ code: 'FORMAT_ERROR', path: 'frequencyPerDay' }),
     );
@@ -142,20 +166,27 @@ describe('account access under a consent', () => {
     });
     const accounts = state.accounts(consentId);
     expect(accounts.map((a) => a.iban)).toEqual([current, savings]);
-    expect(state.balances(consentId, accounts[0]!.resourceId)).toHaveLength(3);
-    expect(() => state.balances(consentId, accounts[1]!.resourceId)).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
-    // next to named accounts, an empty list grants nothing
-    expect(() => state.transactions(consentId, accounts[1]!.resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' })).toThrow(
+    expect(state.balances(consentId, accounts[0].resourceId)).toHaveLength(3);
+    expect(() => state.balances(consentId, accounts[1].resourceId)).toThrow(
       expect.objectContaining({ code: 'CONSENT_INVALID' }),
     );
+    // next to named accounts, an empty list grants nothing
+    expect(() =>
+      state.transactions(consentId, accounts[1].resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' }),
+    ).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
     // only empty lists: bank-offered, every account for the services listed
     const offered = approvedConsent(state, { access: { accounts: [], transactions: [] } });
     const offeredAccounts = state.accounts(offered);
     expect(offeredAccounts).toHaveLength(2);
-    expect(state.transactions(offered, offeredAccounts[1]!.resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' }).length).toBeGreaterThan(0);
-    expect(() => state.balances(offered, offeredAccounts[1]!.resourceId)).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
+    expect(
+      state.transactions(offered, offeredAccounts[1].resourceId, { bookingStatus: 'booked', dateFrom: '2026-01-01' })
+        .length,
+    ).toBeGreaterThan(0);
+    expect(() => state.balances(offered, offeredAccounts[1].resourceId)).toThrow(
+      expect.objectContaining({ code: 'CONSENT_INVALID' }),
+    );
     const withBalance = approvedConsent(state, { access: { availableAccountsWithBalance: 'allAccounts' } });
-    expect(state.balances(withBalance, state.accounts(withBalance)[0]!.resourceId)).toHaveLength(3);
+    expect(state.balances(withBalance, state.accounts(withBalance)[0].resourceId)).toHaveLength(3);
 
     const one = approvedConsent(state, { access: { balances: [{ iban: savings.replace(/(.{4})/g, '$1 ') }] } });
     expect(state.accounts(one).map((a) => a.iban)).toEqual([savings]);
@@ -163,18 +194,27 @@ describe('account access under a consent', () => {
     const listOnly = approvedConsent(state, { access: { availableAccounts: 'allAccounts' } });
     const listed = state.accounts(listOnly);
     expect(listed).toHaveLength(2);
-    expect(() => state.balances(listOnly, listed[0]!.resourceId)).toThrow(expect.objectContaining({ code: 'CONSENT_INVALID' }));
-    expect(() => state.balances(listOnly, 'no-such-account')).toThrow(expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }));
+    expect(() => state.balances(listOnly, listed[0].resourceId)).toThrow(
+      expect.objectContaining({ code: 'CONSENT_INVALID' }),
+    );
+    expect(() => state.balances(listOnly, 'no-such-account')).toThrow(
+      expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }),
+    );
     expect(state.account(listOnly, 'no-such-account')).toBeUndefined();
-    expect(state.account(listOnly, listed[1]!.resourceId)).toEqual(listed[1]);
+    expect(state.account(listOnly, listed[1].resourceId)).toEqual(listed[1]);
   });
 
   it('matches card accounts by masked PAN however it is spaced', () => {
     const { state } = makeBank('enfuce-rocker');
-    const consentId = approvedConsent(state, { access: { accounts: [{ maskedPan: '524378******8693' }], balances: [{ maskedPan: '524378******8693' }] } });
+    const consentId = approvedConsent(state, {
+      access: { accounts: [{ maskedPan: '524378******8693' }], balances: [{ maskedPan: '524378******8693' }] },
+    });
     const [card] = state.accounts(consentId);
-    expect(card!.maskedPan).toBe('5243 78** **** 8693');
-    expect(state.balances(consentId, card!.resourceId).map((b) => b.balanceType)).toEqual(['interimAvailable', 'interimBooked']);
+    expect(card.maskedPan).toBe('5243 78** **** 8693');
+    expect(state.balances(consentId, card.resourceId).map((b) => b.balanceType)).toEqual([
+      'interimAvailable',
+      'interimBooked',
+    ]);
     const other = approvedConsent(state, { access: { accounts: [{ maskedPan: '524378******0000' }] } });
     expect(state.accounts(other)).toEqual([]);
   });
@@ -191,11 +231,11 @@ describe('account access under a consent', () => {
     expect(idsOf(c2)).not.toEqual(idsOf(c1));
     expect(idsOf(c1)).toEqual(idsOf(c1));
     // and the data behind a per-consent id is the same account's
-    const tx1 = state.transactions(c1, idsOf(c1)[0]!, { bookingStatus: 'booked', dateFrom: '2026-01-01' });
-    const tx2 = state.transactions(c2, idsOf(c2)[0]!, { bookingStatus: 'booked', dateFrom: '2026-01-01' });
+    const tx1 = state.transactions(c1, idsOf(c1)[0], { bookingStatus: 'booked', dateFrom: '2026-01-01' });
+    const tx2 = state.transactions(c2, idsOf(c2)[0], { bookingStatus: 'booked', dateFrom: '2026-01-01' });
     expect(tx1).toEqual(tx2);
     // another consent's resourceId is unknown here
-    expect(() => state.balances(c2, idsOf(c1)[0]!)).toThrow(expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }));
+    expect(() => state.balances(c2, idsOf(c1)[0])).toThrow(expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }));
   });
 });
 
@@ -211,9 +251,21 @@ describe('settings', () => {
       enforceFrequencyPerDay: true,
     });
     state.updateSettings({ transactionsPageSize: 25, pendingToBooked: 'new-id' });
-    expect(state.settings).toMatchObject({ transactionsPageSize: 25, pendingToBooked: 'new-id', accessTokenTtlMs: 3_600_000 });
-    for (const bad of [{ transactionsPageSize: 0 }, { accessTokenTtlMs: '60' }, { pendingToBooked: 'sometimes' }, { enforceFrequencyPerDay: 'yes' }, { colour: 'blue' }]) {
-      expect(() => state.updateSettings(bad as never)).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR', path: Object.keys(bad)[0] }));
+    expect(state.settings).toMatchObject({
+      transactionsPageSize: 25,
+      pendingToBooked: 'new-id',
+      accessTokenTtlMs: 3_600_000,
+    });
+    for (const bad of [
+      { transactionsPageSize: 0 },
+      { accessTokenTtlMs: '60' },
+      { pendingToBooked: 'sometimes' },
+      { enforceFrequencyPerDay: 'yes' },
+      { colour: 'blue' },
+    ]) {
+      expect(() => state.updateSettings(bad as never)).toThrow(
+        expect.objectContaining({ code: 'FORMAT_ERROR', path: Object.keys(bad)[0] }),
+      );
     }
     expect(state.settings.transactionsPageSize).toBe(25);
   });

@@ -10,7 +10,7 @@ const AMOUNT = /^-?[0-9]{1,14}(\.[0-9]{1,3})?$/;
 const DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
 
 function firstAccount(state: BankState, consentId: string) {
-  return state.accounts(consentId)[0]!;
+  return state.accounts(consentId)[0];
 }
 
 function isoDay(date: Date, offsetDays = 0): string {
@@ -65,17 +65,22 @@ describe('deterministic data', () => {
       expect(account.bban).toBe(account.iban!.slice(4));
     }
     // a single wrong digit breaks the check digits
-    const iban = mette[0]!.iban!;
+    const iban = mette[0].iban!;
     const tampered = iban.slice(0, 10) + ((Number(iban[10]) + 1) % 10) + iban.slice(11);
     expect(isValidIban(tampered)).toBe(false);
 
     const rocker = makeBank('enfuce-rocker').state;
     expect(rocker.testPsus()[0]).toEqual({ id: 'rocker-psu-1', name: 'Anna Svensson', bank: 'enfuce-rocker' });
-    const card = rocker.accounts(approvedConsent(rocker))[0]!;
-    expect(card).toMatchObject({ kind: 'card-account', product: 'MC_CARD', maskedPan: '5243 78** **** 8693', currency: 'SEK' });
+    const card = rocker.accounts(approvedConsent(rocker))[0];
+    expect(card).toMatchObject({
+      kind: 'card-account',
+      product: 'MC_CARD',
+      maskedPan: '5243 78** **** 8693',
+      currency: 'SEK',
+    });
     expect(card.creditLimit?.currency).toBe('SEK');
     const st1 = makeBank('enfuce-st1').state;
-    expect(st1.testPsus()[0]!.name).toBe('Mikko Virtanen');
+    expect(st1.testPsus()[0].name).toBe('Mikko Virtanen');
     expect(st1.accounts(approvedConsent(st1))[0]).toMatchObject({ maskedPan: '5243 66** **** 8694', currency: 'EUR' });
   });
 
@@ -85,13 +90,13 @@ describe('deterministic data', () => {
     const account = firstAccount(state, consentId);
     const txs = state.transactions(consentId, account.resourceId, ALL);
     const keyDate = (t: SandboxTransaction) => t.bookingDate ?? t.transactionDate;
-    const oldest = keyDate(txs[txs.length - 1]!);
+    const oldest = keyDate(txs[txs.length - 1]);
     expect(oldest >= isoDay(START, -730)).toBe(true);
     expect(oldest <= isoDay(START, -725)).toBe(true);
-    expect(keyDate(txs[0]!) <= isoDay(START)).toBe(true);
+    expect(keyDate(txs[0]) <= isoDay(START)).toBe(true);
     expect(txs.length).toBeGreaterThan(600);
     expect(txs.length).toBeLessThan(1200);
-    for (let i = 1; i < txs.length; i++) expect(keyDate(txs[i - 1]!) >= keyDate(txs[i]!)).toBe(true);
+    for (let i = 1; i < txs.length; i++) expect(keyDate(txs[i - 1]) >= keyDate(txs[i])).toBe(true);
     expect(new Set(txs.map((t) => t.transactionId)).size).toBe(txs.length);
     // some days have none and some have several
     const perDay = new Map<string, number>();
@@ -110,14 +115,14 @@ describe('deterministic data', () => {
     const consentId = approvedConsent(state);
     const id = firstAccount(state, consentId).resourceId;
     const [first] = state.transactions(consentId, id, ALL);
-    const amount = first!.transactionAmount.amount;
+    const amount = first.transactionAmount.amount;
     expect(() => {
-      (first!.transactionAmount as { amount: string }).amount = '0.00';
+      (first.transactionAmount as { amount: string }).amount = '0.00';
     }).toThrow(TypeError);
     expect(() => {
       (first as { transactionId: string }).transactionId = 'x';
     }).toThrow(TypeError);
-    expect(state.transactions(consentId, id, ALL)[0]!.transactionAmount.amount).toBe(amount);
+    expect(state.transactions(consentId, id, ALL)[0].transactionAmount.amount).toBe(amount);
   });
 
   it('filters by date range and booking status', () => {
@@ -128,11 +133,20 @@ describe('deterministic data', () => {
     const dateTo = isoDay(START, -10);
     const booked = state.transactions(consentId, id, { bookingStatus: 'booked', dateFrom, dateTo });
     expect(booked.length).toBeGreaterThan(5);
-    expect(booked.every((t) => t.bookingStatus === 'booked' && t.bookingDate! >= dateFrom && t.bookingDate! <= dateTo)).toBe(true);
+    expect(
+      booked.every((t) => t.bookingStatus === 'booked' && t.bookingDate! >= dateFrom && t.bookingDate! <= dateTo),
+    ).toBe(true);
     const pending = state.transactions(consentId, id, { bookingStatus: 'pending', dateFrom: isoDay(START, -5) });
-    expect(pending.every((t) => t.bookingStatus === 'pending' && t.bookingDate === undefined && t.entryReference === undefined)).toBe(true);
+    expect(
+      pending.every(
+        (t) => t.bookingStatus === 'pending' && t.bookingDate === undefined && t.entryReference === undefined,
+      ),
+    ).toBe(true);
     const both = state.transactions(consentId, id, { bookingStatus: 'both', dateFrom: isoDay(START, -5) });
-    expect(both.length).toBe(pending.length + state.transactions(consentId, id, { bookingStatus: 'booked', dateFrom: isoDay(START, -5) }).length);
+    expect(both.length).toBe(
+      pending.length +
+        state.transactions(consentId, id, { bookingStatus: 'booked', dateFrom: isoDay(START, -5) }).length,
+    );
     expect(() => state.transactions(consentId, id, { bookingStatus: 'both', dateFrom: '2026-02-30' })).toThrow(
       expect.objectContaining({ code: 'FORMAT_ERROR', path: 'dateFrom' }),
     );
@@ -142,8 +156,15 @@ describe('deterministic data', () => {
     const validate = specValidator();
     // the validator is not vacuous
     expect(validate('cardAccountDetails', { maskedPan: 'x'.repeat(36), currency: 'SEK' })).not.toEqual([]);
-    expect(validate('transactions', { transactionAmount: { amount: '1.00', currency: 'DKK' }, remittanceInformationUnstructured: 'x'.repeat(141) })).not.toEqual([]);
-    expect(validate('balance', { balanceType: 'sometimes', balanceAmount: { amount: '1.00', currency: 'DKK' } })).not.toEqual([]);
+    expect(
+      validate('transactions', {
+        transactionAmount: { amount: '1.00', currency: 'DKK' },
+        remittanceInformationUnstructured: 'x'.repeat(141),
+      }),
+    ).not.toEqual([]);
+    expect(
+      validate('balance', { balanceType: 'sometimes', balanceAmount: { amount: '1.00', currency: 'DKK' } }),
+    ).not.toEqual([]);
     for (const bank of ['bec', 'enfuce-rocker', 'enfuce-st1'] as const) {
       const { state } = makeBank(bank);
       const consentId = approvedConsent(state);
@@ -166,19 +187,46 @@ describe('deterministic data', () => {
           if (tx.entryReference) expect(tx.entryReference.length).toBeLessThanOrEqual(35);
           if (tx.merchantCategoryCode) expect(tx.merchantCategoryCode).toMatch(/^[0-9]{4}$/);
           if (kind === 'account') {
-            const { transactionDate: _t, maskedPan: _m, cardAcceptorId: _c, merchantCategoryCode: _mcc, bookingStatus: _b, ...bg } = tx;
+            const {
+              transactionDate: _t,
+              maskedPan: _m,
+              cardAcceptorId: _c,
+              merchantCategoryCode: _mcc,
+              bookingStatus: _b,
+              ...bg
+            } = tx;
             expect(validate('transactions', bg)).toEqual([]);
           } else {
-            const { transactionId, maskedPan, creditorName: _c, debtorName: _d, remittanceInformationUnstructured, bookingStatus: _b, ...rest } = tx;
-            const bg = { ...rest, cardTransactionId: transactionId, maskedPAN: maskedPan, transactionDetails: remittanceInformationUnstructured };
+            const {
+              transactionId,
+              maskedPan,
+              creditorName: _c,
+              debtorName: _d,
+              remittanceInformationUnstructured,
+              bookingStatus: _b,
+              ...rest
+            } = tx;
+            const bg = {
+              ...rest,
+              cardTransactionId: transactionId,
+              maskedPAN: maskedPan,
+              transactionDetails: remittanceInformationUnstructured,
+            };
             expect(validate('cardTransaction', bg)).toEqual([]);
-            if (Number(tx.transactionAmount.amount) > 0 && !tx.remittanceInformationUnstructured?.startsWith('Inbetalning') && !tx.remittanceInformationUnstructured?.startsWith('Maksu')) refunds++;
+            if (
+              Number(tx.transactionAmount.amount) > 0 &&
+              !tx.remittanceInformationUnstructured?.startsWith('Inbetalning') &&
+              !tx.remittanceInformationUnstructured?.startsWith('Maksu')
+            )
+              refunds++;
             if (tx.cardAcceptorId) expect(tx.maskedPan).toBe(account.maskedPan);
           }
         }
         if (kind === 'card-account') {
           // purchases are negative, with the occasional positive refund
-          expect(txs.filter((t) => t.cardAcceptorId && Number(t.transactionAmount.amount) < 0).length).toBeGreaterThan(400);
+          expect(txs.filter((t) => t.cardAcceptorId && Number(t.transactionAmount.amount) < 0).length).toBeGreaterThan(
+            400,
+          );
           expect(refunds).toBeGreaterThan(0);
         }
       }
@@ -195,7 +243,10 @@ describe('balances', () => {
       const bookedBalance = () => {
         const b = state.balances(consentId, id);
         return bank === 'bec'
-          ? { closing: b.find((x) => x.balanceType === 'closingBooked')!, expected: b.find((x) => x.balanceType === 'expected')! }
+          ? {
+              closing: b.find((x) => x.balanceType === 'closingBooked')!,
+              expected: b.find((x) => x.balanceType === 'expected')!,
+            }
           : { closing: b.find((x) => x.balanceType === 'interimBooked')!, expected: undefined };
       };
       const cents = (amount: string) => Math.round(Number(amount) * 100);
@@ -220,12 +271,14 @@ describe('balances', () => {
       } else {
         // card: interimAvailable = credit limit + booked + pending
         const b = state.balances(consentId, id);
-        const limit = cents(state.accounts(consentId)[0]!.creditLimit!.amount);
+        const limit = cents(state.accounts(consentId)[0].creditLimit!.amount);
         const pending = state.transactions(consentId, id, { bookingStatus: 'pending', dateFrom: '2000-01-01' });
         const sum = pending.reduce((acc, t) => acc + cents(t.transactionAmount.amount), 0);
         const available = b.find((x) => x.balanceType === 'interimAvailable')!;
         expect(available.creditLimitIncluded).toBe(true);
-        expect(cents(available.balanceAmount.amount)).toBe(limit + cents(b.find((x) => x.balanceType === 'interimBooked')!.balanceAmount.amount) + sum);
+        expect(cents(available.balanceAmount.amount)).toBe(
+          limit + cents(b.find((x) => x.balanceType === 'interimBooked')!.balanceAmount.amount) + sum,
+        );
       }
     }
   });
@@ -235,7 +288,9 @@ describe('balances', () => {
     const consentId = approvedConsent(state, { psuId: 'bec-psu-2' });
     const id = firstAccount(state, consentId).resourceId;
     for (let i = 0; i < 60; i++) {
-      const available = Number(state.balances(consentId, id).find((b) => b.balanceType === 'interimAvailable')!.balanceAmount.amount);
+      const available = Number(
+        state.balances(consentId, id).find((b) => b.balanceType === 'interimAvailable')!.balanceAmount.amount,
+      );
       expect(available).toBeGreaterThan(0);
       expect(available).toBeLessThan(8000);
       clock.advance(DAY_MS);
@@ -293,8 +348,8 @@ describe('pending transactions', () => {
     const fresh = state.transactions(consentId, id, ALL);
     expect(fresh.length).toBe(same.length);
     fresh.forEach((t, i) => {
-      if (t.bookingStatus === 'booked') expect(t.transactionId).toBe(same[i]!.transactionId);
-      else expect(t.transactionId).not.toBe(same[i]!.transactionId);
+      if (t.bookingStatus === 'booked') expect(t.transactionId).toBe(same[i].transactionId);
+      else expect(t.transactionId).not.toBe(same[i].transactionId);
     });
   });
 
@@ -359,8 +414,10 @@ describe('performance and memory', () => {
       samples.push((used.user + used.system) / 1000);
       expect(txs.length).toBeGreaterThan(600);
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`two-year listing CPU ms: cold median ${median(cold).toFixed(1)}, next-day median ${median(samples).toFixed(1)}`);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(
+      `two-year listing CPU ms: cold median ${median(cold).toFixed(1)}, next-day median ${median(samples).toFixed(1)}`,
+    );
     expect(median(cold)).toBeLessThan(50);
     expect(median(samples)).toBeLessThan(20);
   });
@@ -374,15 +431,15 @@ describe('performance and memory', () => {
     // 170 days (a BEC consent lives 180), one listing every 5 days
     for (let i = 0; i < 34; i++) {
       state.transactions(consentId, id, ALL);
-      sizes.push([...ledgers.values()][0]!.cachedDays());
+      sizes.push([...ledgers.values()][0].cachedDays());
       clock.advance(5 * DAY_MS);
     }
     // the window plus two months' margin either side, never the whole walk
     expect(Math.max(...sizes)).toBeLessThanOrEqual(HISTORY_DAYS + 62 + 10);
-    expect(sizes.at(-1)! - sizes[0]!).toBeLessThan(70);
+    expect(sizes.at(-1)! - sizes[0]).toBeLessThan(70);
 
     // a ledger asked only for balances over three years keeps no more than the window either
-    const ledger = new AccountLedger('balances-only', psusOf('bec')[0]!.accounts[0]!);
+    const ledger = new AccountLedger('balances-only', psusOf('bec')[0].accounts[0]);
     let maxCached = 0;
     for (let day = 0; day < 1100; day++) {
       ledger.balances(new Date(START.getTime() + day * DAY_MS));

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
-import { BankState, createSandboxClock, type SandboxBankId, type SandboxClock, type SandboxSettings } from '../../../sandbox/state';
+import {
+  BankState,
+  createSandboxClock,
+  type SandboxBankId,
+  type SandboxClock,
+  type SandboxSettings,
+} from '../../../sandbox/state';
 
 /** Mid-morning UTC, so a test never straddles midnight in real time. */
 export const START = new Date('2026-03-15T09:00:00Z');
@@ -37,7 +43,7 @@ export function approvedConsent(
     frequencyPerDay: opts.frequencyPerDay ?? 4,
     combinedServiceIndicator: false,
   });
-  state.decideConsent(record.consentId, opts.psuId ?? state.testPsus()[0]!.id, 'approve');
+  state.decideConsent(record.consentId, opts.psuId ?? state.testPsus()[0].id, 'approve');
   return record.consentId;
 }
 

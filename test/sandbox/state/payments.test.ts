@@ -31,32 +31,50 @@ describe('payments', () => {
     expect(state.getPayment(created.paymentId)!.status).toBe('ACTC');
     clock.advance(1);
     expect(state.getPayment(created.paymentId)).toMatchObject({ status: 'ACSC', psuId: 'bec-psu-1' });
-    expect(() => state.decidePayment(created.paymentId, 'bec-psu-1', 'approve')).toThrow(expect.objectContaining({ code: 'STATUS_INVALID' }));
+    expect(() => state.decidePayment(created.paymentId, 'bec-psu-1', 'approve')).toThrow(
+      expect.objectContaining({ code: 'STATUS_INVALID' }),
+    );
   });
 
   it('debit the account: balance and transaction list show the payment', () => {
     const { state } = makeBank('bec');
     const consentId = approvedConsent(state, { psuId: 'bec-psu-1' });
     const account = state.accounts(consentId).find((a) => a.iban === METTE)!;
-    const available = () => Number(state.balances(consentId, account.resourceId).find((b) => b.balanceType === 'interimAvailable')!.balanceAmount.amount);
+    const available = () =>
+      Number(
+        state.balances(consentId, account.resourceId).find((b) => b.balanceType === 'interimAvailable')!.balanceAmount
+          .amount,
+      );
     const before = available();
     const created = state.createPayment(payment(METTE, '100.25'));
     state.decidePayment(created.paymentId, 'bec-psu-1', 'approve');
     expect(available()).toBeCloseTo(before - 100.25, 2);
-    const [latest] = state.transactions(consentId, account.resourceId, { bookingStatus: 'booked', dateFrom: '2026-03-15' });
-    expect(latest).toMatchObject({ transactionAmount: { amount: '-100.25', currency: 'DKK' }, creditorName: 'Vognmand Jensen ApS', bookingDate: '2026-03-15' });
-    expect(latest!.transactionId.length).toBeLessThanOrEqual(35);
+    const [latest] = state.transactions(consentId, account.resourceId, {
+      bookingStatus: 'booked',
+      dateFrom: '2026-03-15',
+    });
+    expect(latest).toMatchObject({
+      transactionAmount: { amount: '-100.25', currency: 'DKK' },
+      creditorName: 'Vognmand Jensen ApS',
+      bookingDate: '2026-03-15',
+    });
+    expect(latest.transactionId.length).toBeLessThanOrEqual(35);
   });
 
   it('are RJCT for insufficient funds, for a debtor account that is not the PSU’s, and on denial', () => {
     const { state } = makeBank('bec');
     const lars = approvedConsent(state, { psuId: 'bec-psu-2' });
     const [account] = state.accounts(lars);
-    const available = Number(state.balances(lars, account!.resourceId).find((b) => b.balanceType === 'interimAvailable')!.balanceAmount.amount);
+    const available = Number(
+      state.balances(lars, account.resourceId).find((b) => b.balanceType === 'interimAvailable')!.balanceAmount.amount,
+    );
     expect(available).toBeLessThan(10_000);
 
     const tooMuch = state.createPayment(payment(LARS, '10000.00'));
-    expect(state.decidePayment(tooMuch.paymentId, 'bec-psu-2', 'approve')).toMatchObject({ status: 'RJCT', statusReason: 'insufficient funds' });
+    expect(state.decidePayment(tooMuch.paymentId, 'bec-psu-2', 'approve')).toMatchObject({
+      status: 'RJCT',
+      statusReason: 'insufficient funds',
+    });
     // exactly the available amount is fine
     const exact = state.createPayment(payment(LARS, available.toFixed(2)));
     expect(state.decidePayment(exact.paymentId, 'bec-psu-2', 'approve').status).toBe('ACTC');
@@ -70,13 +88,23 @@ describe('payments', () => {
 
   it('validate amounts and IBANs, and refuse unknown payments and PSUs', () => {
     const { state } = makeBank('bec');
-    expect(() => state.createPayment(payment(METTE, '1.005'))).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR', path: 'instructedAmount.amount' }));
-    expect(() => state.createPayment(payment(METTE, '-5.00'))).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR' }));
-    expect(() => state.createPayment(payment('DK8104004012345678', '5.00'))).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR', path: 'debtorAccount.iban' }));
+    expect(() => state.createPayment(payment(METTE, '1.005'))).toThrow(
+      expect.objectContaining({ code: 'FORMAT_ERROR', path: 'instructedAmount.amount' }),
+    );
+    expect(() => state.createPayment(payment(METTE, '-5.00'))).toThrow(
+      expect.objectContaining({ code: 'FORMAT_ERROR' }),
+    );
+    expect(() => state.createPayment(payment('DK8104004012345678', '5.00'))).toThrow(
+      expect.objectContaining({ code: 'FORMAT_ERROR', path: 'debtorAccount.iban' }),
+    );
     expect(state.getPayment('nope')).toBeUndefined();
-    expect(() => state.decidePayment('nope', 'bec-psu-1', 'approve')).toThrow(expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }));
+    expect(() => state.decidePayment('nope', 'bec-psu-1', 'approve')).toThrow(
+      expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }),
+    );
     const created = state.createPayment(payment(METTE, '5.00'));
-    expect(() => state.decidePayment(created.paymentId, 'nobody', 'approve')).toThrow(expect.objectContaining({ code: 'PSU_CREDENTIALS_INVALID' }));
+    expect(() => state.decidePayment(created.paymentId, 'nobody', 'approve')).toThrow(
+      expect.objectContaining({ code: 'PSU_CREDENTIALS_INVALID' }),
+    );
     expect(state.getPayment(created.paymentId)!.status).toBe('RCVD');
   });
 });
@@ -99,14 +127,23 @@ describe('certificate enrolment (BEC)', () => {
     const { state } = makeBank('bec');
     const der = Buffer.from('not really a certificate, but bytes all the same').toString('base64');
     expect(state.isEnrolled(der)).toBe(false);
-    const first = state.enrolCertificate({ tppOrgId: 'PSDDK-DFSA-12345678', certificateDerBase64: der, serialNumber: '01' });
+    const first = state.enrolCertificate({
+      tppOrgId: 'PSDDK-DFSA-12345678',
+      certificateDerBase64: der,
+      serialNumber: '01',
+    });
     expect(first.status).toBe('enrolled');
     expect(state.isEnrolled(der)).toBe(true);
     const pem = `-----BEGIN CERTIFICATE-----\n${der.match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
     expect(state.isEnrolled(pem)).toBe(true);
-    expect(state.enrolCertificate({ tppOrgId: 'PSDDK-DFSA-12345678', certificateDerBase64: pem, serialNumber: '01' }).enrolmentId).toBe(first.enrolmentId);
+    expect(
+      state.enrolCertificate({ tppOrgId: 'PSDDK-DFSA-12345678', certificateDerBase64: pem, serialNumber: '01' })
+        .enrolmentId,
+    ).toBe(first.enrolmentId);
     expect(state.isEnrolled(Buffer.from('another').toString('base64'))).toBe(false);
     expect(makeBank('bec').state.isEnrolled(der)).toBe(false);
-    expect(() => state.enrolCertificate({ tppOrgId: 'x', certificateDerBase64: '%%%', serialNumber: '1' })).toThrow(expect.objectContaining({ code: 'FORMAT_ERROR' }));
+    expect(() => state.enrolCertificate({ tppOrgId: 'x', certificateDerBase64: '%%%', serialNumber: '1' })).toThrow(
+      expect.objectContaining({ code: 'FORMAT_ERROR' }),
+    );
   });
 });

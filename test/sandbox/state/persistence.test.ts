@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent } from 'undici';
@@ -17,7 +26,18 @@ import {
 import { generateSandboxCertificates } from '../../../xs2a/certs';
 import type { PemPair } from '../../../xs2a/certs/types';
 import { createLogger } from '../../../logging/logger';
-import { PSU_IP, TPP_NOK_REDIRECT, TPP_REDIRECT, browser, call, codeOf, formFields, makeTpp, pkcePair, type TestTpp } from '../helpers';
+import {
+  PSU_IP,
+  TPP_NOK_REDIRECT,
+  TPP_REDIRECT,
+  browser,
+  call,
+  codeOf,
+  formFields,
+  makeTpp,
+  pkcePair,
+  type TestTpp,
+} from '../helpers';
 import { becEnrol, becValidConsent } from '../flows';
 import { DAY_MS, START, approvedConsent, frozenClock, makeBank } from './fixtures';
 
@@ -36,34 +56,65 @@ describe('BankState snapshot and restore', () => {
     const consentId = approvedConsent(state, { tppOrgId: CLIENT, frequencyPerDay: 2 });
     const clientToken = state.issueClientToken(CLIENT).access_token;
     const first = pkcePair();
-    const code = state.issueAuthorisationCode({ clientId: CLIENT, consentId, psuId: 'rocker-psu-1', redirectUri: REDIRECT, codeChallenge: first.challenge, codeChallengeMethod: 'S256' });
-    const tokens = state.redeemAuthorisationCode({ clientId: CLIENT, code, codeVerifier: first.verifier, redirectUri: REDIRECT });
+    const code = state.issueAuthorisationCode({
+      clientId: CLIENT,
+      consentId,
+      psuId: 'rocker-psu-1',
+      redirectUri: REDIRECT,
+      codeChallenge: first.challenge,
+      codeChallengeMethod: 'S256',
+    });
+    const tokens = state.redeemAuthorisationCode({
+      clientId: CLIENT,
+      code,
+      codeVerifier: first.verifier,
+      redirectUri: REDIRECT,
+    });
     const second = pkcePair();
-    const pendingCode = state.issueAuthorisationCode({ clientId: CLIENT, consentId, psuId: 'rocker-psu-1', redirectUri: REDIRECT, codeChallenge: second.challenge, codeChallengeMethod: 'S256' });
+    const pendingCode = state.issueAuthorisationCode({
+      clientId: CLIENT,
+      consentId,
+      psuId: 'rocker-psu-1',
+      redirectUri: REDIRECT,
+      codeChallenge: second.challenge,
+      codeChallengeMethod: 'S256',
+    });
     const accountsBefore = state.accounts(consentId);
 
     // The snapshot carries hashes only: none of the secrets the TPP holds.
     const json = JSON.stringify(state.snapshot());
-    for (const secret of [clientToken, tokens.access_token, tokens.refresh_token!, code, pendingCode]) expect(json).not.toContain(secret);
+    for (const secret of [clientToken, tokens.access_token, tokens.refresh_token!, code, pendingCode])
+      expect(json).not.toContain(secret);
 
     const after = restart(state, clock);
     expect(after.getConsent(consentId)).toEqual(state.getConsent(consentId));
     expect(after.accounts(consentId)).toEqual(accountsBefore);
     expect(after.inspectAccessToken(tokens.access_token)).toEqual(state.inspectAccessToken(tokens.access_token));
-    expect(after.inspectAccessToken(tokens.access_token)).toMatchObject({ kind: 'psu', consentId, psuId: 'rocker-psu-1' });
+    expect(after.inspectAccessToken(tokens.access_token)).toMatchObject({
+      kind: 'psu',
+      consentId,
+      psuId: 'rocker-psu-1',
+    });
     expect(after.inspectAccessToken(clientToken)).toMatchObject({ kind: 'client', clientId: CLIENT });
 
     const rotated = after.refreshTokens({ clientId: CLIENT, refreshToken: tokens.refresh_token! });
     expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
-    expect(() => after.refreshTokens({ clientId: CLIENT, refreshToken: tokens.refresh_token! })).toThrow(expect.objectContaining({ code: 'invalid_grant' }));
+    expect(() => after.refreshTokens({ clientId: CLIENT, refreshToken: tokens.refresh_token! })).toThrow(
+      expect.objectContaining({ code: 'invalid_grant' }),
+    );
     expect(after.inspectAccessToken(rotated.access_token)).toMatchObject({ kind: 'psu', consentId });
 
     // The code issued before the restart is redeemed once after it; the spent first code stays spent.
-    const late = after.redeemAuthorisationCode({ clientId: CLIENT, code: pendingCode, codeVerifier: second.verifier, redirectUri: REDIRECT });
+    const late = after.redeemAuthorisationCode({
+      clientId: CLIENT,
+      code: pendingCode,
+      codeVerifier: second.verifier,
+      redirectUri: REDIRECT,
+    });
     expect(after.inspectAccessToken(late.access_token)).toMatchObject({ kind: 'psu', consentId });
-    expect(() => after.redeemAuthorisationCode({ clientId: CLIENT, code, codeVerifier: first.verifier, redirectUri: REDIRECT })).toThrow(
-      expect.objectContaining({ code: 'invalid_grant' }),
-    );
+    expect(() =>
+      after.redeemAuthorisationCode({ clientId: CLIENT, code, codeVerifier: first.verifier, redirectUri: REDIRECT }),
+    ).toThrow(expect.objectContaining({ code: 'invalid_grant' }));
 
     // Control: a bank that did not restore knows none of it.
     const fresh = makeBank('enfuce-rocker').state;
@@ -104,7 +155,7 @@ describe('BankState snapshot and restore', () => {
     const payment = (amount: string) =>
       state.createPayment({
         product: 'sepa-credit-transfers',
-        debtorIban: account!.iban!,
+        debtorIban: account.iban!,
         amount,
         currency: 'DKK',
         creditorName: 'Vognmand Jensen ApS',
@@ -118,23 +169,28 @@ describe('BankState snapshot and restore', () => {
     const waiting = payment('6.00');
     const enrolled = state.enrolCertificate({ tppOrgId: CLIENT, certificateDerBase64: 'MIIBAAAA', serialNumber: '0a' });
     const query = { bookingStatus: 'both', dateFrom: '2026-03-01' } as const;
-    const balancesBefore = state.balances(consentId, account!.resourceId);
-    const transactionsBefore = state.transactions(consentId, account!.resourceId, query);
+    const balancesBefore = state.balances(consentId, account.resourceId);
+    const transactionsBefore = state.transactions(consentId, account.resourceId, query);
     expect(transactionsBefore.some((t) => t.transactionId === `PMT${paid.paymentId.replace(/-/g, '')}`)).toBe(true);
 
     const after = restart(state, clock);
     expect(after.settings).toEqual(state.settings);
-    expect(after.balances(consentId, account!.resourceId)).toEqual(balancesBefore);
-    expect(after.transactions(consentId, account!.resourceId, query)).toEqual(transactionsBefore);
+    expect(after.balances(consentId, account.resourceId)).toEqual(balancesBefore);
+    expect(after.transactions(consentId, account.resourceId, query)).toEqual(transactionsBefore);
     expect(after.getPayment(paid.paymentId)).toEqual(state.getPayment(paid.paymentId));
-    expect(after.getPayment(denied.paymentId)).toMatchObject({ status: 'RJCT', statusReason: 'the PSU cancelled the authorisation' });
+    expect(after.getPayment(denied.paymentId)).toMatchObject({
+      status: 'RJCT',
+      statusReason: 'the PSU cancelled the authorisation',
+    });
     expect(after.getPayment(waiting.paymentId)).toMatchObject({ status: 'RCVD' });
     // ACTC still turns ACSC a second after the PSU's approval, on the restored clock.
     clock.advance(1000);
     expect(after.getPayment(paid.paymentId)!.status).toBe('ACSC');
     expect(after.decidePayment(waiting.paymentId, 'bec-psu-1', 'approve').status).toBe('ACTC');
     expect(after.isEnrolled('MIIBAAAA')).toBe(true);
-    expect(after.enrolCertificate({ tppOrgId: CLIENT, certificateDerBase64: 'MIIBAAAA', serialNumber: '0a' })).toEqual(enrolled);
+    expect(after.enrolCertificate({ tppOrgId: CLIENT, certificateDerBase64: 'MIIBAAAA', serialNumber: '0a' })).toEqual(
+      enrolled,
+    );
   });
 
   it('tells listeners about changes that a restart must keep', () => {
@@ -157,7 +213,9 @@ describe('BankState snapshot and restore', () => {
     const consentId = approvedConsent(state);
     const snapshot = JSON.parse(JSON.stringify(state.snapshot())) as BankStateSnapshot;
     expect(() => parseBankStateSnapshot({ ...snapshot, version: 2 })).toThrow(SnapshotFormatError);
-    expect(() => parseBankStateSnapshot({ ...snapshot, consents: [{ ...snapshot.consents[0], status: 'approved' }] })).toThrow(/consents\.0\.status/);
+    expect(() =>
+      parseBankStateSnapshot({ ...snapshot, consents: [{ ...snapshot.consents[0], status: 'approved' }] }),
+    ).toThrow(/consents\.0\.status/);
     const other = makeBank('bec', { seed: 'another-seed' }).state;
     expect(() => other.restore(snapshot)).toThrow(SnapshotFormatError);
     expect(() => makeBank('enfuce-st1').state.restore(snapshot)).toThrow(/bank bec/);
@@ -238,7 +296,10 @@ describe('startSandboxBanks with statePath', () => {
   function sameTppFor(banks: SandboxBanks): TestTpp {
     return {
       ...tpp,
-      agent: new Agent({ connect: { ca: banks.serverCaPem, cert: tpp.certs.qwac.certificatePem, key: tpp.certs.qwac.privateKeyPem }, keepAliveTimeout: 1000 }),
+      agent: new Agent({
+        connect: { ca: banks.serverCaPem, cert: tpp.certs.qwac.certificatePem, key: tpp.certs.qwac.privateKeyPem },
+        keepAliveTimeout: 1000,
+      }),
     };
   }
 
@@ -265,7 +326,12 @@ describe('startSandboxBanks with statePath', () => {
     const listBefore = await call(tpp, `${bec}/v1/accounts`, { headers: { 'Consent-ID': becConsent } });
     expect(listBefore.status, listBefore.text).toBe(200);
     const payment = await call(tpp, `${bec}/v1/payments/sepa-credit-transfers`, {
-      json: { instructedAmount: { currency: 'DKK', amount: '12.34' }, debtorAccount: { iban: 'DK8004004012345678' }, creditorAccount: { iban: 'DK5000400440116243' }, creditorName: 'Jens Jensen' },
+      json: {
+        instructedAmount: { currency: 'DKK', amount: '12.34' },
+        debtorAccount: { iban: 'DK8004004012345678' },
+        creditorAccount: { iban: 'DK5000400440116243' },
+        creditorName: 'Jens Jensen',
+      },
       headers: { 'PSU-IP-Address': PSU_IP, 'TPP-Redirect-URI': TPP_REDIRECT, 'TPP-Nok-Redirect-URI': TPP_NOK_REDIRECT },
     });
     expect(payment.status, payment.text).toBe(201);
@@ -300,7 +366,10 @@ describe('startSandboxBanks with statePath', () => {
     expect(listAfter.status, listAfter.text).toBe(200);
     expect(listAfter.body.accounts).toEqual(listBefore.body.accounts);
     // The payment is still this TPP's (the HTTP layer's owner map came back too).
-    const paymentStatus = await call(tpp, `${becAfter}/v1/payments/sepa-credit-transfers/${payment.body.paymentId}/status`);
+    const paymentStatus = await call(
+      tpp,
+      `${becAfter}/v1/payments/sepa-credit-transfers/${payment.body.paymentId}/status`,
+    );
     expect([paymentStatus.status, paymentStatus.body?.transactionStatus], paymentStatus.text).toEqual([200, 'RCVD']);
 
     // Rocker: the PSU token reads card accounts; the refresh token rotates once.
@@ -308,11 +377,19 @@ describe('startSandboxBanks with statePath', () => {
     expect(rockerAfter).not.toBe(rocker.baseUrl);
     const cards = await call(tpp, `${rockerAfter}/card-account/v1/card-accounts`, {
       sign: 'enfuce',
-      headers: { Authorization: `Bearer ${tokens.access_token}`, 'Consent-ID': tokens.consentId, 'PSU-IP-Address': PSU_IP },
+      headers: {
+        Authorization: `Bearer ${tokens.access_token}`,
+        'Consent-ID': tokens.consentId,
+        'PSU-IP-Address': PSU_IP,
+      },
     });
     expect(cards.status, cards.text).toBe(200);
     const refresh = (refreshToken: string) =>
-      call(tpp, `${rockerAfter}/v1/token`, { form: { grant_type: 'refresh_token', client_id: tpp.orgId, refresh_token: refreshToken }, sign: null, requestId: null });
+      call(tpp, `${rockerAfter}/v1/token`, {
+        form: { grant_type: 'refresh_token', client_id: tpp.orgId, refresh_token: refreshToken },
+        sign: null,
+        requestId: null,
+      });
     const rotated = await refresh(tokens.refresh_token);
     expect(rotated.status, rotated.text).toBe(200);
     const replayed = await refresh(tokens.refresh_token);
@@ -337,9 +414,20 @@ describe('startSandboxBanks with statePath', () => {
     for (const [name, content] of [
       ['garbage', '{"version": 1, "banks": {'],
       ['future', JSON.stringify({ version: 99, savedAt: 'x', clockOffsetMs: 0, banks: {} })],
-      ['bad-bank', JSON.stringify({ version: 1, savedAt: 'x', clockOffsetMs: 0, banks: { bec: { state: { version: 1, bank: 'bec' }, tpps: { consentTpp: [], paymentTpp: [] } } } })],
+      [
+        'bad-bank',
+        JSON.stringify({
+          version: 1,
+          savedAt: 'x',
+          clockOffsetMs: 0,
+          banks: { bec: { state: { version: 1, bank: 'bec' }, tpps: { consentTpp: [], paymentTpp: [] } } },
+        }),
+      ],
       // A finite offset the clock refuses: beyond the valid Date range.
-      ['clock-out-of-range', JSON.stringify({ version: 1, savedAt: '2026-01-01T00:00:00.000Z', clockOffsetMs: 9e15, banks: {} })],
+      [
+        'clock-out-of-range',
+        JSON.stringify({ version: 1, savedAt: '2026-01-01T00:00:00.000Z', clockOffsetMs: 9e15, banks: {} }),
+      ],
     ] as const) {
       const folder = join(dir, name);
       mkdirSync(folder);
@@ -352,11 +440,18 @@ describe('startSandboxBanks with statePath', () => {
       const files = readdirSync(folder);
       expect(files, name).toHaveLength(1);
       expect(files[0]).toMatch(/^sandbox-state\.json\.corrupt-\d{4}-\d{2}-\d{2}T[\d-]+Z$/);
-      expect(readFileSync(join(folder, files[0]!), 'utf8')).toBe(content);
+      expect(readFileSync(join(folder, files[0]), 'utf8')).toBe(content);
       expect(sandbox.banks.bec.state.snapshot().consents).toEqual([]);
       expect(Math.abs(sandbox.clock.now().getTime() - Date.now())).toBeLessThan(1000);
       // The empty banks work and are saved in place of the corrupt file on stop.
-      sandbox.banks.bec.state.createConsent({ tppOrgId: CLIENT, access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil: '9999-12-31', frequencyPerDay: 4, combinedServiceIndicator: false });
+      sandbox.banks.bec.state.createConsent({
+        tppOrgId: CLIENT,
+        access: { allPsd2: 'allAccounts' },
+        recurringIndicator: true,
+        validUntil: '9999-12-31',
+        frequencyPerDay: 4,
+        combinedServiceIndicator: false,
+      });
       await sandbox.stop();
       sandbox = undefined;
       expect(existsSync(statePath)).toBe(true);
@@ -367,20 +462,41 @@ describe('startSandboxBanks with statePath', () => {
 });
 
 /** Client token, consent, the card issuer's page, code → tokens: the Enfuce flow as the TPP runs it. */
-async function enfuceTokens(sandbox: SandboxBanks, tpp: TestTpp): Promise<{ consentId: string; access_token: string; refresh_token: string }> {
+async function enfuceTokens(
+  sandbox: SandboxBanks,
+  tpp: TestTpp,
+): Promise<{ consentId: string; access_token: string; refresh_token: string }> {
   const { baseUrl, apiKey } = sandbox.banks['enfuce-rocker'];
-  const client = await call(tpp, `${baseUrl}/v1/token`, { form: { grant_type: 'client_credentials', client_id: tpp.orgId }, sign: null, requestId: null });
+  const client = await call(tpp, `${baseUrl}/v1/token`, {
+    form: { grant_type: 'client_credentials', client_id: tpp.orgId },
+    sign: null,
+    requestId: null,
+  });
   expect(client.status, client.text).toBe(200);
   const consent = await call(tpp, `${baseUrl}/consent/v1/consents`, {
     sign: 'enfuce',
-    json: { access: { allPsd2: 'allAccounts' }, recurringIndicator: true, validUntil: '9999-12-31', frequencyPerDay: 4, combinedServiceIndicator: false },
+    json: {
+      access: { allPsd2: 'allAccounts' },
+      recurringIndicator: true,
+      validUntil: '9999-12-31',
+      frequencyPerDay: 4,
+      combinedServiceIndicator: false,
+    },
     headers: { Authorization: `Bearer ${client.body.access_token}`, 'X-API-Key': apiKey!, 'PSU-IP-Address': PSU_IP },
   });
   expect(consent.status, consent.text).toBe(201);
   const consentId = consent.body.consentId as string;
   const pkce = pkcePair();
   const authorize = new URL(`${baseUrl}/v1/authorizations`);
-  const params = { response_type: 'code', client_id: tpp.orgId, scope: `AIS:${consentId}`, state: 's1', redirect_uri: REDIRECT, code_challenge: pkce.challenge, code_challenge_method: 'S256' };
+  const params = {
+    response_type: 'code',
+    client_id: tpp.orgId,
+    scope: `AIS:${consentId}`,
+    state: 's1',
+    redirect_uri: REDIRECT,
+    code_challenge: pkce.challenge,
+    code_challenge_method: 'S256',
+  };
   for (const [k, v] of Object.entries(params)) authorize.searchParams.set(k, v);
   const b = browser(sandbox.serverCaPem);
   const page = await b.get(authorize.toString());
@@ -390,7 +506,13 @@ async function enfuceTokens(sandbox: SandboxBanks, tpp: TestTpp): Promise<{ cons
   expect(decided.status, decided.text).toBe(302);
   const code = new URL(String(decided.headers.location)).searchParams.get('code')!;
   const tokens = await call(tpp, `${baseUrl}/v1/token`, {
-    form: { grant_type: 'authorization_code', client_id: tpp.orgId, code, code_verifier: pkce.verifier, redirect_uri: REDIRECT },
+    form: {
+      grant_type: 'authorization_code',
+      client_id: tpp.orgId,
+      code,
+      code_verifier: pkce.verifier,
+      redirect_uri: REDIRECT,
+    },
     sign: null,
     requestId: null,
   });

@@ -10,8 +10,19 @@ describe('createBankDirectory', () => {
   const credentials = { qwac: certs.qwac, qseal: certs.qseal, bankCaPem: certs.ca.certificatePem };
 
   it('one handle per bank id', async () => {
-    const directory = createBankDirectory([{ profile: testBecProfile(), credentials }, { profile: testEnfuceProfile(), credentials }], testLogger());
-    expect(directory.profiles().map((p) => p.id).sort()).toEqual(['bec', 'enfuce-rocker']);
+    const directory = createBankDirectory(
+      [
+        { profile: testBecProfile(), credentials },
+        { profile: testEnfuceProfile(), credentials },
+      ],
+      testLogger(),
+    );
+    expect(
+      directory
+        .profiles()
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual(['bec', 'enfuce-rocker']);
     await directory.close();
   });
 
@@ -19,7 +30,14 @@ describe('createBankDirectory', () => {
     const other = { ...testBecProfile(), baseUrl: 'https://127.0.0.1:9443/psd2/6140' };
     let error: unknown;
     try {
-      createBankDirectory([{ profile: testBecProfile(), credentials }, { profile: testEnfuceProfile(), credentials }, { profile: other, credentials }], testLogger());
+      createBankDirectory(
+        [
+          { profile: testBecProfile(), credentials },
+          { profile: testEnfuceProfile(), credentials },
+          { profile: other, credentials },
+        ],
+        testLogger(),
+      );
     } catch (err) {
       error = err;
     }

@@ -27,15 +27,26 @@ describe('loadBankProfiles: bank URLs must be https', () => {
   it('accepts https base URLs', () => {
     const file = write('ok.json', [
       { preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:8443/psd2/0400' },
-      { preset: 'enfuce', issuer: 'rocker', environment: 'sandbox', clientId: 'cid', baseUrl: 'https://127.0.0.1:8444' },
+      {
+        preset: 'enfuce',
+        issuer: 'rocker',
+        environment: 'sandbox',
+        clientId: 'cid',
+        baseUrl: 'https://127.0.0.1:8444',
+      },
     ]);
-    expect(loadBankProfiles(file).map((p) => p.baseUrl)).toEqual(['https://127.0.0.1:8443/psd2/0400', 'https://127.0.0.1:8444']);
+    expect(loadBankProfiles(file).map((p) => p.baseUrl)).toEqual([
+      'https://127.0.0.1:8443/psd2/0400',
+      'https://127.0.0.1:8444',
+    ]);
   });
 
   for (const url of ['http://bank.example/psd2/0400', 'ftp://bank.example/x', 'javascript:alert(1)']) {
     it(`refuses baseUrl ${url}`, () => {
       const bec = write('bec.json', [{ preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: url }]);
-      const enfuce = write('enfuce.json', { banks: [{ preset: 'enfuce', issuer: 'st1', environment: 'sandbox', clientId: 'cid', baseUrl: url }] });
+      const enfuce = write('enfuce.json', {
+        banks: [{ preset: 'enfuce', issuer: 'st1', environment: 'sandbox', clientId: 'cid', baseUrl: url }],
+      });
       for (const file of [bec, enfuce]) {
         const err = thrown(() => loadBankProfiles(file));
         expect(err).toBeInstanceOf(BankConfigError);
@@ -48,7 +59,9 @@ describe('loadBankProfiles: bank URLs must be https', () => {
 describe('bankSetupsFromEnv', () => {
   const certs = generateSandboxCertificates();
   const env = (caPath: string) => ({
-    BANK_PROFILES_FILE: write('banks.json', [{ preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:8443/psd2/0400' }]),
+    BANK_PROFILES_FILE: write('banks.json', [
+      { preset: 'bec', bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:8443/psd2/0400' },
+    ]),
     QWAC_CERT_PATH: write('qwac.pem', certs.qwac.certificatePem),
     QWAC_KEY_PATH: write('qwac.key', certs.qwac.privateKeyPem),
     QSEAL_CERT_PATH: write('qseal.pem', certs.qseal.certificatePem),
@@ -58,8 +71,8 @@ describe('bankSetupsFromEnv', () => {
 
   it('reads the bank CA bundle', () => {
     const [setup] = bankSetupsFromEnv(env(write('ca.pem', certs.ca.certificatePem)));
-    expect(setup!.credentials.bankCaPem).toBe(certs.ca.certificatePem);
-    expect(setup!.profile.id).toBe('bec');
+    expect(setup.credentials.bankCaPem).toBe(certs.ca.certificatePem);
+    expect(setup.profile.id).toBe('bec');
   });
 
   it('a BANK_CA_PATH that cannot be read is a BankConfigError naming the variable and the path', () => {

@@ -44,7 +44,7 @@ afterAll(() => {
 });
 
 function extension(pem: string, name: string): Record<string, unknown> | undefined {
-  return parseCertificatePem(pem).getExtension(name) as Record<string, unknown> | undefined;
+  return parseCertificatePem(pem).getExtension(name);
 }
 
 describe('generateSandboxCertificates', () => {
@@ -53,7 +53,9 @@ describe('generateSandboxCertificates', () => {
       const info = inspectCertificate(set[name].certificatePem);
       expect(info.psd2).toEqual({ roles: ['PSP_AI', 'PSP_PI'], ncaName: 'Finanstilsynet', ncaId: 'DK-DFSA' });
       expect(info.organizationIdentifier).toBe('PSDDK-DFSA-12345678');
-      expect(info.subject).toBe(`CN=Acme ApS ${name.toUpperCase()},organizationIdentifier=PSDDK-DFSA-12345678,O=Acme ApS,C=DK`);
+      expect(info.subject).toBe(
+        `CN=Acme ApS ${name.toUpperCase()},organizationIdentifier=PSDDK-DFSA-12345678,O=Acme ApS,C=DK`,
+      );
       expect(info.issuer).toBe('CN=Sandbox CA,O=Sandbox QTSP,C=DK');
       expect(info.serialNumber).toMatch(/^[0-7][0-9a-f]{31}$/);
       expect(info.serialNumber).not.toMatch(/^00/);
@@ -64,7 +66,11 @@ describe('generateSandboxCertificates', () => {
   it('defaults to all four roles and the Danish NCA', () => {
     const defaults = generateSandboxCertificates({ ca: set.ca, keyBits: 1024 });
     const info = inspectCertificate(defaults.qseal.certificatePem);
-    expect(info.psd2).toEqual({ roles: ['PSP_AS', 'PSP_PI', 'PSP_AI', 'PSP_IC'], ncaName: 'Danish Financial Supervisory Authority', ncaId: 'DK-DFSA' });
+    expect(info.psd2).toEqual({
+      roles: ['PSP_AS', 'PSP_PI', 'PSP_AI', 'PSP_IC'],
+      ncaName: 'Danish Financial Supervisory Authority',
+      ncaId: 'DK-DFSA',
+    });
     expect(info.organizationIdentifier).toMatch(/^PSDDK-DFSA-\d{8}$/);
     expect(info.issuer).toBe(inspectCertificate(set.ca.certificatePem).subject);
   });
@@ -79,14 +85,22 @@ describe('generateSandboxCertificates', () => {
       expect(x.ca).toBe(false);
     }
     expect(extension(set.qwac.certificatePem, 'extKeyUsage')).toMatchObject({ clientAuth: true });
-    expect(extension(set.qwac.certificatePem, 'keyUsage')).toMatchObject({ digitalSignature: true, keyEncipherment: true });
-    expect(extension(set.qseal.certificatePem, 'keyUsage')).toMatchObject({ digitalSignature: true, nonRepudiation: true });
+    expect(extension(set.qwac.certificatePem, 'keyUsage')).toMatchObject({
+      digitalSignature: true,
+      keyEncipherment: true,
+    });
+    expect(extension(set.qseal.certificatePem, 'keyUsage')).toMatchObject({
+      digitalSignature: true,
+      nonRepudiation: true,
+    });
     expect(extension(set.qseal.certificatePem, 'keyUsage')).not.toMatchObject({ keyEncipherment: true });
     expect(extension(set.ca.certificatePem, 'basicConstraints')).toMatchObject({ cA: true });
   });
 
   it('serials are random', () => {
-    const serials = new Set([set.ca, set.qwac, set.qseal].map((p) => inspectCertificate(p.certificatePem).serialNumber));
+    const serials = new Set(
+      [set.ca, set.qwac, set.qseal].map((p) => inspectCertificate(p.certificatePem).serialNumber),
+    );
     expect(serials.size).toBe(3);
   });
 });
@@ -106,20 +120,37 @@ describe('QC statements', () => {
   });
 
   it('a certificate with the single-statement variant inspects the same', () => {
-    const lenient = generateSandboxCertificates({ ca: set.ca, keyBits: 1024, roles: ['PSP_AI', 'PSP_PI'], ncaName: 'Finanstilsynet', qcStatementsForm: 'single' });
-    const ext = parseCertificatePem(lenient.qseal.certificatePem).extensions.find((e: { id?: string }) => e.id === QC_STATEMENTS_OID) as { value: string };
+    const lenient = generateSandboxCertificates({
+      ca: set.ca,
+      keyBits: 1024,
+      roles: ['PSP_AI', 'PSP_PI'],
+      ncaName: 'Finanstilsynet',
+      qcStatementsForm: 'single',
+    });
+    const ext = parseCertificatePem(lenient.qseal.certificatePem).extensions.find(
+      (e: { id?: string }) => e.id === QC_STATEMENTS_OID,
+    ) as { value: string };
     expect(forge.asn1.fromDer(ext.value).value[0]).toMatchObject({ type: forge.asn1.Type.OID });
-    expect(inspectCertificate(lenient.qseal.certificatePem).psd2).toEqual(inspectCertificate(set.qseal.certificatePem).psd2);
+    expect(inspectCertificate(lenient.qseal.certificatePem).psd2).toEqual(
+      inspectCertificate(set.qseal.certificatePem).psd2,
+    );
   });
 
   it('skips unknown statements and returns undefined without a PSD2 one', () => {
-    const unknownOnly = forge.asn1.toDer(
-      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+    const unknownOnly = forge.asn1
+      .toDer(
         forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
-          forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer('0.4.0.1862.1.1').getBytes()),
+          forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+            forge.asn1.create(
+              forge.asn1.Class.UNIVERSAL,
+              forge.asn1.Type.OID,
+              false,
+              forge.asn1.oidToDer('0.4.0.1862.1.1').getBytes(),
+            ),
+          ]),
         ]),
-      ]),
-    ).getBytes();
+      )
+      .getBytes();
     expect(decodePsd2QcStatement(unknownOnly)).toBeUndefined();
   });
 });
@@ -178,7 +209,11 @@ describe('files and errors', () => {
   });
 
   it('rejects an expired certificate, naming the file and the date', () => {
-    const old = generateSandboxCertificates({ keyBits: 1024, notBefore: new Date('2024-12-01T00:00:00Z'), validDays: 31 });
+    const old = generateSandboxCertificates({
+      keyBits: 1024,
+      notBefore: new Date('2024-12-01T00:00:00Z'),
+      validDays: 31,
+    });
     const certPath = join(dir, 'expired-qseal.pem');
     const keyPath = join(dir, 'expired-qseal.key');
     writeFileSync(certPath, old.qseal.certificatePem);
@@ -195,21 +230,33 @@ describe('files and errors', () => {
     const day = 24 * 3600 * 1000;
     expect(checkValidity(info, new Date(notAfter - 10 * day)).warning).toMatch(/expires on .* \(in 10 days\)/);
     expect(checkValidity(info, new Date(notAfter - 40 * day)).warning).toBeUndefined();
-    expect(checkValidity(info, new Date(new Date(info.notBefore).getTime() - day))).toMatchObject({ notYetValid: true, expired: false });
+    expect(checkValidity(info, new Date(new Date(info.notBefore).getTime() - day))).toMatchObject({
+      notYetValid: true,
+      expired: false,
+    });
   });
 
   it('certificateDerBase64 is the DER without armour', () => {
     const b64 = certificateDerBase64(set.qseal.certificatePem);
     expect(b64).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(new X509Certificate(Buffer.from(b64, 'base64')).fingerprint256).toBe(new X509Certificate(set.qseal.certificatePem).fingerprint256);
+    expect(new X509Certificate(Buffer.from(b64, 'base64')).fingerprint256).toBe(
+      new X509Certificate(set.qseal.certificatePem).fingerprint256,
+    );
   });
 });
 
 describe('generateServerCertificate', () => {
   it('serves real TLS on 127.0.0.1 that a client trusting the CA accepts by IP and by name', async () => {
-    const server = generateServerCertificate(set.ca, { hostnames: ['localhost', 'bec.sandbox.local'], ips: ['127.0.0.1'] });
-    expect(new X509Certificate(server.certificatePem).subjectAltName).toBe('DNS:localhost, DNS:bec.sandbox.local, IP Address:127.0.0.1');
-    const https = createServer({ cert: server.certificatePem, key: server.privateKeyPem }, (_req, res) => res.end('ok'));
+    const server = generateServerCertificate(set.ca, {
+      hostnames: ['localhost', 'bec.sandbox.local'],
+      ips: ['127.0.0.1'],
+    });
+    expect(new X509Certificate(server.certificatePem).subjectAltName).toBe(
+      'DNS:localhost, DNS:bec.sandbox.local, IP Address:127.0.0.1',
+    );
+    const https = createServer({ cert: server.certificatePem, key: server.privateKeyPem }, (_req, res) =>
+      res.end('ok'),
+    );
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     const { port } = https.address() as AddressInfo;
     const handshake = (servername: string | undefined, ca: string): Promise<string> =>

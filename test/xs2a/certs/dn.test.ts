@@ -25,7 +25,9 @@ describe('distinguished names', () => {
 
   it('tells different names apart', () => {
     expect(dnEquals(parseDn('CN=Sandbox CA,O=Example\\, Inc,C=DK'), issuer)).toBe(false);
-    expect(dnEquals(parseDn('CN=Other CA,organizationIdentifier=PSDDK-DFSA-1,O=Example\\, Inc,C=DK'), issuer)).toBe(false);
+    expect(dnEquals(parseDn('CN=Other CA,organizationIdentifier=PSDDK-DFSA-1,O=Example\\, Inc,C=DK'), issuer)).toBe(
+      false,
+    );
   });
 
   it('rejects text that is not a DN', () => {

@@ -27,7 +27,11 @@ function cli(...argv: string[]): { code: number; stdout: string; stderr: string 
 
 /** The real process, as a developer runs it. */
 function processCli(...argv: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('npx', ['tsx', 'xs2a/cli/main.ts', ...argv], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync('npx', ['tsx', 'xs2a/cli/main.ts', ...argv], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -43,12 +47,31 @@ function headerLines(stdout: string): Record<string, string> {
 describe('xs2a CLI in-process', () => {
   it('generate → inspect → sign → captured request → verify; tamper → digest; strict keyId → fails', () => {
     const out = join(dir, 'inproc');
-    const gen = cli('certs', 'generate', '--out', out, '--roles', 'PSP_AI,PSP_PI', '--nca-id', 'SE-FINA', '--nca-name', 'Finansinspektionen', '--org', 'Acme AB');
+    const gen = cli(
+      'certs',
+      'generate',
+      '--out',
+      out,
+      '--roles',
+      'PSP_AI,PSP_PI',
+      '--nca-id',
+      'SE-FINA',
+      '--nca-name',
+      'Finansinspektionen',
+      '--org',
+      'Acme AB',
+    );
     expect(gen.code).toBe(EXIT_OK);
     const generated = JSON.parse(gen.stdout);
     expect(generated.files.qseal).toEqual({ certificate: join(out, 'qseal.pem'), privateKey: join(out, 'qseal.key') });
-    expect(generated.certificates.qseal.psd2).toEqual({ roles: ['PSP_AI', 'PSP_PI'], ncaName: 'Finansinspektionen', ncaId: 'SE-FINA' });
-    expect(generated.certificates.qwac.subject).toMatch(/^CN=Acme AB QWAC,organizationIdentifier=PSDSE-FINA-\d{8},O=Acme AB,C=SE$/);
+    expect(generated.certificates.qseal.psd2).toEqual({
+      roles: ['PSP_AI', 'PSP_PI'],
+      ncaName: 'Finansinspektionen',
+      ncaId: 'SE-FINA',
+    });
+    expect(generated.certificates.qwac.subject).toMatch(
+      /^CN=Acme AB QWAC,organizationIdentifier=PSDSE-FINA-\d{8},O=Acme AB,C=SE$/,
+    );
 
     const inspect = cli('certs', 'inspect', join(out, 'qseal.pem'));
     expect(inspect.code).toBe(EXIT_OK);
@@ -61,14 +84,27 @@ describe('xs2a CLI in-process', () => {
     writeFileSync(bodyFile, '{"access":{"accounts":[]},"validUntil":"2027-01-01"}\r\n');
     const request = join(dir, 'request.txt');
     const sign = cli(
-      'sign', '--cert', join(out, 'qseal.pem'), '--key', join(out, 'qseal.key'), '--header', 'PSU-ID: alice', '--header', 'Content-Type: application/json',
-      '--body-file', bodyFile, '--style', 'enfuce', '--out', request,
+      'sign',
+      '--cert',
+      join(out, 'qseal.pem'),
+      '--key',
+      join(out, 'qseal.key'),
+      '--header',
+      'PSU-ID: alice',
+      '--header',
+      'Content-Type: application/json',
+      '--body-file',
+      bodyFile,
+      '--style',
+      'enfuce',
+      '--out',
+      request,
     );
     expect(sign.code).toBe(EXIT_OK);
     const lines = headerLines(sign.stdout);
     expect(Object.keys(lines)).toEqual(['X-Request-ID', 'Digest', 'Signature', 'TPP-Signature-Certificate']);
     expect(lines['X-Request-ID']).toMatch(/^[0-9a-f-]{36}$/);
-    const signature = parseSignatureHeader(lines.Signature!);
+    const signature = parseSignatureHeader(lines.Signature);
     expect(signature.headers).toEqual(['x-request-id', 'digest', 'psu-id']);
     expect(signature.keyId).toBe(`SN=${info.serialNumber.toUpperCase()},CA=C=DK, O=Sandbox QTSP, CN=Sandbox CA`);
 
@@ -79,13 +115,18 @@ describe('xs2a CLI in-process', () => {
 
     const verify = cli('verify', '--request', request);
     expect(verify.code).toBe(EXIT_OK);
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, errors: [], warnings: [], signedHeaders: ['x-request-id', 'digest', 'psu-id'] });
+    expect(JSON.parse(verify.stdout)).toMatchObject({
+      ok: true,
+      errors: [],
+      warnings: [],
+      signedHeaders: ['x-request-id', 'digest', 'psu-id'],
+    });
 
     // One body byte changed.
     const bytes = readFileSync(request);
     const tampered = join(dir, 'tampered.txt');
     const copy = Buffer.from(bytes);
-    copy[copy.length - 5] = copy[copy.length - 5]! ^ 0x01;
+    copy[copy.length - 5] = copy[copy.length - 5] ^ 0x01;
     writeFileSync(tampered, copy);
     const bad = cli('verify', '--request', tampered);
     expect(bad.code).toBe(EXIT_FAILURE);
@@ -112,14 +153,30 @@ describe('xs2a CLI in-process', () => {
     const out = join(dir, 'opts');
     writeCertificateSet(generateSandboxCertificates({ keyBits: 1024 }), out);
     const result = cli(
-      'sign', '--cert', join(out, 'qseal.pem'), '--key', join(out, 'qseal.key'), '--header', 'x-request-id: fixed-id', '--header', 'TPP-Redirect-URI: https://tpp/cb',
-      '--body', '', '--digest', 'SHA-512', '--algorithm', 'rsa-sha512',
+      'sign',
+      '--cert',
+      join(out, 'qseal.pem'),
+      '--key',
+      join(out, 'qseal.key'),
+      '--header',
+      'x-request-id: fixed-id',
+      '--header',
+      'TPP-Redirect-URI: https://tpp/cb',
+      '--body',
+      '',
+      '--digest',
+      'SHA-512',
+      '--algorithm',
+      'rsa-sha512',
     );
     expect(result.code).toBe(EXIT_OK);
     const lines = headerLines(result.stdout);
     expect(Object.keys(lines)).toEqual(['Digest', 'Signature', 'TPP-Signature-Certificate']);
     expect(lines.Digest).toMatch(/^SHA-512=z4PhNX7vuL3x/);
-    expect(parseSignatureHeader(lines.Signature!)).toMatchObject({ algorithm: 'rsa-sha512', headers: ['digest', 'x-request-id', 'tpp-redirect-uri'] });
+    expect(parseSignatureHeader(lines.Signature)).toMatchObject({
+      algorithm: 'rsa-sha512',
+      headers: ['digest', 'x-request-id', 'tpp-redirect-uri'],
+    });
   });
 
   it('verify reads CRLF headers and keeps the body bytes exactly', () => {
@@ -127,16 +184,39 @@ describe('xs2a CLI in-process', () => {
     const out = join(dir, 'crlf');
     writeCertificateSet(set, out);
     const body = 'line1\r\nline2\n\n';
-    const sign = cli('sign', '--cert', join(out, 'qseal.pem'), '--key', join(out, 'qseal.key'), '--header', 'X-Request-ID: r1', '--body', body);
+    const sign = cli(
+      'sign',
+      '--cert',
+      join(out, 'qseal.pem'),
+      '--key',
+      join(out, 'qseal.key'),
+      '--header',
+      'X-Request-ID: r1',
+      '--body',
+      body,
+    );
     const h = headerLines(sign.stdout);
     const file = join(dir, 'crlf.txt');
-    writeFileSync(file, `GET /v1/accounts HTTP/1.1\r\nX-Request-ID: r1\r\nDigest: ${h.Digest}\r\nSignature: ${h.Signature}\r\nTPP-Signature-Certificate: ${h['TPP-Signature-Certificate']}\r\n\r\n${body}`);
+    writeFileSync(
+      file,
+      `GET /v1/accounts HTTP/1.1\r\nX-Request-ID: r1\r\nDigest: ${h.Digest}\r\nSignature: ${h.Signature}\r\nTPP-Signature-Certificate: ${h['TPP-Signature-Certificate']}\r\n\r\n${body}`,
+    );
     expect(cli('verify', '--request', file).code).toBe(EXIT_OK);
     expect(cli('verify', '--request', file, '--cert', join(out, 'qseal.pem')).code).toBe(EXIT_OK);
   });
 
   it('usage errors exit 2, other failures exit 1, never with a stack trace', () => {
-    for (const argv of [[], ['nope'], ['certs'], ['certs', 'generate'], ['sign', '--cert', 'x'], ['verify'], ['verify', '--request'], ['sign', '--bogus'], ['certs', 'generate', '--out', dir, '--roles', 'PSP_XX']]) {
+    for (const argv of [
+      [],
+      ['nope'],
+      ['certs'],
+      ['certs', 'generate'],
+      ['sign', '--cert', 'x'],
+      ['verify'],
+      ['verify', '--request'],
+      ['sign', '--bogus'],
+      ['certs', 'generate', '--out', dir, '--roles', 'PSP_XX'],
+    ]) {
       const r = cli(...argv);
       expect(r.code, argv.join(' ')).toBe(EXIT_USAGE);
       expect(r.stderr).toMatch(/^error: /);
@@ -144,17 +224,30 @@ describe('xs2a CLI in-process', () => {
       expect(r.stdout).toBe('');
     }
     const missing = cli('certs', 'inspect', join(dir, 'missing.pem'));
-    expect(missing).toEqual({ code: EXIT_FAILURE, stdout: '', stderr: `error: ${join(dir, 'missing.pem')}: cannot read file (ENOENT)\n` });
+    expect(missing).toEqual({
+      code: EXIT_FAILURE,
+      stdout: '',
+      stderr: `error: ${join(dir, 'missing.pem')}: cannot read file (ENOENT)\n`,
+    });
     const notPem = join(dir, 'not.pem');
     writeFileSync(notPem, 'nothing');
-    expect(cli('certs', 'inspect', notPem).stderr).toBe(`error: ${notPem}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)\n`);
+    expect(cli('certs', 'inspect', notPem).stderr).toBe(
+      `error: ${notPem}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block)\n`,
+    );
     const notRequest = join(dir, 'not-request.txt');
     writeFileSync(notRequest, 'this is not a header\n\nbody');
-    expect(cli('verify', '--request', notRequest)).toMatchObject({ code: EXIT_FAILURE, stderr: expect.stringMatching(/line 1 is not "Name: value"/) });
+    expect(cli('verify', '--request', notRequest)).toMatchObject({
+      code: EXIT_FAILURE,
+      stderr: expect.stringMatching(/line 1 is not "Name: value"/),
+    });
   });
 
   it('inspect warns on stderr about an expired certificate', () => {
-    const old = generateSandboxCertificates({ keyBits: 1024, notBefore: new Date('2024-12-01T00:00:00Z'), validDays: 31 });
+    const old = generateSandboxCertificates({
+      keyBits: 1024,
+      notBefore: new Date('2024-12-01T00:00:00Z'),
+      validDays: 31,
+    });
     const file = join(dir, 'old-qseal.pem');
     writeFileSync(file, old.qseal.certificatePem);
     const r = cli('certs', 'inspect', file);
@@ -173,12 +266,32 @@ describe('xs2a CLI as a real process (npx tsx xs2a/cli/main.ts)', () => {
 
     const inspect = processCli('certs', 'inspect', join(out, 'qwac.pem'));
     expect(inspect.code).toBe(0);
-    expect(JSON.parse(inspect.stdout).psd2).toEqual({ roles: ['PSP_AI'], ncaName: 'Danish Financial Supervisory Authority', ncaId: 'DK-DFSA' });
+    expect(JSON.parse(inspect.stdout).psd2).toEqual({
+      roles: ['PSP_AI'],
+      ncaName: 'Danish Financial Supervisory Authority',
+      ncaId: 'DK-DFSA',
+    });
 
     const request = join(dir, 'proc-request.txt');
-    const sign = processCli('sign', '--cert', join(out, 'qseal.pem'), '--key', join(out, 'qseal.key'), '--method', 'post', '--path', '/v1/payments/sepa-credit-transfers', '--body', '{"amount":"1.00"}', '--out', request);
+    const sign = processCli(
+      'sign',
+      '--cert',
+      join(out, 'qseal.pem'),
+      '--key',
+      join(out, 'qseal.key'),
+      '--method',
+      'post',
+      '--path',
+      '/v1/payments/sepa-credit-transfers',
+      '--body',
+      '{"amount":"1.00"}',
+      '--out',
+      request,
+    );
     expect(sign.code, sign.stderr).toBe(0);
-    expect(sign.stdout).toMatch(/^X-Request-ID: .+\nDigest: SHA-256=.+\nSignature: keyId=".+\nTPP-Signature-Certificate: [A-Za-z0-9+/=]+\n$/);
+    expect(sign.stdout).toMatch(
+      /^X-Request-ID: .+\nDigest: SHA-256=.+\nSignature: keyId=".+\nTPP-Signature-Certificate: [A-Za-z0-9+/=]+\n$/,
+    );
     expect(readFileSync(request, 'utf8')).toMatch(/^POST \/v1\/payments\/sepa-credit-transfers HTTP\/1\.1\n/);
 
     const ok = processCli('verify', '--request', request);

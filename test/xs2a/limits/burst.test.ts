@@ -14,7 +14,7 @@ describe('RateBudget burst', () => {
 
   it("a bank profile's budget keeps one token of the bank's bucket free", () => {
     resetBudgets();
-    const budget = budgetFor({ id: 'burst-test', rateLimit: { perSecond: 5, perDay: 1_000 } } as never);
+    const budget = budgetFor({ id: 'burst-test', rateLimit: { perSecond: 5, perDay: 1_000 } });
     expect(budget.snapshot().tokens).toBe(4);
     resetBudgets();
   });

@@ -43,15 +43,22 @@ describe('buildAuthorisationUrl', () => {
   it('keeps a query already in the configured URL and does not duplicate parameters', () => {
     const profile = testEnfuceProfile();
     profile.oauth = { ...profile.oauth!, authorizeUrl: 'https://127.0.0.1:8444/auth?ui_locales=sv&scope=old' };
-    const url = new URL(buildAuthorisationUrl(profile, { consentId: 'c', state: 's', codeChallenge: 'x', redirectUri: 'https://r' }));
+    const url = new URL(
+      buildAuthorisationUrl(profile, { consentId: 'c', state: 's', codeChallenge: 'x', redirectUri: 'https://r' }),
+    );
     expect(url.searchParams.get('ui_locales')).toBe('sv');
     expect(url.searchParams.getAll('scope')).toEqual(['AIS:c']);
   });
 
   it('is a configuration error for a profile without OAuth', () => {
-    expect(() => buildAuthorisationUrl(testBecProfile(), { consentId: 'c', state: 's', codeChallenge: 'x', redirectUri: 'https://r' })).toThrow(
-      expect.objectContaining({ kind: 'configuration' }),
-    );
+    expect(() =>
+      buildAuthorisationUrl(testBecProfile(), {
+        consentId: 'c',
+        state: 's',
+        codeChallenge: 'x',
+        redirectUri: 'https://r',
+      }),
+    ).toThrow(expect.objectContaining({ kind: 'configuration' }));
   });
 });
 
@@ -59,7 +66,9 @@ describe('TokenClient', () => {
   const tokenUrl = `${ENFUCE_BASE_URL}/v1/token`;
 
   it('client credentials: form POST to the token URL with grant_type and client_id', async () => {
-    const t = new FakeTransport().reply({ body: { access_token: 'cc-token', token_type: 'Bearer', expires_in: 300, scope: 'AIS' } });
+    const t = new FakeTransport().reply({
+      body: { access_token: 'cc-token', token_type: 'Bearer', expires_in: 300, scope: 'AIS' },
+    });
     const tokens = await new TokenClient(t, testEnfuceProfile(), clock).clientCredentials('AIS');
     expect(tokens).toEqual({ accessToken: 'cc-token', tokenType: 'Bearer', expiresAt: NOW + 300_000, scope: 'AIS' });
     expect(t.last).toMatchObject({
@@ -74,7 +83,14 @@ describe('TokenClient', () => {
 
   it('authorization code: sends code, verifier and redirect URI; reads refresh token and its expiry', async () => {
     const t = new FakeTransport().reply({
-      body: { access_token: 'at', token_type: 'Bearer', expires_in: '3600', refresh_token: 'rt', refresh_expires_in: 7_776_000, extra: 1 },
+      body: {
+        access_token: 'at',
+        token_type: 'Bearer',
+        expires_in: '3600',
+        refresh_token: 'rt',
+        refresh_expires_in: 7_776_000,
+        extra: 1,
+      },
     });
     const tokens = await new TokenClient(t, testEnfuceProfile(), clock).authorizationCode({
       code: 'the-code',
@@ -98,14 +114,19 @@ describe('TokenClient', () => {
   });
 
   it('refresh: sends the refresh token', async () => {
-    const t = new FakeTransport().reply({ body: { access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt2' } });
+    const t = new FakeTransport().reply({
+      body: { access_token: 'at2', token_type: 'Bearer', expires_in: 60, refresh_token: 'rt2' },
+    });
     const tokens = await new TokenClient(t, testEnfuceProfile(), clock).refresh('rt1');
     expect(tokens.refreshToken).toBe('rt2');
     expect(t.last.form).toEqual({ grant_type: 'refresh_token', client_id: 'tpp-client-1', refresh_token: 'rt1' });
   });
 
   it('a refused refresh (invalid_grant) is grant_invalid, without the token in the message', async () => {
-    const t = new FakeTransport().reply({ status: 400, body: { error: 'invalid_grant', error_description: 'refresh token expired' } });
+    const t = new FakeTransport().reply({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'refresh token expired' },
+    });
     const err = await caught(new TokenClient(t, testEnfuceProfile(), clock).refresh('rt-secret-123'));
     expect(err.kind).toBe('grant_invalid');
     expect(err.retryable).toBe(false);
@@ -124,12 +145,20 @@ describe('TokenClient', () => {
 
   it('an OAuth error answered with 200 is still an error', async () => {
     const t = new FakeTransport().reply({ status: 200, body: { error: 'invalid_grant' } });
-    const err = await caught(new TokenClient(t, testEnfuceProfile(), clock).authorizationCode({ code: 'c', codeVerifier: 'v'.repeat(43), redirectUri: 'https://r' }));
+    const err = await caught(
+      new TokenClient(t, testEnfuceProfile(), clock).authorizationCode({
+        code: 'c',
+        codeVerifier: 'v'.repeat(43),
+        redirectUri: 'https://r',
+      }),
+    );
     expect(err.kind).toBe('grant_invalid');
   });
 
   it('a token response that breaks the schema names the field, never the tokens', async () => {
-    const t = new FakeTransport().reply({ body: { access_token: 'leaky-token', token_type: 'Bearer', refresh_token: 'leaky-refresh' } });
+    const t = new FakeTransport().reply({
+      body: { access_token: 'leaky-token', token_type: 'Bearer', refresh_token: 'leaky-refresh' },
+    });
     const err = await caught(new TokenClient(t, testEnfuceProfile(), clock).clientCredentials());
     expect(err.kind).toBe('invalid_response');
     expect(err.field).toBe('expires_in');
@@ -138,7 +167,9 @@ describe('TokenClient', () => {
   });
 
   it('a profile without OAuth cannot have a token client', () => {
-    expect(() => new TokenClient(new FakeTransport(), testBecProfile())).toThrow(expect.objectContaining({ kind: 'configuration' }));
+    expect(() => new TokenClient(new FakeTransport(), testBecProfile())).toThrow(
+      expect.objectContaining({ kind: 'configuration' }),
+    );
   });
 });
 

@@ -35,7 +35,11 @@ async function allPages(gen: AsyncGenerator<TransactionPage>): Promise<Transacti
   return pages;
 }
 
-const tx = (id: string, amount = '-10.00') => ({ transactionId: id, bookingDate: '2026-11-01', transactionAmount: { currency: 'DKK', amount } });
+const tx = (id: string, amount = '-10.00') => ({
+  transactionId: id,
+  bookingDate: '2026-11-01',
+  transactionAmount: { currency: 'DKK', amount },
+});
 const cardTx = (id: string, amount = '-5.50') => ({
   cardTransactionId: id,
   transactionDate: '2026-11-02',
@@ -50,7 +54,12 @@ describe('createConsent', () => {
     const { transport, xs2a } = client(testBecProfile());
     transport.reply({
       status: 201,
-      body: { consentId: 'c-1', consentStatus: 'received', _links: { scaRedirect: { href: 'https://bank/sca/c-1' } }, scaMethods: [] },
+      body: {
+        consentId: 'c-1',
+        consentStatus: 'received',
+        _links: { scaRedirect: { href: 'https://bank/sca/c-1' } },
+        scaMethods: [],
+      },
     });
     const created = await xs2a.createConsent(CONSENT, {
       psuIpAddress: '192.0.2.10',
@@ -60,7 +69,12 @@ describe('createConsent', () => {
     });
     expect(created).toEqual({ consentId: 'c-1', consentStatus: 'received', scaRedirect: 'https://bank/sca/c-1' });
     const req = transport.last;
-    expect(req).toMatchObject({ method: 'POST', path: '/v1/consents', operation: 'POST /v1/consents', psuIpAddress: '192.0.2.10' });
+    expect(req).toMatchObject({
+      method: 'POST',
+      path: '/v1/consents',
+      operation: 'POST /v1/consents',
+      psuIpAddress: '192.0.2.10',
+    });
     expect(req.headers).toEqual({
       'TPP-Redirect-URI': 'https://tpp.example/ok',
       'TPP-Nok-Redirect-URI': 'https://tpp.example/nok',
@@ -73,11 +87,18 @@ describe('createConsent', () => {
 
   it('Enfuce (OAuth2 integrated): bearer client-credentials token and X-API-Key, no redirect headers', async () => {
     const { transport, xs2a } = client(testEnfuceProfile());
-    transport.reply({ status: 201, body: { consentId: 'e-1', consentStatus: 'received', _links: { scaOAuth: { href: 'https://x/.well-known' } } } });
+    transport.reply({
+      status: 201,
+      body: { consentId: 'e-1', consentStatus: 'received', _links: { scaOAuth: { href: 'https://x/.well-known' } } },
+    });
     const created = await xs2a.createConsent(CONSENT, { psuIpAddress: '192.0.2.10', accessToken: 'cc-token' });
     expect(created).toEqual({ consentId: 'e-1', consentStatus: 'received' });
     const req = transport.last;
-    expect(req).toMatchObject({ path: '/consent/v1/consents', operation: 'POST /consent/v1/consents', accessToken: 'cc-token' });
+    expect(req).toMatchObject({
+      path: '/consent/v1/consents',
+      operation: 'POST /consent/v1/consents',
+      accessToken: 'cc-token',
+    });
     expect(req.headers).toEqual({ 'X-API-Key': 'api-key-1' });
   });
 
@@ -85,7 +106,9 @@ describe('createConsent', () => {
     const bec = client(testBecProfile());
     expect((await caught(bec.xs2a.createConsent(CONSENT, { psuIpAddress: '192.0.2.1' }))).kind).toBe('configuration');
     const enfuce = client(testEnfuceProfile());
-    expect((await caught(enfuce.xs2a.createConsent(CONSENT, { psuIpAddress: '192.0.2.1' }))).kind).toBe('configuration');
+    expect((await caught(enfuce.xs2a.createConsent(CONSENT, { psuIpAddress: '192.0.2.1' }))).kind).toBe(
+      'configuration',
+    );
     expect(bec.transport.requests).toHaveLength(0);
     expect(enfuce.transport.requests).toHaveLength(0);
   });
@@ -99,7 +122,10 @@ describe('createConsent', () => {
 
   it('an unknown consentStatus is an invalid response', async () => {
     const { transport, xs2a } = client(testBecProfile());
-    transport.reply({ status: 201, body: { consentId: 'c-1', consentStatus: 'happy', _links: { scaRedirect: { href: 'https://b' } } } });
+    transport.reply({
+      status: 201,
+      body: { consentId: 'c-1', consentStatus: 'happy', _links: { scaRedirect: { href: 'https://b' } } },
+    });
     const err = await caught(xs2a.createConsent(CONSENT, { psuIpAddress: '192.0.2.1', redirectUri: 'https://tpp/ok' }));
     expect(err).toMatchObject({ kind: 'invalid_response', field: 'consentStatus' });
   });
@@ -140,7 +166,10 @@ describe('consent resource', () => {
       headers: { 'X-API-Key': 'api-key-1' },
     });
     expect(await xs2a.getConsentStatus('c1')).toBe('revokedByPsu');
-    expect(transport.last).toMatchObject({ path: '/consent/v1/consents/c1/status', operation: 'GET /consent/v1/consents/{consentId}/status' });
+    expect(transport.last).toMatchObject({
+      path: '/consent/v1/consents/c1/status',
+      operation: 'GET /consent/v1/consents/{consentId}/status',
+    });
   });
 
   it('deleteConsent: 204 is done, and so is a consent the bank no longer knows', async () => {
@@ -159,7 +188,10 @@ describe('consent resource', () => {
 
   it('deleteConsent: other refusals still fail', async () => {
     const { transport, xs2a } = client(testBecProfile());
-    transport.reply({ status: 400, body: { tppMessages: [{ category: 'ERROR', code: 'SIGNATURE_INVALID' }] } }, { status: 503, body: {} });
+    transport.reply(
+      { status: 400, body: { tppMessages: [{ category: 'ERROR', code: 'SIGNATURE_INVALID' }] } },
+      { status: 503, body: {} },
+    );
     expect((await caught(xs2a.deleteConsent('c-1'))).kind).toBe('signature');
     expect((await caught(xs2a.deleteConsent('c-1'))).kind).toBe('server');
   });
@@ -178,7 +210,13 @@ describe('accounts and balances', () => {
             name: 'Lønkonto',
             cashAccountType: 'CACC',
             status: 'enabled',
-            balances: [{ balanceType: 'interimAvailable', balanceAmount: { currency: 'DKK', amount: '1234.50' }, creditLimitIncluded: false }],
+            balances: [
+              {
+                balanceType: 'interimAvailable',
+                balanceAmount: { currency: 'DKK', amount: '1234.50' },
+                creditLimitIncluded: false,
+              },
+            ],
             _links: { balances: { href: '/v1/accounts/acc-1/balances' } },
           },
         ],
@@ -194,7 +232,13 @@ describe('accounts and balances', () => {
         name: 'Lønkonto',
         cashAccountType: 'CACC',
         status: 'enabled',
-        balances: [{ balanceType: 'interimAvailable', balanceAmount: { currency: 'DKK', amount: '1234.50' }, creditLimitIncluded: false }],
+        balances: [
+          {
+            balanceType: 'interimAvailable',
+            balanceAmount: { currency: 'DKK', amount: '1234.50' },
+            creditLimitIncluded: false,
+          },
+        ],
       },
     ]);
     expect(transport.last).toMatchObject({
@@ -260,11 +304,27 @@ describe('accounts and balances', () => {
   it('a float amount or a missing resourceId is rejected, naming the field', async () => {
     const { transport, xs2a } = client(testBecProfile());
     transport.reply(
-      { body: { accounts: [{ resourceId: 'a', currency: 'DKK', balances: [{ balanceType: 'expected', balanceAmount: { currency: 'DKK', amount: 12.5 } }] }] } },
+      {
+        body: {
+          accounts: [
+            {
+              resourceId: 'a',
+              currency: 'DKK',
+              balances: [{ balanceType: 'expected', balanceAmount: { currency: 'DKK', amount: 12.5 } }],
+            },
+          ],
+        },
+      },
       { body: { accounts: [{ currency: 'DKK' }] } },
     );
-    expect(await caught(xs2a.listAccounts({ consentId: 'c' }))).toMatchObject({ kind: 'invalid_response', field: 'accounts[0].balances[0].balanceAmount.amount' });
-    expect(await caught(xs2a.listAccounts({ consentId: 'c' }))).toMatchObject({ kind: 'invalid_response', field: 'accounts[0].resourceId' });
+    expect(await caught(xs2a.listAccounts({ consentId: 'c' }))).toMatchObject({
+      kind: 'invalid_response',
+      field: 'accounts[0].balances[0].balanceAmount.amount',
+    });
+    expect(await caught(xs2a.listAccounts({ consentId: 'c' }))).toMatchObject({
+      kind: 'invalid_response',
+      field: 'accounts[0].resourceId',
+    });
   });
 
   it('getBalances: per-account endpoint key and templated operation, amounts stay strings', async () => {
@@ -296,12 +356,38 @@ describe('listTransactions', () => {
     const { transport, xs2a } = client(testBecProfile());
     const origin = new URL(BEC_BASE_URL).origin;
     transport.reply(
-      { body: { account: { iban: 'DK50' }, transactions: { booked: [tx('t1'), tx('t2')], pending: [tx('p1', '-1.00')], _links: { next: { href: '/psd2/0400/v1/accounts/acc-1/transactions?page=2' } } } } },
-      { body: { transactions: { booked: [tx('t3')], _links: { next: { href: '/v1/accounts/acc-1/transactions?page=3' } } } } },
-      { body: { transactions: { booked: [tx('t4')], _links: { next: { href: `${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=4` } } } } },
+      {
+        body: {
+          account: { iban: 'DK50' },
+          transactions: {
+            booked: [tx('t1'), tx('t2')],
+            pending: [tx('p1', '-1.00')],
+            _links: { next: { href: '/psd2/0400/v1/accounts/acc-1/transactions?page=2' } },
+          },
+        },
+      },
+      {
+        body: {
+          transactions: { booked: [tx('t3')], _links: { next: { href: '/v1/accounts/acc-1/transactions?page=3' } } },
+        },
+      },
+      {
+        body: {
+          transactions: {
+            booked: [tx('t4')],
+            _links: { next: { href: `${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=4` } },
+          },
+        },
+      },
       { body: { transactions: { booked: [], pending: [tx('p2')], _links: {} } } },
     );
-    const pages = await allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'both', dateFrom: '2025-01-01', dateTo: '2026-11-21' }, { consentId: 'c-1', frequencyPerDay: 4 }));
+    const pages = await allPages(
+      xs2a.listTransactions(
+        'acc-1',
+        { bookingStatus: 'both', dateFrom: '2025-01-01', dateTo: '2026-11-21' },
+        { consentId: 'c-1', frequencyPerDay: 4 },
+      ),
+    );
 
     expect(pages.map((p) => p.pageNumber)).toEqual([1, 2, 3, 4]);
     expect(pages.map((p) => p.transactions.map((t) => `${t.bookingStatus}:${t.transactionId}`))).toEqual([
@@ -312,7 +398,7 @@ describe('listTransactions', () => {
     ]);
     const pageUrl = (n: number) => `${origin}/psd2/0400/v1/accounts/acc-1/transactions?page=${n}`;
     expect(pages.map((p) => p.next)).toEqual([pageUrl(2), pageUrl(3), pageUrl(4), undefined]);
-    expect(pages[0]!.transactions[0]).toEqual({
+    expect(pages[0].transactions[0]).toEqual({
       transactionId: 't1',
       bookingStatus: 'booked',
       bookingDate: '2026-11-01',
@@ -341,13 +427,28 @@ describe('listTransactions', () => {
   it('Enfuce card transactions: booked and pending normalised, token and PSU IP on every page', async () => {
     const { transport, xs2a } = client(testEnfuceProfile());
     transport.reply(
-      { body: { cardAccount: {}, cardTransactions: { booked: [cardTx('k1')], pending: [cardTx('k2', '-2.00')], _links: { next: { href: '/card-account/v1/card-accounts/card-1/transactions?pageIndex=1' } } } } },
-      { body: { cardTransactions: { booked: [{ ...cardTx('k3'), maskedPAN: undefined, maskedPan: '4000******0002' }] } } },
+      {
+        body: {
+          cardAccount: {},
+          cardTransactions: {
+            booked: [cardTx('k1')],
+            pending: [cardTx('k2', '-2.00')],
+            _links: { next: { href: '/card-account/v1/card-accounts/card-1/transactions?pageIndex=1' } },
+          },
+        },
+      },
+      {
+        body: {
+          cardTransactions: { booked: [{ ...cardTx('k3'), maskedPAN: undefined, maskedPan: '4000******0002' }] },
+        },
+      },
     );
     const ctx = { consentId: 'e-1', accessToken: 'psu-at', psuIpAddress: '198.51.100.7' };
-    const pages = await allPages(xs2a.listTransactions('card-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, ctx));
+    const pages = await allPages(
+      xs2a.listTransactions('card-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, ctx),
+    );
     expect(pages).toHaveLength(2);
-    expect(pages[0]!.transactions[0]).toEqual({
+    expect(pages[0].transactions[0]).toEqual({
       transactionId: 'k1',
       bookingStatus: 'booked',
       transactionDate: '2026-11-02',
@@ -357,8 +458,8 @@ describe('listTransactions', () => {
       maskedPan: '524378******8693',
       raw: cardTx('k1'),
     });
-    expect(pages[0]!.transactions[1]).toMatchObject({ transactionId: 'k2', bookingStatus: 'pending' });
-    expect(pages[1]!.transactions[0]).toMatchObject({ transactionId: 'k3', maskedPan: '4000******0002' });
+    expect(pages[0].transactions[1]).toMatchObject({ transactionId: 'k2', bookingStatus: 'pending' });
+    expect(pages[1].transactions[0]).toMatchObject({ transactionId: 'k3', maskedPan: '4000******0002' });
     expect(transport.requests[0]).toMatchObject({
       path: '/card-account/v1/card-accounts/card-1/transactions',
       operation: 'GET /card-account/v1/card-accounts/{account-id}/transactions',
@@ -368,22 +469,42 @@ describe('listTransactions', () => {
       expect(req).toMatchObject({ accessToken: 'psu-at', psuIpAddress: '198.51.100.7', consentId: 'e-1' });
       expect(req.unattended).toBeUndefined();
     }
-    expect(transport.requests[1]!.path).toBe(`${new URL(ENFUCE_BASE_URL).origin}/rocker/card-account/v1/card-accounts/card-1/transactions?pageIndex=1`);
+    expect(transport.requests[1].path).toBe(
+      `${new URL(ENFUCE_BASE_URL).origin}/rocker/card-account/v1/card-accounts/card-1/transactions?pageIndex=1`,
+    );
   });
 
   it('refuses a next link to another origin (it would carry our signature and the PSU token away)', async () => {
     const { transport, xs2a } = client(testBecProfile());
-    transport.reply({ body: { transactions: { booked: [tx('t1')], _links: { next: { href: 'https://evil.example/v1/accounts/acc-1/transactions?page=2' } } } } });
-    const err = await caught(allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, { consentId: 'c' })));
+    transport.reply({
+      body: {
+        transactions: {
+          booked: [tx('t1')],
+          _links: { next: { href: 'https://evil.example/v1/accounts/acc-1/transactions?page=2' } },
+        },
+      },
+    });
+    const err = await caught(
+      allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, { consentId: 'c' })),
+    );
     expect(err).toMatchObject({ kind: 'invalid_response', field: 'transactions._links.next.href' });
     expect(transport.requests).toHaveLength(1);
   });
 
   it('stops a bank that links back to a page it already served', async () => {
     const { transport, xs2a } = client(testBecProfile());
-    const loop = { body: { transactions: { booked: [tx('t1')], _links: { next: { href: '/psd2/0400/v1/accounts/acc-1/transactions?page=2' } } } } };
+    const loop = {
+      body: {
+        transactions: {
+          booked: [tx('t1')],
+          _links: { next: { href: '/psd2/0400/v1/accounts/acc-1/transactions?page=2' } },
+        },
+      },
+    };
     transport.reply(loop, loop, loop);
-    const err = await caught(allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, { consentId: 'c' })));
+    const err = await caught(
+      allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, { consentId: 'c' })),
+    );
     expect(err).toMatchObject({ kind: 'invalid_response' });
     expect(transport.requests).toHaveLength(2);
   });
@@ -391,7 +512,9 @@ describe('listTransactions', () => {
   it('a page without the transactions object is an invalid response', async () => {
     const { transport, xs2a } = client(testBecProfile());
     transport.reply({ body: { account: {} } });
-    const err = await caught(allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, { consentId: 'c' })));
+    const err = await caught(
+      allPages(xs2a.listTransactions('acc-1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, { consentId: 'c' })),
+    );
     expect(err).toMatchObject({ kind: 'invalid_response', field: 'transactions' });
   });
 });
@@ -399,8 +522,20 @@ describe('listTransactions', () => {
 describe('PIS, funds confirmation and enrolment (BEC)', () => {
   it('initiatePayment posts the body with redirect headers and returns the SCA link', async () => {
     const { transport, xs2a } = client(testBecProfile());
-    transport.reply({ status: 201, body: { transactionStatus: 'RCVD', paymentId: 'p-1', _links: { scaRedirect: { href: 'https://bank/sca/p-1' }, self: { href: '/x' } } } });
-    const body = { debtorAccount: { iban: 'DK50' }, instructedAmount: { currency: 'DKK', amount: '10.00' }, creditorAccount: { iban: 'DK60' }, creditorName: 'Shop' };
+    transport.reply({
+      status: 201,
+      body: {
+        transactionStatus: 'RCVD',
+        paymentId: 'p-1',
+        _links: { scaRedirect: { href: 'https://bank/sca/p-1' }, self: { href: '/x' } },
+      },
+    });
+    const body = {
+      debtorAccount: { iban: 'DK50' },
+      instructedAmount: { currency: 'DKK', amount: '10.00' },
+      creditorAccount: { iban: 'DK60' },
+      creditorName: 'Shop',
+    };
     const payment = await xs2a.initiatePayment('domestic-credit-transfers', body, {
       psuIpAddress: '192.0.2.1',
       redirectUri: 'https://tpp/ok',
@@ -413,7 +548,11 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
       operation: 'POST /v1/payments/{payment-product}',
       json: body,
       psuIpAddress: '192.0.2.1',
-      headers: { 'TPP-Redirect-URI': 'https://tpp/ok', 'TPP-Nok-Redirect-URI': 'https://tpp/nok', 'TPP-Redirect-Preferred': 'true' },
+      headers: {
+        'TPP-Redirect-URI': 'https://tpp/ok',
+        'TPP-Nok-Redirect-URI': 'https://tpp/nok',
+        'TPP-Redirect-Preferred': 'true',
+      },
     });
   });
 
@@ -421,20 +560,33 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
     const { transport, xs2a } = client(testBecProfile());
     transport.reply({ body: { transactionStatus: 'ACSC' } });
     expect(await xs2a.getPaymentStatus('sepa-credit-transfers', 'p-1')).toBe('ACSC');
-    expect(transport.last).toMatchObject({ path: '/v1/payments/sepa-credit-transfers/p-1/status', operation: 'GET /v1/payments/{payment-product}/{paymentId}/status' });
+    expect(transport.last).toMatchObject({
+      path: '/v1/payments/sepa-credit-transfers/p-1/status',
+      operation: 'GET /v1/payments/{payment-product}/{paymentId}/status',
+    });
   });
 
   it('confirmFunds posts the Berlin Group body and reads fundsAvailable', async () => {
     const { transport, xs2a } = client(testBecProfile());
     transport.reply({ body: { fundsAvailable: false } }, { body: { fundsAvailable: 'yes' } });
-    expect(await xs2a.confirmFunds({ account: { iban: 'DK50' }, instructedAmount: { currency: 'DKK', amount: '99.95' }, cardNumber: '1234' })).toBe(false);
+    expect(
+      await xs2a.confirmFunds({
+        account: { iban: 'DK50' },
+        instructedAmount: { currency: 'DKK', amount: '99.95' },
+        cardNumber: '1234',
+      }),
+    ).toBe(false);
     expect(transport.last).toMatchObject({
       method: 'POST',
       path: '/v1/funds-confirmations',
       operation: 'POST /v1/funds-confirmations',
       json: { cardNumber: '1234', account: { iban: 'DK50' }, instructedAmount: { currency: 'DKK', amount: '99.95' } },
     });
-    expect(await caught(xs2a.confirmFunds({ account: { iban: 'DK50' }, instructedAmount: { currency: 'DKK', amount: '1' } }))).toMatchObject({
+    expect(
+      await caught(
+        xs2a.confirmFunds({ account: { iban: 'DK50' }, instructedAmount: { currency: 'DKK', amount: '1' } }),
+      ),
+    ).toMatchObject({
       kind: 'invalid_response',
       field: 'fundsAvailable',
     });
@@ -442,17 +594,38 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
 
   it('enrolSignatureCertificate posts the base64 DER as a normal signed request', async () => {
     const { transport, xs2a } = client(testBecProfile());
-    transport.reply({ status: 201, body: { enrolmentId: 'en-1', status: 'enrolled' } }, { status: 201, body: { enrolmentId: 'en-2', enrolmentStatus: 'pending' } });
+    transport.reply(
+      { status: 201, body: { enrolmentId: 'en-1', status: 'enrolled' } },
+      { status: 201, body: { enrolmentId: 'en-2', enrolmentStatus: 'pending' } },
+    );
     expect(await xs2a.enrolSignatureCertificate('MIIBfake==')).toEqual({ enrolmentId: 'en-1', status: 'enrolled' });
-    expect(transport.last).toMatchObject({ method: 'POST', path: '/v1/enrolment', operation: 'POST /v1/enrolment', json: { signatureCertificate: 'MIIBfake==' } });
+    expect(transport.last).toMatchObject({
+      method: 'POST',
+      path: '/v1/enrolment',
+      operation: 'POST /v1/enrolment',
+      json: { signatureCertificate: 'MIIBfake==' },
+    });
     expect(transport.last.signed).not.toBe(false);
     expect(await xs2a.enrolSignatureCertificate('MIIBfake==')).toEqual({ enrolmentId: 'en-2', status: 'pending' });
   });
 
   it('banks without PIS, PIIS or enrolment say so as a configuration error', async () => {
     const { transport, xs2a } = client(testEnfuceProfile());
-    expect((await caught(xs2a.initiatePayment('sepa-credit-transfers', {}, { psuIpAddress: '1', redirectUri: 'r', nokRedirectUri: 'n' }))).kind).toBe('configuration');
-    expect((await caught(xs2a.confirmFunds({ account: { iban: 'x' }, instructedAmount: { currency: 'SEK', amount: '1' } }))).kind).toBe('configuration');
+    expect(
+      (
+        await caught(
+          xs2a.initiatePayment(
+            'sepa-credit-transfers',
+            {},
+            { psuIpAddress: '1', redirectUri: 'r', nokRedirectUri: 'n' },
+          ),
+        )
+      ).kind,
+    ).toBe('configuration');
+    expect(
+      (await caught(xs2a.confirmFunds({ account: { iban: 'x' }, instructedAmount: { currency: 'SEK', amount: '1' } })))
+        .kind,
+    ).toBe('configuration');
     expect((await caught(xs2a.enrolSignatureCertificate('x'))).kind).toBe('configuration');
     expect(transport.requests).toHaveLength(0);
   });
@@ -461,11 +634,13 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
 describe('OAuth entry points on the client', () => {
   it('authorisationUrl works for OAuth2 banks and is a configuration error for redirect banks', () => {
     const enfuce = client(testEnfuceProfile()).xs2a;
-    expect(enfuce.authorisationUrl({ consentId: 'e-1', state: 's', codeChallenge: 'c', redirectUri: 'https://r' })).toContain('scope=AIS%3Ae-1');
+    expect(
+      enfuce.authorisationUrl({ consentId: 'e-1', state: 's', codeChallenge: 'c', redirectUri: 'https://r' }),
+    ).toContain('scope=AIS%3Ae-1');
     const bec = client(testBecProfile()).xs2a;
-    expect(() => bec.authorisationUrl({ consentId: 'c', state: 's', codeChallenge: 'c', redirectUri: 'https://r' })).toThrow(
-      expect.objectContaining({ kind: 'configuration' }),
-    );
+    expect(() =>
+      bec.authorisationUrl({ consentId: 'c', state: 's', codeChallenge: 'c', redirectUri: 'https://r' }),
+    ).toThrow(expect.objectContaining({ kind: 'configuration' }));
   });
 
   it('tokens() reuses one TokenClient bound to the profile and the injected clock', async () => {

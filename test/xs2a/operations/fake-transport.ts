@@ -32,10 +32,10 @@ export class FakeTransport implements Xs2aTransport {
   }
 
   async request<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
-    this.requests.push(req as Xs2aRequest<unknown>);
+    this.requests.push(req);
     const next = this.queue.shift();
     if (!next) throw new Error(`FakeTransport: no canned response left for ${req.operation}`);
-    const canned = typeof next === 'function' ? next(req as Xs2aRequest<unknown>) : next;
+    const canned = typeof next === 'function' ? next(req) : next;
     const status = canned.status ?? 200;
     const requestId = `req-${++this.counter}`;
     if (status < 200 || status > 299) {
@@ -46,7 +46,12 @@ export class FakeTransport implements Xs2aTransport {
       const parsed = req.schema.safeParse(canned.body);
       if (!parsed.success) {
         const field = fieldPath(parsed.error.issues[0]?.path ?? []);
-        throw new Xs2aError(`${req.operation}: invalid response at ${field}`, { kind: 'invalid_response', field, requestId, operation: req.operation });
+        throw new Xs2aError(`${req.operation}: invalid response at ${field}`, {
+          kind: 'invalid_response',
+          field,
+          requestId,
+          operation: req.operation,
+        });
       }
       data = parsed.data;
     }

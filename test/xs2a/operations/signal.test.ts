@@ -11,7 +11,11 @@ const CONSENT: CreateConsentInput = {
   frequencyPerDay: 4,
   combinedServiceIndicator: false,
 };
-const tx = (id: string) => ({ transactionId: id, bookingDate: '2026-11-01', transactionAmount: { currency: 'DKK', amount: '-1.00' } });
+const tx = (id: string) => ({
+  transactionId: id,
+  bookingDate: '2026-11-01',
+  transactionAmount: { currency: 'DKK', amount: '-1.00' },
+});
 const TOKEN = { body: { access_token: 'a', token_type: 'Bearer', expires_in: 10, refresh_token: 'r' } };
 
 /** A caller's signal (Temporal's cancellation) reaches every transport request the call makes. */
@@ -21,8 +25,19 @@ describe('Xs2aClient and TokenClient forward ctx.signal to the transport', () =>
     const xs2a = new Xs2aClient({ profile: testBecProfile(), transport });
     const { signal } = new AbortController();
     transport.reply(
-      { status: 201, body: { consentId: 'c-1', consentStatus: 'received', _links: { scaRedirect: { href: 'https://bank/sca' } } } },
-      { body: { consentStatus: 'valid', validUntil: '2027-05-01', frequencyPerDay: 4, recurringIndicator: true, access: {} } },
+      {
+        status: 201,
+        body: { consentId: 'c-1', consentStatus: 'received', _links: { scaRedirect: { href: 'https://bank/sca' } } },
+      },
+      {
+        body: {
+          consentStatus: 'valid',
+          validUntil: '2027-05-01',
+          frequencyPerDay: 4,
+          recurringIndicator: true,
+          access: {},
+        },
+      },
       { body: { consentStatus: 'valid' } },
       { status: 204 },
     );
@@ -41,14 +56,19 @@ describe('Xs2aClient and TokenClient forward ctx.signal to the transport', () =>
     transport.reply(
       { body: { accounts: [] } },
       { body: { balances: [] } },
-      { body: { transactions: { booked: [tx('t1')], _links: { next: { href: '/v1/accounts/a1/transactions?page=2' } } } } },
+      {
+        body: {
+          transactions: { booked: [tx('t1')], _links: { next: { href: '/v1/accounts/a1/transactions?page=2' } } },
+        },
+      },
       { body: { transactions: { booked: [tx('t2')] } } },
     );
     const ctx = { consentId: 'c-1', signal };
     await xs2a.listAccounts(ctx);
     await xs2a.getBalances('a1', ctx);
     const pages: TransactionPage[] = [];
-    for await (const page of xs2a.listTransactions('a1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, ctx)) pages.push(page);
+    for await (const page of xs2a.listTransactions('a1', { bookingStatus: 'booked', dateFrom: '2026-01-01' }, ctx))
+      pages.push(page);
     expect(pages).toHaveLength(2);
     expect(transport.requests).toHaveLength(4);
     for (const req of transport.requests) expect(req.signal, req.operation).toBe(signal);
@@ -65,7 +85,10 @@ describe('Xs2aClient and TokenClient forward ctx.signal to the transport', () =>
     const tokens = new Xs2aClient({ profile: testEnfuceProfile(), transport }).tokens();
     const { signal } = new AbortController();
     await tokens.clientCredentials(undefined, { signal });
-    await tokens.authorizationCode({ code: 'c', codeVerifier: 'v'.repeat(43), redirectUri: 'https://tpp/cb' }, { signal });
+    await tokens.authorizationCode(
+      { code: 'c', codeVerifier: 'v'.repeat(43), redirectUri: 'https://tpp/cb' },
+      { signal },
+    );
     await tokens.refresh('r', { signal });
     expect(transport.requests).toHaveLength(3);
     for (const req of transport.requests) expect(req.signal, req.operation).toBe(signal);

@@ -11,5 +11,11 @@ export function testBecProfile(): BankProfile {
 }
 
 export function testEnfuceProfile(): BankProfile {
-  return enfuceProfile({ issuer: 'rocker', environment: 'sandbox', baseUrl: ENFUCE_BASE_URL, clientId: 'tpp-client-1', apiKey: 'api-key-1' });
+  return enfuceProfile({
+    issuer: 'rocker',
+    environment: 'sandbox',
+    baseUrl: ENFUCE_BASE_URL,
+    clientId: 'tpp-client-1',
+    apiKey: 'api-key-1',
+  });
 }

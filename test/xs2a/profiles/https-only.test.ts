@@ -10,7 +10,11 @@ const base = {
   services: ['ais'],
   scaApproach: 'oauth2-integrated',
   baseUrl: 'https://api.cardco.example',
-  oauth: { tokenUrl: 'https://api.cardco.example/token', authorizeUrl: 'https://api.cardco.example/authorize', clientId: 'cid' },
+  oauth: {
+    tokenUrl: 'https://api.cardco.example/token',
+    authorizeUrl: 'https://api.cardco.example/authorize',
+    clientId: 'cid',
+  },
   signature: 'enfuce',
   consent: { maxValidityDays: 90, transactionHistoryDays: 730 },
 };

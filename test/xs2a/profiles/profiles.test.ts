@@ -48,15 +48,21 @@ describe('becProfile', () => {
   });
 
   it('takes the sandbox bank base URL, without a trailing slash', () => {
-    expect(becProfile({ bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:9443/psd2/0400/' }).baseUrl).toBe(
-      'https://127.0.0.1:9443/psd2/0400',
-    );
+    expect(
+      becProfile({ bankId: '0400', environment: 'sandbox', baseUrl: 'https://127.0.0.1:9443/psd2/0400/' }).baseUrl,
+    ).toBe('https://127.0.0.1:9443/psd2/0400');
   });
 });
 
 describe('enfuceProfile', () => {
   it('describes Rocker: OAuth2 integrated, card accounts, 90-day consents, sandbox rate limit', () => {
-    const p = enfuceProfile({ issuer: 'rocker', environment: 'sandbox', baseUrl: 'https://127.0.0.1:9444/', clientId: 'cid', apiKey: 'key' });
+    const p = enfuceProfile({
+      issuer: 'rocker',
+      environment: 'sandbox',
+      baseUrl: 'https://127.0.0.1:9444/',
+      clientId: 'cid',
+      apiKey: 'key',
+    });
     expect(p).toMatchObject({
       id: 'enfuce-rocker',
       name: 'Rocker',
@@ -65,7 +71,11 @@ describe('enfuceProfile', () => {
       family: 'enfuce',
       scaApproach: 'oauth2-integrated',
       baseUrl: 'https://127.0.0.1:9444',
-      paths: { consents: '/consent/v1/consents', accounts: '/card-account/v1/card-accounts', accountKind: 'card-accounts' },
+      paths: {
+        consents: '/consent/v1/consents',
+        accounts: '/card-account/v1/card-accounts',
+        accountKind: 'card-accounts',
+      },
       oauth: {
         tokenUrl: 'https://127.0.0.1:9444/v1/token',
         authorizeUrl: 'https://127.0.0.1:9444/v1/authorizations',
@@ -159,7 +169,13 @@ rateLimit: { perSecond: 2, perDay: 500 }
   });
 
   it('loads a JSON OAuth2 profile with an explicit signature style', () => {
-    const style = { digestAlgorithm: 'SHA-512', signatureAlgorithm: 'rsa-sha512', headerOrder: ['x-request-id', 'digest', 'psu-id', 'psu-corporate-id', 'tpp-redirect-uri'], caFormat: 'x500', serialCase: 'upper' };
+    const style = {
+      digestAlgorithm: 'SHA-512',
+      signatureAlgorithm: 'rsa-sha512',
+      headerOrder: ['x-request-id', 'digest', 'psu-id', 'psu-corporate-id', 'tpp-redirect-uri'],
+      caFormat: 'x500',
+      serialCase: 'upper',
+    };
     const file = write(
       'cardco.json',
       JSON.stringify({
@@ -170,8 +186,16 @@ rateLimit: { perSecond: 2, perDay: 500 }
         services: ['ais'],
         scaApproach: 'oauth2-integrated',
         baseUrl: 'https://api.cardco.example',
-        paths: { consents: '/consent/v1/consents', accounts: '/card-account/v1/card-accounts', accountKind: 'card-accounts' },
-        oauth: { tokenUrl: 'https://api.cardco.example/token', authorizeUrl: 'https://api.cardco.example/authorize', clientId: 'cid' },
+        paths: {
+          consents: '/consent/v1/consents',
+          accounts: '/card-account/v1/card-accounts',
+          accountKind: 'card-accounts',
+        },
+        oauth: {
+          tokenUrl: 'https://api.cardco.example/token',
+          authorizeUrl: 'https://api.cardco.example/authorize',
+          clientId: 'cid',
+        },
         signature: style,
         consent: { maxValidityDays: 90, defaultFrequencyPerDay: 4, transactionHistoryDays: 730 },
       }),
@@ -187,11 +211,30 @@ rateLimit: { perSecond: 2, perDay: 500 }
       ['bad-url.yaml', yamlProfile.replace('https://127.0.0.1:9445/xs2a/', 'not a url'), /baseUrl/],
       ['bad-approach.yaml', yamlProfile.replace('scaApproach: redirect', 'scaApproach: embedded'), /scaApproach/],
       ['no-consent.yaml', yamlProfile.replace(/consent:[\s\S]*?365\n/, ''), /consent/],
-      ['bad-days.yaml', yamlProfile.replace('maxValidityDays: 180', 'maxValidityDays: "180"'), /consent\.maxValidityDays/],
-      ['no-oauth.yaml', yamlProfile.replace('scaApproach: redirect', 'scaApproach: oauth2-integrated'), /oauth: required when scaApproach is oauth2-integrated/],
-      ['bad-style.yaml', yamlProfile.replace('signature: bec', 'signature: { digestAlgorithm: SHA-256, signatureAlgorithm: rsa-sha256, headerOrder: [digest, date], caFormat: x500, serialCase: lower }'), /signature/],
+      [
+        'bad-days.yaml',
+        yamlProfile.replace('maxValidityDays: 180', 'maxValidityDays: "180"'),
+        /consent\.maxValidityDays/,
+      ],
+      [
+        'no-oauth.yaml',
+        yamlProfile.replace('scaApproach: redirect', 'scaApproach: oauth2-integrated'),
+        /oauth: required when scaApproach is oauth2-integrated/,
+      ],
+      [
+        'bad-style.yaml',
+        yamlProfile.replace(
+          'signature: bec',
+          'signature: { digestAlgorithm: SHA-256, signatureAlgorithm: rsa-sha256, headerOrder: [digest, date], caFormat: x500, serialCase: lower }',
+        ),
+        /signature/,
+      ],
       ['typo.yaml', yamlProfile.replace('services: [ais]', 'services: [ais]\nservice: [pis]'), /service/],
-      ['bad-path.yaml', yamlProfile.replace('signature: bec', 'signature: bec\npaths: { consents: v1/consents }'), /paths\.consents/],
+      [
+        'bad-path.yaml',
+        yamlProfile.replace('signature: bec', 'signature: bec\npaths: { consents: v1/consents }'),
+        /paths\.consents/,
+      ],
     ];
     for (const [name, text, field] of cases) {
       const file = write(name, text);
@@ -200,13 +243,17 @@ rateLimit: { perSecond: 2, perDay: 500 }
       expect(err.message, name).toContain(file);
       expect(err.message, name).toMatch(field);
     }
-    const bad = thrown(() => loadGenericProfile(write('field.yaml', yamlProfile.replace('country: SE', 'country: Sweden'))));
+    const bad = thrown(() =>
+      loadGenericProfile(write('field.yaml', yamlProfile.replace('country: SE', 'country: Sweden'))),
+    );
     expect(bad.field).toBe('country');
   });
 
   it('reports unreadable files and syntax errors with the file name, without quoting the source', () => {
     const missing = join(dir, 'missing.yaml');
-    expect(thrown(() => loadGenericProfile(missing)).message).toMatch(new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} cannot be read \\(ENOENT\\)`));
+    expect(thrown(() => loadGenericProfile(missing)).message).toMatch(
+      new RegExp(`${missing.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} cannot be read \\(ENOENT\\)`),
+    );
     const broken = write('broken.json', '{"id": "x", "apiKey": "secret-key-1",');
     const err = thrown(() => loadGenericProfile(broken));
     expect(err.message).toContain(`${broken} is not valid JSON`);

@@ -10,13 +10,19 @@ import {
 
 describe('buildSigningString', () => {
   it('defaults to date, lowercases names, trims values and joins repeated headers with ", "', () => {
-    const req = { method: 'GET', path: '/x', headers: { Date: '  Tue, 07 Jun 2014 20:51:35 GMT ', 'X-Many': [' a', 'b '], 'x-many': 'c' } };
+    const req = {
+      method: 'GET',
+      path: '/x',
+      headers: { Date: '  Tue, 07 Jun 2014 20:51:35 GMT ', 'X-Many': [' a', 'b '], 'x-many': 'c' },
+    };
     expect(buildSigningString([], req)).toBe('date: Tue, 07 Jun 2014 20:51:35 GMT');
     expect(buildSigningString(['X-Many', '(request-target)'], req)).toBe('x-many: a, b, c\n(request-target): get /x');
   });
 
   it('refuses to sign a header the request does not carry', () => {
-    expect(() => buildSigningString(['digest'], { method: 'GET', path: '/', headers: {} })).toThrow(/"digest" is signed but not present/);
+    expect(() => buildSigningString(['digest'], { method: 'GET', path: '/', headers: {} })).toThrow(
+      /"digest" is signed but not present/,
+    );
   });
 });
 
@@ -35,8 +41,12 @@ describe('parseSignatureHeader', () => {
   });
 
   it('rejects missing keyId or signature, duplicates and garbage with a clear message', () => {
-    expect(() => parseSignatureHeader('algorithm="rsa-sha256",signature="YWJj"')).toThrow('Signature header has no keyId parameter');
-    expect(() => parseSignatureHeader('keyId="a",headers="digest"')).toThrow('Signature header has no signature parameter');
+    expect(() => parseSignatureHeader('algorithm="rsa-sha256",signature="YWJj"')).toThrow(
+      'Signature header has no keyId parameter',
+    );
+    expect(() => parseSignatureHeader('keyId="a",headers="digest"')).toThrow(
+      'Signature header has no signature parameter',
+    );
     expect(() => parseSignatureHeader('keyId="a",keyId="b",signature="YWJj"')).toThrow(/appears twice/);
     expect(() => parseSignatureHeader('keyId="a,signature="YWJj')).toThrow(SignatureFormatError);
     expect(() => parseSignatureHeader('')).toThrow(SignatureFormatError);

@@ -14,7 +14,10 @@ function timed(fn: () => void): { ms: number; error: unknown } {
 
 describe('parseKeyId', () => {
   it('still parses well-formed keyIds, with spaces around SN, CA and the comma', () => {
-    expect(parseKeyId('SN=1a2B,CA=CN=Test CA,O=Example,C=DK')).toMatchObject({ serialHex: '1a2B', ca: 'CN=Test CA,O=Example,C=DK' });
+    expect(parseKeyId('SN=1a2B,CA=CN=Test CA,O=Example,C=DK')).toMatchObject({
+      serialHex: '1a2B',
+      ca: 'CN=Test CA,O=Example,C=DK',
+    });
     expect(parseKeyId('  sn = 0x0f ,  ca =  CN=Test CA  ')).toMatchObject({ serialHex: '0f', ca: 'CN=Test CA' });
   });
 
@@ -26,7 +29,12 @@ describe('parseKeyId', () => {
 
   // The old /^\s*SN\s*=\s*([^,]*?)\s*,\s*CA…/ backtracked cubically: 3000 spaces took ~10 s.
   it('rejects pathological keyIds in linear time', () => {
-    for (const keyId of [`SN=${' '.repeat(3000)}`, `SN=${' '.repeat(3000)}x`, `SN=1,${' '.repeat(3000)}`, `SN=1,CA=${' '.repeat(3000)}`]) {
+    for (const keyId of [
+      `SN=${' '.repeat(3000)}`,
+      `SN=${' '.repeat(3000)}x`,
+      `SN=1,${' '.repeat(3000)}`,
+      `SN=1,CA=${' '.repeat(3000)}`,
+    ]) {
       const { ms, error } = timed(() => parseKeyId(keyId));
       expect(error).toBeInstanceOf(KeyIdFormatError);
       expect(ms).toBeLessThan(50);

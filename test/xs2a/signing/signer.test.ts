@@ -1,5 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CertificateError, generateSandboxCertificates, inspectCertificate, type SandboxCertificateSet } from '../../../xs2a/certs';
+import {
+  CertificateError,
+  generateSandboxCertificates,
+  inspectCertificate,
+  type SandboxCertificateSet,
+} from '../../../xs2a/certs';
 import {
   BEC_SIGNATURE_STYLE,
   ENFUCE_SIGNATURE_STYLE,
@@ -19,12 +24,18 @@ beforeAll(() => {
   serial = inspectCertificate(set.qseal.certificatePem).serialNumber;
 });
 
-const OPTIONAL = { 'PSU-ID': 'psu-1', 'PSU-Corporate-ID': 'corp-1', 'TPP-Redirect-URI': 'https://tpp.example/cb' } as const;
+const OPTIONAL = {
+  'PSU-ID': 'psu-1',
+  'PSU-Corporate-ID': 'corp-1',
+  'TPP-Redirect-URI': 'https://tpp.example/cb',
+} as const;
 type OptionalName = keyof typeof OPTIONAL;
 const OPTIONAL_NAMES = Object.keys(OPTIONAL) as OptionalName[];
 
 /** Every subset of the three optional headers. */
-const SUBSETS: OptionalName[][] = Array.from({ length: 8 }, (_, mask) => OPTIONAL_NAMES.filter((_n, i) => mask & (1 << i)));
+const SUBSETS: OptionalName[][] = Array.from({ length: 8 }, (_, mask) =>
+  OPTIONAL_NAMES.filter((_n, i) => mask & (1 << i)),
+);
 
 describe('Xs2aSigner', () => {
   for (const [styleName, style] of [
@@ -34,30 +45,51 @@ describe('Xs2aSigner', () => {
     for (const subset of SUBSETS) {
       it(`${styleName}: signs exactly digest, x-request-id${subset.map((s) => `, ${s.toLowerCase()}`).join('')}`, () => {
         const signer = new Xs2aSigner(set.qseal, style);
-        const headers: Record<string, string> = { 'X-Request-ID': '99391c7e-ad88-49ec-a2ad-99ddcb1f7721', 'Content-Type': 'application/json', Date: 'x' };
+        const headers: Record<string, string> = {
+          'X-Request-ID': '99391c7e-ad88-49ec-a2ad-99ddcb1f7721',
+          'Content-Type': 'application/json',
+          Date: 'x',
+        };
         for (const name of subset) headers[name] = OPTIONAL[name];
         const body = '{"access":{}}';
         const out = signer.sign(headers, body);
         const parsed = parseSignatureHeader(out.Signature);
-        const expected = style.headerOrder.filter((h) => h === 'digest' || h === 'x-request-id' || subset.some((s) => s.toLowerCase() === h));
+        const expected = style.headerOrder.filter(
+          (h) => h === 'digest' || h === 'x-request-id' || subset.some((s) => s.toLowerCase() === h),
+        );
         expect(parsed.headers).toEqual(expected);
         expect(parsed.algorithm).toBe('rsa-sha256');
-        const signingString = buildSigningString(parsed.headers, { method: '', path: '', headers: { ...headers, Digest: out.Digest } });
+        const signingString = buildSigningString(parsed.headers, {
+          method: '',
+          path: '',
+          headers: { ...headers, Digest: out.Digest },
+        });
         expect(signingString.split('\n')[expected.indexOf('digest')]).toBe(`digest: ${out.Digest}`);
         expect(verifyString(signingString, parsed.signature, set.qseal.certificatePem, 'rsa-sha256')).toBe(true);
-        expect(verifyXs2aRequest({ headers: { ...headers, ...out }, body, strict: true })).toMatchObject({ ok: true, errors: [], warnings: [] });
+        expect(verifyXs2aRequest({ headers: { ...headers, ...out }, body, strict: true })).toMatchObject({
+          ok: true,
+          errors: [],
+          warnings: [],
+        });
       });
     }
   }
 
   it('puts digest first for BEC and x-request-id first for Enfuce', () => {
     const headers = { 'x-request-id': 'r', 'psu-id': 'p' };
-    expect(parseSignatureHeader(new Xs2aSigner(set.qseal, BEC_SIGNATURE_STYLE).sign(headers, '').Signature).headers).toEqual(['digest', 'x-request-id', 'psu-id']);
-    expect(parseSignatureHeader(new Xs2aSigner(set.qseal, ENFUCE_SIGNATURE_STYLE).sign(headers, '').Signature).headers).toEqual(['x-request-id', 'digest', 'psu-id']);
+    expect(
+      parseSignatureHeader(new Xs2aSigner(set.qseal, BEC_SIGNATURE_STYLE).sign(headers, '').Signature).headers,
+    ).toEqual(['digest', 'x-request-id', 'psu-id']);
+    expect(
+      parseSignatureHeader(new Xs2aSigner(set.qseal, ENFUCE_SIGNATURE_STYLE).sign(headers, '').Signature).headers,
+    ).toEqual(['x-request-id', 'digest', 'psu-id']);
   });
 
   it('finds optional headers case-insensitively', () => {
-    const out = new Xs2aSigner(set.qseal, BEC_SIGNATURE_STYLE).sign({ 'X-REQUEST-ID': 'r', 'tpp-REDIRECT-uri': 'https://x' }, undefined);
+    const out = new Xs2aSigner(set.qseal, BEC_SIGNATURE_STYLE).sign(
+      { 'X-REQUEST-ID': 'r', 'tpp-REDIRECT-uri': 'https://x' },
+      undefined,
+    );
     expect(parseSignatureHeader(out.Signature).headers).toEqual(['digest', 'x-request-id', 'tpp-redirect-uri']);
   });
 
@@ -77,7 +109,11 @@ describe('Xs2aSigner', () => {
   });
 
   it('supports SHA-512 and rsa-sha512', () => {
-    const style: SignatureStyle = { ...BEC_SIGNATURE_STYLE, digestAlgorithm: 'SHA-512', signatureAlgorithm: 'rsa-sha512' };
+    const style: SignatureStyle = {
+      ...BEC_SIGNATURE_STYLE,
+      digestAlgorithm: 'SHA-512',
+      signatureAlgorithm: 'rsa-sha512',
+    };
     const headers = { 'X-Request-ID': 'r' };
     const out = new Xs2aSigner(set.qseal, style).sign(headers, 'body');
     expect(out.Digest).toMatch(/^SHA-512=[A-Za-z0-9+/]{86}==$/);
@@ -96,7 +132,19 @@ describe('Xs2aSigner', () => {
   });
 
   it('refuses a key that does not match the certificate', () => {
-    expect(() => new Xs2aSigner({ certificatePem: set.qseal.certificatePem, privateKeyPem: set.qwac.privateKeyPem }, BEC_SIGNATURE_STYLE)).toThrow(CertificateError);
-    expect(() => new Xs2aSigner({ certificatePem: set.qseal.certificatePem, privateKeyPem: set.qwac.privateKeyPem }, BEC_SIGNATURE_STYLE)).toThrow(/does not match/);
+    expect(
+      () =>
+        new Xs2aSigner(
+          { certificatePem: set.qseal.certificatePem, privateKeyPem: set.qwac.privateKeyPem },
+          BEC_SIGNATURE_STYLE,
+        ),
+    ).toThrow(CertificateError);
+    expect(
+      () =>
+        new Xs2aSigner(
+          { certificatePem: set.qseal.certificatePem, privateKeyPem: set.qwac.privateKeyPem },
+          BEC_SIGNATURE_STYLE,
+        ),
+    ).toThrow(/does not match/);
   });
 });

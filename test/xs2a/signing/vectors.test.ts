@@ -31,21 +31,27 @@ const VECTORS_DIR = join(__dirname, '../../../../shared/vectors');
 /** Splits the vector's request into request line, headers and body. */
 function parseRequest(text: string): { method: string; path: string; headers: Record<string, string>; body: string } {
   const [head, ...rest] = text.split('\n\n');
-  const [requestLine, ...headerLines] = head!.split('\n');
-  const [method, path] = requestLine!.split(' ');
+  const [requestLine, ...headerLines] = head.split('\n');
+  const [method, path] = requestLine.split(' ');
   const headers: Record<string, string> = {};
   for (const line of headerLines) {
     const colon = line.indexOf(':');
     headers[line.slice(0, colon)] = line.slice(colon + 1).trim();
   }
-  return { method: method!, path: path!, headers, body: rest.join('\n\n') };
+  return { method: method, path: path, headers, body: rest.join('\n\n') };
 }
 
-const files = readdirSync(VECTORS_DIR).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(VECTORS_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('draft-cavage-http-signatures-10 vectors', () => {
   it('finds the three Appendix C vectors on disk', () => {
-    expect(files).toEqual(['cavage10-C1-default-test.json', 'cavage10-C2-basic-test.json', 'cavage10-C3-all-headers-test.json']);
+    expect(files).toEqual([
+      'cavage10-C1-default-test.json',
+      'cavage10-C2-basic-test.json',
+      'cavage10-C3-all-headers-test.json',
+    ]);
   });
 
   for (const file of files) {
@@ -78,7 +84,9 @@ describe('draft-cavage-http-signatures-10 vectors', () => {
         expect(parsed.headersSpecified).toBe(vector.headers !== null);
         const signingString = buildSigningString(parsed.headers, request);
         expect(verifyString(signingString, parsed.signature, vector.public_key_pem, vector.algorithm)).toBe(true);
-        expect(verifyString(`${signingString} `, parsed.signature, vector.public_key_pem, vector.algorithm)).toBe(false);
+        expect(verifyString(`${signingString} `, parsed.signature, vector.public_key_pem, vector.algorithm)).toBe(
+          false,
+        );
       });
 
       it('matches the body digest', () => {

@@ -92,7 +92,7 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   it('presents the QWAC as TLS client certificate', async () => {
     const res = await transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' });
     expect(res.status).toBe(200);
-    const seen = server.requests[0]!;
+    const seen = server.requests[0];
     expect(pem(seen.clientCertificatePem!)).toBe(pem(certs.qwac.certificatePem));
     expect(seen.clientCertificate?.serialNumber).toBe(inspectCertificate(certs.qwac.certificatePem).serialNumber);
     expect(seen.url).toBe('/psd2/0400/v1/accounts');
@@ -126,7 +126,7 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it("refuses a bank whose server certificate does not chain to the configured CA bundle", async () => {
+  it('refuses a bank whose server certificate does not chain to the configured CA bundle', async () => {
     const other = generateSandboxCertificates();
     const error = await failure(
       transport({ credentials: { ...credentials, bankCaPem: other.ca.certificatePem } }).request({
@@ -140,8 +140,20 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   });
 
   it('signs the exact bytes received: X-Request-ID, Digest, Signature, TPP-Signature-Certificate verify on the server', async () => {
-    const t = transport({ profile: profile({ hooks: { extraHeaders: (op): Record<string, string> => (op.startsWith('POST') ? { 'X-Bank-Extra': 'yes' } : {}) } }) });
-    const json = { access: { balances: [], transactions: [] }, recurringIndicator: true, validUntil: '2026-12-31', frequencyPerDay: 4, note: 'æøå ✓' };
+    const t = transport({
+      profile: profile({
+        hooks: {
+          extraHeaders: (op): Record<string, string> => (op.startsWith('POST') ? { 'X-Bank-Extra': 'yes' } : {}),
+        },
+      }),
+    });
+    const json = {
+      access: { balances: [], transactions: [] },
+      recurringIndicator: true,
+      validUntil: '2026-12-31',
+      frequencyPerDay: 4,
+      note: 'æøå ✓',
+    };
     const res = await t.request({
       method: 'POST',
       path: '/v1/consents',
@@ -150,7 +162,7 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
       psuIpAddress: '192.0.2.10',
       headers: { 'TPP-Redirect-URI': 'https://tpp.example/cb', 'PSU-ID': 'psu-1' },
     });
-    const seen = server.requests[0]!;
+    const seen = server.requests[0];
     expect(seen.headers['x-request-id']).toMatch(UUID);
     expect(res.requestId).toBe(seen.headers['x-request-id']);
     expect(seen.headers['content-type']).toBe('application/json');
@@ -174,27 +186,47 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
 
   it('signs bodiless GETs and token-style form posts, and sends a fresh X-Request-ID every time', async () => {
     const t = transport();
-    await t.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', consentId: 'consent-42', accessToken: 'at-1' });
-    await t.request({ method: 'POST', path: '/oauth/token', operation: 'POST token', form: { grant_type: 'client_credentials', scope: 'aisp' } });
+    await t.request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'GET /v1/accounts',
+      consentId: 'consent-42',
+      accessToken: 'at-1',
+    });
+    await t.request({
+      method: 'POST',
+      path: '/oauth/token',
+      operation: 'POST token',
+      form: { grant_type: 'client_credentials', scope: 'aisp' },
+    });
     await t.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', signed: false });
     const [get, form, unsigned] = server.requests;
-    expect(get!.headers['consent-id']).toBe('consent-42');
-    expect(get!.headers.authorization).toBe('Bearer at-1');
-    expect(verifyXs2aRequest({ headers: get!.headers, body: get!.body }).ok).toBe(true);
-    expect(form!.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(form!.body.toString()).toBe('grant_type=client_credentials&scope=aisp');
-    expect(verifyXs2aRequest({ headers: form!.headers, body: form!.body }).ok).toBe(true);
-    expect(unsigned!.headers.signature).toBeUndefined();
-    expect(unsigned!.headers.digest).toBeUndefined();
+    expect(get.headers['consent-id']).toBe('consent-42');
+    expect(get.headers.authorization).toBe('Bearer at-1');
+    expect(verifyXs2aRequest({ headers: get.headers, body: get.body }).ok).toBe(true);
+    expect(form.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(form.body.toString()).toBe('grant_type=client_credentials&scope=aisp');
+    expect(verifyXs2aRequest({ headers: form.headers, body: form.body }).ok).toBe(true);
+    expect(unsigned.headers.signature).toBeUndefined();
+    expect(unsigned.headers.digest).toBeUndefined();
     const ids = server.requests.map((r) => r.headers['x-request-id']);
     expect(new Set(ids).size).toBe(3);
   });
 
   it('resolves query parameters, absolute links and host-relative links', async () => {
     const t = transport();
-    await t.request({ method: 'GET', path: '/v1/accounts/a1/transactions', query: { bookingStatus: 'booked', dateFrom: '2026-01-01', skip: undefined }, operation: 'tx' });
+    await t.request({
+      method: 'GET',
+      path: '/v1/accounts/a1/transactions',
+      query: { bookingStatus: 'booked', dateFrom: '2026-01-01', skip: undefined },
+      operation: 'tx',
+    });
     await t.request({ method: 'GET', path: '/psd2/0400/v1/accounts/a1/transactions?page=2', operation: 'tx' });
-    await t.request({ method: 'GET', path: `${server.url}/psd2/0400/v1/accounts/a1/transactions?page=3`, operation: 'tx' });
+    await t.request({
+      method: 'GET',
+      path: `${server.url}/psd2/0400/v1/accounts/a1/transactions?page=3`,
+      operation: 'tx',
+    });
     expect(server.requests.map((r) => r.url)).toEqual([
       '/psd2/0400/v1/accounts/a1/transactions?bookingStatus=booked&dateFrom=2026-01-01',
       '/psd2/0400/v1/accounts/a1/transactions?page=2',
@@ -207,7 +239,8 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     const agent = createBankAgent(credentials, { connections });
     const t = transport({ agent });
     const before = server.connections;
-    for (let i = 0; i < 100; i++) await t.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' });
+    for (let i = 0; i < 100; i++)
+      await t.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' });
     await agent.close();
     expect(t.stats().requests).toBe(100);
     expect(t.stats().tlsHandshakes).toBeGreaterThanOrEqual(1);
@@ -218,12 +251,22 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   it('validates 2xx bodies with the schema and returns the parsed data; an empty 204 is fine', async () => {
     const schema = z.object({ accounts: z.array(z.object({ resourceId: z.string(), iban: z.string() })) });
     handler = () => ({ status: 200, body: { accounts: [{ resourceId: 'a1', iban: 'DK5000400440116243' }] } });
-    const ok = await transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', schema });
-    expect(ok.data.accounts[0]!.iban).toBe('DK5000400440116243');
+    const ok = await transport().request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'GET /v1/accounts',
+      schema,
+    });
+    expect(ok.data.accounts[0].iban).toBe('DK5000400440116243');
     expect(ok.headers['content-type']).toBe('application/json');
 
     handler = () => ({ status: 204 });
-    const empty = await transport().request({ method: 'DELETE', path: '/v1/consents/c1', operation: 'DELETE /v1/consents/{id}', schema });
+    const empty = await transport().request({
+      method: 'DELETE',
+      path: '/v1/consents/c1',
+      operation: 'DELETE /v1/consents/{id}',
+      schema,
+    });
     expect(empty.status).toBe(204);
     expect(empty.data).toBeUndefined();
   });
@@ -231,7 +274,9 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   it('a schema mismatch is invalid_response naming the field', async () => {
     const schema = z.object({ accounts: z.array(z.object({ resourceId: z.string(), iban: z.string() })) });
     handler = () => ({ status: 200, body: { accounts: [{ resourceId: 'a1', iban: 42 }] } });
-    const error = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', schema }));
+    const error = await failure(
+      transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', schema }),
+    );
     expect(error.kind).toBe('invalid_response');
     expect(error.field).toBe('accounts[0].iban');
     expect(error.message).toContain('accounts[0].iban');
@@ -241,26 +286,44 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
 
   it('a body that is not JSON is malformed_response (retryable)', async () => {
     handler = () => ({ status: 200, headers: { 'content-type': 'application/json' }, body: '{"accounts": [' });
-    const error = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }));
+    const error = await failure(
+      transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }),
+    );
     expect(error.kind).toBe('malformed_response');
     expect(error.retryable).toBe(true);
     expect(error.status).toBe(200);
   });
 
   it('429 with a Retry-After longer than we wait is rate_limited with retryAfterMs, sent once', async () => {
-    handler = () => ({ status: 429, headers: { 'retry-after': '60' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
-    const error = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }));
-    expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 60_000, aspsp: 'test-bank', operation: 'GET /v1/accounts' });
+    handler = () => ({
+      status: 429,
+      headers: { 'retry-after': '60' },
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+    });
+    const error = await failure(
+      transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }),
+    );
+    expect(error).toMatchObject({
+      kind: 'rate_limited',
+      status: 429,
+      retryAfterMs: 60_000,
+      aspsp: 'test-bank',
+      operation: 'GET /v1/accounts',
+    });
     expect(error.retryable).toBe(true);
     expect(server.requests).toHaveLength(1);
-    expect(error.requestId).toBe(server.requests[0]!.headers['x-request-id']);
+    expect(error.requestId).toBe(server.requests[0].headers['x-request-id']);
   });
 
   it('429 with a short Retry-After is waited out and resent as a new signed request', async () => {
     let calls = 0;
     handler = () =>
       ++calls === 1
-        ? { status: 429, headers: { 'retry-after': '1' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } }
+        ? {
+            status: 429,
+            headers: { 'retry-after': '1' },
+            body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+          }
         : { status: 200, body: { accounts: [] } };
     const started = Date.now();
     const res = await transport().request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' });
@@ -268,22 +331,41 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(server.requests).toHaveLength(2);
     const [first, second] = server.requests;
-    expect(second!.headers['x-request-id']).not.toBe(first!.headers['x-request-id']);
-    expect(res.requestId).toBe(second!.headers['x-request-id']);
-    expect(verifyXs2aRequest({ headers: second!.headers, body: second!.body }).ok).toBe(true);
+    expect(second.headers['x-request-id']).not.toBe(first.headers['x-request-id']);
+    expect(res.requestId).toBe(second.headers['x-request-id']);
+    expect(verifyXs2aRequest({ headers: second.headers, body: second.body }).ok).toBe(true);
 
     // Resends are bounded: a bank that keeps saying 429 is an error after rateLimitResends.
-    handler = () => ({ status: 429, headers: { 'retry-after': '0' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+    handler = () => ({
+      status: 429,
+      headers: { 'retry-after': '0' },
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+    });
     const before = server.requests.length;
-    await failure(transport({ rateLimitResends: 2 }).request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts' }));
+    await failure(
+      transport({ rateLimitResends: 2 }).request({
+        method: 'GET',
+        path: '/v1/accounts',
+        operation: 'GET /v1/accounts',
+      }),
+    );
     expect(server.requests.length - before).toBe(3);
   });
 
-  it('the 429 wait is abortable: the caller\'s reason comes back at once and nothing more is sent', async () => {
-    handler = () => ({ status: 429, headers: { 'retry-after': '5' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+  it("the 429 wait is abortable: the caller's reason comes back at once and nothing more is sent", async () => {
+    handler = () => ({
+      status: 429,
+      headers: { 'retry-after': '5' },
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+    });
     const controller = new AbortController();
     const started = Date.now();
-    const pending = transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', signal: controller.signal });
+    const pending = transport().request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'op',
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(new Error('activity cancelled')), 200);
     await expect(pending).rejects.toThrow('activity cancelled');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -293,14 +375,23 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
-  it('a 429 wait that ends normally leaves no abort listener on the caller\'s signal', async () => {
+  it("a 429 wait that ends normally leaves no abort listener on the caller's signal", async () => {
     let calls = 0;
     handler = () =>
       ++calls === 1
-        ? { status: 429, headers: { 'retry-after': '1' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } }
+        ? {
+            status: 429,
+            headers: { 'retry-after': '1' },
+            body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+          }
         : { status: 200, body: { accounts: [] } };
     const controller = new AbortController();
-    const res = await transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', signal: controller.signal });
+    const res = await transport().request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'op',
+      signal: controller.signal,
+    });
     expect(res.status).toBe(200);
     expect(server.requests).toHaveLength(2);
     // undici drops its own listener a tick after the body is read.
@@ -309,10 +400,18 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   });
 
   it('maxRateLimitWaitMs caps the total 429 waiting of one call, not each resend', async () => {
-    handler = () => ({ status: 429, headers: { 'retry-after': '1' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
+    handler = () => ({
+      status: 429,
+      headers: { 'retry-after': '1' },
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+    });
     const started = Date.now();
     const error = await failure(
-      transport({ maxRateLimitWaitMs: 1_500, rateLimitResends: 3 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }),
+      transport({ maxRateLimitWaitMs: 1_500, rateLimitResends: 3 }).request({
+        method: 'GET',
+        path: '/v1/accounts',
+        operation: 'op',
+      }),
     );
     expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 1_000 });
     // One 1 s wait fits in 1.5 s; a second would make 2 s.
@@ -321,8 +420,14 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   });
 
   it('maxRateLimitWaitMs 0 disables resending, even for Retry-After: 0', async () => {
-    handler = () => ({ status: 429, headers: { 'retry-after': '0' }, body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] } });
-    const error = await failure(transport({ maxRateLimitWaitMs: 0 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
+    handler = () => ({
+      status: 429,
+      headers: { 'retry-after': '0' },
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOO_MANY_REQUESTS' }] },
+    });
+    const error = await failure(
+      transport({ maxRateLimitWaitMs: 0 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }),
+    );
     expect(error).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 0 });
     expect(server.requests).toHaveLength(1);
   });
@@ -333,12 +438,20 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(down).toMatchObject({ kind: 'server', status: 503 });
     expect(down.retryable).toBe(true);
 
-    handler = () => ({ status: 401, body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_EXPIRED', text: 'expired' }] } });
-    const expired = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', accessToken: 'at-secret-1' }));
+    handler = () => ({
+      status: 401,
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_EXPIRED', text: 'expired' }] },
+    });
+    const expired = await failure(
+      transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', accessToken: 'at-secret-1' }),
+    );
     expect(expired).toMatchObject({ kind: 'token_invalid', status: 401, code: 'TOKEN_EXPIRED' });
     expect(expired.message).not.toContain('at-secret-1');
 
-    handler = () => ({ status: 400, body: { tppMessages: [{ category: 'ERROR', code: 'FOO_BAR', text: 'new to us' }] } });
+    handler = () => ({
+      status: 400,
+      body: { tppMessages: [{ category: 'ERROR', code: 'FOO_BAR', text: 'new to us' }] },
+    });
     const unknown = await failure(transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
     expect(unknown).toMatchObject({ kind: 'bad_request', status: 400, code: 'FOO_BAR' });
     expect(unknown.retryable).toBe(false);
@@ -347,7 +460,9 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   it('a server that never answers is a timeout within the configured time', async () => {
     handler = () => undefined;
     const started = Date.now();
-    const error = await failure(transport({ requestTimeoutMs: 400 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
+    const error = await failure(
+      transport({ requestTimeoutMs: 400 }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }),
+    );
     const elapsed = Date.now() - started;
     expect(error.kind).toBe('timeout');
     expect(error.retryable).toBe(true);
@@ -367,7 +482,11 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     const deadUrl = closed.url;
     await closed.close();
     const refused = await failure(
-      transport({ profile: profile({ baseUrl: deadUrl }) }).request({ method: 'GET', path: '/v1/accounts', operation: 'op' }),
+      transport({ profile: profile({ baseUrl: deadUrl }) }).request({
+        method: 'GET',
+        path: '/v1/accounts',
+        operation: 'op',
+      }),
     );
     expect(refused.kind).toBe('network');
     expect(refused.message).toContain('ECONNREFUSED');
@@ -376,7 +495,12 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   it('the caller aborting is passed through, not turned into a bank error', async () => {
     handler = () => undefined;
     const controller = new AbortController();
-    const pending = transport().request({ method: 'GET', path: '/v1/accounts', operation: 'op', signal: controller.signal });
+    const pending = transport().request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'op',
+      signal: controller.signal,
+    });
     setTimeout(() => controller.abort(new Error('activity cancelled')), 50);
     await expect(pending).rejects.toThrow('activity cancelled');
   });
@@ -387,7 +511,14 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     const t = transport({ unattended: counter, now: () => now });
     const unattended = { consentId: 'consent-7', endpoint: 'accounts/a1/transactions', frequencyPerDay: 2 };
     const read = (extra: { psuIpAddress?: string } = {}) =>
-      t.request({ method: 'GET', path: '/v1/accounts/a1/transactions', operation: 'tx', consentId: 'consent-7', unattended, ...extra });
+      t.request({
+        method: 'GET',
+        path: '/v1/accounts/a1/transactions',
+        operation: 'tx',
+        consentId: 'consent-7',
+        unattended,
+        ...extra,
+      });
 
     await read();
     await read();
@@ -398,7 +529,12 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(error.retryAfterMs).toBe(14 * 3_600_000);
     expect(server.requests).toHaveLength(3);
     // Another endpoint is counted on its own.
-    await t.request({ method: 'GET', path: '/v1/accounts/a1/balances', operation: 'bal', unattended: { ...unattended, endpoint: 'accounts/a1/balances' } });
+    await t.request({
+      method: 'GET',
+      path: '/v1/accounts/a1/balances',
+      operation: 'bal',
+      unattended: { ...unattended, endpoint: 'accounts/a1/balances' },
+    });
     expect(server.requests).toHaveLength(4);
 
     now = Date.UTC(2026, 4, 6, 0, 0, 1);
@@ -409,7 +545,9 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
   it('waits for the rate budget before sending and refuses without sending when the daily budget is gone', async () => {
     const t = transport({ budget: new RateBudget({ perSecond: 4, perDay: 6 }) });
     const started = Date.now();
-    await Promise.all(Array.from({ length: 6 }, () => t.request({ method: 'GET', path: '/v1/accounts', operation: 'op' })));
+    await Promise.all(
+      Array.from({ length: 6 }, () => t.request({ method: 'GET', path: '/v1/accounts', operation: 'op' })),
+    );
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(400);
     const error = await failure(t.request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
@@ -430,13 +568,30 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     });
     const logger = createLogger({ level: 'debug', name: 'capture' }, sink);
     const t = transport({ logger });
-    const secrets = { accessToken: 'access-token-SECRET-1', refreshToken: 'refresh-token-SECRET-2', verifier: 'pkce-verifier-SECRET-3' };
+    const secrets = {
+      accessToken: 'access-token-SECRET-1',
+      refreshToken: 'refresh-token-SECRET-2',
+      verifier: 'pkce-verifier-SECRET-3',
+    };
 
     handler = (req) =>
       req.url?.includes('token')
-        ? { status: 200, body: { access_token: 'issued-token-SECRET-4', refresh_token: 'issued-refresh-SECRET-5', token_type: 'Bearer' } }
+        ? {
+            status: 200,
+            body: {
+              access_token: 'issued-token-SECRET-4',
+              refresh_token: 'issued-refresh-SECRET-5',
+              token_type: 'Bearer',
+            },
+          }
         : { status: 200, body: { ok: true } };
-    await t.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', accessToken: secrets.accessToken, attempt: 3 });
+    await t.request({
+      method: 'GET',
+      path: '/v1/accounts',
+      operation: 'GET /v1/accounts',
+      accessToken: secrets.accessToken,
+      attempt: 3,
+    });
     await t.request({
       method: 'POST',
       path: '/oauth/token',
@@ -444,24 +599,46 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
       form: { grant_type: 'refresh_token', refresh_token: secrets.refreshToken, code_verifier: secrets.verifier },
     });
     handler = () => ({ status: 401, body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_INVALID' }] } });
-    const error = await failure(t.request({ method: 'GET', path: '/v1/accounts', operation: 'GET /v1/accounts', accessToken: secrets.accessToken }));
+    const error = await failure(
+      t.request({
+        method: 'GET',
+        path: '/v1/accounts',
+        operation: 'GET /v1/accounts',
+        accessToken: secrets.accessToken,
+      }),
+    );
     expect(JSON.stringify(error)).not.toContain('SECRET');
 
     const seen = server.requests.slice(0, 2);
-    const signature = String(seen[0]!.headers.signature);
-    const certificateBody = String(seen[0]!.headers['tpp-signature-certificate']).slice(0, 60);
+    const signature = String(seen[0].headers.signature);
+    const certificateBody = String(seen[0].headers['tpp-signature-certificate']).slice(0, 60);
     const qwacBody = pem(certs.qwac.certificatePem).slice(40, 100);
     const log = lines.join('');
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    for (const needle of [...Object.values(secrets), 'issued-token-SECRET-4', 'issued-refresh-SECRET-5', 'Bearer', signature.slice(-40), certificateBody, qwacBody]) {
+    for (const needle of [
+      ...Object.values(secrets),
+      'issued-token-SECRET-4',
+      'issued-refresh-SECRET-5',
+      'Bearer',
+      signature.slice(-40),
+      certificateBody,
+      qwacBody,
+    ]) {
       expect(log).not.toContain(needle);
     }
 
-    const first = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(first).toMatchObject({ level: 20, aspsp: 'test-bank', method: 'GET', operation: 'GET /v1/accounts', status: 200, attempt: 3 });
+    const first = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(first).toMatchObject({
+      level: 20,
+      aspsp: 'test-bank',
+      method: 'GET',
+      operation: 'GET /v1/accounts',
+      status: 200,
+      attempt: 3,
+    });
     expect(first.requestId).toMatch(UUID);
     expect(typeof first.ms).toBe('number');
-    const last = JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+    const last = JSON.parse(lines[lines.length - 1]) as Record<string, unknown>;
     expect(last).toMatchObject({ level: 40, status: 401, kind: 'token_invalid', tppCode: 'TOKEN_INVALID' });
   });
 });

@@ -61,10 +61,12 @@ describe('HttpXs2aTransport refuses bank URLs that are not https', () => {
   it('refuses an absolute request URL that is not https, without sending', async () => {
     const transport = create(testBecProfile());
     try {
-      const err = await transport.request({ method: 'GET', path: 'http://127.0.0.1:8443/psd2/0400/v1/accounts', operation: 'op' }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await transport
+        .request({ method: 'GET', path: 'http://127.0.0.1:8443/psd2/0400/v1/accounts', operation: 'op' })
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(Xs2aError);
       expect((err as Xs2aError).kind).toBe('configuration');
       expect(transport.stats().requests).toBe(0);

@@ -36,7 +36,8 @@ describe('fieldPath', () => {
 
 describe('classifyTransportError', () => {
   const context = { requestId: 'r-1', operation: 'GET /v1/accounts', aspsp: 'bec' };
-  const coded = (code: string, message = code, cause?: unknown) => Object.assign(new Error(message, { cause }), { code });
+  const coded = (code: string, message = code, cause?: unknown) =>
+    Object.assign(new Error(message, { cause }), { code });
 
   it.each([
     ['UND_ERR_HEADERS_TIMEOUT', 'timeout'],
@@ -58,9 +59,12 @@ describe('classifyTransportError', () => {
   it('looks through the cause chain and at an alert the agent remembered', () => {
     const wrapped = coded('UND_ERR_SOCKET', 'other side closed', coded('ECONNRESET'));
     expect(classifyTransportError(wrapped, context, 1000).causeCode).toBe('UND_ERR_SOCKET');
-    expect(classifyTransportError(coded('UND_ERR_SOCKET'), context, 1000, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED').error.kind).toBe(
-      'certificate',
-    );
-    expect(classifyTransportError(new Error('write EPIPE: sslv3 alert bad certificate'), context, 1000).error.kind).toBe('certificate');
+    expect(
+      classifyTransportError(coded('UND_ERR_SOCKET'), context, 1000, 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED').error
+        .kind,
+    ).toBe('certificate');
+    expect(
+      classifyTransportError(new Error('write EPIPE: sslv3 alert bad certificate'), context, 1000).error.kind,
+    ).toBe('certificate');
   });
 });

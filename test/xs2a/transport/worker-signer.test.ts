@@ -16,7 +16,11 @@ let signer: WorkerPoolSigner;
 
 beforeAll(async () => {
   certs = generateSandboxCertificates();
-  server = await startMtlsServer({ ca: certs.ca, handler: () => ({ status: 201, body: { consentId: 'c-1' } }), requestCert: true });
+  server = await startMtlsServer({
+    ca: certs.ca,
+    handler: () => ({ status: 201, body: { consentId: 'c-1' } }),
+    requestCert: true,
+  });
   signer = new WorkerPoolSigner(certs.qseal, BEC_SIGNATURE_STYLE, { threads: 2 });
 });
 
@@ -27,9 +31,14 @@ afterAll(async () => {
 
 describe('WorkerPoolSigner', () => {
   it('signs exactly like Xs2aSigner: RSA PKCS#1 v1.5 is deterministic', async () => {
-    const headers = { 'X-Request-ID': '99391c7e-ad88-49ec-a2ad-99ddcb1f7721', 'TPP-Redirect-URI': 'https://tpp.example/cb' };
+    const headers = {
+      'X-Request-ID': '99391c7e-ad88-49ec-a2ad-99ddcb1f7721',
+      'TPP-Redirect-URI': 'https://tpp.example/cb',
+    };
     const body = Buffer.from('{"a":1}');
-    expect(await signer.sign(headers, body)).toEqual(new Xs2aSigner(certs.qseal, BEC_SIGNATURE_STYLE).sign(headers, body));
+    expect(await signer.sign(headers, body)).toEqual(
+      new Xs2aSigner(certs.qseal, BEC_SIGNATURE_STYLE).sign(headers, body),
+    );
   });
 
   it('drives the transport: concurrent requests arrive signed and verify on the server', async () => {
@@ -55,7 +64,9 @@ describe('WorkerPoolSigner', () => {
       unattended: new UnattendedAccessCounter(),
     });
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => transport.request({ method: 'POST', path: '/v1/consents', operation: 'POST /v1/consents', json: { i } })),
+      Array.from({ length: 20 }, (_, i) =>
+        transport.request({ method: 'POST', path: '/v1/consents', operation: 'POST /v1/consents', json: { i } }),
+      ),
     );
     await transport.close();
     expect(results.every((r) => r.status === 201)).toBe(true);
@@ -70,14 +81,17 @@ describe('WorkerPoolSigner', () => {
     try {
       const headers = { 'X-Request-ID': 'r-1' };
       await pool.sign(headers, undefined);
-      const worker = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0]!;
+      const worker = (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[0];
       const inFlight = pool.sign(headers, undefined).then(
         () => 'resolved',
         (err: Error) => err.message,
       );
       await worker.terminate();
       const within = <T>(p: Promise<T>) =>
-        Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 1 s'), 1_000))]);
+        Promise.race([
+          p,
+          new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 1 s'), 1_000)),
+        ]);
       // The job it held settles (signed before it died, or failed), and the next sign() works.
       expect(await within(inFlight)).toMatch(/^resolved$|signing worker/);
       const next = await within(pool.sign(headers, undefined));
@@ -92,9 +106,18 @@ describe('WorkerPoolSigner', () => {
     try {
       const headers = { 'X-Request-ID': 'r-2' };
       // Least loaded first: one job on each worker, both in flight when worker 0 reports an error.
-      const first = pool.sign(headers, undefined).then(() => 'resolved', (err: Error) => err.message);
-      const second = pool.sign(headers, undefined).then(() => 'resolved', (err: Error) => err.message);
-      (pool as unknown as { workers: { emit(event: string, err: Error): void }[] }).workers[0]!.emit('error', new Error('boom'));
+      const first = pool.sign(headers, undefined).then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      const second = pool.sign(headers, undefined).then(
+        () => 'resolved',
+        (err: Error) => err.message,
+      );
+      (pool as unknown as { workers: { emit(event: string, err: Error): void }[] }).workers[0].emit(
+        'error',
+        new Error('boom'),
+      );
       expect(await first).toBe('signing worker failed: boom');
       expect(await second).toBe('resolved');
       await expect(pool.sign(headers, undefined)).resolves.toHaveProperty('Signature');
@@ -105,6 +128,12 @@ describe('WorkerPoolSigner', () => {
 
   it('refuses a QSEAL whose key does not match its certificate when constructed, not later', () => {
     const other = generateSandboxCertificates();
-    expect(() => new WorkerPoolSigner({ certificatePem: certs.qseal.certificatePem, privateKeyPem: other.qseal.privateKeyPem }, BEC_SIGNATURE_STYLE)).toThrow();
+    expect(
+      () =>
+        new WorkerPoolSigner(
+          { certificatePem: certs.qseal.certificatePem, privateKeyPem: other.qseal.privateKeyPem },
+          BEC_SIGNATURE_STYLE,
+        ),
+    ).toThrow();
   });
 });
