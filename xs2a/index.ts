@@ -7,3 +7,4 @@ export * from './limits';
 export * from './oauth';
 export * from './operations';
 export * from './profiles';
+export type { Xs2aLogger } from './logger';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request as undiciRequest, type Agent } from 'undici';
-import type { Logger } from '../../logging/logger';
+import type { Xs2aLogger } from '../logger';
 import { Xs2aError, errorFromResponse } from '../errors';
 import { budgetFor, type RateBudget } from '../limits/rate-budget';
 import { sharedUnattendedCounter, type UnattendedAccessCounter } from '../limits/unattended-counter';
@@ -17,7 +17,7 @@ import { fieldPath, resolveUrl } from './url';
 export interface HttpXs2aTransportOptions {
   profile: BankProfile;
   credentials: TppCredentials;
-  logger: Logger;
+  logger: Xs2aLogger;
   /**
    * Default: an Xs2aSigner for credentials.qseal in the profile's signature style.
    * A WorkerPoolSigner takes the RSA work off the event loop (see bench/README.md).
@@ -65,7 +65,7 @@ export interface BankCallObservation {
  */
 export class HttpXs2aTransport implements Xs2aTransport {
   private readonly profile: BankProfile;
-  private readonly logger: Logger;
+  private readonly logger: Xs2aLogger;
   private readonly signer: RequestSigner;
   private readonly budget: RateBudget;
   private readonly unattended: UnattendedAccessCounter;
