@@ -4,7 +4,7 @@
  *   BANK_PROFILES_FILE  YAML or JSON: a list (or { banks: [...] }) of
  *                         { preset: bec, bankId, environment, baseUrl? }
  *                         { preset: enfuce, issuer: rocker|st1, environment, clientId, apiKey?, baseUrl? }
- *                         { preset: generic, file: path/to/profile.yaml }   (xs2a/profiles generic format)
+ *                         { preset: generic, file: path/to/profile.yaml }   (banks/generic/profile.ts format)
  *   QWAC_CERT_PATH, QWAC_KEY_PATH, QSEAL_CERT_PATH, QSEAL_KEY_PATH   the TPP's eIDAS certificates (PEM)
  *   BANK_CA_PATH        PEM bundle the banks' TLS server certificates chain to
  *
@@ -18,7 +18,10 @@ import { createBankDirectory, type BankDirectory, type BankSetup } from './direc
 import { parseEnv, type Env } from '../config/env';
 import type { Logger } from '../logging/logger';
 import { loadPemPair } from '../xs2a/certs';
-import { becProfile, enfuceProfile, loadGenericProfile, type BankProfile } from '../xs2a/profiles';
+import type { BankProfile } from '../xs2a/profiles/types';
+import { becProfile } from './bec/profile';
+import { enfuceProfile } from './enfuce/profile';
+import { loadGenericProfile } from './generic/profile';
 
 const environment = z.enum(['sandbox', 'production']);
 /** Bank calls carry the QWAC, signatures, tokens and account data: https only. */

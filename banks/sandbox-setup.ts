@@ -1,10 +1,10 @@
 import { certificateDerBase64, inspectCertificate } from '../xs2a/certs';
 import type { SandboxCertificateSet } from '../xs2a/certs/types';
 import { Xs2aError } from '../xs2a/errors';
-import { becProfile } from '../xs2a/profiles/bec';
-import { enfuceProfile } from '../xs2a/profiles/enfuce';
 import type { SandboxBanks } from '../sandbox';
+import { becProfile } from './bec/profile';
 import type { BankDirectory, BankSetup } from './directory';
+import { enfuceProfile } from './enfuce/profile';
 
 /**
  * Bank profiles pointed at the running sandbox banks: the base URL (and for

@@ -1,5 +1,2 @@
-export { becProfile, type BecProfileOptions } from './bec';
-export { enfuceProfile, type EnfuceProfileOptions, type EnfuceIssuer } from './enfuce';
-export { loadGenericProfile, parseGenericProfile, type GenericProfileFile } from './generic';
-export { ProfileRegistry } from './registry';
+// Only the generic protocol types: the banks' presets and the generic profile loader live in banks/.
 export type * from './types';

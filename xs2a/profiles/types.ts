@@ -15,7 +15,8 @@ export interface BankProfile {
   country: string;
   environment: BankEnvironment;
   services: Xs2aService[];
-  family: 'bec' | 'enfuce' | 'berlin-group';
+  /** Which preset built the profile: 'bec', 'enfuce', or 'berlin-group' for a generic profile file (banks/). */
+  family: string;
   /** redirect: scaRedirect link + TPP-Redirect-URI; oauth2-integrated: client-credentials, consent, authorise with PKCE, token. */
   scaApproach: 'redirect' | 'oauth2-integrated';
   /** Everything in `paths` is appended to this, e.g. "https://127.0.0.1:8443/psd2/0400". */

@@ -3,7 +3,7 @@ import { Xs2aError } from '../../../xs2a/errors';
 import { buildAuthorisationUrl } from '../../../xs2a/oauth/authorisation-url';
 import { TokenClient, tokenNeedsRefresh } from '../../../xs2a/oauth/token-client';
 import { FakeTransport } from '../operations/fake-transport';
-import { ENFUCE_BASE_URL, testBecProfile, testEnfuceProfile } from '../profiles/fixtures';
+import { ENFUCE_BASE_URL, testBecProfile, testEnfuceProfile } from '../../banks/fixtures';
 
 const NOW = 1_800_000_000_000;
 const clock = () => NOW;

@@ -3,7 +3,7 @@ import { Xs2aError } from '../../../xs2a/errors';
 import { Xs2aClient } from '../../../xs2a/operations/client';
 import type { CreateConsentInput, TransactionPage } from '../../../xs2a/operations/types';
 import type { BankProfile } from '../../../xs2a/profiles/types';
-import { BEC_BASE_URL, ENFUCE_BASE_URL, testBecProfile, testEnfuceProfile } from '../profiles/fixtures';
+import { BEC_BASE_URL, ENFUCE_BASE_URL, testBecProfile, testEnfuceProfile } from '../../banks/fixtures';
 import { FakeTransport } from './fake-transport';
 
 const CONSENT: CreateConsentInput = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Xs2aClient } from '../../../xs2a/operations/client';
 import type { CreateConsentInput, TransactionPage } from '../../../xs2a/operations/types';
-import { testBecProfile, testEnfuceProfile } from '../profiles/fixtures';
+import { testBecProfile, testEnfuceProfile } from '../../banks/fixtures';
 import { FakeTransport } from './fake-transport';
 
 const CONSENT: CreateConsentInput = {

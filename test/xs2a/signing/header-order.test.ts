@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { generateSandboxCertificates } from '../../../xs2a/certs';
 import { Xs2aError } from '../../../xs2a/errors';
-import { parseGenericProfile } from '../../../xs2a/profiles/generic';
+import { parseGenericProfile } from '../../../banks/generic/profile';
 import { BEC_SIGNATURE_STYLE, Xs2aSigner } from '../../../xs2a/signing';
 import type { SignatureStyle } from '../../../xs2a/signing/types';
 

@@ -6,7 +6,7 @@ import { UnattendedAccessCounter } from '../../../xs2a/limits/unattended-counter
 import type { BankProfile, TppCredentials } from '../../../xs2a/profiles/types';
 import { HttpXs2aTransport } from '../../../xs2a/transport/http-client';
 import { testLogger } from '../../helpers/logger';
-import { testBecProfile, testEnfuceProfile } from '../profiles/fixtures';
+import { testBecProfile, testEnfuceProfile } from '../../banks/fixtures';
 
 let credentials: TppCredentials;
 beforeAll(() => {

@@ -1,5 +1,6 @@
-import { BEC_SIGNATURE_STYLE } from '../signing/styles';
-import type { BankEnvironment, BankProfile } from './types';
+import { BEC_SIGNATURE_STYLE } from '../../xs2a/signing/styles';
+import type { BankEnvironment, BankProfile } from '../../xs2a/profiles/types';
+import { trimSlash } from '../base-url';
 
 export interface BecProfileOptions {
   /** The bank's registration number in BEC's shared API, e.g. '0400'. */
@@ -41,9 +42,4 @@ export function becProfile(opts: BecProfileOptions): BankProfile {
     consent: { maxValidityDays: 180, defaultFrequencyPerDay: 4, transactionHistoryDays: 730 },
     bankId: opts.bankId,
   };
-}
-
-/** Paths start with '/', so a trailing slash on the base would double it. */
-export function trimSlash(url: string): string {
-  return url.replace(/\/+$/, '');
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Xs2aError } from '../../../xs2a/errors';
-import { parseGenericProfile } from '../../../xs2a/profiles/generic';
+import { Xs2aError } from '../../xs2a/errors';
+import { parseGenericProfile } from '../../banks/generic/profile';
 
 const base = {
   id: 'cardco',

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BankConfigError, bankSetupsFromEnv, loadBankProfiles } from '../../../banks/from-env';
-import { generateSandboxCertificates } from '../../../xs2a/certs';
+import { BankConfigError, bankSetupsFromEnv, loadBankProfiles } from '../../banks/from-env';
+import { generateSandboxCertificates } from '../../xs2a/certs';
 
 const dir = mkdtempSync(join(tmpdir(), 'bank-env-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
-import { ENFUCE_SIGNATURE_STYLE } from '../signing/styles';
-import { trimSlash } from './bec';
-import type { BankEnvironment, BankProfile } from './types';
+import { ENFUCE_SIGNATURE_STYLE } from '../../xs2a/signing/styles';
+import type { BankEnvironment, BankProfile } from '../../xs2a/profiles/types';
+import { trimSlash } from '../base-url';
 
 export type EnfuceIssuer = 'rocker' | 'st1';
 

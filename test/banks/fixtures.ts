@@ -1,6 +1,6 @@
-import { becProfile } from '../../../xs2a/profiles/bec';
-import { enfuceProfile } from '../../../xs2a/profiles/enfuce';
-import type { BankProfile } from '../../../xs2a/profiles/types';
+import { becProfile } from '../../banks/bec/profile';
+import { enfuceProfile } from '../../banks/enfuce/profile';
+import type { BankProfile } from '../../xs2a/profiles/types';
 
 /** Profiles pointed at a loopback sandbox address, as tests and the demo use them. */
 export const BEC_BASE_URL = 'https://127.0.0.1:8443/psd2/0400';

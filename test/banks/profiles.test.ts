@@ -2,12 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Xs2aError } from '../../../xs2a/errors';
-import { becProfile } from '../../../xs2a/profiles/bec';
-import { enfuceProfile } from '../../../xs2a/profiles/enfuce';
-import { loadGenericProfile } from '../../../xs2a/profiles/generic';
-import { ProfileRegistry } from '../../../xs2a/profiles/registry';
-import { BEC_SIGNATURE_STYLE, ENFUCE_SIGNATURE_STYLE } from '../../../xs2a/signing/styles';
+import { Xs2aError } from '../../xs2a/errors';
+import { becProfile } from '../../banks/bec/profile';
+import { enfuceProfile } from '../../banks/enfuce/profile';
+import { loadGenericProfile } from '../../banks/generic/profile';
+import { BEC_SIGNATURE_STYLE, ENFUCE_SIGNATURE_STYLE } from '../../xs2a/signing/styles';
 
 function thrown(fn: () => unknown): Xs2aError {
   try {
@@ -95,34 +94,6 @@ describe('enfuceProfile', () => {
     expect(p.rateLimit).toBeUndefined();
     expect(p.oauth?.apiKey).toBeUndefined();
     expect(p.oauth?.tokenUrl).toBe(`${p.baseUrl}/v1/token`);
-  });
-});
-
-describe('ProfileRegistry', () => {
-  it('finds registered profiles and lists them', () => {
-    const bec = becProfile({ bankId: '0400', environment: 'sandbox' });
-    const rocker = enfuceProfile({ issuer: 'rocker', environment: 'sandbox', clientId: 'c' });
-    const registry = new ProfileRegistry([bec]).register(rocker);
-    expect(registry.get('bec')).toBe(bec);
-    expect(registry.get('enfuce-rocker')).toBe(rocker);
-    expect(registry.list().map((p) => p.id)).toEqual(['bec', 'enfuce-rocker']);
-  });
-
-  it('an unknown id is a configuration error naming the id and the known ones', () => {
-    const registry = new ProfileRegistry([becProfile({ bankId: '0400', environment: 'sandbox' })]);
-    const err = thrown(() => registry.get('enfuce-st1'));
-    expect(err.kind).toBe('configuration');
-    expect(err.message).toContain("'enfuce-st1'");
-    expect(err.message).toContain('bec');
-    expect(thrown(() => new ProfileRegistry().get('x')).message).toContain('registered: none');
-  });
-
-  it('refuses a second profile with the same id', () => {
-    const registry = new ProfileRegistry([becProfile({ bankId: '0400', environment: 'sandbox' })]);
-    const err = thrown(() => registry.register(becProfile({ bankId: '9999', environment: 'sandbox' })));
-    expect(err.kind).toBe('configuration');
-    expect(err.message).toContain("'bec'");
-    expect(registry.get('bec').bankId).toBe('0400');
   });
 });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createBankDirectory } from '../../../banks/directory';
-import { generateSandboxCertificates } from '../../../xs2a/certs';
-import { Xs2aError } from '../../../xs2a/errors';
-import { testLogger } from '../../helpers/logger';
-import { testBecProfile, testEnfuceProfile } from '../profiles/fixtures';
+import { createBankDirectory } from '../../banks/directory';
+import { generateSandboxCertificates } from '../../xs2a/certs';
+import { Xs2aError } from '../../xs2a/errors';
+import { testLogger } from '../helpers/logger';
+import { testBecProfile, testEnfuceProfile } from './fixtures';
 
 describe('createBankDirectory', () => {
   const certs = generateSandboxCertificates();

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { Xs2aError } from '../errors';
-import { BEC_SIGNATURE_STYLE, ENFUCE_SIGNATURE_STYLE } from '../signing/styles';
-import { XS2A_SIGNABLE_HEADERS, type SignatureStyle } from '../signing/types';
-import { trimSlash } from './bec';
-import type { BankProfile } from './types';
+import { Xs2aError } from '../../xs2a/errors';
+import type { BankProfile } from '../../xs2a/profiles/types';
+import { BEC_SIGNATURE_STYLE, ENFUCE_SIGNATURE_STYLE } from '../../xs2a/signing/styles';
+import { XS2A_SIGNABLE_HEADERS, type SignatureStyle } from '../../xs2a/signing/types';
+import { trimSlash } from '../base-url';
 
 /**
  * A plain Berlin Group bank described in a file, so adding one needs no code. The
