@@ -6,14 +6,17 @@ import type { BankProfile, TppCredentials } from '../xs2a/profiles/types';
 import { HttpXs2aTransport } from '../xs2a/transport/http-client';
 import type { Xs2aTransport } from '../xs2a/transport/types';
 import { UnattendedAccessCounter } from '../xs2a/limits/unattended-counter';
+import { scaFlowFor, type ScaFlow } from './sca';
 
 export interface BankHandle {
   profile: BankProfile;
   client: Xs2aClient;
   transport: Xs2aTransport;
+  /** The bank's consent approval flow (redirect or OAuth2 integrated), chosen once from the profile. */
+  sca: ScaFlow;
 }
 
-/** The banks this process talks to: one profile, one pooled mTLS transport and one client each. */
+/** The banks this process talks to: one profile, one pooled mTLS transport, one client and one SCA flow each. */
 export class BankDirectory {
   constructor(private readonly banks: Map<string, BankHandle>) {}
 
@@ -77,7 +80,8 @@ export function createBankDirectory(
         if (error) recordBankError(aspsp, error.kind, error.code);
       },
     });
-    banks.set(profile.id, { profile, transport, client: new Xs2aClient({ profile, transport, now: options.now }) });
+    const client = new Xs2aClient({ profile, transport, now: options.now });
+    banks.set(profile.id, { profile, transport, client, sca: scaFlowFor(client) });
   }
   return new BankDirectory(banks);
 }

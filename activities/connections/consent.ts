@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import { authorisations, connections, consents } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
-import { createPkcePair, createState, hashState } from '../../xs2a/oauth/pkce';
+import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ConnectionStatus } from '../../workflows/connection/types';
 import type { ActivityDeps } from '../deps';
 import { bankActivity } from '../failures';
@@ -43,11 +43,9 @@ export function createConsentActivities(deps: ActivityDeps) {
         const now = c.now();
         const connection = requireConnection(c.db, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
-        const { profile, client } = bank;
+        const { profile } = bank;
         const validUntil = consentValidUntil(connection.requestedValidUntil, profile.consent.maxValidityDays, now);
         const state = createState();
-        const pkce = profile.scaApproach === 'oauth2-integrated' ? createPkcePair() : undefined;
-        const psuIpAddress = input.psuIpAddress ?? '0.0.0.0';
         const request = {
           access: (connection.access as never) ?? { accounts: [], balances: [], transactions: [] },
           recurringIndicator: true,
@@ -55,40 +53,21 @@ export function createConsentActivities(deps: ActivityDeps) {
           frequencyPerDay: connection.frequencyPerDay,
           combinedServiceIndicator: false,
         };
-        const callback = new URL(c.callbackUrl);
-        callback.searchParams.set('state', state);
-        const nok = new URL(callback);
-        nok.searchParams.set('error', 'access_denied');
-
-        const created =
-          profile.scaApproach === 'oauth2-integrated'
-            ? await client.createConsent(request, { psuIpAddress, accessToken: await clientToken(bank, now) })
-            : await client.createConsent(request, {
-                psuIpAddress,
-                redirectUri: callback.toString(),
-                nokRedirectUri: nok.toString(),
-              });
-
-        const authorisationUrl =
-          profile.scaApproach === 'oauth2-integrated'
-            ? client.authorisationUrl({
-                consentId: created.consentId,
-                state,
-                codeChallenge: pkce!.codeChallenge,
-                redirectUri: c.callbackUrl,
-              })
-            : created.scaRedirect;
-        if (!authorisationUrl) {
-          throw new Xs2aError('the bank answered the consent without an scaRedirect link', {
-            kind: 'invalid_response',
-            aspsp: profile.id,
-            field: '_links.scaRedirect',
-          });
-        }
+        const {
+          consent: created,
+          authorisationUrl,
+          codeVerifier,
+        } = await bank.sca.startConsent({
+          request,
+          psuIpAddress: input.psuIpAddress ?? '0.0.0.0',
+          callbackUrl: c.callbackUrl,
+          state,
+          now,
+        });
 
         const consentRowId = `cns_${randomUUID()}`;
         const authorisationId = `auth_${randomUUID()}`;
-        const verifier = pkce ? c.cipher.encrypt(pkce.codeVerifier, `${authorisationId}:verifier`) : undefined;
+        const verifier = codeVerifier ? c.cipher.encrypt(codeVerifier, `${authorisationId}:verifier`) : undefined;
         c.db.transaction((tx) => {
           tx.insert(consents)
             .values({
@@ -141,7 +120,7 @@ export function createConsentActivities(deps: ActivityDeps) {
         const bank = c.banks.get(connection.aspspId);
 
         let tokenExpiresAt: number | undefined;
-        if (bank.profile.scaApproach === 'oauth2-integrated') {
+        if (bank.sca.exchangesCode) {
           const stored = loadTokens(c.db, c.cipher, connection.id);
           if (stored && auth.outcome === 'approved' && !auth.codeEnc && stored.expiresAt > now) {
             tokenExpiresAt = stored.expiresAt; // a retry after the exchange already succeeded
@@ -153,9 +132,7 @@ export function createConsentActivities(deps: ActivityDeps) {
               });
             const code = c.cipher.decrypt(auth.keyId, auth.codeEnc, `${auth.id}:code`);
             const codeVerifier = c.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`);
-            const tokenSet = await bank.client
-              .tokens()
-              .authorizationCode({ code, codeVerifier, redirectUri: c.callbackUrl });
+            const tokenSet = await bank.sca.completeAuthorisation({ code, codeVerifier, callbackUrl: c.callbackUrl });
             storeTokens(c.db, c.cipher, connection.id, consent.id, tokenSet, now);
             // Single use: wipe the code and verifier as soon as they are spent.
             c.db

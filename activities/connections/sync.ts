@@ -156,11 +156,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             accountCount = await run(false);
           } catch (err) {
             // The bank may revoke a token early: one refresh, then the same reads again.
-            if (!(
-              err instanceof Xs2aError &&
-              err.kind === 'token_invalid' &&
-              bank.profile.scaApproach === 'oauth2-integrated'
-            ))
+            if (!(err instanceof Xs2aError && err.kind === 'token_invalid' && bank.sca.canRefreshOnTokenInvalid))
               throw err;
             accountCount = await run(true);
           }
