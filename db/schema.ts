@@ -80,20 +80,23 @@ export const consentStatusHistory = sqliteTable('consent_status_history', {
   at: integer('at').notNull().default(now),
 });
 
+/** What an SCA session authorises: a connection's consent, or a payment. */
+export type ScaSubjectType = 'connection' | 'payment';
+
 /**
- * A PSU's pending trip to the bank. The state is stored only as a hash; the PKCE
- * verifier and the returned code only encrypted: neither ever enters workflow history.
+ * An SCA session: a PSU's pending trip to the bank for one subject (a connection's consent or a
+ * payment), found again by the state the bank hands back on /callback. The state is stored only as
+ * a hash; the PKCE verifier and the returned code only encrypted: neither ever enters workflow
+ * history. connection_id and consent_id are set for connections' sessions only.
  */
 export const authorisations = sqliteTable(
   'authorisations',
   {
     id: text('id').primaryKey(),
-    connectionId: text('connection_id')
-      .notNull()
-      .references(() => connections.id),
-    consentId: text('consent_id')
-      .notNull()
-      .references(() => consents.id),
+    subjectType: text('subject_type').$type<ScaSubjectType>().notNull(),
+    subjectId: text('subject_id').notNull(),
+    connectionId: text('connection_id').references(() => connections.id),
+    consentId: text('consent_id').references(() => consents.id),
     stateHash: text('state_hash').notNull(),
     keyId: text('key_id').notNull(),
     codeVerifierEnc: text('code_verifier_enc'),
@@ -108,7 +111,10 @@ export const authorisations = sqliteTable(
     completedAt: integer('completed_at'),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex('authorisations_state').on(t.stateHash)],
+  (t) => [
+    uniqueIndex('authorisations_state').on(t.stateHash),
+    index('authorisations_subject').on(t.subjectType, t.subjectId),
+  ],
 );
 
 /** The PSU's OAuth tokens for a connection, AES-256-GCM encrypted; key_id names the key for rotation. */

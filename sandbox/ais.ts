@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { BankRuntime, RouteRequest } from './bank-server';
+import type { BankRuntime, Route, RouteRequest } from './bank-server';
 import { ApiFailure, sendJson } from './http';
 import type { ConsentRecord, SandboxAccount, SandboxBalance, SandboxTransaction, TransactionQuery } from './state';
 
@@ -295,4 +295,109 @@ export function sendTransactionsPage(
       ? { account: { iban: account.iban }, transactions: report }
       : { cardAccount: { maskedPan: account.maskedPan }, cardTransactions: report };
   sendJson(r.res, 200, body, r.responseHeaders);
+}
+
+// --- routes -------------------------------------------------------------------
+
+/** How one bank serves the AIS data reads: where, in which flavour, and how a read is authenticated. */
+export interface AisRouteOptions {
+  /** Path before the Berlin Group path: BEC `/psd2/:bankId`, Enfuce `/card-account`. */
+  prefix: string;
+  /** `accounts` (/v1/accounts, payment accounts) or `card-accounts` (/v1/card-accounts). */
+  flavour: AccountFlavour;
+  /**
+   * The request's authentication, resolved to the consent the read runs under (known to this TPP,
+   * valid): BEC the Consent-ID header; Enfuce a PSU bearer token bound to that Consent-ID.
+   */
+  readConsent: (r: RouteRequest, rt: BankRuntime) => ConsentRecord;
+}
+
+/**
+ * The account list, details, balances and transactions: authentication, then the consent's
+ * grant on the account, then frequencyPerDay (page 2+ of transactions does not count).
+ */
+export function aisRoutes({ prefix, flavour, readConsent }: AisRouteOptions): Route[] {
+  const path = `/v1/${flavour}`;
+  const one = flavour === 'accounts' ? 'account' : 'cardAccount';
+  const all = flavour === 'accounts' ? 'accounts' : 'cardAccounts';
+  /** Berlin Group defines withBalance on payment accounts only (the spec validator refuses it elsewhere). */
+  const withBalance = (r: RouteRequest) => flavour === 'accounts' && r.query.withBalance === 'true';
+  return [
+    {
+      method: 'GET',
+      pattern: `${prefix}${path}`,
+      kind: 'api',
+      role: 'PSP_AI',
+      specPath: () => path,
+      handle(r, rt) {
+        const consent = readConsent(r, rt);
+        countRead(rt, r, consent, 'accounts');
+        const balances = withBalance(r);
+        const accounts = visibleAccounts(rt, consent).map((acc) =>
+          accountJson(
+            acc,
+            flavour,
+            balances && accessAllows(consent.access, acc, 'balances')
+              ? rt.state.balances(consent.consentId, acc.resourceId)
+              : undefined,
+          ),
+        );
+        sendJson(r.res, 200, { [all]: accounts }, r.responseHeaders);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${prefix}${path}/:accountId`,
+      kind: 'api',
+      role: 'PSP_AI',
+      specPath: (r) => `${path}/${r.params.accountId}`,
+      handle(r, rt) {
+        const consent = readConsent(r, rt);
+        const account = requireAccount(rt, consent, r.params.accountId, 'accounts');
+        countRead(rt, r, consent, `account:${account.resourceId}`);
+        const balances = withBalance(r)
+          ? (requireAccount(rt, consent, account.resourceId, 'balances'),
+            rt.state.balances(consent.consentId, account.resourceId))
+          : undefined;
+        sendJson(r.res, 200, { [one]: accountJson(account, flavour, balances) }, r.responseHeaders);
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${prefix}${path}/:accountId/balances`,
+      kind: 'api',
+      role: 'PSP_AI',
+      specPath: (r) => `${path}/${r.params.accountId}/balances`,
+      handle(r, rt) {
+        const consent = readConsent(r, rt);
+        const account = requireAccount(rt, consent, r.params.accountId, 'balances');
+        countRead(rt, r, consent, `balances:${account.resourceId}`);
+        sendJson(
+          r.res,
+          200,
+          {
+            [one]: accountReference(account, flavour),
+            balances: rt.state.balances(consent.consentId, account.resourceId),
+          },
+          r.responseHeaders,
+        );
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${prefix}${path}/:accountId/transactions`,
+      kind: 'api',
+      role: 'PSP_AI',
+      specPath: (r) => `${path}/${r.params.accountId}/transactions`,
+      ownQueryParams: [PAGE_TOKEN_PARAM],
+      handle(r, rt) {
+        const consent = readConsent(r, rt);
+        const account = requireAccount(rt, consent, r.params.accountId, 'transactions');
+        const query = transactionQuery(r);
+        const { offset, isContinuation } = pageOffset(r, consent.consentId, account.resourceId, query);
+        if (!isContinuation) countRead(rt, r, consent, `transactions:${account.resourceId}`);
+        sendTransactionsPage(r, rt, consent, account, flavour, query, offset);
+      },
+    },
+  ];
 }

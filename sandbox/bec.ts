@@ -1,18 +1,6 @@
 import { z } from 'zod';
 import { certificateDerBase64, inspectCertificate } from '../xs2a/certs';
-import {
-  PAGE_TOKEN_PARAM,
-  accessAllows,
-  accountJson,
-  accountReference,
-  countRead,
-  pageOffset,
-  requireAccount,
-  requireUsableConsent,
-  sendTransactionsPage,
-  transactionQuery,
-  visibleAccounts,
-} from './ais';
+import { aisRoutes, requireUsableConsent } from './ais';
 import type { BankRuntime, Route, RouteRequest } from './bank-server';
 import { consentJson, createConsentFrom, ownConsent, redirectHeader } from './consents';
 import { ApiFailure, redirect, sendHtml, sendJson, sendNoContent } from './http';
@@ -181,85 +169,7 @@ export function becRoutes(): Route[] {
   const readConsent = (r: RouteRequest, rt: BankRuntime) =>
     requireUsableConsent(rt, r.header('consent-id') ?? '', orgId(r), r.params.bankId);
 
-  const accountRoutes: Route[] = [
-    {
-      method: 'GET',
-      pattern: `${P}/v1/accounts`,
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: () => '/v1/accounts',
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        countRead(rt, r, consent, 'accounts');
-        const withBalance = r.query.withBalance === 'true';
-        const accounts = visibleAccounts(rt, consent).map((acc) =>
-          accountJson(
-            acc,
-            'accounts',
-            withBalance && accessAllows(consent.access, acc, 'balances')
-              ? rt.state.balances(consent.consentId, acc.resourceId)
-              : undefined,
-          ),
-        );
-        sendJson(r.res, 200, { accounts }, r.responseHeaders);
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `${P}/v1/accounts/:accountId`,
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: (r) => `/v1/accounts/${r.params.accountId}`,
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        const account = requireAccount(rt, consent, r.params.accountId, 'accounts');
-        countRead(rt, r, consent, `account:${account.resourceId}`);
-        const withBalance = r.query.withBalance === 'true';
-        const balances = withBalance
-          ? (requireAccount(rt, consent, account.resourceId, 'balances'),
-            rt.state.balances(consent.consentId, account.resourceId))
-          : undefined;
-        sendJson(r.res, 200, { account: accountJson(account, 'accounts', balances) }, r.responseHeaders);
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `${P}/v1/accounts/:accountId/balances`,
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: (r) => `/v1/accounts/${r.params.accountId}/balances`,
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        const account = requireAccount(rt, consent, r.params.accountId, 'balances');
-        countRead(rt, r, consent, `balances:${account.resourceId}`);
-        sendJson(
-          r.res,
-          200,
-          {
-            account: accountReference(account, 'accounts'),
-            balances: rt.state.balances(consent.consentId, account.resourceId),
-          },
-          r.responseHeaders,
-        );
-      },
-    },
-    {
-      method: 'GET',
-      pattern: `${P}/v1/accounts/:accountId/transactions`,
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: (r) => `/v1/accounts/${r.params.accountId}/transactions`,
-      ownQueryParams: [PAGE_TOKEN_PARAM],
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        const account = requireAccount(rt, consent, r.params.accountId, 'transactions');
-        const query = transactionQuery(r);
-        const { offset, isContinuation } = pageOffset(r, consent.consentId, account.resourceId, query);
-        if (!isContinuation) countRead(rt, r, consent, `transactions:${account.resourceId}`);
-        sendTransactionsPage(r, rt, consent, account, 'accounts', query, offset);
-      },
-    },
-  ];
+  const accountRoutes = aisRoutes({ prefix: P, flavour: 'accounts', readConsent });
 
   const paymentRoutes: Route[] = [
     {

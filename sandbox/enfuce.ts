@@ -1,16 +1,5 @@
 import { z } from 'zod';
-import {
-  PAGE_TOKEN_PARAM,
-  accountJson,
-  accountReference,
-  countRead,
-  pageOffset,
-  requireAccount,
-  requireUsableConsent,
-  sendTransactionsPage,
-  transactionQuery,
-  visibleAccounts,
-} from './ais';
+import { aisRoutes, requireUsableConsent } from './ais';
 import type { BankRuntime, Route, RouteRequest } from './bank-server';
 import { consentJson, createConsentFrom, ownConsent } from './consents';
 import { ApiFailure, OAuthFailure, redirect, sendHtml, sendJson, sendNoContent } from './http';
@@ -351,72 +340,6 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
         sendNoContent(r.res, r.responseHeaders);
       },
     },
-    {
-      method: 'GET',
-      pattern: '/card-account/v1/card-accounts',
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: () => '/v1/card-accounts',
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        countRead(rt, r, consent, 'accounts');
-        sendJson(
-          r.res,
-          200,
-          { cardAccounts: visibleAccounts(rt, consent).map((a) => accountJson(a, 'card-accounts')) },
-          r.responseHeaders,
-        );
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/card-account/v1/card-accounts/:accountId',
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: (r) => `/v1/card-accounts/${r.params.accountId}`,
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        const account = requireAccount(rt, consent, r.params.accountId, 'accounts');
-        countRead(rt, r, consent, `account:${account.resourceId}`);
-        sendJson(r.res, 200, { cardAccount: accountJson(account, 'card-accounts') }, r.responseHeaders);
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/card-account/v1/card-accounts/:accountId/balances',
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: (r) => `/v1/card-accounts/${r.params.accountId}/balances`,
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        const account = requireAccount(rt, consent, r.params.accountId, 'balances');
-        countRead(rt, r, consent, `balances:${account.resourceId}`);
-        sendJson(
-          r.res,
-          200,
-          {
-            cardAccount: accountReference(account, 'card-accounts'),
-            balances: rt.state.balances(consent.consentId, account.resourceId),
-          },
-          r.responseHeaders,
-        );
-      },
-    },
-    {
-      method: 'GET',
-      pattern: '/card-account/v1/card-accounts/:accountId/transactions',
-      kind: 'api',
-      role: 'PSP_AI',
-      specPath: (r) => `/v1/card-accounts/${r.params.accountId}/transactions`,
-      ownQueryParams: [PAGE_TOKEN_PARAM],
-      handle(r, rt) {
-        const consent = readConsent(r, rt);
-        const account = requireAccount(rt, consent, r.params.accountId, 'transactions');
-        const query = transactionQuery(r);
-        const { offset, isContinuation } = pageOffset(r, consent.consentId, account.resourceId, query);
-        if (!isContinuation) countRead(rt, r, consent, `transactions:${account.resourceId}`);
-        sendTransactionsPage(r, rt, consent, account, 'card-accounts', query, offset);
-      },
-    },
+    ...aisRoutes({ prefix: '/card-account', flavour: 'card-accounts', readConsent }),
   ];
 }

@@ -1,16 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankDirectory } from '../banks/directory';
 import type { Env } from '../config/env';
 import type { Db } from '../db/client';
-import { authorisations, connections } from '../db/schema';
+import { connections } from '../db/schema';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { AspspKey, ConnectionIdKey, ConnectionStatusKey, CustomerIdKey } from '../temporal/search-attributes';
 import { connectionWorkflow } from '../workflows/connection/workflow';
 import {
   authorisationUrlUpdate,
-  psuCallbackSignal,
   reauthoriseUpdate,
   revokeUpdate,
   statusQuery,
@@ -22,7 +20,15 @@ import {
   type ConnectionView,
   type SyncSummary,
 } from '../workflows/connection/types';
-import { hashState } from '../xs2a/oauth/pkce';
+import {
+  handleScaCallback,
+  ScaCallbackError,
+  type CallbackQuery,
+  type ScaCallbackDeps,
+  type ScaCallbackResult,
+  type ScaSubjectRegistry,
+} from './sca-sessions';
+import { scaSubjects } from './sca-subjects';
 
 export interface ConnectionServiceDeps {
   db: Db;
@@ -207,78 +213,23 @@ export async function revoke(deps: Pick<ConnectionServiceDeps, 'temporal'>, conn
   return update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(revokeUpdate));
 }
 
-export interface CallbackQuery {
-  state?: string;
-  code?: string;
-  error?: string;
-  error_description?: string;
-}
-
-export type CallbackOutcome = 'approved' | 'denied' | 'error';
+export type { CallbackOutcome, CallbackQuery } from './sca-sessions';
 
 /**
- * The PSU's return from the bank. Checks the state, keeps the code encrypted in
- * SQLite (never in workflow history), signals the workflow and says where to send
- * the PSU: our product's redirectUrl with the connection id and outcome.
+ * The PSU's return from the bank, as GET /callback handles it: routed by SCA session (see
+ * `handleScaCallback`), so a connection's session signals its workflow and a payment's its own.
+ * A refused callback (no, unknown or expired state) is a ConnectionInputError with status 400.
  */
 export async function handlePsuCallback(
-  deps: Pick<ConnectionServiceDeps, 'db' | 'temporal' | 'cipher' | 'now'>,
+  deps: ScaCallbackDeps & { scaSubjects?: ScaSubjectRegistry },
   query: CallbackQuery,
   psuIpAddress?: string,
-): Promise<{ connectionId: string; outcome: CallbackOutcome; redirectTo: string }> {
-  if (!query.state) throw new ConnectionInputError('state', 'the callback carries no state', 400);
-  const auth = deps.db
-    .select()
-    .from(authorisations)
-    .where(eq(authorisations.stateHash, hashState(query.state)))
-    .get();
-  if (!auth) throw new ConnectionInputError('state', 'unknown or expired state', 400);
-  const connection = deps.db.select().from(connections).where(eq(connections.id, auth.connectionId)).get()!;
-  const now = (deps.now ?? Date.now)();
-
-  let outcome: CallbackOutcome;
-  if (auth.outcome !== 'pending') {
-    // The PSU reloaded the page: answer as before. Signal again, in case the first signal never
-    // arrived (Temporal briefly away); the workflow ignores an authorisation it is not waiting for.
-    outcome = auth.outcome === 'approved' ? 'approved' : auth.outcome === 'denied' ? 'denied' : 'error';
-    if (auth.outcome !== 'expired') {
-      await deps.temporal.workflow
-        .getHandle(workflowIdFor(connection.id))
-        .signal(psuCallbackSignal, { authorisationId: auth.id, outcome, error: auth.error ?? undefined, psuIpAddress });
-    }
-  } else {
-    if (auth.expiresAt < now) throw new ConnectionInputError('state', 'this authorisation has expired', 400);
-    outcome = query.error ? (query.error === 'access_denied' ? 'denied' : 'error') : 'approved';
-    const code = query.code ? deps.cipher.encrypt(query.code, `${auth.id}:code`) : undefined;
-    // Code and verifier share one key id: after a key rotation mid-authorisation, move the verifier over.
-    const verifier =
-      code && auth.codeVerifierEnc && code.keyId !== auth.keyId
-        ? deps.cipher.encrypt(
-            deps.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`),
-            `${auth.id}:verifier`,
-          ).value
-        : auth.codeVerifierEnc;
-    deps.db
-      .update(authorisations)
-      .set({
-        outcome: outcome === 'approved' ? 'approved' : outcome === 'denied' ? 'denied' : 'error',
-        codeEnc: code?.value ?? null,
-        codeVerifierEnc: verifier,
-        keyId: code?.keyId ?? auth.keyId,
-        error: query.error ?? null,
-        psuIpAddress: psuIpAddress ?? auth.psuIpAddress,
-      })
-      .where(eq(authorisations.id, auth.id))
-      .run();
-    await deps.temporal.workflow.getHandle(workflowIdFor(connection.id)).signal(psuCallbackSignal, {
-      authorisationId: auth.id,
-      outcome,
-      error: query.error,
-      psuIpAddress,
-    });
+): Promise<ScaCallbackResult & { connectionId?: string }> {
+  try {
+    const result = await handleScaCallback(deps, deps.scaSubjects ?? scaSubjects, query, psuIpAddress);
+    return result.subjectType === 'connection' ? { ...result, connectionId: result.subjectId } : result;
+  } catch (err) {
+    if (err instanceof ScaCallbackError) throw new ConnectionInputError(err.field, err.message, err.status);
+    throw err;
   }
-  const target = new URL(connection.redirectUrl);
-  target.searchParams.set('connectionId', connection.id);
-  target.searchParams.set('outcome', outcome);
-  return { connectionId: connection.id, outcome, redirectTo: target.toString() };
 }

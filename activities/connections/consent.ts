@@ -85,6 +85,8 @@ export function createConsentActivities(deps: ActivityDeps) {
           tx.insert(authorisations)
             .values({
               id: authorisationId,
+              subjectType: 'connection',
+              subjectId: connection.id,
               connectionId: connection.id,
               consentId: consentRowId,
               stateHash: hashState(state),
@@ -113,7 +115,7 @@ export function createConsentActivities(deps: ActivityDeps) {
         const c = d();
         const now = c.now();
         const auth = c.db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
-        if (!auth || auth.connectionId !== input.connectionId)
+        if (!auth || auth.subjectType !== 'connection' || auth.subjectId !== input.connectionId || !auth.consentId)
           throw new Error(`authorisation ${input.authorisationId} does not belong to ${input.connectionId}`);
         const connection = requireConnection(c.db, input.connectionId);
         const consent = requireConsent(c.db, auth.consentId);
@@ -205,7 +207,13 @@ export function createConsentActivities(deps: ActivityDeps) {
         c.db
           .update(authorisations)
           .set({ outcome: 'expired', codeEnc: null, codeVerifierEnc: null })
-          .where(and(eq(authorisations.connectionId, connection.id), eq(authorisations.outcome, 'pending')))
+          .where(
+            and(
+              eq(authorisations.subjectType, 'connection'),
+              eq(authorisations.subjectId, connection.id),
+              eq(authorisations.outcome, 'pending'),
+            ),
+          )
           .run();
         deleteTokens(c.db, connection.id);
         recordEvent(c.db, connection.id, 'connection_revoked');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConnectionInputError, handlePsuCallback } from '../../../services/connections';
+import { handleScaCallback, ScaCallbackError, type ScaSubjectRegistry } from '../../../services/sca-sessions';
+import { scaSubjects } from '../../../services/sca-subjects';
 import type { ApiApp, ApiDeps } from '../../deps';
 
 const callbackQuerySchema = z.object({
@@ -23,7 +24,13 @@ export function errorPage(title: string, message: string): string {
 </body></html>`;
 }
 
-export function callbackRoutes(app: ApiApp, deps: ApiDeps): void {
+/**
+ * One callback for every SCA session (a connection's consent, a payment): the state names the
+ * session, and the session's subject type picks who is told and where the PSU goes.
+ * `deps.scaSubjects` replaces the default registry (tests; a composition that adds subjects).
+ */
+export function callbackRoutes(app: ApiApp, deps: ApiDeps & { scaSubjects?: ScaSubjectRegistry }): void {
+  const subjects = deps.scaSubjects ?? scaSubjects;
   app.get(
     '/callback',
     {
@@ -46,14 +53,16 @@ export function callbackRoutes(app: ApiApp, deps: ApiDeps): void {
           .send(errorPage('This link is not valid', 'The bank sent you back with a link we cannot read.'));
       }
       try {
-        const result = await handlePsuCallback(deps, request.query, request.ip);
-        request.log.info({ connectionId: result.connectionId, outcome: result.outcome }, 'PSU returned from the bank');
+        const result = await handleScaCallback(deps, subjects, request.query, request.ip);
+        // connectionId or paymentId, as the product's redirect names it.
+        const subject = { [`${result.subjectType}Id`]: result.subjectId };
+        request.log.info({ ...subject, outcome: result.outcome }, 'PSU returned from the bank');
         return reply.redirect(result.redirectTo, 302);
       } catch (err) {
-        if (err instanceof ConnectionInputError) {
+        if (err instanceof ScaCallbackError) {
           request.log.warn({ reason: err.message }, 'PSU callback refused');
           return reply
-            .code(err.status === 409 ? 409 : 400)
+            .code(400)
             .type('text/html; charset=utf-8')
             .send(errorPage('We could not complete the connection', 'This link is unknown or has expired.'));
         }

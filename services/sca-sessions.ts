@@ -1,0 +1,177 @@
+import { eq } from 'drizzle-orm';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/client';
+import { authorisations, type ScaSubjectType } from '../db/schema';
+import type { TokenCipher } from '../secrets/token-cipher';
+import { hashState } from '../xs2a/oauth/pkce';
+
+/**
+ * SCA sessions: a PSU's trip to the bank for one subject (a connection's consent, a payment), one
+ * `authorisations` row each. The bank sends the PSU back to our one GET /callback with the state;
+ * the session found by the state's hash says whose it is, and the subject's handler (registered
+ * per subject type) tells the subject's workflow and says where the PSU goes next.
+ */
+
+export type ScaSession = typeof authorisations.$inferSelect;
+export type NewScaSession = typeof authorisations.$inferInsert;
+export type { ScaSubjectType };
+
+export interface CallbackQuery {
+  state?: string;
+  code?: string;
+  error?: string;
+  error_description?: string;
+}
+
+export type CallbackOutcome = 'approved' | 'denied' | 'error';
+
+export interface ScaCallbackDeps {
+  db: Db;
+  temporal: Client;
+  cipher: TokenCipher;
+  now?: () => number;
+}
+
+/** What a subject's handler hears of the PSU's return: the payload of its workflow's signal. */
+export interface ScaCallbackNotice {
+  authorisationId: string;
+  outcome: CallbackOutcome;
+  error?: string;
+  psuIpAddress?: string;
+}
+
+/** One subject type's part in the callback. */
+export interface ScaSubjectHandler {
+  /**
+   * Tells the subject's owner (its workflow) that the PSU is back. Called on the first return and
+   * again on every reload of a decided, unexpired session (the first signal may never have
+   * arrived): the receiver must ignore a session it is not waiting for.
+   */
+  notify(deps: ScaCallbackDeps, session: ScaSession, notice: ScaCallbackNotice): Promise<void>;
+  /** Where to send the PSU: the product's redirect URL with the subject's id and the outcome. */
+  redirectTo(deps: ScaCallbackDeps, session: ScaSession, outcome: CallbackOutcome): string;
+}
+
+/** The handlers by subject type; a subject type without one cannot finish SCA through /callback. */
+export class ScaSubjectRegistry {
+  private readonly handlers = new Map<ScaSubjectType, ScaSubjectHandler>();
+
+  register(type: ScaSubjectType, handler: ScaSubjectHandler): this {
+    if (this.handlers.has(type)) throw new Error(`an SCA handler for ${type} is already registered`);
+    this.handlers.set(type, handler);
+    return this;
+  }
+
+  has(type: ScaSubjectType): boolean {
+    return this.handlers.has(type);
+  }
+
+  get(type: ScaSubjectType): ScaSubjectHandler {
+    const handler = this.handlers.get(type);
+    if (!handler) throw new Error(`no SCA handler is registered for ${type}`);
+    return handler;
+  }
+}
+
+/** The callback cannot be honoured (no, unknown or expired state): the PSU gets a 400 page. */
+export class ScaCallbackError extends Error {
+  readonly status = 400;
+  readonly field = 'state';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScaCallbackError';
+  }
+}
+
+export interface ScaCallbackResult {
+  subjectType: ScaSubjectType;
+  subjectId: string;
+  authorisationId: string;
+  outcome: CallbackOutcome;
+  redirectTo: string;
+}
+
+/** The product's redirect URL with the subject's id (e.g. `connectionId`, `paymentId`) and the outcome. */
+export function productRedirect(
+  redirectUrl: string,
+  idParam: string,
+  subjectId: string,
+  outcome: CallbackOutcome,
+): string {
+  const target = new URL(redirectUrl);
+  target.searchParams.set(idParam, subjectId);
+  target.searchParams.set('outcome', outcome);
+  return target.toString();
+}
+
+const recordedOutcome = (outcome: ScaSession['outcome']): CallbackOutcome =>
+  outcome === 'approved' ? 'approved' : outcome === 'denied' ? 'denied' : 'error';
+
+/**
+ * The PSU's return from the bank. Finds the SCA session by the state's hash, keeps the code
+ * encrypted in SQLite (never in workflow history), records the outcome, lets the subject's
+ * handler tell its workflow and answers where to send the PSU.
+ */
+export async function handleScaCallback(
+  deps: ScaCallbackDeps,
+  subjects: ScaSubjectRegistry,
+  query: CallbackQuery,
+  psuIpAddress?: string,
+): Promise<ScaCallbackResult> {
+  if (!query.state) throw new ScaCallbackError('the callback carries no state');
+  const session = deps.db
+    .select()
+    .from(authorisations)
+    .where(eq(authorisations.stateHash, hashState(query.state)))
+    .get();
+  if (!session) throw new ScaCallbackError('unknown or expired state');
+  const handler = subjects.get(session.subjectType);
+  const now = (deps.now ?? Date.now)();
+
+  let outcome: CallbackOutcome;
+  if (session.outcome !== 'pending') {
+    // The PSU reloaded the page: answer as before. Tell the subject again, in case the first signal
+    // never arrived (Temporal briefly away); an expired session is over and tells nobody.
+    outcome = recordedOutcome(session.outcome);
+    if (session.outcome !== 'expired') {
+      await handler.notify(deps, session, {
+        authorisationId: session.id,
+        outcome,
+        error: session.error ?? undefined,
+        psuIpAddress,
+      });
+    }
+  } else {
+    if (session.expiresAt < now) throw new ScaCallbackError('this authorisation has expired');
+    outcome = query.error ? (query.error === 'access_denied' ? 'denied' : 'error') : 'approved';
+    const code = query.code ? deps.cipher.encrypt(query.code, `${session.id}:code`) : undefined;
+    // Code and verifier share one key id: after a key rotation mid-authorisation, move the verifier over.
+    const verifier =
+      code && session.codeVerifierEnc && code.keyId !== session.keyId
+        ? deps.cipher.encrypt(
+            deps.cipher.decrypt(session.keyId, session.codeVerifierEnc, `${session.id}:verifier`),
+            `${session.id}:verifier`,
+          ).value
+        : session.codeVerifierEnc;
+    deps.db
+      .update(authorisations)
+      .set({
+        outcome,
+        codeEnc: code?.value ?? null,
+        codeVerifierEnc: verifier,
+        keyId: code?.keyId ?? session.keyId,
+        error: query.error ?? null,
+        psuIpAddress: psuIpAddress ?? session.psuIpAddress,
+      })
+      .where(eq(authorisations.id, session.id))
+      .run();
+    await handler.notify(deps, session, { authorisationId: session.id, outcome, error: query.error, psuIpAddress });
+  }
+  return {
+    subjectType: session.subjectType,
+    subjectId: session.subjectId,
+    authorisationId: session.id,
+    outcome,
+    redirectTo: handler.redirectTo(deps, session, outcome),
+  };
+}
