@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
 import { createPingActivities } from './ping';
+import { createWebhookActivities } from './webhooks/delivery';
 
 export type { ActivityDeps } from './deps';
 
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPingActivities(deps),
     ...createConsentActivities(deps),
     ...createSyncActivities(deps),
+    ...createWebhookActivities(deps),
   };
 }
 
