@@ -6,6 +6,7 @@ import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ConnectionStatus } from '../../workflows/connection/types';
 import type { ActivityDeps } from '../deps';
 import { bankActivity } from '../failures';
+import { recordConnectionEvent } from '../../webhooks/outbox';
 import { clientToken, connectionDeps, psuAccessToken } from './context';
 import {
   deleteTokens,
@@ -239,16 +240,19 @@ export function createConsentActivities(deps: ActivityDeps) {
     }) {
       const now = (deps.now ?? Date.now)();
       const before = requireConnection(deps.db, input.connectionId);
-      deps.db
-        .update(connections)
-        .set({
-          status: input.status,
-          statusReason: input.reason ?? null,
-          nextSyncAt: input.nextSyncAt ?? before.nextSyncAt,
-          updatedAt: now,
-        })
-        .where(eq(connections.id, input.connectionId))
-        .run();
+      // Webhooks (issue 11): the status and its webhook event commit in one transaction.
+      deps.db.transaction((tx) => {
+        tx.update(connections)
+          .set({
+            status: input.status,
+            statusReason: input.reason ?? null,
+            nextSyncAt: input.nextSyncAt ?? before.nextSyncAt,
+            updatedAt: now,
+          })
+          .where(eq(connections.id, input.connectionId))
+          .run();
+        recordConnectionEvent(tx, { before, status: input.status, reason: input.reason, at: now });
+      });
       if (before.status !== input.status) {
         recordEvent(
           deps.db,
