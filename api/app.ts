@@ -18,6 +18,7 @@ import { callbackRoutes } from './routes/callback/routes';
 import { connectionRoutes } from './routes/connections/routes';
 import { healthRoutes } from './routes/health/routes';
 import { metricsRoutes } from './routes/metrics/routes';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints/routes';
 import { RequestValidationError, zodValidatorCompiler } from './validation';
 
 export type { ApiDeps } from './deps';
@@ -130,6 +131,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   group(aspspRoutes);
   group(connectionRoutes);
   group(accountRoutes);
+  group(webhookEndpointRoutes);
   typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));
   return app;
 }
