@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../../webhooks/contract';
 import { startWebhookDelivery } from '../../../webhooks/dispatcher';
 import { encryptWebhookSecret } from '../../../webhooks/secrets';
@@ -167,13 +168,13 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
         tags: ['webhooks'],
         summary: 'Delete a webhook endpoint: no new deliveries, pending ones are cancelled',
         params: webhookEndpointParams,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...problemResponses(401, 403, 404) },
+        response: { 204: z.null().describe('Deleted'), ...problemResponses(401, 403, 404) },
       },
     },
     async (request, reply) => {
       const endpoint = await owned(principalOf(request), request.params.id);
       await repo.deleteEndpoint(endpoint.id, now());
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
