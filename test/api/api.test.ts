@@ -577,6 +577,11 @@ describe('health, readiness, OpenAPI, metrics', () => {
         '/v1/connections/{id}/accounts',
         '/v1/connections/{id}/reauthorise',
         '/v1/connections/{id}/sync',
+        '/v1/webhook-endpoints',
+        '/v1/webhook-endpoints/{id}',
+        '/v1/webhook-endpoints/{id}/deliveries',
+        '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver',
+        '/v1/webhook-endpoints/{id}/rotate-secret',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get']);
