@@ -16,6 +16,8 @@ import { TokenCipher, generateKeySpec } from '../secrets/token-cipher';
 import { timingFromEnv } from '../services/connections';
 import { startDevServer } from '../temporal/dev-server';
 import type { ConnectionTiming } from '../workflows/connection/types';
+import { startWebhookDispatcher } from '../webhooks/dispatcher';
+import { webhookSettingsFromEnv } from '../webhooks/settings';
 import { createWorker } from '../worker/worker';
 import { localSecret } from './local-secrets';
 
@@ -112,9 +114,10 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     const connection = await Connection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
     const timing = { ...timingFromEnv(env), ...opts.timing };
+    const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
     const app = buildApp({
       db: database.db,
-      temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
+      temporal,
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       banks,
       timing,
@@ -141,6 +144,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
         callbackUrl: publicCallbackUrl(urls),
         syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
         tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
+        webhooks: webhookSettingsFromEnv(env),
       },
     });
     const running = worker.run();
@@ -148,6 +152,14 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       worker.shutdown();
       await running;
     });
+    // Webhooks (issue 11): outbox → one delivery workflow per event and endpoint.
+    const dispatcher = startWebhookDispatcher({
+      db: database.db,
+      temporal,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      logger,
+    });
+    cleanups.push(() => dispatcher.stop());
 
     const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
     ensureApiKey(database.db, { name: 'local-demo', key: apiKey });
