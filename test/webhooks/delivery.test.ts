@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
 import { startWebhookDelivery } from '../../webhooks/dispatcher';
 import { enqueueEvent } from '../../webhooks/outbox';
@@ -229,6 +230,29 @@ describe('webhook delivery', () => {
     await settled(mine);
     expect(deliveryOf(other)).toBeUndefined();
     expect(h.receiver.received.map((m) => m.id)).toEqual([mine]);
+  });
+
+  it('deleting the endpoint cancels a pending delivery at its next attempt', async () => {
+    const endpoint = await h.register(admin);
+    h.receiver.respond = () => ({ status: 500 });
+    h.activityDeps.webhooks = { ...h.activityDeps.webhooks!, retryScheduleMs: [1_500, 1_500] };
+    try {
+      const eventId = emit();
+      await waitFor('the first failed attempt', () => (deliveryOf(eventId)?.attempts === 1 ? true : undefined));
+      expect((await h.call('DELETE', `/v1/webhook-endpoints/${endpoint.id}`, admin)).statusCode).toBe(204);
+      expect(await settled(eventId)).toMatchObject({ status: 'cancelled', attempts: 1, lastError: 'endpoint deleted' });
+      expect(h.receiver.received).toHaveLength(1);
+    } finally {
+      h.activityDeps.webhooks = { ...h.activityDeps.webhooks, retryScheduleMs: [200, 200, 200] };
+    }
+  });
+
+  it('a delivery workflow replays deterministically from its history', async () => {
+    await h.register(admin);
+    h.receiver.respond = (_m, i) => (i === 0 ? { status: 503 } : { status: 200 });
+    const delivery = await settled(emit());
+    const history = await h.worker.client.workflow.getHandle(webhookDeliveryWorkflowId(delivery.id)).fetchHistory();
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history);
   });
 
   it('no secret enters workflow history', async () => {
