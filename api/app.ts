@@ -82,7 +82,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (request.is404) return; // unknown routes answer 404 without revealing what needs a key
     const config = request.routeOptions.config;
     if (config.public || request.url.startsWith('/docs') || request.routeOptions.url === '/openapi.json') return;
-    request.principal = authenticate(deps.db, request, now());
+    request.principal = await authenticate(deps.repositories.apiKeys, request, now());
     if (config.scope) requireScope(request.principal, config.scope);
   });
 
