@@ -32,3 +32,10 @@ export type ApiApp = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's read model (deps.repositories), decorated on the root instance by buildApp. */
+    repositories: Repositories;
+  }
+}
