@@ -3,7 +3,8 @@ import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
 import { createPingActivities } from './ping';
 
-export type { ActivityDeps } from './deps';
+export type { ActivityDeps, PingActivityDeps } from './deps';
+export { missingActivityDeps, requireActivityDeps } from './deps';
 
 export function createActivities(deps: ActivityDeps) {
   return {

@@ -54,6 +54,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
   }) as unknown as FastifyInstance;
 
+  // The read model for every route plugin (fastify/demo's "repositories as plugins"): app.repositories.
+  app.decorate('repositories', deps.repositories);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -82,7 +84,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (request.is404) return; // unknown routes answer 404 without revealing what needs a key
     const config = request.routeOptions.config;
     if (config.public || request.url.startsWith('/docs') || request.routeOptions.url === '/openapi.json') return;
-    request.principal = authenticate(deps.db, request, now());
+    request.principal = await authenticate(app.repositories.apiKeys, request, now());
     if (config.scope) requireScope(request.principal, config.scope);
   });
 

@@ -8,13 +8,19 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../logging/logger';
 import type { AppMetrics } from '../metrics/registry';
+import type { Repositories } from '../repositories';
 import type { ConnectionServiceDeps } from '../services/connections';
 
 export type ApiDeps = ConnectionServiceDeps & {
+  /** Everything the API reads comes from here (the services still start and steer workflows). */
+  repositories: Repositories;
   logger: Logger;
   /** Defaults to the process-wide `metrics`. */
   metrics?: AppMetrics;
-  /** Defaults to: database answers select 1 and Temporal answers getSystemInfo, each within 2 s. */
+  /**
+   * Defaults to: the database answers, Temporal answers getSystemInfo, and a worker polls the
+   * workflow task queue, each within 2 s (routes/health readinessChecks).
+   */
   readiness?: () => Promise<void>;
 };
 
@@ -26,3 +32,10 @@ export type ApiApp = FastifyInstance<
   FastifyBaseLogger,
   ZodTypeProvider
 >;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The API's read model (deps.repositories), decorated on the root instance by buildApp. */
+    repositories: Repositories;
+  }
+}

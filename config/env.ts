@@ -79,6 +79,8 @@ export const envSchema = z
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(3000),
     PUBLIC_BASE_URL: z.url().optional(),
+    /** The API key `npm start` prints and accepts; generated (and kept in var/) when unset. */
+    DEMO_API_KEY: z.string().min(16, 'DEMO_API_KEY must be at least 16 characters').optional(),
 
     TOKEN_ENCRYPTION_KEYS: encryptionKeys.optional(),
     TOKEN_ENCRYPTION_ACTIVE_KEY_ID: z.string().min(1).optional(),
