@@ -3,7 +3,17 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { apiKeys } from '../../db/schema';
 
-export const API_SCOPES = ['aspsps:read', 'connections:read', 'connections:write', 'accounts:read'] as const;
+/**
+ * `ops:*` scopes are for operators, never implied by an unrestricted key (scopes null):
+ * `ops:codec` decrypts Temporal payloads for the UI and CLI (api/routes/codec).
+ */
+export const API_SCOPES = [
+  'aspsps:read',
+  'connections:read',
+  'connections:write',
+  'accounts:read',
+  'ops:codec',
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export interface CreateApiKeyOptions {
