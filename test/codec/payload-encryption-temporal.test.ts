@@ -1,10 +1,16 @@
+import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
+import { buildApp, type ApiDeps } from '../../api/app';
+import { createApiKey } from '../../api/auth/api-keys';
 import { parseEnv } from '../../config/env';
+import { AppMetrics } from '../../metrics/registry';
+import { resolveTemporalCli } from '../../temporal/cli';
 import { generateKeySpec } from '../../secrets/token-cipher';
 import { dataConverterFor, EncryptionCodec } from '../../temporal/payload-codec';
 import { pingWorkflow } from '../../workflows';
@@ -79,5 +85,45 @@ describe('payload encryption on a real Temporal dev server', () => {
       recorded,
     );
     for await (const result of results) expect(result.error, result.workflowId).toBeUndefined();
+  });
+
+  it('`temporal workflow show --codec-endpoint … --codec-auth` decodes through the API', async () => {
+    const workflowId = `ping-cli-${Date.now()}`;
+    await codecClient.workflow.execute(pingWorkflow, { taskQueue: tw.taskQueue, workflowId, args: [MARKER] });
+    const app = buildApp({
+      db: database.db,
+      logger: testLogger(),
+      metrics: new AppMetrics(),
+      payloadCodec: codec,
+    } as unknown as ApiDeps);
+    const opsKey = createApiKey(database.db, { name: 'ops-cli', scopes: ['ops:codec'] }).key;
+    const base = await app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const show = (extra: string[]) =>
+        promisify(execFile)(
+          resolveTemporalCli(),
+          ['workflow', 'show', '--address', inject('temporalAddress'), '--namespace', NAMESPACE, '-w', workflowId]
+            .concat(['--output', 'json'])
+            .concat(extra),
+          { timeout: 30_000 },
+        );
+      const decoded = await show(['--codec-endpoint', `${base}/codec`, '--codec-auth', `Bearer ${opsKey}`]);
+      // JSON output: metadata values and data in base64, as Temporal's protojson has them.
+      const input = (stdout: string) => {
+        const events = (JSON.parse(stdout) as { events: Record<string, any>[] }).events;
+        const payload = events[0].workflowExecutionStartedEventAttributes.input.payloads[0];
+        return {
+          encoding: Buffer.from(payload.metadata.encoding, 'base64').toString(),
+          data: Buffer.from(payload.data, 'base64').toString(),
+        };
+      };
+      expect(input(decoded.stdout)).toEqual({ encoding: 'json/plain', data: JSON.stringify(MARKER) });
+      // Without the codec the CLI shows what the server stores: our encoding, no plaintext.
+      const raw = input((await show([])).stdout);
+      expect(raw.encoding).toBe('binary/encrypted');
+      expect(raw.data).not.toContain('plaintext-marker-c0dec');
+    } finally {
+      await app.close();
+    }
   });
 });
