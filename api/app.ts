@@ -15,6 +15,7 @@ import { ApiProblem, sendProblem } from './problem';
 import { accountRoutes } from './routes/accounts/routes';
 import { aspspRoutes } from './routes/aspsps/routes';
 import { callbackRoutes } from './routes/callback/routes';
+import { codecRoutes } from './routes/codec/routes';
 import { connectionRoutes } from './routes/connections/routes';
 import { healthRoutes } from './routes/health/routes';
 import { metricsRoutes } from './routes/metrics/routes';
@@ -132,6 +133,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   group(aspspRoutes);
   group(connectionRoutes);
   group(accountRoutes);
+  group(codecRoutes);
   typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));
   return app;
 }

@@ -5,6 +5,7 @@ import type {
   RawRequestDefaultExpression,
   RawReplyDefaultExpression,
 } from 'fastify';
+import type { PayloadCodec } from '@temporalio/common';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../logging/logger';
 import type { AppMetrics } from '../metrics/registry';
@@ -22,6 +23,10 @@ export type ApiDeps = ConnectionServiceDeps & {
    * workflow task queue, each within 2 s (routes/health readinessChecks).
    */
   readiness?: () => Promise<void>;
+  /** With it, POST /codec/{encode,decode} serve the Temporal UI and CLI (api/routes/codec). */
+  payloadCodec?: PayloadCodec;
+  /** Origins allowed to call the codec endpoint; default the local Temporal UI (port 8233). */
+  temporalUiOrigins?: string[];
 };
 
 /** A fastify instance (or encapsulated scope) with zod schemas typing requests and replies. */

@@ -2,7 +2,17 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client';
 import { sqliteApiKeys } from '../../repositories/sqlite';
 
-export const API_SCOPES = ['aspsps:read', 'connections:read', 'connections:write', 'accounts:read'] as const;
+/**
+ * `ops:*` scopes are for operators, never implied by an unrestricted key (scopes null):
+ * `ops:codec` decrypts Temporal payloads for the UI and CLI (api/routes/codec).
+ */
+export const API_SCOPES = [
+  'aspsps:read',
+  'connections:read',
+  'connections:write',
+  'accounts:read',
+  'ops:codec',
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export interface CreateApiKeyOptions {
