@@ -10,6 +10,7 @@ import { generateKeySpec } from '../../secrets/token-cipher';
 import { EncryptionCodec } from '../../temporal/payload-codec';
 import { tempDatabase } from '../helpers/db';
 import { testLogger } from '../helpers/logger';
+import { sqliteRepositories } from '../../repositories/sqlite';
 
 const UI = 'http://localhost:8233';
 const keySpec = generateKeySpec('k1');
@@ -55,6 +56,7 @@ describe('codec endpoint for the Temporal UI and CLI (POST /codec/decode, /codec
     // The codec routes need only the database (API keys); the rest of the deps stay unused here.
     const deps = {
       db: database.db,
+      repositories: sqliteRepositories(database.db),
       logger: testLogger(),
       metrics: new AppMetrics(),
       payloadCodec: codec,
@@ -176,7 +178,12 @@ describe('codec endpoint for the Temporal UI and CLI (POST /codec/decode, /codec
   });
 
   it('is absent when the API has no payload codec', async () => {
-    const bare = buildApp({ db: database.db, logger: testLogger(), metrics: new AppMetrics() } as unknown as ApiDeps);
+    const bare = buildApp({
+      db: database.db,
+      repositories: sqliteRepositories(database.db),
+      logger: testLogger(),
+      metrics: new AppMetrics(),
+    } as unknown as ApiDeps);
     await bare.ready();
     const res = await bare.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: [] } });
     expect(res.statusCode).toBe(404);

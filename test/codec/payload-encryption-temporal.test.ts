@@ -15,7 +15,9 @@ import { generateKeySpec } from '../../secrets/token-cipher';
 import { dataConverterFor, EncryptionCodec } from '../../temporal/payload-codec';
 import { pingWorkflow } from '../../workflows';
 import { tempDatabase } from '../helpers/db';
+import { pingActivityDeps } from '../helpers/ping-deps';
 import { testLogger } from '../helpers/logger';
+import { sqliteRepositories } from '../../repositories/sqlite';
 import { NAMESPACE, startTestWorker, type TestWorker } from '../helpers/temporal';
 
 const FIXTURES = join(__dirname, '../fixtures/histories');
@@ -32,7 +34,7 @@ describe('payload encryption on a real Temporal dev server', () => {
   let codecClient: Client;
 
   beforeAll(async () => {
-    tw = await startTestWorker({ db: database.db, logger: testLogger() }, { dataConverter: dataConverterFor(codec) });
+    tw = await startTestWorker(pingActivityDeps(database.db), { dataConverter: dataConverterFor(codec) });
     connection = await Connection.connect({ address: inject('temporalAddress') });
     codecClient = new Client({ connection, namespace: NAMESPACE, dataConverter: dataConverterFor(codec) });
   });
@@ -92,6 +94,7 @@ describe('payload encryption on a real Temporal dev server', () => {
     await codecClient.workflow.execute(pingWorkflow, { taskQueue: tw.taskQueue, workflowId, args: [MARKER] });
     const app = buildApp({
       db: database.db,
+      repositories: sqliteRepositories(database.db),
       logger: testLogger(),
       metrics: new AppMetrics(),
       payloadCodec: codec,
