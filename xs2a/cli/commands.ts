@@ -254,6 +254,7 @@ export function verifyCommand(argv: string[], io: CliIo): number {
     json({
       ok: result.ok,
       keyId: result.keyId ?? null,
+      keyIdCaEncoding: result.keyIdCaEncoding ?? null,
       signedHeaders: result.signedHeaders ?? null,
       errors: result.errors,
       warnings: result.warnings,

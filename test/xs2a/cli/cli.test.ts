@@ -106,7 +106,9 @@ describe('xs2a CLI in-process', () => {
     expect(lines['X-Request-ID']).toMatch(/^[0-9a-f-]{36}$/);
     const signature = parseSignatureHeader(lines.Signature);
     expect(signature.headers).toEqual(['x-request-id', 'digest', 'psu-id']);
-    expect(signature.keyId).toBe(`SN=${info.serialNumber.toUpperCase()},CA=C=DK, O=Sandbox QTSP, CN=Sandbox CA`);
+    expect(signature.keyId).toBe(
+      `SN=${info.serialNumber.toUpperCase()},CA=${encodeURIComponent('C=DK, O=Sandbox QTSP, CN=Sandbox CA')}`,
+    );
 
     const captured = parseCapturedRequest(readFileSync(request));
     expect(captured.method).toBe('POST');
@@ -120,6 +122,7 @@ describe('xs2a CLI in-process', () => {
       errors: [],
       warnings: [],
       signedHeaders: ['x-request-id', 'digest', 'psu-id'],
+      keyIdCaEncoding: 'url',
     });
 
     // One body byte changed.
