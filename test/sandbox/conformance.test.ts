@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
+import { splitTppText } from '../../sandbox/http';
 import { resolveSpecPath } from '../../sandbox/spec-validator';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { PemPair } from '../../xs2a/certs/types';
@@ -89,6 +90,21 @@ describe('Enfuce keyId: SN=<serial hex>,CA=<URL-encoded issuer DN>', () => {
     const becRes = await call(tpp, `${bec()}/v1/accounts`, { sign: 'bec', headers: { 'Consent-ID': 'none' } });
     expect(tpp.signer('bec').keyId).toContain(',CA=CN=Sandbox CA,O=Sandbox QTSP,C=DK');
     expect(codeOf(becRes)).toBe('CONSENT_UNKNOWN');
+  });
+});
+
+describe('splitTppText', () => {
+  it('keeps a text of at most 500 characters whole, cuts after "; " where it can, else at the limit', () => {
+    expect(splitTppText('x'.repeat(500))).toEqual(['x'.repeat(500)]);
+    expect(splitTppText('')).toEqual(['']);
+    expect(splitTppText(`${'a'.repeat(300)}; ${'b'.repeat(300)}`)).toEqual(['a'.repeat(300), 'b'.repeat(300)]);
+    const long = 'c'.repeat(1201);
+    const parts = splitTppText(long);
+    expect(parts.map((p) => p.length)).toEqual([500, 500, 201]);
+    expect(parts.join('')).toBe(long);
+    // Never half a surrogate pair.
+    const emoji = `${'d'.repeat(499)}😀${'e'.repeat(10)}`;
+    expect(splitTppText(emoji)).toEqual(['d'.repeat(499), `😀${'e'.repeat(10)}`]);
   });
 });
 
