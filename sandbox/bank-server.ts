@@ -402,7 +402,12 @@ export class BankServer {
   private checkSignature(r: RouteRequest, route: Route, entry: Omit<RequestLogEntry, 'seq'>): void {
     const result = verifyXs2aRequest({ headers: r.req.headers, body: r.raw, strict: true });
     r.verification = result;
-    entry.verification = { ok: result.ok, errors: result.errors, warnings: result.warnings };
+    entry.verification = {
+      ok: result.ok,
+      errors: result.errors,
+      warnings: result.warnings,
+      ...(result.keyIdCaEncoding ? { keyIdCaEncoding: result.keyIdCaEncoding } : {}),
+    };
     if (!result.ok || result.errors.length) {
       const first = result.errors[0];
       const code = (first && SIGNATURE_FAILURE_CODE[first.code]) ?? 'SIGNATURE_INVALID';

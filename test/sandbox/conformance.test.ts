@@ -65,7 +65,7 @@ describe('Enfuce keyId: SN=<serial hex>,CA=<URL-encoded issuer DN>', () => {
     // Past the signature: the request fails later, for want of a token, not for its keyId.
     expect(codeOf(res)).not.toMatch(/SIGNATURE|CERTIFICATE/);
     const logged = sandbox.requestLog('enfuce-rocker').at(-1);
-    expect(logged?.verification?.ok).toBe(true);
+    expect(logged?.verification).toMatchObject({ ok: true, keyIdCaEncoding: 'url' });
   });
 
   it('a raw DN in keyId is 401 naming the problem, with a Berlin Group error body; BEC still takes it raw', async () => {
@@ -86,6 +86,10 @@ describe('Enfuce keyId: SN=<serial hex>,CA=<URL-encoded issuer DN>', () => {
     expect(res.body.tppMessages[0].text).toMatch(/URL-encoded distinguished name/);
     expect(res.body.tppMessages[0].text).toContain('C=DK, O=Sandbox QTSP, CN=Sandbox CA');
     expect(res.body.tppMessages[0].text).toContain('CA=C%3DDK%2C%20O%3DSandbox%20QTSP%2C%20CN%3DSandbox%20CA');
+    expect(sandbox.requestLog('enfuce-rocker').at(-1)?.verification).toMatchObject({
+      ok: true,
+      keyIdCaEncoding: 'raw',
+    });
 
     const becRes = await call(tpp, `${bec()}/v1/accounts`, { sign: 'bec', headers: { 'Consent-ID': 'none' } });
     expect(tpp.signer('bec').keyId).toContain(',CA=CN=Sandbox CA,O=Sandbox QTSP,C=DK');
