@@ -107,6 +107,12 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
 
 export function sendBgError(res: ServerResponse, failure: ApiFailure, extraHeaders: Record<string, string> = {}): void {
   noteOf(res).errorCode = failure.code;
+  if (failure.status === 415) {
+    // Berlin Group 1.3.12 defines no body for 415 ("no valid message codes"): headers only.
+    res.writeHead(415, { ...failure.headers, ...extraHeaders });
+    res.end();
+    return;
+  }
   const tppMessages = splitTppText(failure.message).map(
     (text) => tppErrorBody(failure.code, text, 'ERROR', failure.path).tppMessages[0],
   );
