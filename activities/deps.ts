@@ -2,6 +2,7 @@ import type { BankDirectory } from '../banks/directory';
 import type { Db } from '../db/client';
 import type { Logger } from '../logging/logger';
 import type { TokenCipher } from '../secrets/token-cipher';
+import type { ConnectionTiming } from '../workflows/connection/contract';
 
 /** What activities are built from; created once per worker process. */
 export interface ActivityDeps {
@@ -14,7 +15,12 @@ export interface ActivityDeps {
   callbackUrl?: string;
   /** Transactions are re-read from the last booked date minus this window. */
   syncOverlapMs?: number;
-  /** Refresh a token this long before it expires. */
+  /**
+   * The connection timing this worker gives its workflows (the connectionTiming activity, read at
+   * every run's start). Build it with timingFromEnv (config/timing.ts); absent: the process environment's.
+   */
+  timing?: ConnectionTiming;
+  /** Refresh a token this long before it expires. Default: timing.tokenRefreshMarginMs. */
   tokenRefreshMarginMs?: number;
   now?: () => number;
 }

@@ -1,5 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
+import { timingFromEnv } from '../config/timing';
 import { publicCallbackUrl } from '../config/public-urls';
 import { bankDirectoryFromEnv } from '../banks/from-env';
 import { openDatabase } from '../db/client';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
       callbackUrl: publicCallbackUrl(env),
       syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
       tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
+      timing: timingFromEnv(env),
     },
   });
   const stop = () => worker.shutdown();

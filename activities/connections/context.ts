@@ -1,5 +1,6 @@
 import type { BankHandle } from '../../banks/directory';
 import type { ActivityDeps } from '../deps';
+import { workerTiming } from './bookkeeping';
 import { Xs2aError } from '../../xs2a/errors';
 import { tokenNeedsRefresh } from '../../xs2a/oauth/token-client';
 import type { TokenSet } from '../../xs2a/operations/types';
@@ -20,7 +21,7 @@ export function connectionDeps(deps: ActivityDeps) {
     callbackUrl,
     now: deps.now ?? Date.now,
     syncOverlapMs: deps.syncOverlapMs ?? 7 * 86_400_000,
-    tokenRefreshMarginMs: deps.tokenRefreshMarginMs ?? 60_000,
+    tokenRefreshMarginMs: deps.tokenRefreshMarginMs ?? workerTiming(deps).tokenRefreshMarginMs,
   };
 }
 export type ConnectionDeps = ReturnType<typeof connectionDeps>;

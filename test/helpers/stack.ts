@@ -8,7 +8,7 @@ import type { SandboxSettings } from '../../sandbox/state/types';
 import { handlePsuCallback, type ConnectionServiceDeps } from '../../services/connections';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { SandboxCertificateSet } from '../../xs2a/certs/types';
-import type { ConnectionTiming } from '../../workflows/connection/types';
+import type { ConnectionTiming } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../../activities';
 import { tempDatabase } from './db';
 import { testLogger } from './logger';
@@ -71,16 +71,24 @@ export async function startStack(
   const database = tempDatabase();
   const cipherKey = { id: 'test1', key: randomBytes(32) };
   const cipher = new TokenCipher(new Map([[cipherKey.id, cipherKey.key]]));
-  const activityDeps: ActivityDeps = { db: database.db, logger, banks, cipher, callbackUrl: TEST_CALLBACK_URL, now };
+  // The worker owns connection timing: its workflows read it with the connectionTiming activity.
+  const timing = { ...FAST_TIMING, ...opts.timing };
+  const activityDeps: ActivityDeps = {
+    db: database.db,
+    logger,
+    banks,
+    cipher,
+    callbackUrl: TEST_CALLBACK_URL,
+    now,
+    timing,
+  };
   let worker: TestWorker | undefined = await startTestWorker(activityDeps, opts.workerOverrides);
   const client = worker.client;
-  const timing = { ...FAST_TIMING, ...opts.timing };
   const deps: ConnectionServiceDeps = {
     db: database.db,
     temporal: client,
     taskQueue: worker.taskQueue,
     banks,
-    timing,
     cipher,
     now,
   };

@@ -2,7 +2,7 @@ import { eq, desc } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import { consents, connections } from '../../../db/schema';
 import { connectionView, createConnection, reauthorise, revoke, syncNow } from '../../../services/connections';
-import { TERMINAL_STATUSES, type ConnectionView } from '../../../workflows/connection/types';
+import { TERMINAL_STATUSES, type ConnectionView } from '../../../workflows/connection/contract';
 import { mayActFor, principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
