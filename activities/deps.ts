@@ -2,6 +2,7 @@ import type { BankDirectory } from '../banks/directory';
 import type { Db } from '../db/client';
 import type { Logger } from '../logging/logger';
 import type { TokenCipher } from '../secrets/token-cipher';
+import type { ConnectionTiming } from '../workflows/connection/contract';
 
 /** What the ping activity needs: the foundation's smallest end-to-end proof. */
 export interface PingActivityDeps {
@@ -17,7 +18,12 @@ export interface ActivityDeps extends PingActivityDeps {
   callbackUrl: string;
   /** Transactions are re-read from the last booked date minus this window. */
   syncOverlapMs?: number;
-  /** Refresh a token this long before it expires. */
+  /**
+   * The connection timing this worker gives its workflows (the connectionTiming activity, read at
+   * every run's start). Built with timingFromEnv (config/timing.ts) by the composition root.
+   */
+  timing: ConnectionTiming;
+  /** Refresh a token this long before it expires. Default: timing.tokenRefreshMarginMs. */
   tokenRefreshMarginMs?: number;
   now?: () => number;
 }
@@ -28,6 +34,7 @@ const REQUIRED: Record<keyof Omit<ActivityDeps, 'syncOverlapMs' | 'tokenRefreshM
   banks: 'banks (BANK_PROFILES_FILE and the TPP certificates)',
   cipher: 'cipher (TOKEN_ENCRYPTION_KEYS)',
   callbackUrl: 'callbackUrl (PUBLIC_BASE_URL or API_HOST/API_PORT)',
+  timing: 'timing (AUTHORISATION_TIMEOUT, SYNC_JITTER, …)',
 };
 
 /** What is missing from deps a worker would be started with; empty when complete. */

@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './deps';
+import { createBookkeepingActivities } from './connections/bookkeeping';
 import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
 import { createPingActivities } from './ping';
@@ -11,7 +12,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createPingActivities(deps),
     ...createConsentActivities(deps),
     ...createSyncActivities(deps),
+    ...createBookkeepingActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+/** Bank calls of a consent's life: createConsent, completeAuthorisation, refreshTokens, revokeConsent. */
+export type ConsentActivities = ReturnType<typeof createConsentActivities>;
+/** The one long, heartbeating read of a consent's data: syncConnection. */
+export type SyncActivities = ReturnType<typeof createSyncActivities>;
+/** Our own records and configuration: recordConnectionStatus, closeAuthorisation, connectionTiming. */
+export type BookkeepingActivities = ReturnType<typeof createBookkeepingActivities>;

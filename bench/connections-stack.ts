@@ -57,8 +57,11 @@ export interface BenchStack {
   worker: Worker;
   client: Client;
   deps: ConnectionServiceDeps;
-  /** The same services with other timing (e.g. a short syncIntervalMs for a subset). */
-  depsWithTiming(timing: Partial<ConnectionTiming>): ConnectionServiceDeps;
+  /**
+   * The same services with other timing (e.g. a short syncIntervalMs for a subset): timing is the
+   * worker's, so this starts another worker with it on its own task queue.
+   */
+  depsWithTiming(timing: Partial<ConnectionTiming>): Promise<ConnectionServiceDeps>;
   /** The PSU approves at the bank's page; the redirect goes to our callback logic as the API's /callback would hand it. */
   psuApproves(authorisationUrl: string): Promise<void>;
   stop(): Promise<void>;
@@ -131,24 +134,31 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     const client = new Client({ connection, namespace: NAMESPACE });
 
     log('bundling workflows and starting the worker');
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: NAMESPACE,
-      taskQueue,
-      deps: root.activityDeps(),
-      overrides: opts.workerOverrides,
-    });
-    const running = worker.run();
-    let runError: unknown;
-    running.catch((err: unknown) => {
-      runError = err;
-      log(`worker stopped with an error: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    cleanups.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-      if (runError) log('(the worker had failed before shutdown)');
-    });
+    const activityDeps = root.activityDeps();
+    // The worker owns connection timing (its workflows read it with the connectionTiming activity).
+    const startWorker = async (queue: string, timing: ConnectionTiming) => {
+      const started = await createWorker({
+        connection: nativeConnection,
+        namespace: NAMESPACE,
+        taskQueue: queue,
+        deps: { ...activityDeps, timing },
+        overrides: opts.workerOverrides,
+      });
+      const running = started.run();
+      let runError: unknown;
+      running.catch((err: unknown) => {
+        runError = err;
+        log(`worker stopped with an error: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      cleanups.push(async () => {
+        if (started.getState() === 'RUNNING') started.shutdown();
+        await running.catch(() => undefined);
+        if (runError) log('(the worker had failed before shutdown)');
+      });
+      return started;
+    };
+    const worker = await startWorker(taskQueue, BENCH_TIMING);
+    let extraWorkers = 0;
 
     const deps = root.serviceDeps(client);
     return {
@@ -160,7 +170,12 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       worker,
       client,
       deps,
-      depsWithTiming: (timing) => root.serviceDeps(client, timing),
+      async depsWithTiming(timing) {
+        // Other timing needs another worker: its own task queue, the same workflow code.
+        const queue = `${taskQueue}-${++extraWorkers}`;
+        await startWorker(queue, { ...BENCH_TIMING, ...timing });
+        return { ...deps, taskQueue: queue };
+      },
       async psuApproves(authorisationUrl) {
         const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, 'approve');
         // The location carries the authorisation code: name only where it points.

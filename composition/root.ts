@@ -16,7 +16,8 @@ import type { Logger } from '../logging/logger';
 import type { Repositories } from '../repositories';
 import { sqliteRepositories } from '../repositories/sqlite';
 import type { TokenCipher } from '../secrets/token-cipher';
-import { timingFromEnv, type ConnectionServiceDeps } from '../services/connections';
+import { timingFromEnv } from '../config/timing';
+import type { ConnectionServiceDeps } from '../services/connections';
 import type { ConnectionTiming } from '../workflows/connection/types';
 import { banksFor } from './banks';
 import { cipherFor } from './cipher';
@@ -58,8 +59,8 @@ export interface Root {
   taskQueue: string;
   callbackUrl: string;
   now?: () => number;
-  /** The services' deps over a Temporal client (other timing for a subset, e.g. the bench). */
-  serviceDeps(temporal: Client, timing?: Partial<ConnectionTiming>): ServiceDeps;
+  /** The services' deps over a Temporal client. */
+  serviceDeps(temporal: Client): ServiceDeps;
   apiDeps(temporal: Client, extra?: Partial<Omit<ApiDeps, 'temporal'>>): ApiDeps;
   /** Complete by construction; `callbackUrl` can be given late (the API's port is known after listen). */
   activityDeps(overrides?: Partial<ActivityDeps>): ActivityDeps;
@@ -90,13 +91,12 @@ export function createRoot(options: RootOptions): Root {
   const callbackUrl = options.callbackUrl ?? publicCallbackUrl(env);
   const now = options.now;
 
-  const serviceDeps = (temporal: Client, overrides?: Partial<ConnectionTiming>): ServiceDeps => ({
+  const serviceDeps = (temporal: Client): ServiceDeps => ({
     db: database.db,
     repositories,
     temporal,
     taskQueue,
     banks,
-    timing: overrides ? { ...timing, ...overrides } : timing,
     cipher,
     ...(now ? { now } : {}),
   });
@@ -120,8 +120,10 @@ export function createRoot(options: RootOptions): Root {
       banks,
       cipher,
       callbackUrl,
+      // The worker owns timing: running workflows read it through the connectionTiming activity.
+      timing,
       syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
-      tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
+      tokenRefreshMarginMs: timing.tokenRefreshMarginMs,
       ...(now ? { now } : {}),
       ...overrides,
     }),

@@ -9,7 +9,7 @@ import type { SandboxSettings } from '../../sandbox/state/types';
 import { handlePsuCallback } from '../../services/connections';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { SandboxCertificateSet } from '../../xs2a/certs/types';
-import type { ConnectionTiming } from '../../workflows/connection/types';
+import type { ConnectionTiming } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../../activities';
 import { tempDatabase } from './db';
 import { testLogger } from './logger';

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { ConnectionRecord } from '../../../repositories';
 import { createConnection, reauthorise, revoke, syncNow } from '../../../services/connections';
-import { TERMINAL_STATUSES } from '../../../workflows/connection/types';
+import { TERMINAL_STATUSES } from '../../../workflows/connection/contract';
 import { mayActFor, principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { idempotentId, requestHash, reserve } from '../../idempotency';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTION_STATUSES } from '../../../db/schema';
+import { CONNECTION_STATUSES } from '../../../workflows/connection/contract';
 
 const httpUrl = z
   .string()
