@@ -4,7 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
 import { attemptDelivery } from '../../webhooks/deliver';
 import { endpointSecrets } from '../../webhooks/secrets';
-import { webhookSettingsFromEnv, type WebhookSettings } from '../../webhooks/settings';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../../webhooks/settings';
 import type {
   AttemptRequest,
   AttemptResult,
@@ -22,10 +22,8 @@ const HEARTBEAT_EVERY_MS = 1_000;
  * Timestamps on the delivery row use the real clock (the webhook-timestamp must match the receiver's).
  */
 export function createWebhookActivities(deps: ActivityDeps) {
-  // Read on each call (not captured): the worker's settings, else the environment's defaults.
-  const settings = (): WebhookSettings =>
-    deps.webhooks ??
-    webhookSettingsFromEnv({ NODE_ENV: process.env.NODE_ENV === 'production' ? 'production' : 'development' });
+  // Read on each call (not captured): the worker's settings, else production's (https only, public addresses).
+  const settings = (): WebhookSettings => deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
   const now = () => Date.now();
 
   const load = (deliveryId: string) => {

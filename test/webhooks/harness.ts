@@ -5,12 +5,13 @@ import { createApiKey, type ApiScope } from '../../api/auth/api-keys';
 import type { WebhookApiOptions } from '../../api/routes/webhook-endpoints/routes';
 import type { ActivityDeps } from '../../activities';
 import { createBankDirectory } from '../../banks/directory';
+import { sqliteRepositories } from '../../repositories/sqlite';
 import { TokenCipher } from '../../secrets/token-cipher';
 import { WebhookDispatcher } from '../../webhooks/dispatcher';
 import type { WebhookSettings } from '../../webhooks/settings';
 import { tempDatabase } from '../helpers/db';
 import { testLogger } from '../helpers/logger';
-import { FAST_TIMING } from '../helpers/stack';
+import { FAST_TIMING, TEST_CALLBACK_URL } from '../helpers/stack';
 import { startTestWorker, type TestWorker } from '../helpers/temporal';
 import { Receiver } from './receiver';
 
@@ -53,10 +54,14 @@ export async function startWebhookHarness(
   const database = tempDatabase();
   const cipherKey = { id: 'test1', key: randomBytes(32) };
   const cipher = new TokenCipher(new Map([[cipherKey.id, cipherKey.key]]));
+  const banks = createBankDirectory([], logger);
   const activityDeps: ActivityDeps = {
     db: database.db,
     logger,
     cipher,
+    banks,
+    callbackUrl: TEST_CALLBACK_URL,
+    timing: FAST_TIMING,
     webhooks: { ...TEST_WEBHOOK_SETTINGS, ...opts.settings },
   };
   let worker: TestWorker | undefined = await startTestWorker(activityDeps);
@@ -66,14 +71,13 @@ export async function startWebhookHarness(
     await worker.stop({ keepClient: true });
     worker = undefined;
   }
-  const banks = createBankDirectory([], logger);
   const app = buildApp({
     db: database.db,
     temporal: client,
     taskQueue,
     banks,
-    timing: FAST_TIMING,
     cipher,
+    repositories: sqliteRepositories(database.db),
     logger,
     webhooks: opts.api,
   });

@@ -6,12 +6,7 @@ import { encryptWebhookSecret } from '../../../webhooks/secrets';
 import { generateWebhookSecret } from '../../../webhooks/signer';
 import { DEFAULT_WEBHOOK_SETTINGS } from '../../../webhooks/settings';
 import { checkWebhookUrl, WebhookUrlError, type Resolver, type WebhookUrlMode } from '../../../webhooks/url-policy';
-import {
-  sqliteWebhookRepository,
-  type WebhookDeliveryRecord,
-  type WebhookEndpointRecord,
-  type WebhookRepository,
-} from '../../repositories/webhooks';
+import type { WebhookDeliveryRecord, WebhookEndpointRecord } from '../../../repositories';
 import { principalOf, type ApiPrincipal } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { ApiProblem, problemResponses } from '../../problem';
@@ -36,7 +31,6 @@ export interface WebhookApiOptions {
   resolve?: Resolver;
   /** How long a rotated-out secret keeps signing. Default 24 h. */
   rotationGraceMs?: number;
-  repository?: WebhookRepository;
 }
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -84,11 +78,12 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
   const now = () => (deps.now ?? Date.now)();
   const options = deps.webhooks ?? {};
   const mode: WebhookUrlMode = options.mode ?? (process.env.NODE_ENV === 'production' ? 'production' : 'development');
-  const repo = options.repository ?? sqliteWebhookRepository(deps.db);
+  // Looked up per request: the read model is the API's (deps.repositories).
+  const repo = () => deps.repositories.webhooks;
   const graceMs = options.rotationGraceMs ?? DEFAULT_WEBHOOK_SETTINGS.rotationGraceMs;
 
   const owned = async (principal: ApiPrincipal, id: string) => {
-    const endpoint = await repo.findEndpoint(id);
+    const endpoint = await repo().findEndpoint(id);
     if (!endpoint || !visibleTo(principal, endpoint)) throw new ApiProblem(404, `no webhook endpoint ${id}`);
     return endpoint;
   };
@@ -116,7 +111,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
       const id = `whe_${randomUUID()}`;
       const secret = generateWebhookSecret();
       const events = request.body.events ? [...new Set(request.body.events)] : null;
-      const created = await repo.createEndpoint({
+      const created = await repo().createEndpoint({
         id,
         url,
         description: request.body.description ?? null,
@@ -141,7 +136,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       const principal = principalOf(request);
-      const all = await repo.listEndpoints();
+      const all = await repo().listEndpoints();
       return { webhookEndpoints: all.filter((e) => visibleTo(principal, e)).map(endpointView) };
     },
   );
@@ -173,7 +168,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const endpoint = await owned(principalOf(request), request.params.id);
-      await repo.deleteEndpoint(endpoint.id, now());
+      await repo().deleteEndpoint(endpoint.id, now());
       return reply.code(204).send(null);
     },
   );
@@ -194,7 +189,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
       const secret = generateWebhookSecret();
       const at = now();
       const previousExpiresAt = at + graceMs;
-      await repo.rotateSecret(
+      await repo().rotateSecret(
         endpoint.id,
         encryptWebhookSecret(deps.cipher, endpoint.id, secret),
         previousExpiresAt,
@@ -218,7 +213,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       const endpoint = await owned(principalOf(request), request.params.id);
-      const rows = await repo.listDeliveries(endpoint.id, request.query);
+      const rows = await repo().listDeliveries(endpoint.id, request.query);
       return { deliveries: rows.map(deliveryView) };
     },
   );
@@ -236,7 +231,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const endpoint = await owned(principalOf(request), request.params.id);
-      const delivery = await repo.findDelivery(endpoint.id, request.params.deliveryId);
+      const delivery = await repo().findDelivery(endpoint.id, request.params.deliveryId);
       if (!delivery) throw new ApiProblem(404, `no delivery ${request.params.deliveryId}`);
       if (endpoint.status !== 'enabled')
         throw new ApiProblem(409, 'the endpoint is disabled', { errors: [{ field: 'status', message: 'disabled' }] });
