@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
 import { attemptDelivery } from '../../webhooks/deliver';
 import { endpointSecrets } from '../../webhooks/secrets';
@@ -38,7 +39,7 @@ export function createWebhookActivities(deps: ActivityDeps) {
     return row;
   };
 
-  const update = (deliveryId: string, values: Partial<typeof webhookDeliveries.$inferInsert>) =>
+  const update = (deliveryId: string, values: SQLiteUpdateSetSource<typeof webhookDeliveries>) =>
     deps.db
       .update(webhookDeliveries)
       .set({ ...values, updatedAt: now() })
@@ -104,7 +105,12 @@ export function createWebhookActivities(deps: ActivityDeps) {
         clearInterval(beat);
       }
       const at = now();
-      const common = { attempts: delivery.attempts + 1, lastAttemptAt: at, lastStatusCode: null as number | null };
+      // Counted in SQL: an attempt of a presumed-dead worker that still finishes is counted too, not lost.
+      const common = {
+        attempts: sql`${webhookDeliveries.attempts} + 1`,
+        lastAttemptAt: at,
+        lastStatusCode: null as number | null,
+      };
       if (result.kind === 'delivered') {
         update(delivery.id, {
           ...common,
