@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../../../db/schema';
+import { accountAccessSchema } from '../../access-schema';
 
 const httpUrl = z
   .string()
@@ -31,10 +32,11 @@ export const createConnectionBody = z
       .max(4)
       .optional()
       .describe('Unattended syncs per day (PSD2 allows at most 4)'),
-    access: z
-      .record(z.string(), z.unknown())
+    access: accountAccessSchema
       .optional()
-      .describe('Berlin Group access object; default: all accounts with balances and transactions'),
+      .describe(
+        'Berlin Group 1.3.12 AccountAccess; default: the accounts the PSU offers, with balances and transactions',
+      ),
   })
   .meta({ id: 'CreateConnection' });
 
