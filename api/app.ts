@@ -11,6 +11,8 @@ import { metrics as processMetrics } from '../metrics/registry';
 import { authenticate, requireScope } from './auth/authenticate';
 import type { ApiApp, ApiDeps } from './deps';
 import { mapServiceError } from './errors';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './framework-errors';
+import { finishOpenApi } from './openapi';
 import { ApiProblem, sendProblem } from './problem';
 import { accountRoutes } from './routes/accounts/routes';
 import { aspspRoutes } from './routes/aspsps/routes';
@@ -49,7 +51,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Errors before any route runs are problem+json too (api/framework-errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
     // Fastify takes serializers only for a logger it creates; give ours to each request's child logger.
     childLoggerFactory: (logger, bindings, options) =>
       logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
@@ -77,7 +82,11 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) =>
+      finishOpenApi(jsonSchemaTransformObject(document), {
+        aspspIds: deps.banks.profiles().map((p) => p.id),
+        globalSecurity: true,
+      }),
   });
   app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
