@@ -1,4 +1,4 @@
-import fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -11,7 +11,7 @@ import { metrics as processMetrics } from '../metrics/registry';
 import { authenticate, requireScope } from './auth/authenticate';
 import type { ApiApp, ApiDeps } from './deps';
 import { mapServiceError } from './errors';
-import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH } from './framework-errors';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, RouteMethods } from './framework-errors';
 import { finishOpenApi } from './openapi';
 import { ApiProblem, sendProblem } from './problem';
 import { accountRoutes } from './routes/accounts/routes';
@@ -106,11 +106,32 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+  // A known path asked with another method is a 405 naming the methods it answers.
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+  const methodNotAllowed = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0];
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
+    return sendProblem(
+      reply.header('allow', allowed.join(', ')),
+      request,
+      405,
+      `${path} answers ${allowed.join(', ')}`,
+    );
+  };
+  app.setNotFoundHandler(
+    (request, reply) =>
+      methodNotAllowed(request, reply) ??
+      sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // No route (e.g. a body method such as QUERY without a Content-Type fails before the not-found handler).
+    if (request.is404) {
+      const refused = methodNotAllowed(request, reply);
+      if (refused) return refused;
+    }
     if (error instanceof ApiProblem) {
       if (error.headers) reply.headers(error.headers);
       return sendProblem(reply, request, error.status, error.message, { type: error.type, errors: error.errors });

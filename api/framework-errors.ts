@@ -63,3 +63,33 @@ export function clientErrorHandler(this: FastifyInstance, error: Error & { code?
   }
   socket.destroy(error);
 }
+
+/**
+ * The methods each route path answers, so that a known path asked with another method is a 405
+ * with Allow (not a 404): fed by an onRoute hook, read by the not-found handler.
+ */
+export class RouteMethods {
+  private readonly routes: { pattern: RegExp; methods: Set<string> }[] = [];
+  private readonly byUrl = new Map<string, Set<string>>();
+
+  add(url: string, method: string | string[]): void {
+    let methods = this.byUrl.get(url);
+    if (!methods) {
+      methods = new Set();
+      this.byUrl.set(url, methods);
+      const source = url
+        .split('/')
+        .map((part) => (part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('/');
+      this.routes.push({ pattern: new RegExp(`^${source}/?$`), methods });
+    }
+    for (const m of Array.isArray(method) ? method : [method]) methods.add(m.toUpperCase());
+  }
+
+  /** The methods `path` answers; empty when no route has this path. */
+  allowed(path: string): string[] {
+    const found = new Set<string>();
+    for (const route of this.routes) if (route.pattern.test(path)) for (const m of route.methods) found.add(m);
+    return [...found].sort();
+  }
+}

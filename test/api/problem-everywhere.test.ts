@@ -32,9 +32,9 @@ function expectProblem(status: number, res: { statusCode: number; headers: Recor
 }
 
 /** A raw request through node's HTTP parser (inject skips it). */
-function raw(path: string, headers: Record<string, string> = {}) {
+function raw(path: string, headers: Record<string, string> = {}, method = 'GET') {
   return new Promise<{ statusCode: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { headers }, (res) => {
+    const req = httpRequest(`${base}${path}`, { headers, method }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
@@ -54,6 +54,15 @@ describe('errors outside the routes are problem+json', () => {
   it('a path that is not valid percent-encoding → 400 (FST_ERR_BAD_URL)', async () => {
     expectProblem(400, await app.inject({ method: 'GET', url: '/v1/connections/%E0%A4%A' }));
     expectProblem(400, await raw('/v1/accounts/%zz'));
+  });
+
+  it('a known path with a method it does not answer → 405 with Allow', async () => {
+    for (const method of ['PUT', 'PATCH', 'TRACE', 'QUERY']) {
+      const res = await raw('/v1/connections/con_1', {}, method);
+      expectProblem(405, res);
+      expect(res.headers.allow).toBe('DELETE, GET, HEAD');
+    }
+    expectProblem(404, await raw('/v1/nothing-here', {}, 'PUT'));
   });
 
   it('headers over 16 KB → 431 from the HTTP server', async () => {
