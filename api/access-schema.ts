@@ -24,7 +24,8 @@ export function ibanChecksumValid(iban: string): boolean {
 const iban = z
   .string()
   .regex(/^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$/, 'must be an IBAN')
-  .refine(ibanChecksumValid, 'is not a valid IBAN (ISO 13616 mod-97 check digits)');
+  .refine(ibanChecksumValid, 'is not a valid IBAN (ISO 13616 mod-97 check digits)')
+  .describe('An IBAN whose check digits pass ISO 13616 mod-97');
 
 const otherType = z.strictObject({
   identification: z.string().min(1).max(35),
@@ -54,7 +55,8 @@ export const accountReferenceSchema = z
   })
   .refine((ref) => IDENTIFIERS.filter((k) => ref[k] !== undefined).length === 1, {
     message: `must name the account by exactly one of ${IDENTIFIERS.join(', ')}`,
-  });
+  })
+  .meta({ oneOf: IDENTIFIERS.map((name) => ({ required: [name] })) });
 
 const references = z.array(accountReferenceSchema).max(MAX_REFERENCES);
 const allAccounts = z.enum(['allAccounts', 'allAccountsWithOwnerName']);
@@ -116,6 +118,8 @@ export const accountAccessSchema = z
   })
   .meta({
     id: 'AccountAccess',
+    // What the refinement needs at least, said in the document: one of the services is asked for.
+    anyOf: [...LISTS, ...BANK_OFFERED].map((name) => ({ required: [name] })),
     description:
       'Berlin Group 1.3.12 AccountAccess: accounts/balances/transactions (lists of account references, ' +
       'each naming the account by exactly one identifier; all empty = the accounts the PSU offers), or one of ' +
