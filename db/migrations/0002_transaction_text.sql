@@ -7,6 +7,6 @@ UPDATE `transactions` SET `description` = COALESCE(
   NULLIF(TRIM(`remittance_information`), ''),
   CASE WHEN `account_id` IN (
     SELECT `accounts`.`id` FROM `accounts` JOIN `connections` ON `connections`.`id` = `accounts`.`connection_id`
-    WHERE `connections`.`aspsp_id` = 'bec'
+    WHERE `connections`.`aspsp_id` = 'bec' OR `connections`.`aspsp_id` LIKE 'bec-%'
   ) THEN NULLIF(TRIM(`additional_information`), '') END
 );
