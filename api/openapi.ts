@@ -71,6 +71,10 @@ export function finishOpenApi<T>(document: T, opts: { aspspIds: string[]; global
       if (!METHODS.has(method)) continue;
       const responses = (op.responses ??= {});
       if (path === '/callback') {
+        // Without the state no session can be found: the bank always sends it back.
+        const state = op.parameters?.find((p) => p.in === 'query' && p.name === 'state') as
+          { required?: boolean } | undefined;
+        if (state) state.required = true;
         delete responses['200'];
         Object.assign(responses, CALLBACK_RESPONSES);
         continue;

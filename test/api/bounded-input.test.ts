@@ -73,6 +73,17 @@ describe('nesting depth and size', () => {
   });
 });
 
+describe('over-long ids', () => {
+  it('an id of 101 to 1,000 characters is a 422 naming id; longer is a 414; both problem+json', async () => {
+    for (const url of [`/v1/connections/${'x'.repeat(150)}`, `/v1/accounts/${'y'.repeat(1000)}/transactions`]) {
+      expect422(await api.call('GET', url, admin), 'id');
+    }
+    const tooLong = await api.call('GET', `/v1/connections/${'x'.repeat(1001)}`, admin);
+    expect(tooLong.statusCode).toBe(414);
+    expect(String(tooLong.headers['content-type'])).toMatch(/^application\/problem\+json/);
+  });
+});
+
 describe('access is a Berlin Group 1.3.12 AccountAccess', () => {
   const refused: [string, string][] = [
     ['empty object', '{}'],
