@@ -125,3 +125,40 @@ export const accountAccessSchema = z
       'each naming the account by exactly one identifier; all empty = the accounts the PSU offers), or one of ' +
       'availableAccounts, availableAccountsWithBalance, allPsd2',
   });
+
+/** How each kind of account is addressed: payment accounts by IBAN, BBAN or a proprietary id; cards by PAN. */
+const IDENTIFIERS_FOR: Record<'accounts' | 'card-accounts', readonly (typeof IDENTIFIERS)[number][]> = {
+  accounts: ['iban', 'bban', 'other'],
+  'card-accounts': ['maskedPan', 'pan'],
+};
+
+/**
+ * What a valid AccountAccess still cannot ask of this bank: account references by an identifier
+ * its kind of account does not have (an IBAN at a card issuer, a PAN at a payment-account bank).
+ */
+export function accessFaultsFor(
+  access: z.infer<typeof accountAccessSchema>,
+  accountKind: 'accounts' | 'card-accounts',
+): { field: string; message: string }[] {
+  const allowed = IDENTIFIERS_FOR[accountKind];
+  const faults: { field: string; message: string }[] = [];
+  const lists = {
+    accounts: access.accounts,
+    balances: access.balances,
+    transactions: access.transactions,
+    'additionalInformation.ownerName': access.additionalInformation?.ownerName,
+    'additionalInformation.trustedBeneficiaries': access.additionalInformation?.trustedBeneficiaries,
+  };
+  for (const [list, refs] of Object.entries(lists)) {
+    for (const [i, ref] of (refs ?? []).entries()) {
+      const used = IDENTIFIERS.find((k) => ref[k] !== undefined);
+      if (used && !allowed.includes(used)) {
+        faults.push({
+          field: `access.${list}.${i}.${used}`,
+          message: `this bank's ${accountKind} are named by ${allowed.join(', ')}, not ${used}`,
+        });
+      }
+    }
+  }
+  return faults;
+}

@@ -112,6 +112,24 @@ describe('access is a Berlin Group 1.3.12 AccountAccess', () => {
     });
   }
 
+  it('references this bank’s accounts cannot have → 422 naming the reference (a card issuer has no IBANs)', async () => {
+    for (const [aspspId, access, field] of [
+      ['enfuce-rocker', '{"accounts":[{"iban":"DK5000400440116243"}]}', 'access.accounts.0.iban'],
+      ['bec', '{"transactions":[{"maskedPan":"524378******8693"}]}', 'access.transactions.0.maskedPan'],
+    ] as const) {
+      const customer = `c-kind-${aspspId}`;
+      const res = await api.call(
+        'POST',
+        '/v1/connections',
+        admin,
+        body(customer, access).replace('"aspspId":"bec"', `"aspspId":"${aspspId}"`),
+        { 'content-type': 'application/json' },
+      );
+      expect422(res, field);
+      expect(rowsOf(customer)).toHaveLength(0);
+    }
+  });
+
   it('valid AccountAccess objects are accepted and reach the bank', async () => {
     for (const [i, access] of [
       '{"accounts":[],"balances":[],"transactions":[]}',
