@@ -208,6 +208,10 @@ export const transactions = sqliteTable(
     creditorName: text('creditor_name'),
     debtorName: text('debtor_name'),
     remittanceInformation: text('remittance_information'),
+    /** The bank's additionalInformation (BEC's banks put the transaction's text here). */
+    additionalInformation: text('additional_information'),
+    /** The text products see: the remittance text, or what the bank profile takes instead. */
+    description: text('description'),
     entryReference: text('entry_reference'),
     raw: text('raw', { mode: 'json' }).$type<Record<string, unknown>>(),
     firstSeenAt: integer('first_seen_at').notNull(),

@@ -8,7 +8,7 @@ import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
 import { storeBalances, upsertAccounts } from './accounts-store';
-import { clientToken, connectionDeps, psuAccessToken, type ConnectionDeps } from './context';
+import { connectionDeps, psuAccessToken, withClientToken, type ConnectionDeps } from './context';
 import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
 import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
 import { reconcileTransactions } from './transactions-store';
@@ -246,7 +246,9 @@ async function explainInvalidConsent(
 ): Promise<never> {
   let status: string | undefined;
   try {
-    status = await bank.client.getConsentStatus(bankConsentId, { accessToken: await clientToken(bank, c.now()) });
+    status = await withClientToken(bank, c.now(), (accessToken) =>
+      bank.client.getConsentStatus(bankConsentId, { accessToken }),
+    );
   } catch {
     throw original;
   }

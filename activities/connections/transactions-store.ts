@@ -62,6 +62,8 @@ function rowValues(t: Transaction, fingerprint: string, now: number, previous?: 
     creditorName: t.creditorName ?? null,
     debtorName: t.debtorName ?? null,
     remittanceInformation: t.remittanceInformationUnstructured ?? null,
+    additionalInformation: t.additionalInformation ?? null,
+    description: t.description ?? null,
     entryReference: t.entryReference ?? null,
     raw: t.raw,
     updatedAt: now,
