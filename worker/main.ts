@@ -2,7 +2,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
-import { forwardTemporalLogs } from '../logging/temporal-runtime';
+import { installTemporalRuntime } from '../logging/temporal-runtime';
+import { startMetricsServer, type MetricsServer } from '../metrics/worker-server';
 import { nativeConnectionOptions } from '../temporal/connection';
 import { createWorker } from './worker';
 
@@ -10,11 +11,17 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
-  forwardTemporalLogs(logger);
+  // Before any NativeConnection: the SDK's logs into pino, its metrics on TEMPORAL_METRICS_ADDRESS.
+  installTemporalRuntime(logger, { metricsAddress: env.TEMPORAL_METRICS_ADDRESS });
   // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
   const root = createRoot({ env, logger });
   let connection: NativeConnection | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (env.WORKER_METRICS_PORT !== undefined) {
+      metricsServer = await startMetricsServer({ port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST });
+      logger.info({ url: metricsServer.url }, 'worker metrics listening');
+    }
     connection = await NativeConnection.connect(nativeConnectionOptions(env));
     const worker = await createWorker({
       connection,
@@ -31,6 +38,7 @@ async function main(): Promise<void> {
     );
     await worker.run();
   } finally {
+    await metricsServer?.close();
     await connection?.close();
     await root.close();
   }
