@@ -8,6 +8,8 @@
 #   postgres.sh stop DIR         stop the server started in DIR and remove DIR
 # Example: DATABASE_URL=$(bash scripts/postgres.sh start /tmp/ob-pg) npm start; then stop it likewise.
 # POSTGRES_BIN_DIR, when set, names the directory holding initdb, pg_ctl and postgres.
+# POSTGRES_WATCH_PID, when set at start, is a process (the test runner) whose end stops and removes
+# the server even if it never calls stop (killed with SIGKILL): no server outlives its owner.
 set -euo pipefail
 
 say() { [ "${QUIET:-0}" = 1 ] || echo "$@" >&2; }
@@ -92,6 +94,10 @@ start() {
         stop_server "$dir"
         die "could not create database $db"
       }
+      if [ -n "${POSTGRES_WATCH_PID:-}" ]; then
+        # Detached from our stdout/stderr so that the caller's read of the URL ends now.
+        nohup bash "$0" watch "$dir" "$POSTGRES_WATCH_PID" </dev/null >/dev/null 2>&1 &
+      fi
       say "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') in $dir on 127.0.0.1:$port"
       echo "postgres://postgres@127.0.0.1:$port/$db"
       return 0
@@ -117,8 +123,16 @@ stop() {
   rm -rf "$dir"
 }
 
+# Stops and removes the server in DIR once PID has ended (or DIR is gone: stopped already).
+watch() {
+  local dir="$1" pid="$2"
+  while kill -0 "$pid" 2>/dev/null && [ -d "$dir" ]; do sleep 1; done
+  stop "$dir"
+}
+
 case "${1:-}" in
   install) install ;;
+  watch) watch "${2:?}" "${3:?}" ;;
   start) start "${2:-}" "${3:-}" ;;
   stop) stop "${2:-}" ;;
   *) die "usage: postgres.sh install | start DIR [DB] | stop DIR" ;;

@@ -27,7 +27,9 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const dir = join(tmpdir(), `openbanking-pg-${process.pid}-${randomBytes(4).toString('hex')}`);
   let url: string;
   try {
-    const { stdout } = await run('bash', [SCRIPT, 'start', dir], { env: { ...process.env, QUIET: '1' } });
+    const { stdout } = await run('bash', [SCRIPT, 'start', dir], {
+      env: { ...process.env, QUIET: '1', POSTGRES_WATCH_PID: String(process.pid) },
+    });
     url = stdout.trim().split('\n').pop() ?? '';
   } catch (err) {
     stopNow(dir);
