@@ -93,6 +93,8 @@ export function createRoot(options: RootOptions): Root {
   // SQLite (database.db) until they move behind the repositories too (issue 12): not for production yet.
   const postgres = env.DATABASE_URL ? openPostgres(env.DATABASE_URL) : undefined;
   postgres?.catch((err: Error) => logger.error({ err }, 'PostgreSQL (DATABASE_URL) could not be opened'));
+  if (postgres)
+    logger.warn('DATABASE_URL: the API reads PostgreSQL; services, activities and API key admin still write SQLite');
   const repositories = postgres
     ? deferredRepositories(postgres.then((pg) => pgRepositories(pg.db)))
     : sqliteRepositories(database.db);

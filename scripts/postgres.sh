@@ -79,6 +79,7 @@ start() {
   [ -z "$(ls -A "$dir")" ] || die "$dir is not empty"
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   chmod 700 "$dir"
+  as_server_user test -w "$dir" || die "the server's user cannot write $dir (a parent directory is closed to it): use one under /tmp"
   as_server_user "$bin/initdb" -D "$dir/data" -U postgres --auth=trust --encoding=UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
     die "initdb failed: $(tail -5 "$dir/initdb.log")"
   local port attempt
