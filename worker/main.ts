@@ -2,7 +2,8 @@ import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
-import { forwardTemporalLogs } from '../logging/temporal-runtime';
+import { installTemporalRuntime } from '../logging/temporal-runtime';
+import { startMetricsServer, type MetricsServer } from '../metrics/worker-server';
 import { connectClient, nativeConnectionOptions } from '../temporal/connection';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher';
 import { createWorker } from './worker';
@@ -11,13 +12,19 @@ import { createWorker } from './worker';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
-  forwardTemporalLogs(logger);
+  // Before any NativeConnection: the SDK's logs into pino, its metrics on TEMPORAL_METRICS_ADDRESS.
+  installTemporalRuntime(logger, { metricsAddress: env.TEMPORAL_METRICS_ADDRESS });
   // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
   const root = createRoot({ env, logger });
   let connection: NativeConnection | undefined;
   let client: Awaited<ReturnType<typeof connectClient>> | undefined;
   let dispatcher: WebhookDispatcher | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (env.WORKER_METRICS_PORT !== undefined) {
+      metricsServer = await startMetricsServer({ port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST });
+      logger.info({ url: metricsServer.url }, 'worker metrics listening');
+    }
     connection = await NativeConnection.connect(nativeConnectionOptions(env));
     const worker = await createWorker({
       connection,
@@ -39,6 +46,7 @@ async function main(): Promise<void> {
   } finally {
     await dispatcher?.stop();
     await client?.connection.close();
+    await metricsServer?.close();
     await connection?.close();
     await root.close();
   }

@@ -645,7 +645,7 @@ describe('health, readiness, OpenAPI, metrics', () => {
       /http_requests_total\{method="GET",route="\/v1\/accounts\/:id\/transactions",status="200"\} \d+/,
     );
     expect(res.body).toMatch(
-      /http_request_duration_seconds_bucket\{method="GET",route="\/v1\/aspsps",le="\+Inf"\} \d+/,
+      /http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/v1\/aspsps"\} \d+/,
     );
     for (const name of ['syncs_total', 'bank_calls_total', 'bank_errors_total'])
       expect(res.body).toContain(`# TYPE ${name} counter`);
