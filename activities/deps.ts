@@ -2,6 +2,7 @@ import type { BankDirectory } from '../banks/directory';
 import type { Db } from '../db/client';
 import type { Logger } from '../logging/logger';
 import type { TokenCipher } from '../secrets/token-cipher';
+import type { PaymentTiming } from '../workflows/payment/contract';
 
 /** What activities are built from; created once per worker process. */
 export interface ActivityDeps {
@@ -17,4 +18,6 @@ export interface ActivityDeps {
   /** Refresh a token this long before it expires. */
   tokenRefreshMarginMs?: number;
   now?: () => number;
+  /** The worker's payment timing (authorisation timeout, status polling); defaults in the payment contract. */
+  paymentTiming?: Partial<PaymentTiming>;
 }

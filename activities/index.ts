@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
+import { createPaymentActivities } from './payments';
 import { createPingActivities } from './ping';
 
 export type { ActivityDeps } from './deps';
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPingActivities(deps),
     ...createConsentActivities(deps),
     ...createSyncActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

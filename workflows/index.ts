@@ -1,2 +1,3 @@
 export { pingWorkflow } from './ping';
 export { connectionWorkflow } from './connection/workflow';
+export { paymentWorkflow } from './payment/workflow';
