@@ -16,8 +16,10 @@ import { accountRoutes } from './routes/accounts/routes';
 import { aspspRoutes } from './routes/aspsps/routes';
 import { callbackRoutes } from './routes/callback/routes';
 import { connectionRoutes } from './routes/connections/routes';
+import { fundsConfirmationRoutes } from './routes/funds-confirmations/routes';
 import { healthRoutes } from './routes/health/routes';
 import { metricsRoutes } from './routes/metrics/routes';
+import { paymentRoutes } from './routes/payments/routes';
 import { RequestValidationError, zodValidatorCompiler } from './validation';
 
 export type { ApiDeps } from './deps';
@@ -64,7 +66,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       info: {
         title: 'Open-banking aggregator API',
         version: '1.0.0',
-        description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.',
+        description:
+          'Connections to banks (PSD2 AIS), accounts, balances and transactions, payments (PIS) and funds confirmations (PIIS) for our products.',
       },
       components: {
         securitySchemes: {
@@ -130,6 +133,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   group(aspspRoutes);
   group(connectionRoutes);
   group(accountRoutes);
+  group(paymentRoutes);
+  group(fundsConfirmationRoutes);
   typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));
   return app;
 }

@@ -3,7 +3,14 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { apiKeys } from '../../db/schema';
 
-export const API_SCOPES = ['aspsps:read', 'connections:read', 'connections:write', 'accounts:read'] as const;
+export const API_SCOPES = [
+  'aspsps:read',
+  'connections:read',
+  'connections:write',
+  'accounts:read',
+  'payments:read',
+  'payments:write',
+] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 export interface CreateApiKeyOptions {
