@@ -174,7 +174,6 @@ export function createPaymentActivities(deps: ActivityDeps) {
           row.id,
           {
             bankPaymentId: created.paymentId,
-            bankStatus: created.transactionStatus,
             authorisationUrl: created.scaRedirect,
             initiationState: 'sent',
           },
@@ -230,7 +229,11 @@ export function createPaymentActivities(deps: ActivityDeps) {
         }
         return { bankStatus: result.transactionStatus ?? 'CANC' };
       } catch (err) {
-        if (err instanceof Xs2aError && err.status !== undefined && err.status >= 400 && err.status < 500) {
+        // 405/409 (CANCELLATION_INVALID): the bank no longer allows it, typically because the PSU approved.
+        if (
+          err instanceof Xs2aError &&
+          (err.status === 405 || err.status === 409 || err.codes.includes('CANCELLATION_INVALID'))
+        ) {
           const text = err.tppMessages.find((m) => m.text)?.text;
           throw ApplicationFailure.create({
             type: PaymentFailure.cancellationRefused,

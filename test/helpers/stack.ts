@@ -9,6 +9,7 @@ import { handlePsuCallback, type ConnectionServiceDeps } from '../../services/co
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { SandboxCertificateSet } from '../../xs2a/certs/types';
 import type { ConnectionTiming } from '../../workflows/connection/types';
+import type { PaymentTiming } from '../../workflows/payment/contract';
 import type { ActivityDeps } from '../../activities';
 import { tempDatabase } from './db';
 import { testLogger } from './logger';
@@ -24,6 +25,15 @@ export const FAST_TIMING: ConnectionTiming = {
   syncIntervalMs: 3_600_000,
   syncJitterMs: 0,
   maxCyclesPerRun: 50,
+};
+
+/** Payment status reads every 100 ms or so, so a test sees a final status quickly. */
+export const FAST_PAYMENT_TIMING: PaymentTiming = {
+  authorisationTimeoutMs: 60_000,
+  pollInitialMs: 100,
+  pollFactor: 1.5,
+  pollMaxMs: 500,
+  unknownAfterMs: 10 * 60_000,
 };
 
 export interface Stack {
@@ -56,6 +66,7 @@ export async function startStack(
   opts: {
     settings?: Partial<SandboxSettings>;
     timing?: Partial<ConnectionTiming>;
+    paymentTiming?: Partial<PaymentTiming>;
     workerOverrides?: Partial<WorkerOptions>;
   } = {},
 ): Promise<Stack> {
@@ -71,7 +82,15 @@ export async function startStack(
   const database = tempDatabase();
   const cipherKey = { id: 'test1', key: randomBytes(32) };
   const cipher = new TokenCipher(new Map([[cipherKey.id, cipherKey.key]]));
-  const activityDeps: ActivityDeps = { db: database.db, logger, banks, cipher, callbackUrl: TEST_CALLBACK_URL, now };
+  const activityDeps: ActivityDeps = {
+    db: database.db,
+    logger,
+    banks,
+    cipher,
+    callbackUrl: TEST_CALLBACK_URL,
+    now,
+    paymentTiming: { ...FAST_PAYMENT_TIMING, ...opts.paymentTiming },
+  };
   let worker: TestWorker | undefined = await startTestWorker(activityDeps, opts.workerOverrides);
   const client = worker.client;
   const timing = { ...FAST_TIMING, ...opts.timing };

@@ -188,7 +188,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
           cancel.refused =
             failure.type === PaymentFailure.cancellationRefused
               ? failure.message
-              : `the cancellation could not reach the bank: ${failure.message}`;
+              : `the bank did not cancel the payment: ${failure.message}`;
           continue;
         }
       }
