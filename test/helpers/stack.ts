@@ -34,6 +34,7 @@ export const FAST_PAYMENT_TIMING: PaymentTiming = {
   pollFactor: 1.5,
   pollMaxMs: 500,
   unknownAfterMs: 10 * 60_000,
+  bankCallTimeoutMs: 5_000,
 };
 
 export interface Stack {

@@ -76,6 +76,8 @@ export interface PaymentTiming {
   pollMaxMs: number;
   /** Without a final bank status this long after approval the payment becomes `unknown`. */
   unknownAfterMs: number;
+  /** One bank call's activity attempt (a worker that dies mid-call is noticed after this). */
+  bankCallTimeoutMs: number;
 }
 
 export const DEFAULT_PAYMENT_TIMING: PaymentTiming = {
@@ -85,6 +87,7 @@ export const DEFAULT_PAYMENT_TIMING: PaymentTiming = {
   // Seconds at first, then minutes, then hours.
   pollMaxMs: 4 * 3_600_000,
   unknownAfterMs: 6 * 86_400_000,
+  bankCallTimeoutMs: 60_000,
 };
 
 /** The wait before status read number `n` (0-based): decays from seconds to hours. */

@@ -39,16 +39,18 @@ const local = proxyLocalActivities<
 });
 
 /** The initiation: a few retries, each of which resends only what certainly never reached the bank. */
-const initiation = proxyActivities<Pick<PaymentActivities, 'initiatePayment'>>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
+const initiationActivities = (timing: PaymentTiming) =>
+  proxyActivities<Pick<PaymentActivities, 'initiatePayment'>>({
+    startToCloseTimeout: timing.bankCallTimeoutMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+  });
 
 /** Status reads and cancellation: a failed read is only a missed poll; the next one follows on the backoff. */
-const bank = proxyActivities<Pick<PaymentActivities, 'readPaymentStatus' | 'cancelPaymentAtBank'>>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 4 },
-});
+const bankActivities = (timing: PaymentTiming) =>
+  proxyActivities<Pick<PaymentActivities, 'readPaymentStatus' | 'cancelPaymentAtBank'>>({
+    startToCloseTimeout: timing.bankCallTimeoutMs,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 4 },
+  });
 
 function failureOf(err: unknown): { type?: string; message: string } {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
@@ -129,6 +131,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   );
 
   const timing: PaymentTiming = await local.paymentTiming();
+  const initiation = initiationActivities(timing);
+  const bank = bankActivities(timing);
 
   // 1. Initiation.
   try {
