@@ -577,6 +577,9 @@ describe('health, readiness, OpenAPI, metrics', () => {
         '/v1/connections/{id}/accounts',
         '/v1/connections/{id}/reauthorise',
         '/v1/connections/{id}/sync',
+        '/v1/funds-confirmations',
+        '/v1/payments',
+        '/v1/payments/{id}',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get']);

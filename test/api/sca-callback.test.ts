@@ -175,7 +175,11 @@ describe('SCA sessions on GET /callback', () => {
 
   it('a session whose subject has no handler fails with a page and records nothing', async () => {
     const id = session('orphan-state', {});
-    const res = await app().inject({ method: 'GET', url: '/callback?state=orphan-state&code=c' });
+    // Only connections are registered here: the payment session has no handler.
+    const res = await app(new ScaSubjectRegistry().register('connection', connectionScaSubject)).inject({
+      method: 'GET',
+      url: '/callback?state=orphan-state&code=c',
+    });
     expect(res.statusCode).toBe(500);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(row(id)).toMatchObject({ outcome: 'pending', codeEnc: null });
