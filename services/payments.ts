@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
@@ -216,6 +217,11 @@ export async function cancelPayment(deps: PaymentServiceDeps, payment: PaymentRe
   try {
     return await deps.temporal.workflow.getHandle(paymentWorkflowId(payment.id)).executeUpdate(cancelPaymentUpdate);
   } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      // The workflow ended between our read and the update: answer with the status it ended in.
+      const now = await repository(deps).get(payment.id);
+      throw new PaymentInputError('status', `the payment is already ${now?.status ?? 'finished'}`, 409);
+    }
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     if (err.cause instanceof ApplicationFailure && err.cause.type === PaymentFailure.invalidState)
       throw new PaymentInputError('status', err.cause.message, 409);

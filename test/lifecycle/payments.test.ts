@@ -105,6 +105,8 @@ describe('payment workflow durability', () => {
     const done = await waitForRow(stack, created.id, 'completed', 45_000);
     expect(done.bankStatus).toBe('ACSC');
     expect(initiations(stack).length).toBe(before + 1);
+    // The X-Request-ID stored before sending is the one the bank received.
+    expect(initiations(stack).at(-1)!.headers['x-request-id']).toBe(row(stack, created.id).initiationRequestId);
     const history = await historyText(stack, paymentWorkflowId(created.id));
     expect(history.match(/"initiatePayment"/g)).toHaveLength(1);
     // No IBAN, name or amount in the workflow's history (search attributes included), nor the SCA state.

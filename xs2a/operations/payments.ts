@@ -99,6 +99,10 @@ export function checkPaymentInitiation(
   const result = paymentInitiationSchemaFor(product).safeParse(body);
   if (result.success) return undefined;
   const issue = result.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    // A field the product's table marks n.a. (e.g. endToEndIdentification for cross-border).
+    return { field: [...issue.path, issue.keys[0]].map(String).join('.'), message: `not part of ${product}` };
+  }
   return { field: issue.path.map(String).join('.') || '(body)', message: issue.message };
 }
 
