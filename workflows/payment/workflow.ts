@@ -157,6 +157,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
 
   // 2. The PSU at the bank.
   const approved = await awaitPsu();
+  // A cancellation that arrived with the PSU's approval is too late: answer it now, not at the end.
+  if (cancel.requested && !cancel.done && cancel.refused === undefined) cancel.refused = notCancellable(state.status);
   if (!approved) return await finish();
 
   // 3. Status reads until a final status.
