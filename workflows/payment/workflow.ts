@@ -125,7 +125,8 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     {
       validator: () => {
         if (state.status !== 'awaiting_authorisation') throw invalidState(notCancellable(state.status));
-        if (cancel.requested) throw invalidState('a cancellation is already under way');
+        if (cancel.requested && !cancel.done && cancel.refused === undefined)
+          throw invalidState('a cancellation is already under way');
       },
     },
   );
