@@ -138,6 +138,30 @@ describe('payment workflow durability', () => {
     expect(initiations(stack).length - before).toBeLessThanOrEqual(1);
   });
 
+  it('an initiation answered 503 is resent as that very request: the same X-Request-ID, one payment', async () => {
+    const before = initiations(stack).length;
+    stack.sandbox.setFaults('bec', { errorRate: 1, errorStatus: 503 });
+    const creating = createPayment(stack.deps, input({ product: 'sepa-credit-transfers' }));
+    try {
+      await waitFor('a 503 to the initiation', () =>
+        initiations(stack)
+          .slice(before)
+          .some((e) => e.status === 503)
+          ? true
+          : undefined,
+      );
+    } finally {
+      stack.sandbox.setFaults('bec', { errorRate: 0 });
+    }
+    const created = await creating;
+    expect(created.status).toBe('awaiting_authorisation');
+    const sent = initiations(stack).slice(before);
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(sent.at(-1)!.status).toBe(201);
+    expect(new Set(sent.map((e) => e.headers['x-request-id'])).size).toBe(1);
+    expect(sent[0].headers['x-request-id']).toBe(row(stack, created.id).initiationRequestId);
+  });
+
   it('tells a certain non-delivery (resend the same request) from a lost answer', () => {
     const err = (status: number | undefined, kind: Xs2aError['kind'], cause?: unknown) =>
       new Xs2aError('x', { status, kind, cause });
