@@ -267,9 +267,14 @@ export async function confirmFunds(
  */
 export const paymentScaSubject: ScaSubjectHandler = {
   async notify(deps, session, notice) {
-    await deps.temporal.workflow
-      .getHandle(paymentWorkflowId(session.subjectId))
-      .signal(paymentPsuCallbackSignal, notice);
+    try {
+      await deps.temporal.workflow
+        .getHandle(paymentWorkflowId(session.subjectId))
+        .signal(paymentPsuCallbackSignal, notice);
+    } catch (err) {
+      // A reload after the payment's workflow has ended (completed, rejected …): nobody to tell.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
   },
   redirectTo(deps, session, outcome) {
     const payment = sqlitePaymentRedirect(deps.db, session.subjectId);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ibanFromBban } from '../../sandbox/data/iban';
 import type { PaymentStatus } from '../../workflows/payment/contract';
+import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startApi, type ApiHarness } from './helpers';
 
 /**
@@ -121,11 +122,22 @@ describe('payments end to end (BEC sandbox)', () => {
     expect(JSON.stringify(done)).not.toContain(METTE);
   });
 
-  it('an instant SEPA payment is completed right after approval', async () => {
+  it('an instant SEPA payment is completed right after approval; a reload of the callback still lands', async () => {
     const created = await create(api, key, { product: 'instant-sepa-credit-transfers' });
-    await api.psuThroughApi(created.authorisationUrl, 'approve', 'bec-psu-1');
+    const { location } = await psuDecides(
+      created.authorisationUrl,
+      api.stack.sandbox.serverCaPem,
+      'approve',
+      'bec-psu-1',
+    );
+    const callback = `/callback?${new URLSearchParams(callbackQuery(location)).toString()}`;
+    expect((await api.app.inject({ method: 'GET', url: callback })).statusCode).toBe(302);
     const done = await waitForPayment(api, key, created.id, 'completed');
     expect(done.bankStatus).toBe('ACSC');
+    // The workflow has ended: the PSU reloading the page still goes to the product.
+    const reload = await api.app.inject({ method: 'GET', url: callback });
+    expect(reload.statusCode).toBe(302);
+    expect(reload.headers.location).toBe(`${REDIRECT}?paymentId=${created.id}&outcome=approved`);
   });
 
   it('a cross-border payment is pending (ACSP) until the bank settles it hours later', async () => {
