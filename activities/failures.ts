@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { Xs2aError, type Xs2aErrorKind } from '../xs2a/errors';
+import { bankFailureType, type BankFailureKind } from '../workflows/connection/contract';
+import { Xs2aError } from '../xs2a/errors';
 
 /**
  * Turns a bank error into the failure Temporal acts on: transient kinds retry
@@ -12,14 +13,14 @@ export function toActivityFailure(err: unknown): unknown {
 }
 
 export function xs2aFailure(
-  kind: Xs2aErrorKind | 'consent_revoked',
+  kind: BankFailureKind,
   message: string,
   retryable = false,
   retryAfterMs?: number,
   source?: Xs2aError,
 ) {
   return ApplicationFailure.create({
-    type: `Xs2a.${kind}`,
+    type: bankFailureType(kind),
     message,
     nonRetryable: !retryable,
     nextRetryDelay: retryable && retryAfterMs !== undefined ? Math.max(retryAfterMs, 100) : undefined,

@@ -1,8 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { pings } from '../db/schema';
-import type { ActivityDeps } from './deps';
+import type { PingActivityDeps } from './deps';
 
-export function createPingActivities({ db }: ActivityDeps) {
+export function createPingActivities({ db }: PingActivityDeps) {
   return {
     /** Idempotent on the activity's workflow and activity ids, so a retry writes one row. */
     async recordPing(message: string): Promise<string> {

@@ -15,6 +15,7 @@ import { ApiProblem, sendProblem } from './problem';
 import { accountRoutes } from './routes/accounts/routes';
 import { aspspRoutes } from './routes/aspsps/routes';
 import { callbackRoutes } from './routes/callback/routes';
+import { codecRoutes } from './routes/codec/routes';
 import { connectionRoutes } from './routes/connections/routes';
 import { fundsConfirmationRoutes } from './routes/funds-confirmations/routes';
 import { healthRoutes } from './routes/health/routes';
@@ -56,6 +57,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
   }) as unknown as FastifyInstance;
 
+  // The read model for every route plugin (fastify/demo's "repositories as plugins"): app.repositories.
+  app.decorate('repositories', deps.repositories);
   app.setValidatorCompiler(zodValidatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
@@ -85,7 +88,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     if (request.is404) return; // unknown routes answer 404 without revealing what needs a key
     const config = request.routeOptions.config;
     if (config.public || request.url.startsWith('/docs') || request.routeOptions.url === '/openapi.json') return;
-    request.principal = authenticate(deps.db, request, now());
+    request.principal = await authenticate(app.repositories.apiKeys, request, now());
     if (config.scope) requireScope(request.principal, config.scope);
   });
 
@@ -135,6 +138,7 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   group(accountRoutes);
   group(paymentRoutes);
   group(fundsConfirmationRoutes);
+  group(codecRoutes);
   typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));
   return app;
 }

@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
-import { and, eq, isNull, lt } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { idempotencyKeys } from '../db/schema';
+import type { IdempotencyRepository } from '../repositories';
 import { ApiProblem } from './problem';
 
 /** After this long without a stored answer, a reservation is taken to be from a crashed request. */
@@ -33,34 +31,28 @@ export function idempotentId(prefix: string, apiKeyId: string, idempotencyKey: s
 
 export type Reservation =
   | { kind: 'replay'; statusCode: number; response: unknown }
-  | { kind: 'proceed'; complete(statusCode: number, response: unknown): void; release(): void };
+  | { kind: 'proceed'; complete(statusCode: number, response: unknown): Promise<void>; release(): Promise<void> };
 
 /**
  * Reserves (apiKeyId, key) for this request. The same body again replays the
  * stored answer; another body is a 422; a request still in flight is a 409.
  */
-export function reserve(db: Db, apiKeyId: string, key: string, hash: string, now: number): Reservation {
-  const inserted = db
-    .insert(idempotencyKeys)
-    .values({ apiKeyId, key, requestHash: hash, createdAt: now })
-    .onConflictDoNothing()
-    .run();
-  const where = and(eq(idempotencyKeys.apiKeyId, apiKeyId), eq(idempotencyKeys.key, key));
+export async function reserve(
+  store: IdempotencyRepository,
+  apiKeyId: string,
+  key: string,
+  hash: string,
+  now: number,
+): Promise<Reservation> {
   const proceed: Reservation = {
     kind: 'proceed',
-    complete(statusCode, response) {
-      db.update(idempotencyKeys).set({ statusCode, response }).where(where).run();
-    },
-    release() {
-      db.delete(idempotencyKeys)
-        .where(and(where, isNull(idempotencyKeys.statusCode)))
-        .run();
-    },
+    complete: (statusCode, response) => store.complete(apiKeyId, key, statusCode, response),
+    release: () => store.release(apiKeyId, key),
   };
-  if (inserted.changes === 1) return proceed;
+  if (await store.reserve(apiKeyId, key, hash, now)) return proceed;
 
-  const existing = db.select().from(idempotencyKeys).where(where).get();
-  if (!existing) return reserve(db, apiKeyId, key, hash, now); // released between our insert and select
+  const existing = await store.find(apiKeyId, key);
+  if (!existing) return reserve(store, apiKeyId, key, hash, now); // released between our insert and read
   if (existing.requestHash !== hash) {
     throw new ApiProblem(422, 'this Idempotency-Key was used with a different request body', {
       errors: [{ field: 'Idempotency-Key', message: 'reused with a different request body' }],
@@ -69,11 +61,6 @@ export function reserve(db: Db, apiKeyId: string, key: string, hash: string, now
   if (existing.statusCode !== null)
     return { kind: 'replay', statusCode: existing.statusCode, response: existing.response };
   // Take over a reservation whose request died; the stable id makes the retry land on the same connection.
-  const takenOver = db
-    .update(idempotencyKeys)
-    .set({ createdAt: now })
-    .where(and(where, isNull(idempotencyKeys.statusCode), lt(idempotencyKeys.createdAt, now - ABANDONED_AFTER_MS)))
-    .run();
-  if (takenOver.changes === 1) return proceed;
+  if (await store.takeOver(apiKeyId, key, now - ABANDONED_AFTER_MS, now)) return proceed;
   throw new ApiProblem(409, 'a request with this Idempotency-Key is still in progress');
 }

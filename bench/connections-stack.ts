@@ -1,6 +1,6 @@
 /**
- * The whole stack for the connection benchmark, assembled as the tests do it
- * (test/helpers/stack.ts) but outside vitest: its own `temporal server start-dev`
+ * The whole stack for the connection benchmark, assembled by composition/root.ts as
+ * the tests do it (test/helpers/stack.ts) but outside vitest: its own `temporal server start-dev`
  * child (in-memory history), the sandbox banks over loopback mTLS, a temporary
  * SQLite file, and a worker in this process.
  */
@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
-import { createBankDirectory, type BankDirectory, type BankSetup } from '../banks/directory';
+import type { BankDirectory, BankSetup } from '../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
-import { openDatabase, type OpenDatabase } from '../db/client';
+import { createRoot } from '../composition/root';
+import { parseEnv } from '../config/env';
+import type { OpenDatabase } from '../db/client';
 import { createLogger, type Logger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { startSandboxBanks, type SandboxBanks } from '../sandbox';
-import { TokenCipher } from '../secrets/token-cipher';
 import { handlePsuCallback, type ConnectionServiceDeps } from '../services/connections';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { callbackQuery, psuDecides } from '../test/helpers/psu';
@@ -56,8 +57,11 @@ export interface BenchStack {
   worker: Worker;
   client: Client;
   deps: ConnectionServiceDeps;
-  /** The same services with other timing (e.g. a short syncIntervalMs for a subset). */
-  depsWithTiming(timing: Partial<ConnectionTiming>): ConnectionServiceDeps;
+  /**
+   * The same services with other timing (e.g. a short syncIntervalMs for a subset): timing is the
+   * worker's, so this starts another worker with it on its own task queue.
+   */
+  depsWithTiming(timing: Partial<ConnectionTiming>): Promise<ConnectionServiceDeps>;
   /** The PSU approves at the bank's page; the redirect goes to our callback logic as the API's /callback would hand it. */
   psuApproves(authorisationUrl: string): Promise<void>;
   stop(): Promise<void>;
@@ -104,18 +108,24 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     const sandbox = await startSandboxBanks({ tppCa: tpp.ca, logger });
     cleanups.push(() => sandbox.stop());
     const now = () => sandbox.clock.now().getTime();
-    const banks = createBankDirectory(withRateLimits(sandboxBankSetups(sandbox, tpp), opts.rateLimits), logger, {
-      now,
-      requestTimeoutMs: 30_000,
-    });
-    cleanups.push(() => banks.close());
-    await enrolAtBec(banks, tpp);
-
     const dbDir = mkdtempSync(join(tmpdir(), 'ob-bench-'));
     cleanups.push(() => rmSync(dbDir, { recursive: true, force: true }));
-    const database = openDatabase(join(dbDir, 'bench.sqlite'));
-    cleanups.push(() => database.close());
-    const cipher = new TokenCipher(new Map([['bench1', randomBytes(32)]]));
+    const taskQueue = 'bench-connections';
+    const root = createRoot({
+      env: parseEnv({ TEMPORAL_NAMESPACE: NAMESPACE }),
+      logger,
+      database: join(dbDir, 'bench.sqlite'),
+      bankSetups: withRateLimits(sandboxBankSetups(sandbox, tpp), opts.rateLimits),
+      requestTimeoutMs: 30_000,
+      now,
+      cipherKeys: new Map([['bench1', randomBytes(32)]]),
+      timing: BENCH_TIMING,
+      taskQueue,
+      callbackUrl: BENCH_CALLBACK_URL,
+    });
+    cleanups.push(() => root.close());
+    const { banks, database } = root;
+    await enrolAtBec(banks, tpp);
 
     const nativeConnection = await NativeConnection.connect({ address: devServer.address });
     cleanups.push(() => nativeConnection.close());
@@ -123,36 +133,34 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     cleanups.push(() => connection.close());
     const client = new Client({ connection, namespace: NAMESPACE });
 
-    const taskQueue = 'bench-connections';
     log('bundling workflows and starting the worker');
-    const worker = await createWorker({
-      connection: nativeConnection,
-      namespace: NAMESPACE,
-      taskQueue,
-      deps: { db: database.db, logger, banks, cipher, callbackUrl: BENCH_CALLBACK_URL, now },
-      overrides: opts.workerOverrides,
-    });
-    const running = worker.run();
-    let runError: unknown;
-    running.catch((err: unknown) => {
-      runError = err;
-      log(`worker stopped with an error: ${err instanceof Error ? err.message : String(err)}`);
-    });
-    cleanups.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running.catch(() => undefined);
-      if (runError) log('(the worker had failed before shutdown)');
-    });
-
-    const deps: ConnectionServiceDeps = {
-      db: database.db,
-      temporal: client,
-      taskQueue,
-      banks,
-      timing: BENCH_TIMING,
-      cipher,
-      now,
+    const activityDeps = root.activityDeps();
+    // The worker owns connection timing (its workflows read it with the connectionTiming activity).
+    const startWorker = async (queue: string, timing: ConnectionTiming) => {
+      const started = await createWorker({
+        connection: nativeConnection,
+        namespace: NAMESPACE,
+        taskQueue: queue,
+        deps: { ...activityDeps, timing },
+        overrides: opts.workerOverrides,
+      });
+      const running = started.run();
+      let runError: unknown;
+      running.catch((err: unknown) => {
+        runError = err;
+        log(`worker stopped with an error: ${err instanceof Error ? err.message : String(err)}`);
+      });
+      cleanups.push(async () => {
+        if (started.getState() === 'RUNNING') started.shutdown();
+        await running.catch(() => undefined);
+        if (runError) log('(the worker had failed before shutdown)');
+      });
+      return started;
     };
+    const worker = await startWorker(taskQueue, BENCH_TIMING);
+    let extraWorkers = 0;
+
+    const deps = root.serviceDeps(client);
     return {
       tpp,
       devServer,
@@ -162,7 +170,12 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       worker,
       client,
       deps,
-      depsWithTiming: (timing) => ({ ...deps, timing: { ...BENCH_TIMING, ...timing } }),
+      async depsWithTiming(timing) {
+        // Other timing needs another worker: its own task queue, the same workflow code.
+        const queue = `${taskQueue}-${++extraWorkers}`;
+        await startWorker(queue, { ...BENCH_TIMING, ...timing });
+        return { ...deps, taskQueue: queue };
+      },
       async psuApproves(authorisationUrl) {
         const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, 'approve');
         // The location carries the authorisation code: name only where it points.

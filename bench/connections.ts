@@ -288,7 +288,7 @@ async function historyPerScheduledCycle(
   count: number,
   concurrency: number,
 ): Promise<{ perConnection: CycleBreakdown[]; scheduledOk: number[] }> {
-  const deps = stack.depsWithTiming({ syncIntervalMs: 500 });
+  const deps = await stack.depsWithTiming({ syncIntervalMs: 500 });
   const { ids } = await createMany(stack, deps, 'bec', count, concurrency, 'scheduled');
   const scheduledRuns = (id: string) =>
     stack.database.db

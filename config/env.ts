@@ -79,9 +79,16 @@ export const envSchema = z
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(3000),
     PUBLIC_BASE_URL: z.url().optional(),
+    /** The API key `npm start` prints and accepts; generated (and kept in var/) when unset. */
+    DEMO_API_KEY: z.string().min(16, 'DEMO_API_KEY must be at least 16 characters').optional(),
 
     TOKEN_ENCRYPTION_KEYS: encryptionKeys.optional(),
     TOKEN_ENCRYPTION_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    /** Temporal payload encryption (same format); local runs fall back to a generated key under var/. */
+    TEMPORAL_PAYLOAD_KEYS: encryptionKeys.optional(),
+    TEMPORAL_PAYLOAD_ACTIVE_KEY_ID: z.string().min(1).optional(),
+    /** Origins allowed to call the codec endpoint (the Temporal UI), comma-separated. */
+    TEMPORAL_UI_ORIGIN: z.string().min(1).optional(),
 
     /** Production banks: profiles file and the TPP's certificate files (npm start uses the sandbox instead). */
     BANK_PROFILES_FILE: z.string().min(1).optional(),
@@ -107,6 +114,17 @@ export const envSchema = z
         code: 'custom',
         path: ['TOKEN_ENCRYPTION_ACTIVE_KEY_ID'],
         message: 'names no key listed in TOKEN_ENCRYPTION_KEYS',
+      });
+    }
+    if (
+      env.TEMPORAL_PAYLOAD_KEYS &&
+      env.TEMPORAL_PAYLOAD_ACTIVE_KEY_ID &&
+      !env.TEMPORAL_PAYLOAD_KEYS.has(env.TEMPORAL_PAYLOAD_ACTIVE_KEY_ID)
+    ) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TEMPORAL_PAYLOAD_ACTIVE_KEY_ID'],
+        message: 'names no key listed in TEMPORAL_PAYLOAD_KEYS',
       });
     }
     if (env.NODE_ENV === 'production' && !env.TOKEN_ENCRYPTION_KEYS) {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { CONNECTION_STATUSES, type ConnectionStatus } from '../workflows/connection/contract';
 import type { PaymentStatus, StatusChange } from '../workflows/payment/contract';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
@@ -14,18 +15,8 @@ export const pings = sqliteTable('pings', {
   createdAt: integer('created_at', { mode: 'timestamp_ms' }).notNull().default(now),
 });
 
-export const CONNECTION_STATUSES = [
-  'awaiting_authorisation',
-  'active',
-  'expiring_soon',
-  'reauth_required',
-  'authorisation_expired',
-  'rejected',
-  'expired',
-  'revoked',
-  'failed',
-] as const;
-export type ConnectionStatus = (typeof CONNECTION_STATUSES)[number];
+// The statuses belong to the connection workflow's contract; re-exported for existing imports.
+export { CONNECTION_STATUSES, type ConnectionStatus };
 
 /** One customer of ours at one bank; lives as long as the customer keeps it, across consents. */
 export const connections = sqliteTable(

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
@@ -5,7 +6,7 @@ import type { ZodType } from 'zod';
 import type { Logger } from '../logging/logger';
 import { certificateDerBase64 } from '../xs2a/certs';
 import type { PemPair, Psd2Role } from '../xs2a/certs/types';
-import { verifyXs2aRequest } from '../xs2a/signing';
+import { parseKeyId, verifyXs2aRequest } from '../xs2a/signing';
 import type { VerificationCode, VerificationResult } from '../xs2a/signing/types';
 import { SandboxStateError, sandboxErrorStatus, type BankState, type SandboxBankId, type SandboxClock } from './state';
 import { CertificateTrust, clientCertificate, requireRole, type TrustedCertificate } from './client-cert';
@@ -119,6 +120,14 @@ const SIGNATURE_FAILURE_CODE: Partial<Record<VerificationCode, string>> = {
   CERTIFICATE_INVALID: 'CERTIFICATE_INVALID',
 };
 
+/**
+ * The X-Request-ID of an answer. Berlin Group 1.3.12 makes it a required response header of format
+ * uuid on every response, 404, 405 and 415 included: the request's own when it is a UUID, else a fresh one.
+ */
+function responseRequestId(requestId: string | undefined): string {
+  return requestId !== undefined && UUID_RE.test(requestId) ? requestId : randomUUID();
+}
+
 /** The router and the request pipeline shared by all sandbox banks. */
 export class BankServer {
   private readonly routes: CompiledRoute[];
@@ -163,10 +172,14 @@ export class BankServer {
     return this.trustCache.trust;
   }
 
-  private crash(res: ServerResponse, err: unknown): void {
+  private crash(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
     this.rt.logger?.error({ err, bank: this.rt.bank }, 'sandbox bank handler failed');
     if (!res.headersSent && !res.destroyed) {
-      sendBgError(res, new ApiFailure(500, 'INTERNAL_SERVER_ERROR', 'The sandbox bank failed to process the request'));
+      sendBgError(
+        res,
+        new ApiFailure(500, 'INTERNAL_SERVER_ERROR', 'The sandbox bank failed to process the request'),
+        headers,
+      );
     } else if (!res.writableEnded) res.destroy();
   }
 
@@ -226,12 +239,14 @@ export class BankServer {
     });
 
     const { route, params, pathKnown } = this.match(method, url.pathname);
+    const requestIdHeader = { 'x-request-id': responseRequestId(header(req, 'x-request-id')) };
     let raw: Buffer;
     try {
       raw = await readRawBody(req);
     } catch (err) {
       if (err instanceof BodyTooLarge) {
         sendBgError(res, new ApiFailure(413, 'FORMAT_ERROR', 'The request body is larger than 1 MB'), {
+          ...requestIdHeader,
           connection: 'close',
         });
         return;
@@ -245,7 +260,7 @@ export class BankServer {
       const failure = pathKnown
         ? new ApiFailure(405, 'SERVICE_INVALID', `${method} is not supported on ${url.pathname}`)
         : new ApiFailure(404, 'RESOURCE_UNKNOWN', `No resource at ${url.pathname}`);
-      sendBgError(res, failure);
+      sendBgError(res, failure, requestIdHeader);
       return;
     }
 
@@ -257,11 +272,11 @@ export class BankServer {
       params,
       raw,
       query: parseQuery(url.searchParams),
-      responseHeaders: {},
+      // PSU pages answer a browser; every other answer carries X-Request-ID.
+      responseHeaders: route.kind === 'psu' ? {} : { ...requestIdHeader },
       header: (name) => header(req, name),
     };
     const requestId = r.header('x-request-id');
-    if (requestId && UUID_RE.test(requestId)) r.responseHeaders['x-request-id'] = requestId;
 
     try {
       this.guard?.(params);
@@ -297,7 +312,7 @@ export class BankServer {
           new ApiFailure(sandboxErrorStatus(err.code), err.code, err.message, err.path),
           r.responseHeaders,
         );
-      } else this.crash(res, err);
+      } else this.crash(res, err, r.responseHeaders);
     }
   }
 
@@ -387,7 +402,12 @@ export class BankServer {
   private checkSignature(r: RouteRequest, route: Route, entry: Omit<RequestLogEntry, 'seq'>): void {
     const result = verifyXs2aRequest({ headers: r.req.headers, body: r.raw, strict: true });
     r.verification = result;
-    entry.verification = { ok: result.ok, errors: result.errors, warnings: result.warnings };
+    entry.verification = {
+      ok: result.ok,
+      errors: result.errors,
+      warnings: result.warnings,
+      ...(result.keyIdCaEncoding ? { keyIdCaEncoding: result.keyIdCaEncoding } : {}),
+    };
     if (!result.ok || result.errors.length) {
       const first = result.errors[0];
       const code = (first && SIGNATURE_FAILURE_CODE[first.code]) ?? 'SIGNATURE_INVALID';
@@ -397,6 +417,15 @@ export class BankServer {
     }
     if (!result.certificatePem)
       throw new ApiFailure(401, 'CERTIFICATE_MISSING', 'TPP-Signature-Certificate is missing');
+    // Enfuce documents keyId as "SN=<serial hex>,CA=<the URL-encoded DN of the QSEALC issuer>"; BEC takes it raw.
+    if (this.rt.bank !== 'bec' && result.keyIdCaEncoding === 'raw') {
+      const ca = parseKeyId(result.keyId!).ca;
+      throw new ApiFailure(
+        401,
+        'SIGNATURE_INVALID',
+        `keyId CA must be the URL-encoded distinguished name of the QSEALC issuer ("SN=<serial hex>,CA=<URL-encoded DN>"), not the raw DN "${ca.slice(0, 200)}": send CA=${encodeURIComponent(ca).slice(0, 300)}`,
+      );
+    }
     const seal = this.trust().check(result.certificatePem, 'signing certificate');
     const qwacOrg = r.qwac?.info.organizationIdentifier;
     if (seal.info.organizationIdentifier !== qwacOrg) {
@@ -423,9 +452,10 @@ export class BankServer {
     const contentType = r.header('content-type') ?? '';
     if (r.raw.length) {
       if (!/application\/(.+\+)?json/i.test(contentType)) {
+        // Berlin Group 1.3.12 documents 415 Unsupported Media Type for this, not 400.
         throw new ApiFailure(
-          400,
-          'FORMAT_ERROR',
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
           `Content-Type must be application/json, not "${contentType.slice(0, 80)}"`,
           'Content-Type',
         );

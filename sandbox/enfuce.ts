@@ -302,7 +302,7 @@ export function enfuceRoutes(bank: SandboxBankId): Route[] {
               status: { href: `${self}/status` },
             },
           },
-          { ...r.responseHeaders, location: `${rt.origin}${self}`, 'aspsp-sca-approach': 'OAUTH' },
+          { ...r.responseHeaders, location: `${rt.origin}${self}`, 'aspsp-sca-approach': 'REDIRECT' },
         );
       },
     },

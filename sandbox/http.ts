@@ -107,10 +107,39 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
 
 export function sendBgError(res: ServerResponse, failure: ApiFailure, extraHeaders: Record<string, string> = {}): void {
   noteOf(res).errorCode = failure.code;
-  sendJson(res, failure.status, tppErrorBody(failure.code, failure.message, 'ERROR', failure.path), {
-    ...failure.headers,
-    ...extraHeaders,
-  });
+  if (failure.status === 415) {
+    // Berlin Group 1.3.12 defines no body for 415 ("no valid message codes"): headers only.
+    res.writeHead(415, { ...failure.headers, ...extraHeaders });
+    res.end();
+    return;
+  }
+  const tppMessages = splitTppText(failure.message).map(
+    (text) => tppErrorBody(failure.code, text, 'ERROR', failure.path).tppMessages[0],
+  );
+  sendJson(res, failure.status, { tppMessages }, { ...failure.headers, ...extraHeaders });
+}
+
+/** Berlin Group 1.3.12 tppMessageText: maxLength 500. */
+export const TPP_TEXT_MAX = 500;
+
+/**
+ * A text of at most TPP_TEXT_MAX characters as is; a longer one as several, cut after "; " (how
+ * the pipeline joins its reasons) where one fits, else at the limit, so each stays within the spec.
+ */
+export function splitTppText(text: string, max = TPP_TEXT_MAX): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    const window = rest.slice(0, max);
+    const cut = window.lastIndexOf('; ');
+    // Cut inside a surrogate pair never: step back one when the limit falls between the halves.
+    let end = cut > 0 ? cut : max;
+    if (cut <= 0 && /[\uD800-\uDBFF]/.test(rest.charAt(end - 1))) end -= 1;
+    parts.push(rest.slice(0, end));
+    rest = cut > 0 ? rest.slice(cut + 2) : rest.slice(end);
+  }
+  if (rest.length > 0 || parts.length === 0) parts.push(rest);
+  return parts;
 }
 
 export function sendOAuthError(res: ServerResponse, failure: OAuthFailure): void {

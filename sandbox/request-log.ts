@@ -12,7 +12,13 @@ export interface RequestLogEntry {
   headers: Record<string, string | string[] | undefined>;
   /** Body as text, at most 4 KB; OAuth secrets (codes, verifiers, refresh tokens) redacted. */
   body?: string;
-  verification?: { ok: boolean; errors: VerificationIssue[]; warnings: VerificationIssue[] };
+  verification?: {
+    ok: boolean;
+    errors: VerificationIssue[];
+    warnings: VerificationIssue[];
+    /** How the keyId's CA was written: raw DN (BEC) or URL-encoded (Enfuce). */
+    keyIdCaEncoding?: 'raw' | 'url';
+  };
   status?: number;
   errorCode?: string;
   durationMs?: number;

@@ -3,17 +3,16 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { buildApp } from '../api/app';
+import { readinessChecks, readinessOf } from '../api/routes/health/routes';
+import { createRoot } from '../composition/root';
 import { ensureApiKey, generateApiKey } from '../api/auth/api-keys';
-import { createBankDirectory } from '../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
 import { parseEnv, type Env } from '../config/env';
 import { publicBaseUrl, publicCallbackUrl } from '../config/public-urls';
-import { openDatabase } from '../db/client';
 import type { Logger } from '../logging/logger';
 import { startSandboxBanks, type SandboxBanks } from '../sandbox';
 import { loadOrCreateTppCertificates } from '../sandbox/certificates';
-import { TokenCipher, generateKeySpec } from '../secrets/token-cipher';
-import { timingFromEnv } from '../services/connections';
+import { generateKeySpec } from '../secrets/token-cipher';
 import { startDevServer } from '../temporal/dev-server';
 import type { ConnectionTiming } from '../workflows/connection/types';
 import { createWorker } from '../worker/worker';
@@ -33,6 +32,8 @@ export interface LocalServiceOptions {
   ports: { api: number; bec: number; rocker: number; st1: number; admin: number };
   apiKey?: string;
   timing?: Partial<ConnectionTiming>;
+  /** A prebuilt workflow bundle (tests); otherwise the worker bundles workflows/ at start. */
+  workflowBundlePath?: string;
 }
 
 export interface LocalService {
@@ -63,8 +64,9 @@ export async function freePort(): Promise<number> {
 
 /**
  * The whole service in one process, against the sandbox banks: Temporal (dev server
- * or given), sandbox banks, API and worker. The API listens before the worker starts
- * so that the callback URL handed to the banks carries its real port.
+ * or given), sandbox banks, API and worker, assembled by composition/root.ts. The API
+ * listens before the worker starts so that the callback URL handed to the banks carries
+ * its real port; /readyz answers 200 only once the API key is stored and the worker runs.
  */
 export async function startLocalService(opts: LocalServiceOptions): Promise<LocalService> {
   const { env, logger, varDir } = opts;
@@ -102,24 +104,35 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     });
     cleanups.push(() => sandbox.stop());
 
-    const database = openDatabase(opts.databasePath ?? join(varDir, 'openbanking.sqlite'));
-    cleanups.push(async () => database.close());
-    const banks = createBankDirectory(sandboxBankSetups(sandbox, tpp), logger);
-    cleanups.push(() => banks.close());
-    await enrolAtBec(banks, tpp);
-    const cipher = new TokenCipher(env.TOKEN_ENCRYPTION_KEYS ?? localKeys(varDir), env.TOKEN_ENCRYPTION_ACTIVE_KEY_ID);
+    const root = createRoot({
+      env,
+      logger,
+      database: opts.databasePath ?? join(varDir, 'openbanking.sqlite'),
+      bankSetups: sandboxBankSetups(sandbox, tpp),
+      cipherKeys: env.TOKEN_ENCRYPTION_KEYS ?? localKeys(varDir),
+      timing: opts.timing,
+    });
+    cleanups.push(() => root.close());
+    await enrolAtBec(root.banks, tpp);
+
+    // The key works before anything reports ready.
+    const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
+    ensureApiKey(root.database.db, { name: 'local-demo', key: apiKey });
 
     const connection = await Connection.connect({ address: temporalAddress });
     cleanups.push(() => connection.close());
-    const timing = { ...timingFromEnv(env), ...opts.timing };
+    const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    // Ready means the whole service: also this process's worker running (a previous run's pollers may still be listed).
+    let workerRunning = false;
+    const deps = root.apiDeps(temporal);
     const app = buildApp({
-      db: database.db,
-      temporal: new Client({ connection, namespace: env.TEMPORAL_NAMESPACE }),
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      banks,
-      timing,
-      cipher,
-      logger,
+      ...deps,
+      readiness: readinessOf({
+        ...readinessChecks(deps),
+        startup: async () => {
+          if (!workerRunning) throw new Error('the worker is still starting');
+        },
+      }),
     });
     await app.listen({ host: env.API_HOST, port: opts.ports.api });
     cleanups.push(() => app.close());
@@ -132,25 +145,17 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     const worker = await createWorker({
       connection: nativeConnection,
       namespace: env.TEMPORAL_NAMESPACE,
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      deps: {
-        db: database.db,
-        logger,
-        banks,
-        cipher,
-        callbackUrl: publicCallbackUrl(urls),
-        syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
-        tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
-      },
+      taskQueue: root.taskQueue,
+      deps: root.activityDeps({ callbackUrl: publicCallbackUrl(urls) }),
+      workflowBundlePath: opts.workflowBundlePath,
     });
     const running = worker.run();
+    workerRunning = true;
     cleanups.push(async () => {
       worker.shutdown();
       await running;
     });
 
-    const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
-    ensureApiKey(database.db, { name: 'local-demo', key: apiKey });
     return { apiUrl, apiKey, temporalAddress, temporalUiUrl, sandbox, stop };
   } catch (err) {
     await stop();

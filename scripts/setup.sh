@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a fresh clone needs before `npm start` or `npm test`, idempotent and quick when done:
-# Node version check, npm dependencies, the pinned Temporal CLI.
+# Node version check, npm dependencies, the pinned Temporal CLI and the Java time-skipping test server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 bash scripts/temporal-cli.sh install >/dev/null
+
+# The workflow tests' time-skipping server: Temporal's Java test server, resolved with Maven (no download by the SDK).
+bash scripts/temporal-test-server.sh install >/dev/null ||
+  echo "The workflow tests (test/workflows) will fail until the Temporal test server is installed (message above)" >&2
 
 # The browser test drives Debian's chromium (no browser download at run time).
 if [ "${WITH_BROWSER:-1}" = 1 ] && [ ! -x /usr/bin/chromium ]; then

@@ -22,7 +22,7 @@ async function main(): Promise<void> {
     databasePath: env.DATABASE_PATH,
     temporalPorts: { frontend: Number(temporalPort ?? 7233), ui: Number(process.env.TEMPORAL_UI_PORT ?? 8233) },
     ports: { api: env.API_PORT, bec: 8441, rocker: 8442, st1: 8443, admin: 8440 },
-    apiKey: process.env.DEMO_API_KEY || undefined,
+    apiKey: env.DEMO_API_KEY,
   });
   const { apiUrl: api, apiKey, sandbox } = service;
   process.stdout.write(

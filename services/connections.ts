@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankDirectory } from '../banks/directory';
-import type { Env } from '../config/env';
 import type { Db } from '../db/client';
 import { connections } from '../db/schema';
 import type { TokenCipher } from '../secrets/token-cipher';
@@ -15,11 +14,13 @@ import {
   syncNowUpdate,
 } from '../workflows/connection/messages';
 import {
+  isInvalidState,
   workflowIdFor,
-  type ConnectionTiming,
   type ConnectionView,
-  type SyncSummary,
-} from '../workflows/connection/types';
+  type ReauthoriseResult,
+  type RevokeResult,
+  type SyncNowResult,
+} from '../workflows/connection/contract';
 import {
   handleScaCallback,
   ScaCallbackError,
@@ -35,7 +36,6 @@ export interface ConnectionServiceDeps {
   temporal: Client;
   taskQueue: string;
   banks: BankDirectory;
-  timing: ConnectionTiming;
   cipher: TokenCipher;
   now?: () => number;
 }
@@ -61,19 +61,9 @@ export class ConnectionUpstreamError extends Error {
   }
 }
 
-/** Workflow validators refuse with this failure type when the connection's status does not allow the request. */
-export const INVALID_STATE = 'InvalidState';
-
-export function timingFromEnv(env: Env, overrides: Partial<ConnectionTiming> = {}): ConnectionTiming {
-  return {
-    authorisationTimeoutMs: env.AUTHORISATION_TIMEOUT,
-    expiringSoonWarningMs: env.EXPIRING_SOON_WARNING,
-    tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
-    syncJitterMs: env.SYNC_JITTER,
-    maxCyclesPerRun: 200,
-    ...overrides,
-  };
-}
+// Kept for existing imports: the failure type lives in the workflow contract, the timing in config/timing.
+export { INVALID_STATE } from '../workflows/connection/contract';
+export { timingFromEnv } from '../config/timing';
 
 export interface CreateConnectionInput {
   customerId: string;
@@ -142,7 +132,6 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
         customerId: input.customerId,
         aspspId: input.aspspId,
         psuIpAddress: input.psuIpAddress,
-        timing: deps.timing,
       },
     ],
     // A retried create (same idempotency key) reaches the same run instead of failing.
@@ -178,8 +167,7 @@ async function update<R>(fn: () => Promise<R>): Promise<R> {
   } catch (err) {
     if (!(err instanceof WorkflowUpdateFailedError)) throw err;
     // A validator's refusal (wrong status) is the caller's problem; anything else failed at the bank.
-    if (err.cause instanceof ApplicationFailure && err.cause.type === INVALID_STATE)
-      throw new ConnectionInputError('status', err.cause.message, 409);
+    if (isInvalidState(err.cause)) throw new ConnectionInputError('status', err.cause.message, 409);
     throw new ConnectionUpstreamError(err.cause?.message ?? err.message);
   }
 }
@@ -188,7 +176,7 @@ export async function syncNow(
   deps: Pick<ConnectionServiceDeps, 'temporal'>,
   connectionId: string,
   psuIpAddress?: string,
-): Promise<SyncSummary> {
+): Promise<SyncNowResult> {
   return update(() =>
     deps.temporal.workflow
       .getHandle(workflowIdFor(connectionId))
@@ -200,7 +188,7 @@ export async function reauthorise(
   deps: Pick<ConnectionServiceDeps, 'temporal'>,
   connectionId: string,
   psuIpAddress?: string,
-) {
+): Promise<ReauthoriseResult> {
   const result = await update(() =>
     deps.temporal.workflow
       .getHandle(workflowIdFor(connectionId))
@@ -209,7 +197,10 @@ export async function reauthorise(
   return { ...result, authorisationUrl: requireUrl(result.authorisationUrl, result.status) };
 }
 
-export async function revoke(deps: Pick<ConnectionServiceDeps, 'temporal'>, connectionId: string) {
+export async function revoke(
+  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  connectionId: string,
+): Promise<RevokeResult> {
   return update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(revokeUpdate));
 }
 

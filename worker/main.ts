@@ -1,11 +1,8 @@
 import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
-import { publicCallbackUrl } from '../config/public-urls';
-import { bankDirectoryFromEnv } from '../banks/from-env';
-import { openDatabase } from '../db/client';
+import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
-import { TokenCipher } from '../secrets/token-cipher';
 import { nativeConnectionOptions } from '../temporal/connection';
 import { createWorker } from './worker';
 
@@ -14,37 +11,29 @@ async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
   forwardTemporalLogs(logger);
-  if (!env.TOKEN_ENCRYPTION_KEYS)
-    throw new Error('TOKEN_ENCRYPTION_KEYS is required for the worker (tokens are encrypted at rest)');
-
-  const database = openDatabase(env.DATABASE_PATH);
-  const banks = bankDirectoryFromEnv(logger);
-  const connection = await NativeConnection.connect(nativeConnectionOptions(env));
-  const worker = await createWorker({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    deps: {
-      db: database.db,
-      logger,
-      banks,
-      cipher: new TokenCipher(env.TOKEN_ENCRYPTION_KEYS, env.TOKEN_ENCRYPTION_ACTIVE_KEY_ID),
-      callbackUrl: publicCallbackUrl(env),
-      syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
-      tokenRefreshMarginMs: env.TOKEN_REFRESH_MARGIN,
-    },
-  });
-  const stop = () => worker.shutdown();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  logger.info(
-    { taskQueue: env.TEMPORAL_TASK_QUEUE, address: env.TEMPORAL_ADDRESS, banks: banks.profiles().map((p) => p.id) },
-    'worker started',
-  );
-  await worker.run();
-  await connection.close();
-  await banks.close();
-  database.close();
+  // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
+  const root = createRoot({ env, logger });
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect(nativeConnectionOptions(env));
+    const worker = await createWorker({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: root.taskQueue,
+      deps: root.activityDeps(),
+    });
+    const stop = () => worker.shutdown();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    logger.info(
+      { taskQueue: root.taskQueue, address: env.TEMPORAL_ADDRESS, banks: root.banks.profiles().map((p) => p.id) },
+      'worker started',
+    );
+    await worker.run();
+  } finally {
+    await connection?.close();
+    await root.close();
+  }
   logger.info('worker stopped');
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { createActivities, requireActivityDeps, type ActivityDeps } from '../activities';
 
 /** A folder: webpack resolves its index.ts under tsx and vitest, and index.js once compiled. */
 export const WORKFLOWS_PATH = join(__dirname, '..', 'workflows');
@@ -15,7 +15,9 @@ export interface CreateWorkerOptions {
   overrides?: Partial<WorkerOptions>;
 }
 
+/** Refuses (throws naming what is missing) when the activity deps are incomplete. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const deps = requireActivityDeps(options.deps);
   const workflowSource = options.workflowBundlePath
     ? { workflowBundle: { codePath: options.workflowBundlePath } }
     : { workflowsPath: WORKFLOWS_PATH };
@@ -23,7 +25,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.deps),
+    activities: createActivities(deps),
     // Ctrl-C or a deploy must not wait forever on a sync stuck at a slow bank.
     shutdownGraceTime: '5 seconds',
     shutdownForceTime: '15 seconds',

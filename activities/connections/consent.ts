@@ -3,7 +3,6 @@ import { and, eq } from 'drizzle-orm';
 import { authorisations, connections, consents } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
 import { createState, hashState } from '../../xs2a/oauth/pkce';
-import type { ConnectionStatus } from '../../workflows/connection/types';
 import type { ActivityDeps } from '../deps';
 import { bankActivity } from '../failures';
 import { clientToken, connectionDeps, psuAccessToken } from './context';
@@ -29,6 +28,7 @@ function consentValidUntil(requested: string | null, maxDays: number, now: numbe
   return requested && requested < max && requested >= isoDate(now) ? requested : max;
 }
 
+/** The bank calls of a consent's life: create, complete, refresh tokens, revoke. */
 export function createConsentActivities(deps: ActivityDeps) {
   const d = () => connectionDeps(deps);
 
@@ -218,46 +218,6 @@ export function createConsentActivities(deps: ActivityDeps) {
         deleteTokens(c.db, connection.id);
         recordEvent(c.db, connection.id, 'connection_revoked');
       });
-    },
-
-    async closeAuthorisation(input: { authorisationId: string; outcome: 'expired' }) {
-      const c = d();
-      c.db
-        .update(authorisations)
-        .set({ outcome: input.outcome, codeEnc: null, codeVerifierEnc: null, completedAt: c.now() })
-        .where(and(eq(authorisations.id, input.authorisationId), eq(authorisations.outcome, 'pending')))
-        .run();
-    },
-
-    /** Mirrors the workflow's status into SQLite for the API, with an audit event. */
-    async recordConnectionStatus(input: {
-      connectionId: string;
-      status: ConnectionStatus;
-      reason?: string;
-      lastSyncAt?: number;
-      nextSyncAt?: number;
-    }) {
-      const now = (deps.now ?? Date.now)();
-      const before = requireConnection(deps.db, input.connectionId);
-      deps.db
-        .update(connections)
-        .set({
-          status: input.status,
-          statusReason: input.reason ?? null,
-          nextSyncAt: input.nextSyncAt ?? before.nextSyncAt,
-          updatedAt: now,
-        })
-        .where(eq(connections.id, input.connectionId))
-        .run();
-      if (before.status !== input.status) {
-        recordEvent(
-          deps.db,
-          input.connectionId,
-          'status_changed',
-          { from: before.status, to: input.status, reason: input.reason },
-          before.currentConsentId,
-        );
-      }
     },
   };
 }

@@ -18,7 +18,7 @@ export function connectionDeps(deps: ActivityDeps) {
     callbackUrl,
     now: deps.now ?? Date.now,
     syncOverlapMs: deps.syncOverlapMs ?? 7 * 86_400_000,
-    tokenRefreshMarginMs: deps.tokenRefreshMarginMs ?? 60_000,
+    tokenRefreshMarginMs: deps.tokenRefreshMarginMs ?? deps.timing.tokenRefreshMarginMs,
   };
 }
 export type ConnectionDeps = ReturnType<typeof connectionDeps>;

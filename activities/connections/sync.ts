@@ -4,7 +4,7 @@ import { accounts, connections, syncRuns } from '../../db/schema';
 import { recordSync } from '../../metrics/registry';
 import { Xs2aError } from '../../xs2a/errors';
 import type { AisContext, Transaction } from '../../xs2a/operations/types';
-import type { SyncSummary } from '../../workflows/connection/types';
+import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
 import { storeBalances, upsertAccounts } from './accounts-store';

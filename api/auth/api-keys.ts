@@ -1,8 +1,11 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { apiKeys } from '../../db/schema';
+import { sqliteApiKeys } from '../../repositories/sqlite';
 
+/**
+ * `ops:*` scopes are for operators, never implied by an unrestricted key (scopes null):
+ * `ops:codec` decrypts Temporal payloads for the UI and CLI (api/routes/codec).
+ */
 export const API_SCOPES = [
   'aspsps:read',
   'connections:read',
@@ -10,6 +13,7 @@ export const API_SCOPES = [
   'accounts:read',
   'payments:read',
   'payments:write',
+  'ops:codec',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
@@ -44,7 +48,9 @@ export function generateApiKey(): string {
   return `obk_${randomBytes(32).toString('base64url')}`;
 }
 
-/** Creates a key and returns it once; an existing identical key (same value) is refused by the unique index. */
+/**
+ * The key administration of the CLI, `npm start` and tests: synchronous, on the SQLite database.
+ * Creates a key and returns it once; an existing identical key (same value) is refused by the unique index. */
 export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; key: string } {
   if (!opts.name.trim()) throw new Error('an API key needs a name');
   for (const scope of opts.scopes ?? []) {
@@ -54,45 +60,27 @@ export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; k
   if (opts.key !== undefined && opts.key.length < 16) throw new Error('an API key must be at least 16 characters');
   const key = opts.key ?? generateApiKey();
   const id = opts.id ?? `key_${randomUUID()}`;
-  db.insert(apiKeys)
-    .values({
-      id,
-      name: opts.name,
-      keyHash: hashApiKey(key),
-      customerIds: opts.customerIds && opts.customerIds.length ? opts.customerIds : null,
-      scopes: opts.scopes && opts.scopes.length ? opts.scopes : null,
-    })
-    .run();
+  sqliteApiKeys.create(db, {
+    id,
+    name: opts.name,
+    keyHash: hashApiKey(key),
+    customerIds: opts.customerIds && opts.customerIds.length ? opts.customerIds : null,
+    scopes: opts.scopes && opts.scopes.length ? opts.scopes : null,
+  });
   return { id, key };
 }
 
 /** Idempotent for `npm start`: creates the key only when no key with that value exists yet. */
 export function ensureApiKey(db: Db, opts: CreateApiKeyOptions & { key: string }): { id: string; created: boolean } {
-  const existing = db
-    .select({ id: apiKeys.id })
-    .from(apiKeys)
-    .where(eq(apiKeys.keyHash, hashApiKey(opts.key)))
-    .get();
+  const existing = sqliteApiKeys.findByHash(db, hashApiKey(opts.key));
   if (existing) return { id: existing.id, created: false };
   return { id: createApiKey(db, opts).id, created: true };
 }
 
 export function revokeApiKey(db: Db, id: string, now: number = Date.now()): boolean {
-  const result = db.update(apiKeys).set({ revokedAt: now }).where(eq(apiKeys.id, id)).run();
-  return result.changes > 0;
+  return sqliteApiKeys.revoke(db, id, now);
 }
 
 export function listApiKeys(db: Db): ApiKeyRecord[] {
-  return db
-    .select({
-      id: apiKeys.id,
-      name: apiKeys.name,
-      customerIds: apiKeys.customerIds,
-      scopes: apiKeys.scopes,
-      createdAt: apiKeys.createdAt,
-      revokedAt: apiKeys.revokedAt,
-      lastUsedAt: apiKeys.lastUsedAt,
-    })
-    .from(apiKeys)
-    .all();
+  return sqliteApiKeys.list(db);
 }

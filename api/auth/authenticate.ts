@@ -1,7 +1,5 @@
-import { eq } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import type { Db } from '../../db/client';
-import { apiKeys } from '../../db/schema';
+import type { ApiKeyRepository } from '../../repositories';
 import { ApiProblem } from '../problem';
 import { hashApiKey, type ApiScope } from './api-keys';
 
@@ -31,19 +29,19 @@ function unauthorised(detail: string): ApiProblem {
 }
 
 /** Resolves the Bearer key to its principal, or throws 401; touches last_used_at at most once a minute. */
-export function authenticate(db: Db, request: FastifyRequest, now: number): ApiPrincipal {
+export async function authenticate(
+  apiKeys: ApiKeyRepository,
+  request: FastifyRequest,
+  now: number,
+): Promise<ApiPrincipal> {
   const header = request.headers.authorization;
   if (!header) throw unauthorised('an API key is required: Authorization: Bearer <key>');
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw unauthorised('the Authorization header must be "Bearer <key>"');
-  const row = db
-    .select()
-    .from(apiKeys)
-    .where(eq(apiKeys.keyHash, hashApiKey(match[1])))
-    .get();
+  const row = await apiKeys.findByHash(hashApiKey(match[1]));
   if (!row || row.revokedAt !== null) throw unauthorised('unknown or revoked API key');
   if (row.lastUsedAt === null || now - row.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
-    db.update(apiKeys).set({ lastUsedAt: now }).where(eq(apiKeys.id, row.id)).run();
+    await apiKeys.touchLastUsed(row.id, now);
   }
   return { keyId: row.id, name: row.name, customerIds: row.customerIds ?? null, scopes: row.scopes ?? null };
 }

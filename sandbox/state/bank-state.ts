@@ -201,6 +201,14 @@ export class BankState {
         'frequencyPerDay',
       );
     }
+    const bad = invalidIbanIn(input.access);
+    if (bad) {
+      throw new SandboxStateError(
+        'FORMAT_ERROR',
+        `${bad.path} "${bad.iban.slice(0, 40)}" is not a valid IBAN (ISO 13616 mod-97 check digits)`,
+        bad.path,
+      );
+    }
     const validUntil = dayToIso(Math.min(requested, today + MAX_CONSENT_DAYS[this.bank]));
     const record: ConsentRecord = {
       ...input,
@@ -641,6 +649,19 @@ function refersTo(ref: AccountRef, profile: AccountProfile): boolean {
   if (ref.maskedPan !== undefined) return profile.maskedPan !== undefined && samePan(ref.maskedPan, profile.maskedPan);
   if (ref.bban !== undefined) return profile.bban !== undefined && ref.bban.replace(/\s+/g, '') === profile.bban;
   return false;
+}
+
+/** The path of the first account reference in a consent's access whose IBAN fails the mod-97 check, as payments are checked. */
+function invalidIbanIn(access: unknown): { path: string; iban: string } | undefined {
+  if (!access || typeof access !== 'object') return undefined;
+  for (const [list, refs] of Object.entries(access as Record<string, unknown>)) {
+    if (!Array.isArray(refs)) continue;
+    for (const [i, ref] of refs.entries()) {
+      const iban = (ref as { iban?: unknown } | null)?.iban;
+      if (typeof iban === 'string' && !isValidIban(iban)) return { path: `access.${list}[${i}].iban`, iban };
+    }
+  }
+  return undefined;
 }
 
 function sameIban(a: string, b: string): boolean {

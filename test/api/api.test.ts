@@ -451,6 +451,49 @@ describe('a connection’s life through the API', () => {
     expectProblem(await api.call('POST', `/v1/connections/${id}/reauthorise`, admin), 404);
   });
 
+  it('list and detail answer from the same row; the detail shows no pending authorisationUrl', async () => {
+    const created = (await api.call('POST', '/v1/connections', admin, createBody('pending-detail'))).json();
+    const pending = await api.call('GET', `/v1/connections/${created.id}`, admin);
+    expect(pending.json()).toMatchObject({ id: created.id, status: 'awaiting_authorisation' });
+    expect(pending.json()).not.toHaveProperty('authorisationUrl');
+
+    // A row as the workflow's status writes leave it (no workflow behind it: nothing else writes it).
+    const id = 'con_same_row';
+    const now = api.stack.deps.now!();
+    api.stack.database.db
+      .insert(connections)
+      .values({
+        id,
+        customerId: 'same-row',
+        aspspId: 'bec',
+        status: 'reauth_required',
+        statusReason: 'the bank refused the token refresh',
+        lastError: 'Xs2a.token_invalid',
+        lastSyncAt: now - 60_000,
+        nextSyncAt: now + 60_000,
+        redirectUrl: REDIRECT,
+        frequencyPerDay: 4,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .run();
+    const detail = await api.call('GET', `/v1/connections/${id}`, admin);
+    expect(detail.json()).toEqual({
+      id,
+      customerId: 'same-row',
+      aspspId: 'bec',
+      status: 'reauth_required',
+      statusReason: 'the bank refused the token refresh',
+      validUntil: null,
+      lastSyncAt: new Date(now - 60_000).toISOString(),
+      nextSyncAt: new Date(now + 60_000).toISOString(),
+      lastError: 'Xs2a.token_invalid',
+      createdAt: new Date(now).toISOString(),
+    });
+    const list = (await api.call('GET', '/v1/connections?customerId=same-row', admin)).json().connections;
+    expect(list).toEqual([detail.json()]);
+  });
+
   it('GET /v1/connections needs customerId unless the key names exactly one customer', async () => {
     const res = expectProblem(await api.call('GET', '/v1/connections', admin), 422);
     expect(res.errors![0].field).toBe('customerId');

@@ -54,6 +54,11 @@ describe('environment schema', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrowError(/TOKEN_ENCRYPTION_KEYS: is required in production/);
   });
 
+  it('refuses a DEMO_API_KEY shorter than 16 characters, naming it', () => {
+    expect(() => parseEnv({ DEMO_API_KEY: 'short' })).toThrowError(/DEMO_API_KEY: .*at least 16 characters/);
+    expect(parseEnv({ DEMO_API_KEY: 'a-demo-key-of-20-chars' }).DEMO_API_KEY).toBe('a-demo-key-of-20-chars');
+  });
+
   it('parses durations', () => {
     expect(parseDuration('250ms')).toBe(250);
     expect(parseDuration('30s')).toBe(30_000);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
 import { pingWorkflow } from '../../workflows';
 import { tempDatabase } from '../helpers/db';
-import { testLogger } from '../helpers/logger';
+import { pingActivityDeps } from '../helpers/ping-deps';
 import { startTestWorker, type TestWorker } from '../helpers/temporal';
 
 describe('worker → workflow → activity → SQLite, on a real Temporal dev server', () => {
@@ -10,7 +10,7 @@ describe('worker → workflow → activity → SQLite, on a real Temporal dev se
   let tw: TestWorker;
 
   beforeAll(async () => {
-    tw = await startTestWorker({ db: database.db, logger: testLogger() });
+    tw = await startTestWorker(pingActivityDeps(database.db));
   });
   afterAll(async () => {
     await tw?.stop();

@@ -1,14 +1,15 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { WorkerOptions } from '@temporalio/worker';
-import { createBankDirectory, type BankDirectory } from '../../banks/directory';
+import type { BankDirectory } from '../../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../../banks/sandbox-setup';
-import { TokenCipher } from '../../secrets/token-cipher';
+import { createRoot, type ServiceDeps } from '../../composition/root';
+import { parseEnv } from '../../config/env';
 import { startSandboxBanks, type SandboxBanks } from '../../sandbox';
 import type { SandboxSettings } from '../../sandbox/state/types';
-import { handlePsuCallback, type ConnectionServiceDeps } from '../../services/connections';
+import { handlePsuCallback } from '../../services/connections';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { SandboxCertificateSet } from '../../xs2a/certs/types';
-import type { ConnectionTiming } from '../../workflows/connection/types';
+import type { ConnectionTiming } from '../../workflows/connection/contract';
 import type { PaymentTiming } from '../../workflows/payment/contract';
 import type { ActivityDeps } from '../../activities';
 import { tempDatabase } from './db';
@@ -43,7 +44,8 @@ export interface Stack {
   banks: BankDirectory;
   database: ReturnType<typeof tempDatabase>;
   worker: TestWorker;
-  deps: ConnectionServiceDeps;
+  /** The connection services' deps with the repositories: spread into buildApp for an API over this stack. */
+  deps: ServiceDeps;
   /** What the in-process worker's activities are built from (for a worker in another process, too). */
   activityDeps: ActivityDeps;
   cipherKey: { id: string; key: Buffer };
@@ -78,32 +80,27 @@ export async function startStack(
   });
   const sandbox = await startSandboxBanks({ tppCa: tpp.ca, settings: opts.settings, logger });
   const now = () => sandbox.clock.now().getTime();
-  const banks = createBankDirectory(sandboxBankSetups(sandbox, tpp), logger, { now, requestTimeoutMs: 10_000 });
-  await enrolAtBec(banks, tpp);
   const database = tempDatabase();
   const cipherKey = { id: 'test1', key: randomBytes(32) };
-  const cipher = new TokenCipher(new Map([[cipherKey.id, cipherKey.key]]));
-  const activityDeps: ActivityDeps = {
-    db: database.db,
+  const taskQueue = opts.workerOverrides?.taskQueue ?? `test-${randomUUID()}`;
+  const root = createRoot({
+    env: parseEnv({}),
     logger,
-    banks,
-    cipher,
+    database,
+    bankSetups: sandboxBankSetups(sandbox, tpp),
+    requestTimeoutMs: 10_000,
+    now,
+    cipherKeys: new Map([[cipherKey.id, cipherKey.key]]),
+    timing: { ...FAST_TIMING, ...opts.timing },
+    taskQueue,
     callbackUrl: TEST_CALLBACK_URL,
-    now,
-    paymentTiming: { ...FAST_PAYMENT_TIMING, ...opts.paymentTiming },
-  };
-  let worker: TestWorker | undefined = await startTestWorker(activityDeps, opts.workerOverrides);
+  });
+  const { banks } = root;
+  await enrolAtBec(banks, tpp);
+  const activityDeps = root.activityDeps({ paymentTiming: { ...FAST_PAYMENT_TIMING, ...opts.paymentTiming } });
+  let worker: TestWorker | undefined = await startTestWorker(activityDeps, { taskQueue, ...opts.workerOverrides });
   const client = worker.client;
-  const timing = { ...FAST_TIMING, ...opts.timing };
-  const deps: ConnectionServiceDeps = {
-    db: database.db,
-    temporal: client,
-    taskQueue: worker.taskQueue,
-    banks,
-    timing,
-    cipher,
-    now,
-  };
+  const deps = root.serviceDeps(client);
 
   return {
     tpp,
@@ -138,7 +135,7 @@ export async function startStack(
     async stop() {
       await worker?.stop();
       await client.connection.close().catch(() => undefined);
-      await banks.close();
+      await root.close();
       await sandbox.stop();
       database.remove();
     },

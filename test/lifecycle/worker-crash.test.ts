@@ -21,6 +21,7 @@ async function startChildWorker(stack: Stack): Promise<ChildProcess> {
     callbackUrl: TEST_CALLBACK_URL,
     sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
     tpp: stack.tpp,
+    timing: stack.activityDeps.timing,
   };
   writeFileSync(
     configPath,

@@ -4,13 +4,24 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../../activities';
+import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
 import { ConnectionStatusKey } from '../../temporal/search-attributes';
+import {
+  isBankFailure,
+  type ConnectionState,
+  type ConnectionStatus,
+  type ConnectionWorkflowInput,
+  type PsuCallback,
+  type ReauthoriseRequest,
+  type SyncRequest,
+  type SyncSummary,
+} from './contract';
 import {
   authorisationUrlUpdate,
   psuCallbackSignal,
@@ -19,51 +30,33 @@ import {
   statusQuery,
   syncNowUpdate,
 } from './messages';
-import {
-  DORMANT_STATUSES,
-  type ConnectionState,
-  type ConnectionStatus,
-  type ConnectionWorkflowInput,
-  type PsuCallback,
-  type SyncRequest,
-  type SyncSummary,
-} from './types';
+import { ConnectionLifecycle } from './state';
 
-const DAY_MS = 86_400_000;
+/** Patch: each run reads the worker's timing (connectionTiming) instead of the timing frozen into its input. */
+export const WORKER_OWNED_TIMING_PATCH = 'worker-owned-timing';
+/** Patch: the full read model is written after every sync and failed refresh, not only on status changes. */
+export const READ_MODEL_PATCH = 'connection-read-model';
 
-const bank = proxyActivities<Activities>({
+// Activity groups, each with the timeouts it needs. All are regular activities (recorded
+// histories schedule them as such). Names must never change: histories refer to them.
+const { createConsent, completeAuthorisation, refreshTokens, revokeConsent } = proxyActivities<ConsentActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
 });
 
-const syncActivities = (heartbeatTimeoutMs = 60_000) =>
-  proxyActivities<Activities>({
+const syncActivities = (heartbeatTimeoutMs = 60_000) => {
+  const { syncConnection } = proxyActivities<SyncActivities>({
     startToCloseTimeout: '15 minutes',
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6 },
   });
+  return { syncConnection };
+};
 
-const local = proxyActivities<Activities>({
+const { recordConnectionStatus, closeAuthorisation, connectionTiming } = proxyActivities<BookkeepingActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500 milliseconds', maximumAttempts: 10 },
 });
-
-/** A refusal the API answers with 409: the connection's status does not allow the request. */
-function invalidState(message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'InvalidState', message, nonRetryable: true });
-}
-
-/** The Xs2aError kind an activity failed with ("Xs2a.<kind>"), if it was one. */
-function failureKind(err: unknown): string | undefined {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
-  if (cause instanceof ApplicationFailure && cause.type?.startsWith('Xs2a.')) return cause.type.slice(5);
-  return undefined;
-}
-
-function failureMessage(err: unknown): string {
-  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
-  return cause instanceof Error ? cause.message : String(cause);
-}
 
 /**
  * One connection's whole life: consent, the PSU's trip to the bank, tokens,
@@ -71,15 +64,10 @@ function failureMessage(err: unknown): string {
  * Runs until revoked; dormant states wait for a re-authorisation.
  */
 export async function connectionWorkflow(input: ConnectionWorkflowInput): Promise<ConnectionState> {
-  const { connectionId, timing } = input;
-  const sync = syncActivities(timing.syncHeartbeatTimeoutMs);
-  const state: ConnectionState = input.carried ?? { status: 'awaiting_authorisation' };
-  let callback: PsuCallback | undefined;
-  let revokeRequested = false;
-  let reauthoriseRequested: { psuIpAddress?: string } | undefined;
-  let cycles = 0;
-  /** Counts finished starts of an authorisation (URL ready, or failed), so an update can wait for "its" round. */
-  let authorisationRounds = 0;
+  const { connectionId } = input;
+  const m = new ConnectionLifecycle(input);
+  const state = m.state;
+  let sync: ReturnType<typeof syncActivities> | undefined;
   // Bank calls run one at a time: a sync-now, a timer and a revoke never overlap.
   let busy = false;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -91,76 +79,52 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       busy = false;
     }
   };
-
-  async function setStatus(status: ConnectionStatus, reason?: string): Promise<void> {
-    if (state.status === status && state.statusReason === reason) return;
-    state.status = status;
-    state.statusReason = reason;
-    upsertSearchAttributes([{ key: ConnectionStatusKey, value: status }]);
-    await local.recordConnectionStatus({
-      connectionId,
-      status,
-      reason,
-      lastSyncAt: state.lastSyncAt,
-      nextSyncAt: state.nextSyncAt,
-    });
+  /** The last record written by this run (the after-sync write skips an unchanged one). */
+  let recorded: string | undefined;
+  async function writeRecord(): Promise<void> {
+    const record = m.record();
+    recorded = JSON.stringify(record);
+    await recordConnectionStatus(record);
   }
 
-  const expiryAt = () => (state.consent ? Date.parse(`${state.consent.validUntil}T00:00:00Z`) + DAY_MS : Infinity);
-  const expiringSoonAt = () => expiryAt() - timing.expiringSoonWarningMs;
-  const refreshAt = () =>
-    state.consent?.tokenExpiresAt !== undefined ? state.consent.tokenExpiresAt - timing.tokenRefreshMarginMs : Infinity;
-  const syncing = () => state.status === 'active' || state.status === 'expiring_soon';
+  async function setStatus(status: ConnectionStatus, reason?: string): Promise<void> {
+    if (!m.applyStatus(status, reason)) return;
+    upsertSearchAttributes([{ key: ConnectionStatusKey, value: status }]);
+    await writeRecord();
+  }
 
-  function scheduleNextSync(from: number): void {
-    const perDay = state.consent?.frequencyPerDay ?? 4;
-    const interval = timing.syncIntervalMs ?? Math.ceil(DAY_MS / perDay);
-    // Jitter only ever adds, so the spacing never drops below the frequencyPerDay spacing.
-    state.nextSyncAt = from + interval + Math.floor(Math.random() * timing.syncJitterMs);
+  /** Writes the read model when it changed; only in runs that know the patch (old histories did not). */
+  async function recordState(): Promise<void> {
+    if (!patched(READ_MODEL_PATCH)) return;
+    if (JSON.stringify(m.record()) !== recorded) await writeRecord();
   }
 
   /** Maps a failed bank call to the connection's status; returns true when syncing must stop. */
   async function onBankFailure(err: unknown): Promise<boolean> {
-    const kind = failureKind(err);
-    state.lastError = failureMessage(err);
-    switch (kind) {
-      case 'consent_expired':
-        await setStatus('expired', state.lastError);
-        return true;
-      case 'consent_revoked':
-        await setStatus('revoked', 'revoked by the PSU at the bank');
-        return true;
-      case 'consent_invalid':
-      case 'grant_invalid':
-      case 'token_invalid':
-        await setStatus('reauth_required', state.lastError);
-        return true;
-      case 'access_exceeded': // the bank counted more than we did: the next regular cycle tries again
-      case undefined:
-      case 'rate_limited':
-      case 'server':
-      case 'timeout':
-      case 'network':
-      case 'malformed_response':
-        // Retries were exhausted on a transient problem: keep the connection, try next cycle.
-        if (kind === undefined && !(err instanceof ActivityFailure)) throw err;
-        return false;
-      default:
-        await setStatus('failed', state.lastError);
-        return true;
+    const effect = m.bankFailure(err);
+    if (effect.kind === 'status') {
+      await setStatus(effect.status, effect.reason);
+      return true;
     }
+    // Retries were exhausted on a transient problem: keep the connection, try next cycle.
+    // Anything that is not an activity's failure is a bug in this workflow: fail the task.
+    if (!isBankFailure(err) && !(err instanceof ActivityFailure)) throw err;
+    return false;
   }
 
   async function runSync(reason: string, psuIpAddress?: string): Promise<SyncSummary | undefined> {
+    sync ??= syncActivities(m.requireTiming().syncHeartbeatTimeoutMs);
     try {
       const summary = await sync.syncConnection({ connectionId, reason, psuIpAddress });
       state.lastSyncAt = summary.finishedAt;
       state.lastError = undefined;
       if (summary.outcome === 'deferred' && summary.nextAllowedAt) state.nextSyncAt = summary.nextAllowedAt;
-      else scheduleNextSync(Date.now());
+      else m.scheduleNextSync(Date.now(), Math.random);
+      await recordState();
       return summary;
     } catch (err) {
-      if (!(await onBankFailure(err))) scheduleNextSync(Date.now());
+      if (!(await onBankFailure(err))) m.scheduleNextSync(Date.now(), Math.random);
+      await recordState();
       // Only an on-demand sync has a caller waiting for the answer.
       if (reason === 'on-demand')
         throw ApplicationFailure.create({ message: state.lastError ?? 'sync failed', nonRetryable: true });
@@ -176,22 +140,23 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     const before = { status: state.status, reason: state.statusReason };
     const stillValid = () =>
       state.consent !== undefined &&
-      Date.now() < expiryAt() &&
+      Date.now() < m.expiryAt() &&
       (before.status === 'active' || before.status === 'expiring_soon');
     await authoriseOnce(psuIpAddress);
-    if (DORMANT_STATUSES.includes(state.status) && stillValid()) {
+    if (m.dormant() && stillValid()) {
       state.lastError = `re-authorisation ended ${state.status}: ${state.statusReason ?? ''}`.trim();
       await setStatus(before.status, before.reason);
     }
   }
 
   async function authoriseOnce(psuIpAddress: string | undefined): Promise<void> {
-    callback = undefined;
-    let created: Awaited<ReturnType<typeof bank.createConsent>>;
+    const timing = m.requireTiming();
+    m.callback = undefined;
+    let created: Awaited<ReturnType<typeof createConsent>>;
     try {
-      created = await bank.createConsent({ connectionId, psuIpAddress });
+      created = await createConsent({ connectionId, psuIpAddress });
     } catch (err) {
-      authorisationRounds++;
+      m.authorisationRounds++;
       if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
       return;
     }
@@ -201,21 +166,21 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       expiresAt: Date.now() + timing.authorisationTimeoutMs,
     };
     const statusWritten = setStatus('awaiting_authorisation');
-    authorisationRounds++;
+    m.authorisationRounds++;
     await statusWritten;
 
     const answered = await condition(
-      () => (callback !== undefined && callback.authorisationId === created.authorisationId) || revokeRequested,
+      () => (m.callback !== undefined && m.callback.authorisationId === created.authorisationId) || m.revokeRequested,
       timing.authorisationTimeoutMs,
     );
-    if (revokeRequested) return;
-    if (!answered || !callback) {
-      await local.closeAuthorisation({ authorisationId: created.authorisationId, outcome: 'expired' });
+    if (m.revokeRequested) return;
+    if (!answered || !m.callback) {
+      await closeAuthorisation({ authorisationId: created.authorisationId, outcome: 'expired' });
       state.authorisation = undefined;
       await setStatus('authorisation_expired', 'the PSU did not return from the bank in time');
       return;
     }
-    const answer: PsuCallback = callback;
+    const answer: PsuCallback = m.callback;
     state.authorisation = undefined;
     if (answer.outcome !== 'approved') {
       await setStatus(
@@ -225,7 +190,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       return;
     }
     try {
-      const completed = await bank.completeAuthorisation({ connectionId, authorisationId: created.authorisationId });
+      const completed = await completeAuthorisation({ connectionId, authorisationId: created.authorisationId });
       if (completed.consentStatus !== 'valid') {
         await setStatus(
           completed.consentStatus === 'rejected' ? 'rejected' : 'failed',
@@ -243,52 +208,51 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
       return;
     }
-    await setStatus(Date.now() >= expiringSoonAt() ? 'expiring_soon' : 'active');
+    await setStatus(m.authorisedStatus(Date.now()));
     // The PSU is at our callback right now: the first sync is attended and costs no daily access.
     await runSync('first', answer.psuIpAddress);
   }
 
-  setHandler(statusQuery, () => ({ ...state, connectionId, customerId: input.customerId, aspspId: input.aspspId }));
-  setHandler(psuCallbackSignal, (answer) => {
-    if (state.authorisation?.id === answer.authorisationId) callback = answer;
-  });
+  setHandler(statusQuery, () => m.view());
+  setHandler(psuCallbackSignal, (answer) => m.onPsuCallback(answer));
   setHandler(authorisationUrlUpdate, async () => {
-    await condition(() => authorisationRounds > 0);
+    await condition(() => m.authorisationRounds > 0);
     return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
   });
   setHandler(syncNowUpdate, (request) => exclusive(async () => (await runSync('on-demand', request.psuIpAddress))!), {
-    validator: (_request: SyncRequest) => {
-      if (!syncing()) throw invalidState(`connection is ${state.status}; a sync needs an active consent`);
-    },
+    validator: (_request: SyncRequest) => m.validateSyncNow(),
   });
   setHandler(
     reauthoriseUpdate,
     async (request) => {
-      const round = authorisationRounds;
-      reauthoriseRequested = request;
-      await condition(() => authorisationRounds > round);
+      const round = m.authorisationRounds;
+      m.reauthoriseRequested = request;
+      await condition(() => m.authorisationRounds > round);
       return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
     },
-    {
-      validator: (_request: { psuIpAddress?: string }) => {
-        if (state.status === 'revoked') throw invalidState('connection is revoked; create a new one');
-        if (state.authorisation) throw invalidState('an authorisation is already waiting for the PSU');
-      },
-    },
+    { validator: (_request: ReauthoriseRequest) => m.validateReauthorise() },
   );
   setHandler(
     revokeUpdate,
     async () => {
-      revokeRequested = true;
+      m.revokeRequested = true;
       await condition(() => state.status === 'revoked');
       return { status: state.status };
     },
-    {
-      validator: () => {
-        if (state.status === 'revoked') throw invalidState('connection is already revoked');
-      },
-    },
+    { validator: () => m.validateRevoke() },
   );
+
+  // The worker's timing, read at the start of every run. Runs recorded before the patch use their input's.
+  const workerOwnedTiming = patched(WORKER_OWNED_TIMING_PATCH);
+  if (workerOwnedTiming) {
+    await exclusive(async () => {
+      m.timing = await connectionTiming();
+    });
+  } else {
+    if (!input.timing) throw new Error('a run without the worker-owned-timing patch needs timing in its input');
+    m.timing = input.timing;
+  }
+  const timing = m.requireTiming();
 
   if (!input.carried) {
     upsertSearchAttributes([{ key: ConnectionStatusKey, value: state.status }]);
@@ -296,66 +260,66 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   while (state.status !== 'revoked') {
-    if (revokeRequested) {
+    if (m.revokeRequested) {
       await exclusive(async () => {
-        await bank.revokeConsent({ connectionId });
+        await revokeConsent({ connectionId });
         state.authorisation = undefined;
         await setStatus('revoked', 'revoked by us');
       });
       break;
     }
-    if (reauthoriseRequested) {
-      const request = reauthoriseRequested;
+    if (m.reauthoriseRequested) {
+      const request = m.reauthoriseRequested;
       await exclusive(async () => {
-        reauthoriseRequested = undefined;
+        m.reauthoriseRequested = undefined;
         await authorise(request.psuIpAddress ?? input.psuIpAddress);
       });
       continue;
     }
-    if (cycles >= timing.maxCyclesPerRun || workflowInfo().continueAsNewSuggested) {
+    if (m.cycles >= timing.maxCyclesPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && !busy);
-      return await continueAsNew<typeof connectionWorkflow>({ ...input, carried: state });
+      // The next run reads the worker's timing again; only runs of the previous release carry theirs.
+      const { timing: inputTiming, ...rest } = input;
+      const next: ConnectionWorkflowInput = workerOwnedTiming
+        ? { ...rest, carried: state }
+        : { ...rest, timing: inputTiming, carried: state };
+      return await continueAsNew<typeof connectionWorkflow>(next);
     }
 
-    if (DORMANT_STATUSES.includes(state.status) || state.status === 'awaiting_authorisation') {
-      await condition(() => revokeRequested || reauthoriseRequested !== undefined);
+    if (m.dormant() || state.status === 'awaiting_authorisation') {
+      await condition(() => m.revokeRequested || m.reauthoriseRequested !== undefined);
       continue;
     }
 
     const now = Date.now();
-    if (now >= expiryAt()) {
+    if (now >= m.expiryAt()) {
       await exclusive(() => setStatus('expired', `consent validUntil ${state.consent?.validUntil} has passed`));
       continue;
     }
-    if (state.status === 'active' && now >= expiringSoonAt()) {
+    if (state.status === 'active' && now >= m.expiringSoonAt()) {
       await setStatus('expiring_soon', `consent expires ${state.consent?.validUntil}`);
     }
-    if (now >= refreshAt()) {
+    if (now >= m.refreshAt()) {
       await exclusive(async () => {
         try {
-          const refreshed = await bank.refreshTokens({ connectionId });
+          const refreshed = await refreshTokens({ connectionId });
           if (state.consent) state.consent.tokenExpiresAt = refreshed.expiresAt;
         } catch (err) {
           await onBankFailure(err);
+          await recordState();
         }
       });
       continue;
     }
     state.nextSyncAt ??= now;
     if (now >= state.nextSyncAt) {
-      cycles++;
+      m.cycles++;
       await exclusive(() => runSync('scheduled'));
       continue;
     }
-    const wakeAt = Math.min(
-      state.nextSyncAt,
-      refreshAt(),
-      expiryAt(),
-      state.status === 'active' ? expiringSoonAt() : Infinity,
-    );
     await condition(
-      () => revokeRequested || reauthoriseRequested !== undefined || !syncing(),
-      Math.max(1, wakeAt - now),
+      () => m.revokeRequested || m.reauthoriseRequested !== undefined || !m.syncing(),
+      Math.max(1, m.wakeAt() - now),
     );
   }
 

@@ -50,7 +50,7 @@ export const USAGE = `usage: npm run -s xs2a -- <command>
   sign --cert QSEAL.pem --key QSEAL.key [--method POST] [--path /v1/consents]
        [--header 'X-Request-ID: …']... [--body-file F | --body STRING] [--style bec|enfuce]
        [--digest SHA-256|SHA-512] [--algorithm rsa-sha256|rsa-sha512] [--out REQUEST.txt]
-  verify --request FILE [--cert FILE.pem] [--strict]
+  verify --request FILE [--cert FILE.pem] [--strict] [--at 2024-01-15T12:00:00Z]
 `;
 
 function parse<T extends ParseArgsConfig['options']>(argv: string[], options: T, positionals = 0) {
@@ -240,20 +240,27 @@ export function verifyCommand(argv: string[], io: CliIo): number {
     request: { type: 'string' },
     cert: { type: 'string' },
     strict: { type: 'boolean' },
+    at: { type: 'string' },
   });
   if (!values.request) throw new UsageError('verify: --request FILE is required');
+  const at = values.at === undefined ? undefined : parseAt(values.at);
   const captured = parseCapturedRequest(readFile(values.request, 'request file'), values.request);
   const certificatePem = values.cert ? loadCertificateFile(values.cert).pem : undefined;
-  const result = verifyXs2aRequest({
-    headers: captured.headers,
-    body: captured.body,
-    certificatePem,
-    strict: values.strict === true,
-  });
+  const result = verifyXs2aRequest(
+    {
+      headers: captured.headers,
+      body: captured.body,
+      certificatePem,
+      strict: values.strict === true,
+    },
+    at ? { now: at } : {},
+  );
   io.stdout(
     json({
       ok: result.ok,
+      ...(at ? { at: at.toISOString() } : {}),
       keyId: result.keyId ?? null,
+      keyIdCaEncoding: result.keyIdCaEncoding ?? null,
       signedHeaders: result.signedHeaders ?? null,
       errors: result.errors,
       warnings: result.warnings,
@@ -262,6 +269,15 @@ export function verifyCommand(argv: string[], io: CliIo): number {
   for (const issue of result.errors) io.stderr(`error: ${issue.code}: ${issue.message}\n`);
   for (const issue of result.warnings) io.stderr(`warning: ${issue.code}: ${issue.message}\n`);
   return result.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** --at: an ISO 8601 time with its zone (a date alone means its midnight UTC), e.g. when a request was captured. */
+function parseAt(value: string): Date {
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+  const at = new Date(value);
+  if (!iso.test(value) || Number.isNaN(at.getTime()))
+    throw new UsageError(`--at must be an ISO 8601 time such as 2024-01-15T12:00:00Z, not "${value}"`);
+  return at;
 }
 
 /** Dispatches a command line; returns the exit code and never throws. */

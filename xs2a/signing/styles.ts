@@ -9,12 +9,16 @@ export const BEC_SIGNATURE_STYLE: SignatureStyle = Object.freeze({
   serialCase: 'lower',
 });
 
-/** Enfuce (Rocker, ST1): x-request-id first, CA in X.500 order with ", ", uppercase serial. */
+/**
+ * Enfuce (Rocker, ST1): x-request-id first, uppercase serial, CA in X.500 order with ", " and
+ * URL-encoded, as Enfuce documents: "SN=<serial hex>,CA=<URL-encoded DN of the QSEALC issuer>".
+ */
 export const ENFUCE_SIGNATURE_STYLE: SignatureStyle = Object.freeze({
   digestAlgorithm: 'SHA-256',
   signatureAlgorithm: 'rsa-sha256',
   headerOrder: Object.freeze(['x-request-id', 'digest', 'psu-id', 'psu-corporate-id', 'tpp-redirect-uri'] as const),
   caFormat: 'x500',
+  caEncoding: 'url',
   serialCase: 'upper',
 });
 

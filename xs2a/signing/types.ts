@@ -26,6 +26,11 @@ export interface SignatureStyle {
    * - 'x500':    least specific first, ", " separators: "C=DK, O=Example, CN=Sandbox CA"
    */
   caFormat: 'rfc4514' | 'x500';
+  /**
+   * How that DN is written after "CA=": 'raw' as rendered (default; BEC), or 'url': the rendered DN
+   * through encodeURIComponent, as Enfuce documents ("CA=<the URL-encoded DN of the QSEALC issuer>").
+   */
+  caEncoding?: 'raw' | 'url';
   /** Serial number hex case in keyId. */
   serialCase: 'lower' | 'upper';
 }
@@ -68,6 +73,8 @@ export interface VerificationResult {
   warnings: VerificationIssue[];
   signedHeaders?: string[];
   keyId?: string;
+  /** How the keyId's CA was written: 'raw' DN or 'url' (URL-encoded DN); absent when keyId did not parse. */
+  keyIdCaEncoding?: 'raw' | 'url';
   /** PEM of the certificate the signature was checked against. */
   certificatePem?: string;
 }

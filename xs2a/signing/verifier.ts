@@ -15,7 +15,7 @@ import {
   type ParsedSignatureHeader,
 } from './cavage';
 import { computeDigest, parseDigestHeader } from './digest';
-import { dnEquals, parseKeyId, serialsEqual } from './key-id';
+import { dnEquals, parseKeyId, serialsEqual, type ParsedKeyId } from './key-id';
 import {
   XS2A_SIGNABLE_HEADERS,
   type SignatureAlgorithm,
@@ -96,10 +96,13 @@ export function verifyXs2aRequest(input: VerifyRequestInput, options: VerifyOpti
     }
     const allHeadersPresent = signature ? checkSignedHeaders(signature, headers, error) : false;
     const algorithms = signature ? signatureAlgorithms(signature, error) : [];
+    // An expired or not yet valid certificate is reported, and everything else is still checked against it.
     const certificate = readCertificate(input, headers, options.now ?? new Date(), error);
     if (certificate) result.certificatePem = certificate.pem;
-    if (signature && certificate) {
-      checkKeyId(signature.keyId, certificate.cert, input?.strict === true, error, (issue) => warnings.push(issue));
+    const keyId = signature ? readKeyId(signature.keyId, error) : undefined;
+    if (keyId) result.keyIdCaEncoding = keyId.caEncoding;
+    if (keyId && certificate) {
+      checkKeyId(keyId, certificate.cert, input?.strict === true, error, (issue) => warnings.push(issue));
     }
     if (signature && certificate && allHeadersPresent && algorithms.length > 0 && isStrictBase64(signature.signature)) {
       const signingString = buildSigningString(signature.headers, { method: '', path: '', headers });
@@ -265,27 +268,26 @@ function readCertificate(
     return undefined;
   }
   const validity = checkValidity(loaded.info, now, 0, origin);
-  if (validity.expired || validity.notYetValid) {
-    error('CERTIFICATE_INVALID', validity.warning!);
-    return undefined;
-  }
+  if (validity.expired || validity.notYetValid) error('CERTIFICATE_INVALID', validity.warning!);
   return loaded;
 }
 
+function readKeyId(keyId: string, error: Report): ParsedKeyId | undefined {
+  try {
+    return parseKeyId(keyId);
+  } catch (err) {
+    error('KEYID_MALFORMED', (err as Error).message);
+    return undefined;
+  }
+}
+
 function checkKeyId(
-  keyId: string,
+  parsed: ParsedKeyId,
   cert: forge.pki.Certificate,
   strict: boolean,
   error: Report,
   warn: (issue: VerificationIssue) => void,
 ): void {
-  let parsed;
-  try {
-    parsed = parseKeyId(keyId);
-  } catch (err) {
-    error('KEYID_MALFORMED', (err as Error).message);
-    return;
-  }
   const problems: string[] = [];
   if (!serialsEqual(parsed.serialHex, cert.serialNumber)) {
     problems.push(`serial ${parsed.serialHex} but the certificate's serial is ${cert.serialNumber}`);

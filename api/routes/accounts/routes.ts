@@ -1,6 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL } from 'drizzle-orm';
-import type { Db } from '../../../db/client';
-import { accounts, balanceHistory, balances, transactions } from '../../../db/schema';
+import type { AccountRecord, BalanceRecord } from '../../../repositories';
 import { principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { ownedAccount, ownedConnection } from '../../ownership';
@@ -17,12 +15,9 @@ import {
   transactionsQuery,
 } from './schemas';
 
-type AccountRow = typeof accounts.$inferSelect;
-type BalanceRow = typeof balances.$inferSelect;
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function balanceView(b: BalanceRow) {
+function balanceView(b: BalanceRecord) {
   return {
     type: b.balanceType,
     amount: b.amount,
@@ -34,24 +29,8 @@ function balanceView(b: BalanceRow) {
   };
 }
 
-function latestBalances(db: Db, accountIds: string[]): Map<string, BalanceRow[]> {
-  const byAccount = new Map<string, BalanceRow[]>();
-  if (!accountIds.length) return byAccount;
-  for (const b of db
-    .select()
-    .from(balances)
-    .where(inArray(balances.accountId, accountIds))
-    .orderBy(asc(balances.balanceType))
-    .all()) {
-    const list = byAccount.get(b.accountId) ?? [];
-    list.push(b);
-    byAccount.set(b.accountId, list);
-  }
-  return byAccount;
-}
-
 /** The bank's resourceId is deliberately absent: it changes with each consent, our id does not. */
-function accountView(a: AccountRow, accountBalances: BalanceRow[]) {
+function accountView(a: AccountRecord, accountBalances: BalanceRecord[]) {
   return {
     id: a.id,
     connectionId: a.connectionId,
@@ -79,17 +58,9 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const connection = ownedConnection(deps.db, principalOf(request), request.params.id);
-      const rows = deps.db
-        .select()
-        .from(accounts)
-        .where(eq(accounts.connectionId, connection.id))
-        .orderBy(asc(accounts.createdAt), asc(accounts.id))
-        .all();
-      const bals = latestBalances(
-        deps.db,
-        rows.map((r) => r.id),
-      );
+      const connection = await ownedConnection(deps.repositories, principalOf(request), request.params.id);
+      const rows = await deps.repositories.accounts.listByConnection(connection.id);
+      const bals = await deps.repositories.accounts.latestBalances(rows.map((r) => r.id));
       return { accounts: rows.map((a) => accountView(a, bals.get(a.id) ?? [])) };
     },
   );
@@ -106,8 +77,9 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const account = ownedAccount(deps.db, principalOf(request), request.params.id);
-      return accountView(account, latestBalances(deps.db, [account.id]).get(account.id) ?? []);
+      const account = await ownedAccount(deps.repositories, principalOf(request), request.params.id);
+      const bals = await deps.repositories.accounts.latestBalances([account.id]);
+      return accountView(account, bals.get(account.id) ?? []);
     },
   );
 
@@ -124,22 +96,16 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const account = ownedAccount(deps.db, principalOf(request), request.params.id);
-      const latest = latestBalances(deps.db, [account.id]).get(account.id) ?? [];
+      const account = await ownedAccount(deps.repositories, principalOf(request), request.params.id);
+      const latest = (await deps.repositories.accounts.latestBalances([account.id])).get(account.id) ?? [];
       const history = request.query.history
-        ? deps.db
-            .select()
-            .from(balanceHistory)
-            .where(eq(balanceHistory.accountId, account.id))
-            .orderBy(desc(balanceHistory.fetchedAt), desc(balanceHistory.id))
-            .all()
-            .map((h) => ({
-              type: h.balanceType,
-              amount: h.amount,
-              currency: h.currency,
-              referenceDate: h.referenceDate,
-              fetchedAt: iso(h.fetchedAt),
-            }))
+        ? (await deps.repositories.accounts.balanceHistory(account.id)).map((h) => ({
+            type: h.balanceType,
+            amount: h.amount,
+            currency: h.currency,
+            referenceDate: h.referenceDate,
+            fetchedAt: iso(h.fetchedAt),
+          }))
         : undefined;
       return { accountId: account.id, balances: latest.map(balanceView), ...(history ? { history } : {}) };
     },
@@ -158,26 +124,16 @@ export function accountRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const account = ownedAccount(deps.db, principalOf(request), request.params.id);
+      const account = await ownedAccount(deps.repositories, principalOf(request), request.params.id);
       const q = request.query;
-      const conditions: (SQL | undefined)[] = [eq(transactions.accountId, account.id)];
-      if (q.status !== 'all') conditions.push(eq(transactions.bookingStatus, q.status));
-      if (q.from) conditions.push(gte(transactions.date, q.from));
-      if (q.to) conditions.push(lte(transactions.date, q.to));
-      if (q.cursor) {
-        const after = decodeCursor(q.cursor);
-        conditions.push(
-          or(lt(transactions.date, after.date), and(eq(transactions.date, after.date), lt(transactions.id, after.id))),
-        );
-      }
       // One row more than asked tells whether another page exists.
-      const rows = deps.db
-        .select()
-        .from(transactions)
-        .where(and(...conditions))
-        .orderBy(desc(transactions.date), desc(transactions.id))
-        .limit(q.limit + 1)
-        .all();
+      const rows = await deps.repositories.accounts.transactions(account.id, {
+        status: q.status,
+        from: q.from,
+        to: q.to,
+        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+        limit: q.limit + 1,
+      });
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
       return {

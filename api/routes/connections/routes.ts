@@ -1,8 +1,7 @@
-import { eq, desc } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
-import { consents, connections } from '../../../db/schema';
-import { connectionView, createConnection, reauthorise, revoke, syncNow } from '../../../services/connections';
-import { TERMINAL_STATUSES, type ConnectionView } from '../../../workflows/connection/types';
+import type { ConnectionRecord } from '../../../repositories';
+import { createConnection, reauthorise, revoke, syncNow } from '../../../services/connections';
+import { TERMINAL_STATUSES } from '../../../workflows/connection/contract';
 import { mayActFor, principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
@@ -22,73 +21,27 @@ import {
   syncSummarySchema,
 } from './schemas';
 
-type ConnectionRow = typeof connections.$inferSelect;
-
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-const LIVE_VIEW_TIMEOUT_MS = 1_500;
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 function psuIp(request: FastifyRequest): string {
   const header = request.headers['x-psu-ip-address'];
   return typeof header === 'string' && header ? header : request.ip;
 }
 
-function currentValidUntil(deps: ApiDeps, row: ConnectionRow): string | null {
-  if (!row.currentConsentId) return null;
-  return (
-    deps.db
-      .select({ validUntil: consents.validUntil })
-      .from(consents)
-      .where(eq(consents.id, row.currentConsentId))
-      .get()?.validUntil ?? null
-  );
-}
-
-function fromTable(deps: ApiDeps, row: ConnectionRow) {
+/** List and detail alike: the row the workflow keeps current, nothing merged from a live query. */
+function connectionView(row: ConnectionRecord) {
   return {
     id: row.id,
     customerId: row.customerId,
     aspspId: row.aspspId,
     status: row.status,
     statusReason: row.statusReason,
-    validUntil: currentValidUntil(deps, row),
+    validUntil: row.validUntil,
     lastSyncAt: iso(row.lastSyncAt),
     nextSyncAt: iso(row.nextSyncAt),
     lastError: row.lastError,
     createdAt: new Date(row.createdAt).toISOString(),
   };
-}
-
-/** The workflow knows the truth first; the table is written by activities a moment later. */
-function mergeLive(base: ReturnType<typeof fromTable>, live: ConnectionView) {
-  return {
-    ...base,
-    status: live.status,
-    statusReason: live.statusReason ?? base.statusReason,
-    validUntil: live.consent?.validUntil ?? base.validUntil,
-    lastSyncAt: iso(live.lastSyncAt) ?? base.lastSyncAt,
-    nextSyncAt: iso(live.nextSyncAt) ?? base.nextSyncAt,
-    lastError: live.lastError ?? base.lastError,
-    ...(live.status === 'awaiting_authorisation' && live.authorisation
-      ? { authorisationUrl: live.authorisation.url }
-      : {}),
-  };
-}
-
-async function liveView(deps: ApiDeps, request: FastifyRequest, id: string): Promise<ConnectionView | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      connectionView(deps, id),
-      new Promise<undefined>((resolve) => {
-        timer = setTimeout(() => resolve(undefined), LIVE_VIEW_TIMEOUT_MS);
-      }),
-    ]);
-  } catch (err) {
-    request.log.debug({ err, connectionId: id }, 'no live view; answering from the table');
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
@@ -120,7 +73,13 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         const created = await createConnection(deps, input);
         return reply.code(201).send(created);
       }
-      const reservation = reserve(deps.db, principal.keyId, idemKey, requestHash(body), now());
+      const reservation = await reserve(
+        deps.repositories.idempotency,
+        principal.keyId,
+        idemKey,
+        requestHash(body),
+        now(),
+      );
       if (reservation.kind === 'replay') {
         return reply
           .code(reservation.statusCode as 201)
@@ -132,11 +91,11 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
           ...input,
           connectionId: idempotentId('con', principal.keyId, idemKey),
         });
-        reservation.complete(201, created);
+        await reservation.complete(201, created);
         return reply.code(201).send(created);
       } catch (err) {
         // Let a retry try again: nothing was answered.
-        reservation.release();
+        await reservation.release();
         throw err;
       }
     },
@@ -169,13 +128,8 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
           errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
         });
       }
-      const rows = deps.db
-        .select()
-        .from(connections)
-        .where(eq(connections.customerId, customerId))
-        .orderBy(desc(connections.createdAt), desc(connections.id))
-        .all();
-      return { connections: rows.map((row) => fromTable(deps, row)) };
+      const rows = await deps.repositories.connections.listByCustomer(customerId);
+      return { connections: rows.map(connectionView) };
     },
   );
 
@@ -185,16 +139,13 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       config: { scope: 'connections:read' },
       schema: {
         tags: ['connections'],
-        summary: 'One connection, with the live workflow state when available',
+        summary: 'One connection: status, consent validUntil, last and next sync, last error',
         params: connectionIdParams,
         response: { 200: connectionSchema, ...problemResponses(401, 403, 404) },
       },
     },
     async (request) => {
-      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
-      const base = fromTable(deps, row);
-      const live = await liveView(deps, request, row.id);
-      return live ? mergeLive(base, live) : base;
+      return connectionView(await ownedConnection(deps.repositories, principalOf(request), request.params.id));
     },
   );
 
@@ -211,7 +162,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      const row = await ownedConnection(deps.repositories, principalOf(request), request.params.id);
       if (TERMINAL_STATUSES.includes(row.status))
         throw new ApiProblem(409, `the connection is ${row.status}`, {
           errors: [{ field: 'status', message: row.status }],
@@ -238,7 +189,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      const row = await ownedConnection(deps.repositories, principalOf(request), request.params.id);
       if (TERMINAL_STATUSES.includes(row.status))
         throw new ApiProblem(409, `the connection is ${row.status}`, {
           errors: [{ field: 'status', message: row.status }],
@@ -260,7 +211,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       },
     },
     async (request) => {
-      const row = ownedConnection(deps.db, principalOf(request), request.params.id);
+      const row = await ownedConnection(deps.repositories, principalOf(request), request.params.id);
       // Revoking twice is not an error: the caller's intent already holds.
       if (row.status !== 'revoked') await revoke(deps, row.id);
       return { id: row.id, status: 'revoked' as const };

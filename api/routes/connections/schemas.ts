@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONNECTION_STATUSES } from '../../../db/schema';
+import { CONNECTION_STATUSES } from '../../../workflows/connection/contract';
 
 const httpUrl = z
   .string()
@@ -58,7 +58,6 @@ export const connectionSchema = z
     nextSyncAt: z.string().nullable(),
     lastError: z.string().nullable(),
     createdAt: z.string(),
-    authorisationUrl: z.string().optional().describe('While awaiting authorisation (live view only)'),
   })
   .meta({ id: 'Connection' });
 

@@ -1,8 +1,11 @@
-import { sql } from 'drizzle-orm';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { ApiApp, ApiDeps } from '../../deps';
 
 const READINESS_TIMEOUT_MS = 2_000;
+// temporal.api.enums.v1: TaskQueueKind.TASK_QUEUE_KIND_NORMAL and TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW.
+const TASK_QUEUE_KIND_NORMAL = 1;
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
 
 function within<T>(ms: number, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -18,13 +21,32 @@ export class NotReadyError extends Error {
   }
 }
 
-/** Database and Temporal must both answer within 2 s. */
-export function defaultReadiness(deps: Pick<ApiDeps, 'db' | 'temporal'>): () => Promise<void> {
+export type ReadinessCheck = () => Promise<unknown>;
+
+/** Resolves once a worker has polled the workflow task queue; throws naming the queue otherwise. */
+export async function workerPolls(temporal: Client, taskQueue: string): Promise<void> {
+  const { pollers } = await temporal.workflowService.describeTaskQueue({
+    namespace: temporal.options.namespace,
+    taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  if (!pollers?.length) throw new Error(`no worker polls the task queue ${taskQueue}`);
+}
+
+/** The whole service: database answers, Temporal answers, and a worker polls our task queue. */
+export function readinessChecks(
+  deps: Pick<ApiDeps, 'repositories' | 'temporal' | 'taskQueue'>,
+): Record<string, ReadinessCheck> {
+  return {
+    database: () => deps.repositories.ping(),
+    temporal: () => deps.temporal.workflowService.getSystemInfo({}),
+    worker: () => workerPolls(deps.temporal, deps.taskQueue),
+  };
+}
+
+/** Every check must answer within 2 s; a failure names the checks that did not. */
+export function readinessOf(checks: Record<string, ReadinessCheck>): () => Promise<void> {
   return async () => {
-    const checks: Record<string, () => Promise<unknown>> = {
-      database: async () => deps.db.get(sql`select 1 as ok`),
-      temporal: () => deps.temporal.workflowService.getSystemInfo({}),
-    };
     const failed: Record<string, string> = {};
     await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {
@@ -37,6 +59,10 @@ export function defaultReadiness(deps: Pick<ApiDeps, 'db' | 'temporal'>): () => 
     );
     if (Object.keys(failed).length) throw new NotReadyError(failed);
   };
+}
+
+export function defaultReadiness(deps: Pick<ApiDeps, 'repositories' | 'temporal' | 'taskQueue'>): () => Promise<void> {
+  return readinessOf(readinessChecks(deps));
 }
 
 const healthSchema = z.object({ status: z.literal('ok') });
@@ -63,7 +89,7 @@ export function healthRoutes(app: ApiApp, deps: ApiDeps): void {
       config: { public: true },
       schema: {
         tags: ['health'],
-        summary: 'Readiness: database and Temporal answer within 2 s',
+        summary: 'Readiness: database and Temporal answer within 2 s, and a worker polls the task queue',
         security: [],
         response: { 200: readySchema, 503: readySchema },
       },

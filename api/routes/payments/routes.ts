@@ -91,7 +91,13 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
         const created = await paymentCall(() => createPayment({ ...deps, payments }, input));
         return reply.code(201).send(created);
       }
-      const reservation = reserve(deps.db, principal.keyId, idemKey, requestHash(body), now());
+      const reservation = await reserve(
+        deps.repositories.idempotency,
+        principal.keyId,
+        idemKey,
+        requestHash(body),
+        now(),
+      );
       if (reservation.kind === 'replay') {
         return reply
           .code(reservation.statusCode as 201)
@@ -102,11 +108,11 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
         const created = await paymentCall(() =>
           createPayment({ ...deps, payments }, { ...input, paymentId: idempotentId('pay', principal.keyId, idemKey) }),
         );
-        reservation.complete(201, created);
+        await reservation.complete(201, created);
         return reply.code(201).send(created);
       } catch (err) {
         // Let a retry try again: nothing was answered (the stable id keeps it one payment).
-        reservation.release();
+        await reservation.release();
         throw err;
       }
     },

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSandboxCertificates, inspectCertificate, writeCertificateSet } from '../../../xs2a/certs';
-import { parseCapturedRequest } from '../../../xs2a/cli/captured-request';
+import { formatCapturedRequest, parseCapturedRequest } from '../../../xs2a/cli/captured-request';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, runCli } from '../../../xs2a/cli/commands';
-import { parseSignatureHeader } from '../../../xs2a/signing';
+import { ENFUCE_SIGNATURE_STYLE, Xs2aSigner, parseSignatureHeader } from '../../../xs2a/signing';
 
 const ROOT = join(__dirname, '../../..');
 let dir: string;
@@ -106,7 +106,9 @@ describe('xs2a CLI in-process', () => {
     expect(lines['X-Request-ID']).toMatch(/^[0-9a-f-]{36}$/);
     const signature = parseSignatureHeader(lines.Signature);
     expect(signature.headers).toEqual(['x-request-id', 'digest', 'psu-id']);
-    expect(signature.keyId).toBe(`SN=${info.serialNumber.toUpperCase()},CA=C=DK, O=Sandbox QTSP, CN=Sandbox CA`);
+    expect(signature.keyId).toBe(
+      `SN=${info.serialNumber.toUpperCase()},CA=${encodeURIComponent('C=DK, O=Sandbox QTSP, CN=Sandbox CA')}`,
+    );
 
     const captured = parseCapturedRequest(readFileSync(request));
     expect(captured.method).toBe('POST');
@@ -120,6 +122,7 @@ describe('xs2a CLI in-process', () => {
       errors: [],
       warnings: [],
       signedHeaders: ['x-request-id', 'digest', 'psu-id'],
+      keyIdCaEncoding: 'url',
     });
 
     // One body byte changed.
@@ -240,6 +243,65 @@ describe('xs2a CLI in-process', () => {
       code: EXIT_FAILURE,
       stderr: expect.stringMatching(/line 1 is not "Name: value"/),
     });
+  });
+
+  it('verify --at checks an old capture as of its time; without it an expired certificate is one problem among all the others', () => {
+    // Captured in January 2024, signed with a QSEAL valid for that month only (the CLI refuses to sign with it now).
+    const old = generateSandboxCertificates({
+      keyBits: 1024,
+      notBefore: new Date('2024-01-01T00:00:00Z'),
+      validDays: 30,
+    });
+    const headers = { 'X-Request-ID': '0e6b1c1e-4d0f-4f5a-9d9e-2b7a1f3c5d7e', 'Content-Type': 'application/json' };
+    const body = Buffer.from('{"a":1}');
+    const request = join(dir, 'old-capture.txt');
+    writeFileSync(
+      request,
+      formatCapturedRequest({
+        method: 'POST',
+        path: '/v1/consents',
+        headers: { ...headers, ...new Xs2aSigner(old.qseal, ENFUCE_SIGNATURE_STYLE).sign(headers, body) },
+        body,
+      }),
+    );
+
+    const asOfCapture = cli('verify', '--request', request, '--at', '2024-01-15T12:00:00Z', '--strict');
+    expect(asOfCapture.code).toBe(EXIT_OK);
+    expect(JSON.parse(asOfCapture.stdout)).toMatchObject({ ok: true, at: '2024-01-15T12:00:00.000Z', errors: [] });
+    expect(cli('verify', '--request', request, '--at', '2024-01-15').code).toBe(EXIT_OK);
+    const certFile = join(dir, 'old-capture-qseal.pem');
+    writeFileSync(certFile, old.qseal.certificatePem);
+    expect(cli('verify', '--request', request, '--cert', certFile, '--at', '2024-01-15T12:00:00Z').code).toBe(EXIT_OK);
+
+    const today = cli('verify', '--request', request);
+    expect(today.code).toBe(EXIT_FAILURE);
+    expect(JSON.parse(today.stdout).errors.map((e: { code: string }) => e.code)).toEqual(['CERTIFICATE_INVALID']);
+    expect(today.stderr).toMatch(/^error: CERTIFICATE_INVALID: .*expired on 2024-01-31/m);
+
+    // A changed body and X-Request-ID: every problem is reported, at any time.
+    const tampered = join(dir, 'old-capture-tampered.txt');
+    writeFileSync(
+      tampered,
+      readFileSync(request, 'latin1')
+        .replace(/X-Request-ID: [0-9a-f-]+/, 'X-Request-ID: changed')
+        .replace('"a":1', '"a":2'),
+      'latin1',
+    );
+    const codesAt = (...extra: string[]) =>
+      JSON.parse(cli('verify', '--request', tampered, ...extra).stdout).errors.map((e: { code: string }) => e.code);
+    expect(codesAt()).toEqual(['DIGEST_MISMATCH', 'CERTIFICATE_INVALID', 'SIGNATURE_INVALID']);
+    expect(codesAt('--at', '2023-12-31T23:59:59Z')).toEqual([
+      'DIGEST_MISMATCH',
+      'CERTIFICATE_INVALID',
+      'SIGNATURE_INVALID',
+    ]);
+    expect(codesAt('--at', '2024-01-10T00:00:00+01:00')).toEqual(['DIGEST_MISMATCH', 'SIGNATURE_INVALID']);
+
+    for (const bad of ['yesterday', '2024-13-01', '2024-01-15T12:00', '']) {
+      const r = cli('verify', '--request', request, '--at', bad);
+      expect(r.code, bad).toBe(EXIT_USAGE);
+      expect(r.stderr).toMatch(/^error: --at must be an ISO 8601 time/);
+    }
   });
 
   it('inspect warns on stderr about an expired certificate', () => {

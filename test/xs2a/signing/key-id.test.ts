@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { KeyIdFormatError, parseKeyId } from '../../../xs2a/signing';
+import { parseDn } from '../../../xs2a/certs/dn';
+import {
+  BEC_SIGNATURE_STYLE,
+  ENFUCE_SIGNATURE_STYLE,
+  KeyIdFormatError,
+  formatKeyId,
+  parseKeyId,
+} from '../../../xs2a/signing';
 
 function timed(fn: () => void): { ms: number; error: unknown } {
   const started = performance.now();
@@ -48,5 +55,27 @@ describe('parseKeyId', () => {
     expect((error as Error).message).toMatch(/longer than 4096/);
     expect((error as Error).message.length).toBeLessThan(200);
     expect(ms).toBeLessThan(50);
+  });
+});
+
+describe('keyId CA encoding (Enfuce: URL-encoded DN; BEC: raw)', () => {
+  const dn = 'C=DK, O=Sandbox QTSP, CN=Sandbox CA';
+
+  it('formats the CA URL-encoded for the Enfuce style and raw for BEC', () => {
+    const issuer = parseDn(dn);
+    expect(formatKeyId('0a1b', issuer, ENFUCE_SIGNATURE_STYLE)).toBe(`SN=0A1B,CA=${encodeURIComponent(dn)}`);
+    expect(formatKeyId('0a1b', issuer, BEC_SIGNATURE_STYLE)).toBe('SN=0a1b,CA=CN=Sandbox CA,O=Sandbox QTSP,C=DK');
+  });
+
+  it('parses both encodings to the same DN and says which it saw', () => {
+    const encoded = parseKeyId(`SN=0A1B,CA=${encodeURIComponent(dn)}`);
+    const raw = parseKeyId(`SN=0A1B,CA=${dn}`);
+    expect(encoded.caEncoding).toBe('url');
+    expect(raw.caEncoding).toBe('raw');
+    expect(encoded.caAttributes).toEqual(raw.caAttributes);
+    // A raw DN whose value holds a "%" stays raw.
+    expect(parseKeyId('SN=1,CA=O=100%25 Bank,C=DK')).toMatchObject({ caEncoding: 'raw', ca: 'O=100%25 Bank,C=DK' });
+    expect(() => parseKeyId('SN=1,CA=%E0%A4%A')).toThrow(KeyIdFormatError);
+    expect(() => parseKeyId(`SN=1,CA=${encodeURIComponent('not a dn')}`)).toThrow(KeyIdFormatError);
   });
 });

@@ -97,7 +97,11 @@ describe('Xs2aSigner', () => {
     const bec = new Xs2aSigner(set.qseal, BEC_SIGNATURE_STYLE);
     const enfuce = new Xs2aSigner(set.qseal, ENFUCE_SIGNATURE_STYLE);
     expect(bec.keyId).toBe(`SN=${serial.toLowerCase()},CA=CN=Sandbox CA,O=Sandbox QTSP,C=DK`);
-    expect(enfuce.keyId).toBe(`SN=${serial.toUpperCase()},CA=C=DK, O=Sandbox QTSP, CN=Sandbox CA`);
+    // Enfuce documents CA=<the URL-encoded DN of the QSEALC issuer>.
+    expect(enfuce.keyId).toBe(
+      `SN=${serial.toUpperCase()},CA=${encodeURIComponent('C=DK, O=Sandbox QTSP, CN=Sandbox CA')}`,
+    );
+    expect(enfuce.keyId).toContain('CA=C%3DDK%2C%20O%3DSandbox%20QTSP%2C%20CN%3DSandbox%20CA');
     expect(serial).toMatch(/[a-f]/); // otherwise the case assertions above prove nothing
     expect(parseSignatureHeader(bec.sign({ 'x-request-id': 'r' }, '').Signature).keyId).toBe(bec.keyId);
     expect(bec.certificateHeader).toBe(set.qseal.certificatePem.replace(/-----[A-Z ]+-----|\s/g, ''));

@@ -106,6 +106,28 @@ describe('verifyXs2aRequest', () => {
     }
   });
 
+  it('accepts the keyId CA URL-encoded (Enfuce) or raw (BEC) and says which it saw', () => {
+    const enfuce = new Xs2aSigner(set.qseal, ENFUCE_SIGNATURE_STYLE);
+    const headers = { 'X-Request-ID': 'r-2' };
+    const encoded = verifyXs2aRequest({
+      headers: { ...headers, ...enfuce.sign(headers, BODY) },
+      body: BODY,
+      strict: true,
+    });
+    expect(enfuce.keyId).toContain('CA=C%3DDK%2C%20O%3DSandbox%20QTSP');
+    expect(encoded).toMatchObject({ ok: true, errors: [], warnings: [], keyIdCaEncoding: 'url' });
+    const raw = verifyXs2aRequest({ headers: validRequest(), body: BODY, strict: true });
+    expect(raw).toMatchObject({ ok: true, keyIdCaEncoding: 'raw' });
+    // Encoded or not, a CA naming another issuer is still a mismatch.
+    const otherCa = manuallySigned(base(), {
+      signed: ['digest', 'x-request-id'],
+      keyId: keyIdFor(serial, encodeURIComponent('C=DK, O=Other QTSP, CN=Other CA')),
+    });
+    const mismatch = verifyXs2aRequest({ headers: otherCa, body: BODY, strict: true });
+    expect(codes(mismatch)).toEqual(['KEYID_MISMATCH']);
+    expect(mismatch.keyIdCaEncoding).toBe('url');
+  });
+
   it('accepts rsa-sha512 with a SHA-512 digest, and lowercase header names as node delivers them', () => {
     const style = {
       ...ENFUCE_SIGNATURE_STYLE,
@@ -340,6 +362,32 @@ describe('verifyXs2aRequest', () => {
     expect(codes(result)).toEqual(['CERTIFICATE_INVALID']);
     expect(result.errors[0].message).toMatch(/expired on 2024-01-31/);
     expect(verifyXs2aRequest({ headers: signed, body: BODY }, { now: new Date('2024-01-15T00:00:00Z') }).ok).toBe(true);
+  });
+
+  it('with an expired (or not yet valid) certificate still checks digest, keyId and signature and reports every problem', () => {
+    const old = generateSandboxCertificates({
+      keyBits: 1024,
+      notBefore: new Date('2024-01-01T00:00:00Z'),
+      validDays: 30,
+    });
+    const headers = { 'X-Request-ID': 'r' };
+    const signed = { ...headers, ...new Xs2aSigner(old.qseal, BEC_SIGNATURE_STYLE).sign(headers, BODY) };
+    const tampered = {
+      ...signed,
+      'X-Request-ID': 'r-changed',
+      Signature: signed.Signature.replace(/keyId="SN=[0-9a-f]+/, 'keyId="SN=0123abcd'),
+    };
+    const result = verifyXs2aRequest({ headers: tampered, body: `${BODY} `, strict: true });
+    expect(codes(result)).toEqual(['DIGEST_MISMATCH', 'CERTIFICATE_INVALID', 'KEYID_MISMATCH', 'SIGNATURE_INVALID']);
+    expect(result.errors[1].message).toMatch(/expired on 2024-01-31/);
+    expect(result.certificatePem).toContain('BEGIN CERTIFICATE');
+
+    const early = verifyXs2aRequest(
+      { headers: tampered, body: BODY, strict: true },
+      { now: new Date('2023-12-01T00:00:00Z') },
+    );
+    expect(codes(early)).toEqual(['CERTIFICATE_INVALID', 'KEYID_MISMATCH', 'SIGNATURE_INVALID']);
+    expect(early.errors[0].message).toMatch(/not valid before 2024-01-01|not yet valid/);
   });
 
   it('never throws on garbage input', () => {

@@ -1,0 +1,135 @@
+/**
+ * The one place the service is assembled: banks, cipher, database, repositories,
+ * activity deps and API deps, from the environment plus a few overrides (the
+ * sandbox banks instead of BANK_PROFILES_FILE, a clock, timing, a task queue).
+ * Used by api/main.ts, worker/main.ts, scripts/local-service.ts (npm start, demo),
+ * test/helpers/stack.ts and bench/connections-stack.ts.
+ */
+import type { Client } from '@temporalio/client';
+import type { ActivityDeps } from '../activities';
+import type { ApiDeps } from '../api/deps';
+import type { BankDirectory, BankSetup } from '../banks/directory';
+import type { Env } from '../config/env';
+import { publicCallbackUrl } from '../config/public-urls';
+import { openDatabase, type OpenDatabase } from '../db/client';
+import type { Logger } from '../logging/logger';
+import type { Repositories } from '../repositories';
+import { sqliteRepositories } from '../repositories/sqlite';
+import type { TokenCipher } from '../secrets/token-cipher';
+import { timingFromEnv } from '../config/timing';
+import type { ConnectionServiceDeps } from '../services/connections';
+import type { ConnectionTiming } from '../workflows/connection/types';
+import { banksFor } from './banks';
+import { cipherFor } from './cipher';
+
+export interface RootOptions {
+  env: Env;
+  logger: Logger;
+  /** Default: env.DATABASE_PATH. A database given open stays open when the root closes. */
+  database?: string | OpenDatabase;
+  /** Default: BANK_PROFILES_FILE and the TPP certificates; npm start, tests and bench: the sandbox banks. */
+  bankSetups?: BankSetup[];
+  /** The bank transports' request timeout (default: theirs). */
+  requestTimeoutMs?: number;
+  /** The clock of the services, activities and bank transports (tests: the sandbox clock). */
+  now?: () => number;
+  /** Default: TOKEN_ENCRYPTION_KEYS. */
+  cipherKeys?: Map<string, Buffer>;
+  /** Over the environment's timing (AUTHORISATION_TIMEOUT, SYNC_JITTER, …). */
+  timing?: Partial<ConnectionTiming>;
+  /** Default: env.TEMPORAL_TASK_QUEUE. */
+  taskQueue?: string;
+  /** Default: PUBLIC_BASE_URL (or API_HOST:API_PORT) + /callback. */
+  callbackUrl?: string;
+  /** Where bank configuration is read from (default process.env). */
+  source?: NodeJS.ProcessEnv;
+}
+
+/** The connection services' deps plus the read model: what the API's routes and tests drive. */
+export type ServiceDeps = ConnectionServiceDeps & { repositories: Repositories };
+
+export interface Root {
+  env: Env;
+  logger: Logger;
+  database: OpenDatabase;
+  banks: BankDirectory;
+  cipher: TokenCipher;
+  repositories: Repositories;
+  timing: ConnectionTiming;
+  taskQueue: string;
+  callbackUrl: string;
+  now?: () => number;
+  /** The services' deps over a Temporal client. */
+  serviceDeps(temporal: Client): ServiceDeps;
+  apiDeps(temporal: Client, extra?: Partial<Omit<ApiDeps, 'temporal'>>): ApiDeps;
+  /** Complete by construction; `callbackUrl` can be given late (the API's port is known after listen). */
+  activityDeps(overrides?: Partial<ActivityDeps>): ActivityDeps;
+  /** Closes the banks' transports and the database the root opened. */
+  close(): Promise<void>;
+}
+
+export function createRoot(options: RootOptions): Root {
+  const { env, logger } = options;
+  const cipher = cipherFor(env, options.cipherKeys);
+  const ownsDatabase = typeof options.database !== 'object';
+  const database =
+    typeof options.database === 'object' ? options.database : openDatabase(options.database ?? env.DATABASE_PATH);
+  let banks: BankDirectory;
+  try {
+    banks = banksFor(
+      { setups: options.bankSetups, requestTimeoutMs: options.requestTimeoutMs, now: options.now },
+      logger,
+      options.source,
+    );
+  } catch (err) {
+    if (ownsDatabase) database.close();
+    throw err;
+  }
+  const repositories = sqliteRepositories(database.db);
+  const timing = timingFromEnv(env, options.timing);
+  const taskQueue = options.taskQueue ?? env.TEMPORAL_TASK_QUEUE;
+  const callbackUrl = options.callbackUrl ?? publicCallbackUrl(env);
+  const now = options.now;
+
+  const serviceDeps = (temporal: Client): ServiceDeps => ({
+    db: database.db,
+    repositories,
+    temporal,
+    taskQueue,
+    banks,
+    cipher,
+    ...(now ? { now } : {}),
+  });
+
+  return {
+    env,
+    logger,
+    database,
+    banks,
+    cipher,
+    repositories,
+    timing,
+    taskQueue,
+    callbackUrl,
+    now,
+    serviceDeps,
+    apiDeps: (temporal, extra = {}) => ({ ...serviceDeps(temporal), logger, ...extra }),
+    activityDeps: (overrides = {}) => ({
+      db: database.db,
+      logger,
+      banks,
+      cipher,
+      callbackUrl,
+      // The worker owns timing: running workflows read it through the connectionTiming activity.
+      timing,
+      syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
+      tokenRefreshMarginMs: timing.tokenRefreshMarginMs,
+      ...(now ? { now } : {}),
+      ...overrides,
+    }),
+    async close() {
+      await banks.close();
+      if (ownsDatabase) database.close();
+    },
+  };
+}

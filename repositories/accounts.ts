@@ -1,0 +1,69 @@
+export interface AccountRecord {
+  id: string;
+  connectionId: string;
+  /** The bank's id: changes with each consent, never shown to our products. */
+  resourceId: string;
+  kind: 'account' | 'card-account';
+  iban: string | null;
+  maskedPan: string | null;
+  currency: string;
+  name: string | null;
+  product: string | null;
+  status: 'active' | 'gone';
+}
+
+export interface BalanceRecord {
+  accountId: string;
+  balanceType: string;
+  amount: string;
+  currency: string;
+  referenceDate: string | null;
+  lastChangeDateTime: string | null;
+  creditLimitIncluded: boolean | null;
+  fetchedAt: number;
+}
+
+export interface BalanceHistoryRecord {
+  balanceType: string;
+  amount: string;
+  currency: string;
+  referenceDate: string | null;
+  fetchedAt: number;
+}
+
+export interface TransactionRecord {
+  id: string;
+  bookingStatus: 'booked' | 'pending';
+  date: string;
+  bookingDate: string | null;
+  valueDate: string | null;
+  transactionDate: string | null;
+  amount: string;
+  currency: string;
+  creditorName: string | null;
+  debtorName: string | null;
+  remittanceInformation: string | null;
+  entryReference: string | null;
+}
+
+export interface TransactionQuery {
+  status: 'booked' | 'pending' | 'all';
+  from?: string;
+  to?: string;
+  /** Rows strictly after this position in (date desc, id desc) order. */
+  after?: { date: string; id: string };
+  limit: number;
+}
+
+export interface AccountRepository {
+  /** The account with its connection's customer, for ownership checks. */
+  get(id: string): Promise<{ account: AccountRecord; customerId: string } | undefined>;
+  /** Oldest first (createdAt, id). */
+  listByConnection(connectionId: string): Promise<AccountRecord[]>;
+  /** Latest balance per type, by account id, ordered by type. */
+  latestBalances(accountIds: string[]): Promise<Map<string, BalanceRecord[]>>;
+  /** Every observed change, newest first. */
+  balanceHistory(accountId: string): Promise<BalanceHistoryRecord[]>;
+  /** Newest first (date desc, id desc), at most `limit` rows. */
+  transactions(accountId: string, query: TransactionQuery): Promise<TransactionRecord[]>;
+}

@@ -1,0 +1,41 @@
+import { desc, eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { connections, consents } from '../../db/schema';
+import type { ConnectionRecord, ConnectionRepository } from '../connections';
+
+/** The connection row with its current consent's validUntil: one query for list and detail alike. */
+function selectRecords(db: Db) {
+  return db
+    .select({
+      id: connections.id,
+      customerId: connections.customerId,
+      aspspId: connections.aspspId,
+      status: connections.status,
+      statusReason: connections.statusReason,
+      validUntil: consents.validUntil,
+      lastSyncAt: connections.lastSyncAt,
+      nextSyncAt: connections.nextSyncAt,
+      lastError: connections.lastError,
+      createdAt: connections.createdAt,
+    })
+    .from(connections)
+    .leftJoin(consents, eq(consents.id, connections.currentConsentId));
+}
+
+const record = (row: ConnectionRecord): ConnectionRecord => ({ ...row, validUntil: row.validUntil ?? null });
+
+export function sqliteConnectionRepository(db: Db): ConnectionRepository {
+  return {
+    async get(id) {
+      const row = selectRecords(db).where(eq(connections.id, id)).get();
+      return row && record(row);
+    },
+    async listByCustomer(customerId) {
+      return selectRecords(db)
+        .where(eq(connections.customerId, customerId))
+        .orderBy(desc(connections.createdAt), desc(connections.id))
+        .all()
+        .map(record);
+    },
+  };
+}

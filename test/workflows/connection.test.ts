@@ -1,0 +1,366 @@
+/**
+ * The connection workflow's lifecycle on Temporal's time-skipping test server: the real workflow
+ * code with stubbed activities driven by the server's (skipped) clock, so days of expiry, token
+ * refresh and continue-as-new take seconds. The test server is the Java one, installed with Maven
+ * by scripts/temporal-test-server.sh (the SDK's download is never used).
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
+import { forwardTemporalLogs } from '../../logging/temporal-runtime';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../temporal/search-attributes';
+import { resolveTemporalTestServer } from '../../temporal/test-server';
+import {
+  bankFailureType,
+  workflowIdFor,
+  type BankFailureKind,
+  type ConnectionRecord,
+  type ConnectionStatus,
+  type ConnectionTiming,
+  type ConnectionView,
+} from '../../workflows/connection/contract';
+import {
+  authorisationUrlUpdate,
+  psuCallbackSignal,
+  reauthoriseUpdate,
+  revokeUpdate,
+  statusQuery,
+  syncNowUpdate,
+} from '../../workflows/connection/messages';
+import type { connectionWorkflow } from '../../workflows/connection/workflow';
+import { testLogger } from '../helpers/logger';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const BASE_TIMING: ConnectionTiming = {
+  authorisationTimeoutMs: 15 * MINUTE,
+  expiringSoonWarningMs: 2 * DAY,
+  tokenRefreshMarginMs: 5 * MINUTE,
+  syncIntervalMs: 12 * HOUR,
+  syncJitterMs: 0,
+  maxCyclesPerRun: 1000,
+};
+
+/** One connection's fake bank: what the stubbed activities answer, and what they were asked. */
+interface FakeBank {
+  timing: ConnectionTiming;
+  /** Days a consent is valid from its authorisation (validUntil is the last valid day). */
+  validDays: number;
+  /** OAuth banks: lifetime of each PSU access token. */
+  tokenLifetimeMs?: number;
+  refuseRefresh?: boolean;
+  /** The next syncs fail with this (permanently: no retries in the test). */
+  syncFailure?: { kind: BankFailureKind; message: string };
+  calls: string[];
+  records: ConnectionRecord[];
+  closed: string[];
+}
+
+const banks = new Map<string, FakeBank>();
+
+/** The bank of the workflow that runs the current activity, and the server's (skipped) clock. */
+function current(): { bank: FakeBank; now: number } {
+  const info = Context.current().info;
+  const connectionId = (info.workflowExecution?.workflowId ?? '').replace(/^connection:/, '');
+  const bank = banks.get(connectionId);
+  if (!bank) throw new Error(`no fake bank for ${connectionId}`);
+  bank.calls.push(info.activityType);
+  return { bank, now: info.currentAttemptScheduledTimestampMs };
+}
+
+const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const authorisationNumber = (authorisationId: string) => Number(authorisationId.split('_')[1]);
+
+const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
+  async createConsent() {
+    const { bank } = current();
+    const n = bank.calls.filter((c) => c === 'createConsent').length;
+    return {
+      authorisationId: `auth_${n}`,
+      authorisationUrl: `https://bank.example/authorise/${n}`,
+      consentRowId: `cns_${n}`,
+    };
+  },
+  async completeAuthorisation({ authorisationId }) {
+    const { bank, now } = current();
+    const n = authorisationNumber(authorisationId);
+    return {
+      consentRowId: `cns_${n}`,
+      consentStatus: 'valid',
+      validUntil: isoDate(now + (bank.validDays - 1) * DAY),
+      frequencyPerDay: 4,
+      tokenExpiresAt: bank.tokenLifetimeMs === undefined ? undefined : now + bank.tokenLifetimeMs,
+    };
+  },
+  async refreshTokens() {
+    const { bank, now } = current();
+    if (bank.refuseRefresh)
+      throw ApplicationFailure.create({
+        type: bankFailureType('grant_invalid'),
+        message: 'the bank refused the refresh token',
+        nonRetryable: true,
+      });
+    return { expiresAt: now + bank.tokenLifetimeMs! };
+  },
+  async revokeConsent() {
+    current();
+  },
+  async syncConnection({ reason }) {
+    const { bank, now } = current();
+    if (bank.syncFailure)
+      throw ApplicationFailure.create({
+        type: bankFailureType(bank.syncFailure.kind),
+        message: bank.syncFailure.message,
+        nonRetryable: true,
+      });
+    return {
+      syncRunId: `${reason}-${bank.calls.length}`,
+      outcome: 'ok',
+      accounts: 1,
+      transactionsUpserted: 0,
+      transactionsRemoved: 0,
+      bankCalls: 2,
+      finishedAt: now,
+    };
+  },
+  async recordConnectionStatus(record) {
+    current().bank.records.push(record);
+  },
+  async closeAuthorisation({ authorisationId }) {
+    current().bank.closed.push(authorisationId);
+  },
+  async connectionTiming() {
+    return { ...current().bank.timing };
+  },
+};
+
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = `wf-test-${randomUUID()}`;
+
+beforeAll(async () => {
+  forwardTemporalLogs(testLogger());
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } },
+  });
+  // The workflow upserts ConnectionStatus: the test server, like a real namespace, must know it.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTE_KEYS.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    activities,
+  });
+  running = worker.run();
+});
+
+afterAll(async () => {
+  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+type Handle = WorkflowHandle<typeof connectionWorkflow>;
+
+async function start(bank: Partial<FakeBank> = {}): Promise<{ handle: Handle; bank: FakeBank; url: string }> {
+  const connectionId = `con_${randomUUID()}`;
+  const fake: FakeBank = { timing: BASE_TIMING, validDays: 90, calls: [], records: [], closed: [], ...bank };
+  banks.set(connectionId, fake);
+  const handle = await env.client.workflow.start('connectionWorkflow', {
+    workflowId: workflowIdFor(connectionId),
+    taskQueue,
+    args: [{ connectionId, customerId: 'cus_1', aspspId: 'bec', psuIpAddress: '192.0.2.1' }],
+  });
+  const { authorisationUrl } = await handle.executeUpdate(authorisationUrlUpdate);
+  return { handle: handle as Handle, bank: fake, url: authorisationUrl };
+}
+
+/** Polls the workflow (in real time, no skipping) until the view matches. */
+async function until(handle: Handle, what: string, test: (view: ConnectionView) => boolean): Promise<ConnectionView> {
+  const deadline = Date.now() + 10_000;
+  let view = await handle.query(statusQuery);
+  while (!test(view)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; view: ${JSON.stringify(view)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    view = await handle.query(statusQuery);
+  }
+  return view;
+}
+
+const status = (handle: Handle, s: ConnectionStatus) => until(handle, s, (v) => v.status === s);
+
+async function approved(bank: Partial<FakeBank> = {}) {
+  const started = await start(bank);
+  await started.handle.signal(psuCallbackSignal, {
+    authorisationId: 'auth_1',
+    outcome: 'approved',
+    psuIpAddress: '192.0.2.1',
+  });
+  await until(started.handle, 'active and synced', (v) => v.status === 'active' && v.lastSyncAt !== undefined);
+  return started;
+}
+
+/**
+ * Ends a test's workflow the way a customer would: revoke, then its result. (Terminating it
+ * instead can leave the test server's time-skipping lock held by a workflow task in flight,
+ * and a later test's sleep then never returns.)
+ */
+async function finish(handle: Handle): Promise<void> {
+  expect(await handle.executeUpdate(revokeUpdate)).toEqual({ status: 'revoked' });
+  expect((await handle.result()).status).toBe('revoked');
+}
+
+const count = (bank: FakeBank, activity: string) => bank.calls.filter((c) => c === activity).length;
+const lastRecord = (bank: FakeBank) => bank.records[bank.records.length - 1];
+
+describe('connection workflow on the time-skipping test server', () => {
+  it('reads the worker timing, authorises, syncs and writes the whole read model', async () => {
+    const { handle, bank, url } = await approved();
+    expect(url).toBe('https://bank.example/authorise/1');
+    // awaiting_authorisation is the status createConnection stored: no write until it changes.
+    expect(bank.calls.slice(0, 4)).toEqual([
+      'connectionTiming',
+      'createConsent',
+      'completeAuthorisation',
+      'recordConnectionStatus',
+    ]);
+    const view = await handle.query(statusQuery);
+    expect(view.consent?.consentRowId).toBe('cns_1');
+    // The first sync's outcome reaches the read model, not only status changes.
+    await until(handle, 'recorded', () => lastRecord(bank)?.lastSyncAt !== undefined);
+    expect(lastRecord(bank)).toMatchObject({
+      status: 'active',
+      lastSyncAt: view.lastSyncAt,
+      nextSyncAt: view.nextSyncAt,
+    });
+    await finish(handle);
+  });
+
+  it('goes expiring_soon before validUntil and expired after it, then stops syncing', async () => {
+    const { handle, bank } = await approved({ validDays: 5 });
+    await env.sleep(DAY);
+    expect((await handle.query(statusQuery)).status).toBe('active');
+    await env.sleep(2.1 * DAY);
+    await status(handle, 'expiring_soon');
+    await env.sleep(2 * DAY);
+    const view = await status(handle, 'expired');
+    expect(view.statusReason).toMatch(/validUntil .* has passed/);
+    expect(bank.records.map((r) => r.status)).toEqual(expect.arrayContaining(['expiring_soon', 'expired']));
+    const syncs = count(bank, 'syncConnection');
+    expect(syncs).toBeGreaterThanOrEqual(6);
+    await env.sleep(2 * DAY);
+    expect(count(bank, 'syncConnection')).toBe(syncs);
+    await finish(handle);
+  });
+
+  it('refreshes tokens before they expire and keeps syncing', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: HOUR });
+    await env.sleep(3 * HOUR);
+    await until(handle, 'three refreshes', () => count(bank, 'refreshTokens') >= 3);
+    const view = await handle.query(statusQuery);
+    expect(view.status).toBe('active');
+    expect(view.consent!.tokenExpiresAt!).toBeGreaterThan((await env.currentTimeMs()) + 5 * MINUTE);
+    await finish(handle);
+  });
+
+  it('a refused refresh moves the connection to reauth_required with the reason in the read model', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: HOUR, refuseRefresh: true });
+    await env.sleep(HOUR);
+    const view = await status(handle, 'reauth_required');
+    expect(view.statusReason).toBe('the bank refused the refresh token');
+    expect(lastRecord(bank)).toMatchObject({
+      status: 'reauth_required',
+      lastError: 'the bank refused the refresh token',
+    });
+    await finish(handle);
+  });
+
+  it('a failed sync is in the read model as lastError, and the next good sync clears it', async () => {
+    const { handle, bank } = await approved();
+    bank.syncFailure = { kind: 'server', message: 'the bank answered 503' };
+    await expect(handle.executeUpdate(syncNowUpdate, { args: [{}] })).rejects.toThrow();
+    await until(handle, 'the error recorded', () => lastRecord(bank)?.lastError === 'the bank answered 503');
+    expect(lastRecord(bank).status).toBe('active');
+    bank.syncFailure = undefined;
+    await env.sleep(13 * HOUR);
+    await until(handle, 'the error cleared', () => lastRecord(bank)?.lastError === undefined);
+    expect((await handle.query(statusQuery)).status).toBe('active');
+    await finish(handle);
+  });
+
+  it('an early re-authorisation the PSU approves moves the connection to the new consent', async () => {
+    const { handle, bank } = await approved();
+    const result = await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
+    expect(result).toEqual({ authorisationUrl: 'https://bank.example/authorise/2', status: 'awaiting_authorisation' });
+    await handle.signal(psuCallbackSignal, { authorisationId: 'auth_2', outcome: 'approved' });
+    const view = await until(
+      handle,
+      'the new consent',
+      (v) => v.status === 'active' && v.consent?.consentRowId === 'cns_2',
+    );
+    expect(view.lastError).toBeUndefined();
+    expect(count(bank, 'createConsent')).toBe(2);
+    await finish(handle);
+  });
+
+  it('an early re-authorisation the PSU denies leaves the old consent working', async () => {
+    const { handle, bank } = await approved();
+    await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
+    await handle.signal(psuCallbackSignal, { authorisationId: 'auth_2', outcome: 'denied', error: 'access_denied' });
+    const view = await until(handle, 'back to active', (v) => v.status === 'active' && v.lastError !== undefined);
+    expect(view.consent?.consentRowId).toBe('cns_1');
+    expect(view.lastError).toMatch(/re-authorisation ended rejected/);
+    expect(lastRecord(bank)).toMatchObject({ status: 'active', lastError: view.lastError });
+    const syncs = count(bank, 'syncConnection');
+    await env.sleep(13 * HOUR);
+    await until(handle, 'a sync on the old consent', () => count(bank, 'syncConnection') > syncs);
+    await finish(handle);
+  });
+
+  it('an early re-authorisation the PSU abandons times out and leaves the old consent working', async () => {
+    const { handle, bank } = await approved();
+    await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
+    await env.sleep(BASE_TIMING.authorisationTimeoutMs + MINUTE);
+    const view = await until(handle, 'back to active', (v) => v.status === 'active' && v.authorisation === undefined);
+    expect(bank.closed).toEqual(['auth_2']);
+    expect(view.consent?.consentRowId).toBe('cns_1');
+    expect(view.lastError).toMatch(/re-authorisation ended authorisation_expired/);
+    await finish(handle);
+  });
+
+  it('continues as new after maxCyclesPerRun, and the next run reads the worker timing again', async () => {
+    const { handle, bank } = await approved({ timing: { ...BASE_TIMING, maxCyclesPerRun: 3, syncIntervalMs: HOUR } });
+    const firstRun = (await handle.describe()).runId;
+    // The worker's configuration changes while the connection runs: the next run must use it.
+    bank.timing = { ...bank.timing, syncIntervalMs: 2 * HOUR };
+    await env.sleep(4 * HOUR);
+    await until(handle, 'a second run', () => count(bank, 'connectionTiming') >= 2);
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    const view = await handle.query(statusQuery);
+    expect(view.status).toBe('active');
+    expect(view.consent?.consentRowId).toBe('cns_1');
+    const syncs = count(bank, 'syncConnection');
+    await env.sleep(2.5 * HOUR);
+    const after = await until(
+      handle,
+      'a sync in the new run',
+      (v) => count(bank, 'syncConnection') > syncs && v.nextSyncAt! > v.lastSyncAt!,
+    );
+    expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR);
+    expect(after.nextSyncAt! - after.lastSyncAt!).toBeLessThan(2 * HOUR + MINUTE);
+    await finish(handle);
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * A connection's state and the rules that move it: what is due, when, and what a bank failure
+ * or the PSU's answer means. Pure and deterministic (the clock is passed in), so the workflow
+ * only wires messages, timers and activities around it.
+ */
+import {
+  DORMANT_STATUSES,
+  SYNCING_STATUSES,
+  bankFailureEffect,
+  bankFailureKind,
+  failureMessage,
+  invalidStateFailure,
+  isBankFailure,
+  type BankFailureEffect,
+  type ConnectionRecord,
+  type ConnectionState,
+  type ConnectionStatus,
+  type ConnectionTiming,
+  type ConnectionView,
+  type ConnectionWorkflowInput,
+  type PsuCallback,
+  type ReauthoriseRequest,
+} from './contract';
+
+export const DAY_MS = 86_400_000;
+
+export class ConnectionLifecycle {
+  readonly state: ConnectionState;
+  /** Set once per run: the worker's (connectionTiming) or, for runs of the previous release, the input's. */
+  timing: ConnectionTiming | undefined;
+  /** The PSU's answer for the authorisation being waited on. */
+  callback: PsuCallback | undefined;
+  revokeRequested = false;
+  reauthoriseRequested: ReauthoriseRequest | undefined;
+  /** Scheduled syncs in this run (continue-as-new after timing.maxCyclesPerRun). */
+  cycles = 0;
+  /** Counts finished starts of an authorisation (URL ready, or failed), so an update can wait for "its" round. */
+  authorisationRounds = 0;
+
+  constructor(private readonly input: ConnectionWorkflowInput) {
+    this.state = input.carried ?? { status: 'awaiting_authorisation' };
+  }
+
+  get connectionId(): string {
+    return this.input.connectionId;
+  }
+
+  get status(): ConnectionStatus {
+    return this.state.status;
+  }
+
+  requireTiming(): ConnectionTiming {
+    if (!this.timing) throw new Error('connection timing is not loaded yet');
+    return this.timing;
+  }
+
+  view(): ConnectionView {
+    return {
+      ...this.state,
+      connectionId: this.input.connectionId,
+      customerId: this.input.customerId,
+      aspspId: this.input.aspspId,
+    };
+  }
+
+  /** Everything the API shows, for recordConnectionStatus. */
+  record(): ConnectionRecord {
+    const { status, statusReason, lastError, lastSyncAt, nextSyncAt } = this.state;
+    return { connectionId: this.input.connectionId, status, reason: statusReason, lastError, lastSyncAt, nextSyncAt };
+  }
+
+  /** Applies a status; false when nothing changed (then nothing is written either). */
+  applyStatus(status: ConnectionStatus, reason?: string): boolean {
+    if (this.state.status === status && this.state.statusReason === reason) return false;
+    this.state.status = status;
+    this.state.statusReason = reason;
+    return true;
+  }
+
+  // --- time -------------------------------------------------------------------------------------
+
+  /** First instant after the consent's last valid day. */
+  expiryAt(): number {
+    return this.state.consent ? Date.parse(`${this.state.consent.validUntil}T00:00:00Z`) + DAY_MS : Infinity;
+  }
+
+  expiringSoonAt(): number {
+    return this.expiryAt() - this.requireTiming().expiringSoonWarningMs;
+  }
+
+  refreshAt(): number {
+    const expiresAt = this.state.consent?.tokenExpiresAt;
+    return expiresAt !== undefined ? expiresAt - this.requireTiming().tokenRefreshMarginMs : Infinity;
+  }
+
+  syncing(): boolean {
+    return SYNCING_STATUSES.includes(this.state.status);
+  }
+
+  dormant(): boolean {
+    return DORMANT_STATUSES.includes(this.state.status);
+  }
+
+  /** Next unattended sync: 24 h / frequencyPerDay (or the fixed interval) plus jitter that only ever adds. */
+  scheduleNextSync(from: number, random: () => number): void {
+    const timing = this.requireTiming();
+    const perDay = this.state.consent?.frequencyPerDay ?? 4;
+    const interval = timing.syncIntervalMs ?? Math.ceil(DAY_MS / perDay);
+    this.state.nextSyncAt = from + interval + Math.floor(random() * timing.syncJitterMs);
+  }
+
+  /** When the main loop must wake up next if nothing arrives. */
+  wakeAt(): number {
+    return Math.min(
+      this.state.nextSyncAt ?? Infinity,
+      this.refreshAt(),
+      this.expiryAt(),
+      this.state.status === 'active' ? this.expiringSoonAt() : Infinity,
+    );
+  }
+
+  /** The status a freshly authorised consent starts in. */
+  authorisedStatus(now: number): ConnectionStatus {
+    return now >= this.expiringSoonAt() ? 'expiring_soon' : 'active';
+  }
+
+  // --- failures ---------------------------------------------------------------------------------
+
+  /** Records a failed bank call's message as lastError and says what it means for the connection. */
+  bankFailure(err: unknown): BankFailureEffect & { reason: string } {
+    const message = failureMessage(err);
+    this.state.lastError = message;
+    const kind = bankFailureKind(err);
+    // A bank failure of a kind this release does not know is permanent, like any unclassified one.
+    const effect: BankFailureEffect =
+      kind === undefined && isBankFailure(err) ? { kind: 'status', status: 'failed' } : bankFailureEffect(kind);
+    const reason = effect.kind === 'status' && effect.status === 'revoked' ? 'revoked by the PSU at the bank' : message;
+    return { ...effect, reason };
+  }
+
+  // --- messages ---------------------------------------------------------------------------------
+
+  onPsuCallback(answer: PsuCallback): void {
+    if (this.state.authorisation?.id === answer.authorisationId) this.callback = answer;
+  }
+
+  validateSyncNow(): void {
+    if (!this.syncing())
+      throw invalidStateFailure(`connection is ${this.state.status}; a sync needs an active consent`);
+  }
+
+  validateReauthorise(): void {
+    if (this.state.status === 'revoked') throw invalidStateFailure('connection is revoked; create a new one');
+    if (this.state.authorisation) throw invalidStateFailure('an authorisation is already waiting for the PSU');
+  }
+
+  validateRevoke(): void {
+    if (this.state.status === 'revoked') throw invalidStateFailure('connection is already revoked');
+  }
+}
