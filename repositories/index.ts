@@ -2,11 +2,13 @@ import type { AccountRepository } from './accounts';
 import type { ApiKeyRepository } from './api-keys';
 import type { ConnectionRepository } from './connections';
 import type { IdempotencyRepository } from './idempotency';
+import type { PaymentRepository } from './payments';
 
 export type * from './accounts';
 export type * from './api-keys';
 export type * from './connections';
 export type * from './idempotency';
+export type * from './payments';
 
 /**
  * The read model the API works from: async interfaces, so that a PostgreSQL
@@ -17,6 +19,7 @@ export interface Repositories {
   accounts: AccountRepository;
   apiKeys: ApiKeyRepository;
   idempotency: IdempotencyRepository;
+  payments: PaymentRepository;
   /** Resolves when the database answers a trivial query (readiness). */
   ping(): Promise<void>;
 }

@@ -10,7 +10,8 @@ import type { BankDirectory } from '../banks/directory';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { payments } from '../db/schema';
-import { sqlitePaymentRepository, type PaymentRecord, type PaymentRepository } from '../repositories/payments';
+import type { Repositories } from '../repositories';
+import type { PaymentRecord } from '../repositories/payments';
 import { AspspKey, CustomerIdKey, PaymentIdKey, PaymentStatusKey } from '../temporal/search-attributes';
 import { Xs2aError } from '../xs2a/errors';
 import { ibanChecksumValid } from '../xs2a/operations/payments';
@@ -36,8 +37,7 @@ export interface PaymentServiceDeps {
   taskQueue: string;
   banks: BankDirectory;
   now?: () => number;
-  /** Defaults to the SQLite repository on `db`. */
-  payments?: PaymentRepository;
+  repositories: Pick<Repositories, 'payments'>;
 }
 
 /** Bad input, or a request the payment's status does not allow: the API answers 4xx naming the field. */
@@ -141,7 +141,7 @@ export interface CreatedPayment {
   authorisationUrl: string;
 }
 
-const repository = (deps: PaymentServiceDeps) => deps.payments ?? sqlitePaymentRepository(deps.db);
+const repository = (deps: PaymentServiceDeps) => deps.repositories.payments;
 
 /** Validates, stores and starts the payment's workflow; answers once the bank has given the PSU's URL. */
 export async function createPayment(deps: PaymentServiceDeps, input: CreatePaymentInput): Promise<CreatedPayment> {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { sqlitePaymentRepository, type PaymentRecord } from '../../../repositories/payments';
+import type { PaymentRecord } from '../../../repositories/payments';
 import { cancelPayment, createPayment } from '../../../services/payments';
 import { mayActFor, principalOf, type ApiPrincipal } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
@@ -60,11 +60,12 @@ export function paymentJson(row: PaymentRecord) {
 
 export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
   const now = () => (deps.now ?? Date.now)();
-  const payments = sqlitePaymentRepository(deps.db);
+  // Read at request time: the repositories are the app's (app.repositories), not the plugin's.
+  const payments = () => deps.repositories.payments;
 
   /** Another customer's payment is as absent as a nonexistent one: never 403, which would reveal it exists. */
   async function ownedPayment(principal: ApiPrincipal, id: string): Promise<PaymentRecord> {
-    const row = await payments.get(id);
+    const row = await payments().get(id);
     if (!row || !mayActFor(principal, row.customerId)) throw new ApiProblem(404, `no payment ${id}`);
     return row;
   }
@@ -88,7 +89,7 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
       const input = { ...body, psuIpAddress: psuIp(request, body.psuIpAddress) };
       const idemKey = request.headers['idempotency-key'];
       if (!idemKey) {
-        const created = await paymentCall(() => createPayment({ ...deps, payments }, input));
+        const created = await paymentCall(() => createPayment(deps, input));
         return reply.code(201).send(created);
       }
       const reservation = await reserve(
@@ -106,7 +107,7 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
       }
       try {
         const created = await paymentCall(() =>
-          createPayment({ ...deps, payments }, { ...input, paymentId: idempotentId('pay', principal.keyId, idemKey) }),
+          createPayment(deps, { ...input, paymentId: idempotentId('pay', principal.keyId, idemKey) }),
         );
         await reservation.complete(201, created);
         return reply.code(201).send(created);
@@ -141,7 +142,7 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
         customerId = principal.customerIds[0]!;
       }
       if (!mayActFor(principal, customerId)) throw forbiddenCustomer();
-      const page = await payments.list({
+      const page = await payments().list({
         customerId,
         status: request.query.status,
         after: request.query.cursor ? decodePaymentCursor(request.query.cursor) : undefined,
@@ -181,7 +182,7 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request) => {
       const row = await ownedPayment(principalOf(request), request.params.id);
-      const result = await paymentCall(() => cancelPayment({ ...deps, payments }, row));
+      const result = await paymentCall(() => cancelPayment(deps, row));
       return { id: row.id, status: 'cancelled' as const, bankStatus: result.bankStatus ?? null };
     },
   );
