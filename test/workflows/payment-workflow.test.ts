@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/common';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PaymentActivities } from '../../activities/payments';
 import { forwardTemporalLogs } from '../../logging/temporal-runtime';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../temporal/search-attributes';
+import { resolveTemporalTestServer } from '../../temporal/test-server';
 import {
   DEFAULT_PAYMENT_TIMING,
   PaymentFailure,
@@ -23,19 +27,14 @@ import { paymentWorkflow } from '../../workflows/payment/workflow';
 import { testLogger } from '../helpers/logger';
 
 /**
- * The payment workflow's own branches, with stubbed activities on the run's Temporal server and a
- * timing of milliseconds: the 6-day `unknown` limit, a PSU who approved at the bank but never came
- * back, initiation failures, a refused cancellation. End-to-end behaviour is in test/api/payments.
+ * The payment workflow's own branches with stubbed activities on Temporal's time-skipping test
+ * server and the real default timing: the 6-day `unknown` limit, the 15-minute authorisation
+ * timeout with a PSU who approved at the bank but never came back, initiation failures, a refused
+ * cancellation. End-to-end behaviour against the sandbox is in test/api/payments.test.ts.
  */
 
-const TIMING: PaymentTiming = {
-  authorisationTimeoutMs: 800,
-  pollInitialMs: 50,
-  pollFactor: 2,
-  pollMaxMs: 400,
-  unknownAfterMs: 2_500,
-  bankCallTimeoutMs: 2_000,
-};
+const TIMING: PaymentTiming = DEFAULT_PAYMENT_TIMING;
+const DAY = 86_400_000;
 
 interface Script {
   initiate?: () => Promise<{ bankStatus: string; authorisationId: string; authorisationUrl: string }>;
@@ -54,7 +53,8 @@ const stub: PaymentActivities = {
     Promise.resolve({ bankStatus: 'RCVD', authorisationId: `auth-${paymentId}`, authorisationUrl: 'https://bank/sca' }),
   readPaymentStatus: ({ paymentId }) => {
     const times = reads.get(paymentId) ?? [];
-    times.push(Date.now());
+    // The server's (skipped) clock.
+    times.push(Context.current().info.currentAttemptScheduledTimestampMs);
     reads.set(paymentId, times);
     const statuses = scripts.get(paymentId)?.statuses ?? ['ACSC'];
     return Promise.resolve({ bankStatus: statuses[Math.min(times.length - 1, statuses.length - 1)] });
@@ -67,30 +67,41 @@ const stub: PaymentActivities = {
   closePaymentAuthorisation: () => Promise.resolve(),
 };
 
-describe('payment workflow branches (stubbed activities)', () => {
+describe('payment workflow branches (stubbed activities, time-skipping server)', () => {
+  let env: TestWorkflowEnvironment;
   let worker: Worker;
   let running: Promise<void>;
-  let native: NativeConnection;
   let client: Client;
   const taskQueue = `payment-wf-${randomUUID()}`;
 
   beforeAll(async () => {
     forwardTemporalLogs(testLogger());
-    native = await NativeConnection.connect({ address: inject('temporalAddress') });
+    env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: resolveTemporalTestServer() } },
+    });
+    // The workflow upserts PaymentStatus: the test server, like a real namespace, must know it.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: Object.fromEntries(
+        SEARCH_ATTRIBUTE_KEYS.map((key) => [
+          key.name,
+          temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        ]),
+      ),
+    });
     worker = await Worker.create({
-      connection: native,
+      connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: stub,
     });
     running = worker.run();
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
+    client = env.client;
   });
   afterAll(async () => {
     worker?.shutdown();
     await running;
-    await native?.close();
-    await client?.connection.close();
+    await env?.teardown();
   });
 
   function start(id: string, script: Script = {}) {
@@ -102,7 +113,7 @@ describe('payment workflow branches (stubbed activities)', () => {
     });
   }
 
-  it('no final status within the limit: unknown, after reads on a decaying backoff', async () => {
+  it('no final status within six days: unknown, after reads decaying from seconds to minutes to hours', async () => {
     const id = `p-${randomUUID()}`;
     const handle = await start(id, { statuses: ['ACTC', 'ACSP'] });
     await handle.executeUpdate(paymentAuthorisationUrlUpdate);
@@ -112,9 +123,13 @@ describe('payment workflow branches (stubbed activities)', () => {
     expect(result.bankStatus).toBe('ACSP');
     expect(result.statusReason).toMatch(/no final status/);
     const times = reads.get(id)!;
-    // The dev server fires short timers up to a second late, so only the count is checked here;
-    // pollDelay's decay is checked on its own below.
-    expect(times.length).toBeGreaterThanOrEqual(2);
+    // Seconds at first, then minutes, then hours; six days later the payment is unknown.
+    const gaps = times.slice(1).map((t, i) => t - times[i]);
+    expect(gaps[0]).toBeLessThan(10_000);
+    expect(gaps.some((g) => g >= 60_000 && g < 3_600_000)).toBe(true);
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(3_600_000);
+    expect(times.at(-1)! - times[0]).toBeGreaterThan(5.5 * DAY);
+    expect(times.length).toBeLessThan(60);
     expect(recorded.get(id)!.map((r) => `${r.status}/${r.bankStatus}`)).toEqual([
       'awaiting_authorisation/RCVD',
       'authorised/RCVD',
