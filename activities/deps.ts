@@ -2,6 +2,7 @@ import type { BankDirectory } from '../banks/directory';
 import type { Db } from '../db/client';
 import type { Logger } from '../logging/logger';
 import type { TokenCipher } from '../secrets/token-cipher';
+import type { WebhookSettings } from '../webhooks/settings';
 import type { ConnectionTiming } from '../workflows/connection/contract';
 import type { PaymentTiming } from '../workflows/payment/contract';
 
@@ -29,10 +30,12 @@ export interface ActivityDeps extends PingActivityDeps {
   now?: () => number;
   /** The worker's payment timing (authorisation timeout, status polling); defaults in the payment contract. */
   paymentTiming?: Partial<PaymentTiming>;
+  /** Webhook delivery (issue 11): webhookSettingsFromEnv by the composition root; default production's. */
+  webhooks?: WebhookSettings;
 }
 
 const REQUIRED: Record<
-  keyof Omit<ActivityDeps, 'syncOverlapMs' | 'tokenRefreshMarginMs' | 'now' | 'paymentTiming'>,
+  keyof Omit<ActivityDeps, 'syncOverlapMs' | 'tokenRefreshMarginMs' | 'now' | 'paymentTiming' | 'webhooks'>,
   string
 > = {
   db: 'db (the database)',

@@ -4,6 +4,7 @@ import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
 import { createPaymentActivities } from './payments';
 import { createPingActivities } from './ping';
+import { createWebhookActivities } from './webhooks/delivery';
 
 export type { ActivityDeps, PingActivityDeps } from './deps';
 export { missingActivityDeps, requireActivityDeps } from './deps';
@@ -13,6 +14,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPingActivities(deps),
     ...createConsentActivities(deps),
     ...createSyncActivities(deps),
+    ...createWebhookActivities(deps),
     ...createBookkeepingActivities(deps),
     ...createPaymentActivities(deps),
   };

@@ -19,6 +19,7 @@ import type { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../config/timing';
 import type { ConnectionServiceDeps } from '../services/connections';
 import type { ConnectionTiming } from '../workflows/connection/types';
+import { webhookSettingsFromEnv } from '../webhooks/settings';
 import { banksFor } from './banks';
 import { cipherFor } from './cipher';
 
@@ -113,7 +114,12 @@ export function createRoot(options: RootOptions): Root {
     callbackUrl,
     now,
     serviceDeps,
-    apiDeps: (temporal, extra = {}) => ({ ...serviceDeps(temporal), logger, ...extra }),
+    apiDeps: (temporal, extra = {}) => ({
+      ...serviceDeps(temporal),
+      logger,
+      webhooks: { mode: webhookSettingsFromEnv(env).mode },
+      ...extra,
+    }),
     activityDeps: (overrides = {}) => ({
       db: database.db,
       logger,
@@ -126,6 +132,7 @@ export function createRoot(options: RootOptions): Root {
       tokenRefreshMarginMs: timing.tokenRefreshMarginMs,
       // Payments wait for the PSU as long as connections do (AUTHORISATION_TIMEOUT).
       paymentTiming: { authorisationTimeoutMs: timing.authorisationTimeoutMs },
+      webhooks: webhookSettingsFromEnv(env),
       ...(now ? { now } : {}),
       ...overrides,
     }),

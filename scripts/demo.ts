@@ -6,6 +6,7 @@ import { parseEnv } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { psuDecides } from '../sandbox/psu-driver';
+import { startDemoReceiver } from './demo-webhooks';
 import { startLocalService, type LocalService } from './local-service';
 
 /**
@@ -27,6 +28,9 @@ async function main(): Promise<void> {
     varDir: dir,
     ports: { api: 0, bec: 0, rocker: 0, st1: 0, admin: 0 },
   });
+  // Webhooks (issue 11): a local receiver registered through the API; the events it got are printed at the end.
+  const receiver = await startDemoReceiver(service.apiUrl, service.apiKey);
+  say(`Registered a webhook endpoint at ${receiver.url}`);
   try {
     for (const [aspspId, psu] of [
       ['bec', 'bec-psu-1'],
@@ -35,7 +39,9 @@ async function main(): Promise<void> {
       await journey(service, aspspId, psu);
     }
     await payment(service);
+    await receiver.print(say);
   } finally {
+    await receiver.stop();
     await service.stop();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,8 @@ import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
-import { nativeConnectionOptions } from '../temporal/connection';
+import { connectClient, nativeConnectionOptions } from '../temporal/connection';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher';
 import { createWorker } from './worker';
 
 /** Production entry point: one worker process, scaled independently of the API. */
@@ -14,6 +15,8 @@ async function main(): Promise<void> {
   // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
   const root = createRoot({ env, logger });
   let connection: NativeConnection | undefined;
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+  let dispatcher: WebhookDispatcher | undefined;
   try {
     connection = await NativeConnection.connect(nativeConnectionOptions(env));
     const worker = await createWorker({
@@ -22,6 +25,9 @@ async function main(): Promise<void> {
       taskQueue: root.taskQueue,
       deps: root.activityDeps(),
     });
+    // Webhooks (issue 11): the outbox → one delivery workflow per event and endpoint (idempotent, so every worker may run it).
+    client = await connectClient(env);
+    dispatcher = startWebhookDispatcher({ db: root.database.db, temporal: client, taskQueue: root.taskQueue, logger });
     const stop = () => worker.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -31,6 +37,8 @@ async function main(): Promise<void> {
     );
     await worker.run();
   } finally {
+    await dispatcher?.stop();
+    await client?.connection.close();
     await connection?.close();
     await root.close();
   }

@@ -13,6 +13,8 @@ export const API_SCOPES = [
   'accounts:read',
   'payments:read',
   'payments:write',
+  'webhooks:read',
+  'webhooks:write',
   'ops:codec',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];

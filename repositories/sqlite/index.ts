@@ -6,6 +6,7 @@ import { sqliteApiKeyRepository } from './api-keys';
 import { sqliteConnectionRepository } from './connections';
 import { sqliteIdempotencyRepository } from './idempotency';
 import { sqlitePaymentRepository } from './payments';
+import { sqliteWebhookRepository } from './webhooks';
 
 export { sqliteApiKeys } from './api-keys';
 
@@ -17,6 +18,7 @@ export function sqliteRepositories(db: Db): Repositories {
     apiKeys: sqliteApiKeyRepository(db),
     idempotency: sqliteIdempotencyRepository(db),
     payments: sqlitePaymentRepository(db),
+    webhooks: sqliteWebhookRepository(db),
     async ping() {
       db.get(sql`select 1 as ok`);
     },

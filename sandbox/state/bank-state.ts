@@ -336,6 +336,13 @@ export class BankState {
     }
   }
 
+  /** Admin: revoke or expire every live client-credentials token (see OAuthStore.endClientTokens). */
+  endClientTokens(how: 'revoke' | 'expire'): number {
+    const n = this.oauth.endClientTokens(how);
+    this.changed();
+    return n;
+  }
+
   inspectAccessToken(token: string): TokenInfo | { error: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' } {
     return this.oauth.inspectAccessToken(token);
   }

@@ -623,6 +623,11 @@ describe('health, readiness, OpenAPI, metrics', () => {
         '/v1/funds-confirmations',
         '/v1/payments',
         '/v1/payments/{id}',
+        '/v1/webhook-endpoints',
+        '/v1/webhook-endpoints/{id}',
+        '/v1/webhook-endpoints/{id}/deliveries',
+        '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver',
+        '/v1/webhook-endpoints/{id}/rotate-secret',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get']);

@@ -314,6 +314,7 @@ export class Xs2aClient {
       operation,
       ...this.aisRequestFields(ctx, `transactions:${resourceId}`),
     };
+    const describe = this.profile.hooks?.transactionDescription;
     for (let pageNumber = 1; ; pageNumber++) {
       let transactions: Transaction[];
       let nextHref: string | undefined;
@@ -329,8 +330,8 @@ export class Xs2aClient {
         const res = await this.send({ ...request, schema: accountReportSchema });
         const report = res.data.transactions;
         transactions = [
-          ...(report.booked ?? []).map((t) => toTransaction(t, 'booked')),
-          ...(report.pending ?? []).map((t) => toTransaction(t, 'pending')),
+          ...(report.booked ?? []).map((t) => toTransaction(t, 'booked', describe)),
+          ...(report.pending ?? []).map((t) => toTransaction(t, 'pending', describe)),
         ];
         nextHref = report._links?.next?.href;
       }

@@ -120,6 +120,8 @@ export const transactionSchema = z.looseObject({
   creditorName: z.string().optional(),
   debtorName: z.string().optional(),
   remittanceInformationUnstructured: z.string().optional(),
+  remittanceInformationUnstructuredArray: z.array(z.string()).optional(),
+  additionalInformation: z.string().optional(),
 });
 
 export const cardTransactionSchema = z.looseObject({

@@ -454,6 +454,7 @@ describe('listTransactions', () => {
       transactionDate: '2026-11-02',
       transactionAmount: { currency: 'SEK', amount: '-5.50' },
       remittanceInformationUnstructured: 'Coffee shop',
+      description: 'Coffee shop',
       cardAcceptorId: 'M-1',
       maskedPan: '524378******8693',
       raw: cardTx('k1'),
