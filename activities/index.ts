@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { createBookkeepingActivities } from './connections/bookkeeping';
 import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
+import { createPaymentActivities } from './payments';
 import { createPingActivities } from './ping';
 import { createWebhookActivities } from './webhooks/delivery';
 
@@ -15,6 +16,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSyncActivities(deps),
     ...createWebhookActivities(deps),
     ...createBookkeepingActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

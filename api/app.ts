@@ -19,8 +19,10 @@ import { aspspRoutes } from './routes/aspsps/routes';
 import { callbackRoutes } from './routes/callback/routes';
 import { codecRoutes } from './routes/codec/routes';
 import { connectionRoutes } from './routes/connections/routes';
+import { fundsConfirmationRoutes } from './routes/funds-confirmations/routes';
 import { healthRoutes } from './routes/health/routes';
 import { metricsRoutes } from './routes/metrics/routes';
+import { paymentRoutes } from './routes/payments/routes';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints/routes';
 import { RequestValidationError, zodValidatorCompiler } from './validation';
 
@@ -73,7 +75,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       info: {
         title: 'Open-banking aggregator API',
         version: '1.0.0',
-        description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.',
+        description:
+          'Connections to banks (PSD2 AIS), accounts, balances and transactions, payments (PIS) and funds confirmations (PIIS) for our products.',
       },
       components: {
         securitySchemes: {
@@ -165,6 +168,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   group(aspspRoutes);
   group(connectionRoutes);
   group(accountRoutes);
+  group(paymentRoutes);
+  group(fundsConfirmationRoutes);
   group(webhookEndpointRoutes);
   group(codecRoutes);
   typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));

@@ -142,6 +142,8 @@ export function createRoot(options: RootOptions): Root {
       timing,
       syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
       tokenRefreshMarginMs: timing.tokenRefreshMarginMs,
+      // Payments wait for the PSU as long as connections do (AUTHORISATION_TIMEOUT).
+      paymentTiming: { authorisationTimeoutMs: timing.authorisationTimeoutMs },
       webhooks: webhookSettingsFromEnv(env),
       ...(now ? { now } : {}),
       ...overrides,

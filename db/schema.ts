@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { CONNECTION_STATUSES, type ConnectionStatus } from '../workflows/connection/contract';
+import type { PaymentStatus, StatusChange } from '../workflows/payment/contract';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(now);
@@ -304,6 +305,51 @@ export const idempotencyKeys = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.apiKeyId, t.key] })],
+);
+
+/**
+ * One payment a product initiated (PIS), mirrored by its workflow (`payment:<id>`). The initiation's
+ * X-Request-ID is stored before the request is sent; `initiation_state` says how far that request
+ * got (ready, sending, sent, lost, refused), so a retry never re-sends one whose answer was lost.
+ * The SCA state for the redirect URIs is kept only encrypted (key_id), like verifiers and codes.
+ */
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    aspspId: text('aspsp_id').notNull(),
+    product: text('product').notNull(),
+    status: text('status').$type<PaymentStatus>().notNull(),
+    /** The bank's ISO 20022 transaction status, as last seen. */
+    bankStatus: text('bank_status'),
+    statusReason: text('status_reason'),
+    statusHistory: text('status_history', { mode: 'json' }).$type<StatusChange[]>().notNull(),
+    lastError: text('last_error'),
+    debtorIban: text('debtor_iban').notNull(),
+    creditorIban: text('creditor_iban').notNull(),
+    creditorName: text('creditor_name').notNull(),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    remittanceInformation: text('remittance_information'),
+    requestedExecutionDate: text('requested_execution_date'),
+    /** Where our product wants the PSU to land after the bank. */
+    redirectUrl: text('redirect_url').notNull(),
+    psuIpAddress: text('psu_ip_address'),
+    bankPaymentId: text('bank_payment_id'),
+    initiationRequestId: text('initiation_request_id'),
+    initiationState: text('initiation_state')
+      .$type<'ready' | 'sending' | 'sent' | 'lost' | 'refused'>()
+      .notNull()
+      .default('ready'),
+    authorisationId: text('authorisation_id'),
+    authorisationUrl: text('authorisation_url'),
+    keyId: text('key_id'),
+    scaStateEnc: text('sca_state_enc'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('payments_customer').on(t.customerId, t.createdAt, t.id)],
 );
 
 // --- Webhooks (issue 11) -------------------------------------------------------------------------

@@ -11,6 +11,8 @@ export const API_SCOPES = [
   'connections:read',
   'connections:write',
   'accounts:read',
+  'payments:read',
+  'payments:write',
   'webhooks:read',
   'webhooks:write',
   'ops:codec',

@@ -126,4 +126,6 @@ export interface PaymentInitiation {
   paymentId: string;
   transactionStatus: string; // RCVD, ACTC, ACSC, RJCT, ...
   scaRedirect?: string;
+  /** The X-Request-ID the initiation went out with. */
+  requestId: string;
 }
