@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { payments } from '../../db/schema';
 import type { PaymentStatus } from '../../workflows/payment/contract';
+import { recordPaymentStatusChanged } from '../../webhooks/outbox';
 
 /** The payment activities' reads and writes of the `payments` row (the API reads it through repositories/). */
 
@@ -47,5 +48,15 @@ export function recordStatus(
       })
       .where(eq(payments.id, input.paymentId))
       .run();
+    // In the same transaction, keyed by the history's position: a retried activity emits nothing new.
+    recordPaymentStatusChanged(tx, {
+      paymentId: row.id,
+      customerId: row.customerId,
+      previousStatus: row.status,
+      status: input.status,
+      bankStatus: bankStatus ?? null,
+      changeId: row.statusHistory.length,
+      at: now,
+    });
   });
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { webhookEvents } from '../../db/schema';
 import { ibanFromBban } from '../../sandbox/data/iban';
 import type { PaymentStatus } from '../../workflows/payment/contract';
 import { callbackQuery, psuDecides } from '../helpers/psu';
@@ -120,6 +121,18 @@ describe('payments end to end (BEC sandbox)', () => {
     expect(history.at(-1)).toBe('completed/ACSC');
     expect(done).not.toHaveProperty('authorisationUrl');
     expect(JSON.stringify(done)).not.toContain(METTE);
+
+    // Each change of status is one payment.status_changed event in the webhook outbox, none twice.
+    const events = api.stack.deps.db
+      .select()
+      .from(webhookEvents)
+      .all()
+      .filter((e) => e.subjectId === created.id && e.type === 'payment.status_changed')
+      .map((e) => JSON.parse(e.payload) as { data: { previousStatus: string; status: string; bankStatus: string } });
+    const changes = events.map((e) => `${e.data.previousStatus}->${e.data.status}`);
+    expect(new Set(changes).size).toBe(changes.length);
+    expect(changes.at(-1)).toMatch(/->completed$/);
+    expect(events.at(-1)!.data.bankStatus).toBe('ACSC');
   });
 
   it('an instant SEPA payment is completed right after approval; a reload of the callback still lands', async () => {
