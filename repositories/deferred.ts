@@ -23,6 +23,7 @@ export function deferredRepositories(ready: Promise<Repositories>): Repositories
     apiKeys: group('apiKeys'),
     idempotency: group('idempotency'),
     webhooks: group('webhooks'),
+    payments: group('payments'),
     async ping() {
       await (await ready).ping();
     },

@@ -28,6 +28,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { ConnectionStatus, ScaSubjectType, WebhookDeliveryStatus } from '../schema';
+import type { PaymentStatus, StatusChange } from '../../workflows/payment/contract';
 
 /** Bytewise-ordered text (see above). */
 const ctext = customType<{ data: string; driverData: string }>({ dataType: () => 'text COLLATE "C"' });
@@ -193,6 +194,44 @@ export const balanceHistory = pgTable(
     fetchedAt: epochMs('fetched_at').notNull(),
   },
   (t) => [index('balance_history_account').on(t.accountId, t.fetchedAt)],
+);
+
+/** A payment initiated for a customer at a bank (PIS); the payment workflow owns its status. */
+export const payments = pgTable(
+  'payments',
+  {
+    id: ctext('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    aspspId: text('aspsp_id').notNull(),
+    product: text('product').notNull(),
+    status: text('status').$type<PaymentStatus>().notNull(),
+    bankStatus: text('bank_status'),
+    statusReason: text('status_reason'),
+    statusHistory: jsonb('status_history').$type<StatusChange[]>().notNull(),
+    lastError: text('last_error'),
+    debtorIban: text('debtor_iban').notNull(),
+    creditorIban: text('creditor_iban').notNull(),
+    creditorName: text('creditor_name').notNull(),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    remittanceInformation: text('remittance_information'),
+    requestedExecutionDate: text('requested_execution_date'),
+    redirectUrl: text('redirect_url').notNull(),
+    psuIpAddress: text('psu_ip_address'),
+    bankPaymentId: text('bank_payment_id'),
+    initiationRequestId: text('initiation_request_id'),
+    initiationState: text('initiation_state')
+      .$type<'ready' | 'sending' | 'sent' | 'lost' | 'refused'>()
+      .notNull()
+      .default('ready'),
+    authorisationId: text('authorisation_id'),
+    authorisationUrl: text('authorisation_url'),
+    keyId: text('key_id'),
+    scaStateEnc: text('sca_state_enc'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('payments_customer').on(t.customerId, t.createdAt, t.id)],
 );
 
 export const transactions = pgTable(

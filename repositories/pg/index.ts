@@ -5,6 +5,7 @@ import { pgAccountRepository } from './accounts';
 import { pgApiKeyRepository } from './api-keys';
 import { pgConnectionRepository } from './connections';
 import { pgIdempotencyRepository } from './idempotency';
+import { pgPaymentRepository } from './payments';
 import { pgWebhookRepository } from './webhooks';
 
 /** The repositories over one PostgreSQL database (drizzle, node-postgres pool): the same behaviour as repositories/sqlite. */
@@ -15,6 +16,7 @@ export function pgRepositories(db: PgDb): Repositories {
     apiKeys: pgApiKeyRepository(db),
     idempotency: pgIdempotencyRepository(db),
     webhooks: pgWebhookRepository(db),
+    payments: pgPaymentRepository(db),
     async ping() {
       await db.execute(sql`select 1 as ok`);
     },
