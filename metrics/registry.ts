@@ -165,6 +165,11 @@ export class AppMetrics extends MetricsRegistry {
     'kind',
     'code',
   ]);
+  readonly ourFaults = this.counter(
+    'our_fault_failures_total',
+    'Bank activities failed by our configuration or infrastructure (the connection keeps its status)',
+    ['aspsp', 'kind'],
+  );
 }
 
 export const metrics = new AppMetrics();
@@ -179,4 +184,9 @@ export function recordBankCall(aspsp: string, operation: string, status: number 
 
 export function recordBankError(aspsp: string, kind: string, code: string | undefined): void {
   metrics.bankErrors.inc({ aspsp, kind, code: code ?? '' });
+}
+
+/** A failure of ours (configuration, our certificate or signature, a token we cannot decrypt). */
+export function recordOurFault(aspsp: string, kind: string): void {
+  metrics.ourFaults.inc({ aspsp, kind });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { BankDirectory } from '../banks/directory';
+import type { BankProfiles } from '../banks/directory';
 import type { Db } from '../db/client';
 import { connections } from '../db/schema';
 import type { TokenCipher } from '../secrets/token-cipher';
@@ -35,7 +35,8 @@ export interface ConnectionServiceDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
-  banks: BankDirectory;
+  /** Profiles only: the API process holds no bank transport or key. */
+  banks: BankProfiles;
   cipher: TokenCipher;
   now?: () => number;
 }

@@ -4,9 +4,15 @@ import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { nativeConnectionOptions } from '../temporal/connection';
+import { assertSearchAttributes } from '../temporal/search-attributes-admin';
+import { exitCodeFor, hardStopAfter, SHUTDOWN_DEADLINE_MS } from '../config/process';
 import { createWorker } from './worker';
 
-/** Production entry point: one worker process, scaled independently of the API. */
+/**
+ * Production entry point: one worker process, scaled independently of the API.
+ * Exit codes: 0 stopped after SIGTERM/SIGINT, 1 failed, 2 refused to start on configuration
+ * (environment, bank files, certificates, missing search attributes), named on stderr.
+ */
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
@@ -16,15 +22,21 @@ async function main(): Promise<void> {
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(nativeConnectionOptions(env));
+    await assertSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     const worker = await createWorker({
       connection,
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: root.taskQueue,
       deps: root.activityDeps(),
     });
-    const stop = () => worker.shutdown();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // The worker stops polling, lets running activities finish within its grace time and hands back the rest.
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping: finishing tasks in flight');
+      hardStopAfter(SHUTDOWN_DEADLINE_MS, 'worker');
+      worker.shutdown();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
     logger.info(
       { taskQueue: root.taskQueue, address: env.TEMPORAL_ADDRESS, banks: root.banks.profiles().map((p) => p.id) },
       'worker started',
@@ -40,6 +52,6 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((err) => {
     process.stderr.write(`worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    process.exit(exitCodeFor(err));
   });
 }
