@@ -44,8 +44,8 @@ interface Proc {
 function startProcess(name: string, script: string, env: NodeJS.ProcessEnv, cwd: string): Proc {
   const child = spawn(process.execPath, [join(DIST, script)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   void name;
   return { child, output: () => output, exited };
