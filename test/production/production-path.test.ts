@@ -172,6 +172,12 @@ describe('the production path', () => {
       /FAIL bec-0400 enrolment: the QSEAL is not enrolled — fix: run `npm run -s ops -- enrol`/,
     );
 
+    // A worker started before temporal-setup refuses to start, naming the missing attributes and the fix.
+    const early = startProcess('worker', 'worker/main.js', workerEnv, dir);
+    expect(await early.exited).toBe(2);
+    expect(early.output()).toMatch(/lacks search attributes the service writes: .*ConnectionStatus \(missing\)/);
+    expect(early.output()).toContain('npm run -s ops -- temporal-setup');
+
     const setup = await ops(['temporal-setup'], workerEnv);
     expect(setup.code).toBe(0);
     expect(setup.out).toContain('created ConnectionStatus');
