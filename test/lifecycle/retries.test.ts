@@ -63,15 +63,16 @@ describe('retries as the bank sees them', () => {
   it('a permanent error is not retried: one request, and the connection says why', async () => {
     const since = lastSeq();
     // The bank now refuses our signatures (as after a QSEAL it does not know).
-    const isEnrolled = stack.sandbox.banks.bec.state.isEnrolled;
-    stack.sandbox.banks.bec.state.isEnrolled = () => false;
+    const state = stack.sandbox.banks.bec.state;
+    const isEnrolled = state.isEnrolled.bind(state);
+    state.isEnrolled = () => false;
     await expect(syncNow(stack.deps, connectionId, '192.0.2.1')).rejects.toThrow(/CERTIFICATE_BLOCKED/);
     // Our certificate, not the customer's consent: the connection keeps its status (issue 14).
     const view = await waitForStatus(stack, connectionId, 'active');
     expect(view.lastError).toMatch(/CERTIFICATE_BLOCKED/);
     expect(accountReads(since)).toHaveLength(1);
     // Enrolled again: the next sync works without the customer.
-    stack.sandbox.banks.bec.state.isEnrolled = isEnrolled;
+    state.isEnrolled = isEnrolled;
     expect((await syncNow(stack.deps, connectionId, '192.0.2.1')).outcome).toBe('ok');
   });
 });
