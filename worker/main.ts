@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   const root = createRoot({ env, logger });
   let connection: NativeConnection | undefined;
   try {
-    connection = await NativeConnection.connect(nativeConnectionOptions(env));
+    connection = await NativeConnection.connect(nativeConnectionOptions(env)).catch((err: unknown) => {
+      throw new Error(`cannot connect to Temporal at ${env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);
+    });
     await assertSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     const worker = await createWorker({
       connection,

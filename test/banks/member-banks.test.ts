@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bankProfiles } from '../../banks/directory';
 import { BankConfigError, bankProfilesFromEnv, bankSetupsFromEnv, loadBankProfiles } from '../../banks/from-env';
+import { sandboxBankSetups } from '../../banks/sandbox-setup';
 import { createRoot } from '../../composition/root';
+import type { SandboxBanks } from '../../sandbox';
 import { parseEnv } from '../../config/env';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import { testLogger } from '../helpers/logger';
@@ -145,5 +147,27 @@ describe('fail fast on our own configuration', () => {
     expect(
       parseEnv({ NODE_ENV: 'production', TOKEN_ENCRYPTION_KEYS: keys, PUBLIC_BASE_URL: 'https://x.example' }),
     ).toBeTruthy();
+  });
+});
+
+describe('sandbox setup with more BEC member banks', () => {
+  it('adds bec-<bankId> beside the existing bec (0400) on the same sandbox server', () => {
+    const tpp = generateSandboxCertificates();
+    const fake = {
+      serverCaPem: tpp.ca.certificatePem,
+      banks: {
+        bec: { baseUrl: 'https://127.0.0.1:8441/psd2/0400' },
+        'enfuce-rocker': { baseUrl: 'https://127.0.0.1:8442', apiKey: 'r' },
+        'enfuce-st1': { baseUrl: 'https://127.0.0.1:8443', apiKey: 's' },
+      },
+    } as unknown as SandboxBanks;
+    const setups = sandboxBankSetups(fake, tpp, ['6140', '9070']);
+    expect(setups.map((s) => [s.profile.id, s.profile.bankId, s.profile.baseUrl])).toEqual([
+      ['bec', '0400', 'https://127.0.0.1:8441/psd2/0400'],
+      ['bec-6140', '6140', 'https://127.0.0.1:8441/psd2/6140'],
+      ['bec-9070', '9070', 'https://127.0.0.1:8441/psd2/9070'],
+      ['enfuce-rocker', undefined, 'https://127.0.0.1:8442'],
+      ['enfuce-st1', undefined, 'https://127.0.0.1:8443'],
+    ]);
   });
 });
