@@ -209,12 +209,12 @@ async function temporalCheck(env: Env, timeoutMs: number): Promise<Check> {
   try {
     connection = await within(
       timeoutMs,
-      `Temporal at ${env.TEMPORAL_ADDRESS}`,
+      'connecting',
       Connection.connect({ ...temporalConnectionOptions(env), connectTimeout: timeoutMs }),
     );
     const problems = await within(
       timeoutMs,
-      `Temporal at ${env.TEMPORAL_ADDRESS}`,
+      'listing search attributes',
       searchAttributeProblems(connection, env.TEMPORAL_NAMESPACE),
     );
     if (problems.length)
