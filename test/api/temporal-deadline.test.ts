@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
+import { buildApp } from '../../api/app';
 import { mapServiceError } from '../../api/errors';
+import { bankProfiles } from '../../banks/directory';
+import { createLogger } from '../../logging/logger';
+import { AppMetrics } from '../../metrics/registry';
+import { sqliteRepositories } from '../../repositories/sqlite';
+import { TokenCipher } from '../../secrets/token-cipher';
+import { tempDatabase } from '../helpers/db';
 import { syncNow } from '../../services/connections';
 import { TemporalWaitError, withTemporalDeadline } from '../../services/temporal-deadline';
 import { syncNowUpdate } from '../../workflows/connection/messages';
@@ -74,5 +82,39 @@ describe('timeouts toward Temporal', () => {
     expect(err.status).toBe(503);
     expect(err.message).toBe('Temporal at 127.0.0.1:1 is unavailable; retry later');
     await lazy.close();
+  }, 15_000);
+
+  it('/readyz is 503 when Temporal cannot be reached, and the log names its address', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const lazy = Connection.lazy({ address: '127.0.0.1:1' });
+    const unreachable = new Client({ connection: lazy, namespace: 'default' });
+    const database = tempDatabase();
+    const app = buildApp({
+      db: database.db,
+      repositories: sqliteRepositories(database.db),
+      temporal: unreachable,
+      taskQueue: 'q',
+      banks: bankProfiles([]),
+      cipher: new TokenCipher(new Map([['k', Buffer.alloc(32, 1)]])),
+      logger: createLogger({ level: 'warn' }, sink),
+      metrics: new AppMetrics(),
+    });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/readyz' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ status: 'not_ready', failed: { temporal: 'unavailable' } });
+      expect(res.body).not.toContain('127.0.0.1:1');
+      expect(lines.join('')).toContain('"temporalAddress":"127.0.0.1:1"');
+    } finally {
+      await app.close();
+      await lazy.close();
+      database.remove();
+    }
   }, 15_000);
 });
