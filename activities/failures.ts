@@ -1,5 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { bankFailureType, type BankFailureKind } from '../workflows/connection/contract';
+import { recordOurFault } from '../metrics/registry';
+import { TokenDecryptError } from '../secrets/token-cipher';
+import { bankFailureType, isOurFault, type BankFailureKind } from '../workflows/connection/contract';
 import { Xs2aError } from '../xs2a/errors';
 
 /**
@@ -8,8 +10,38 @@ import { Xs2aError } from '../xs2a/errors';
  * so the workflow can move the connection to the right status.
  */
 export function toActivityFailure(err: unknown): unknown {
-  if (err instanceof Xs2aError) return xs2aFailure(err.kind, err.message, err.retryable, err.retryAfterMs, err);
+  if (err instanceof TokenDecryptError) {
+    recordOurFault('', 'configuration');
+    return xs2aFailure('configuration', err.message);
+  }
+  if (err instanceof Xs2aError) {
+    if (isOurFault(err.kind)) recordOurFault(err.aspsp ?? '', err.kind);
+    return xs2aFailure(err.kind, err.message, err.retryable, err.retryAfterMs, err);
+  }
   return err;
+}
+
+/**
+ * On a consent endpoint we call with our own credentials (client-credentials token, API key), a
+ * refused token is ours, not the PSU's: it must not ask the customer to re-approve.
+ */
+export async function ourCredentials<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof Xs2aError && (err.kind === 'token_invalid' || err.kind === 'grant_invalid')) {
+      throw new Xs2aError(`the bank refused our client credentials or API key: ${err.message}`, {
+        kind: 'configuration',
+        status: err.status,
+        tppMessages: err.tppMessages,
+        requestId: err.requestId,
+        operation: err.operation,
+        aspsp: err.aspsp,
+        cause: err,
+      });
+    }
+    throw err;
+  }
 }
 
 export function xs2aFailure(

@@ -5,6 +5,7 @@ import { createSyncActivities } from './connections/sync';
 import { createPaymentActivities } from './payments';
 import { createPingActivities } from './ping';
 import { createWebhookActivities } from './webhooks/delivery';
+import { createFundsConfirmationActivities } from './payments/funds-confirmation';
 
 export type { ActivityDeps, PingActivityDeps } from './deps';
 export { missingActivityDeps, requireActivityDeps } from './deps';
@@ -17,10 +18,13 @@ export function createActivities(deps: ActivityDeps) {
     ...createWebhookActivities(deps),
     ...createBookkeepingActivities(deps),
     ...createPaymentActivities(deps),
+    ...createFundsConfirmationActivities(deps),
   };
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+/** The worker answers the API's funds confirmations (PIIS): confirmFunds. */
+export type FundsConfirmationActivities = ReturnType<typeof createFundsConfirmationActivities>;
 /** Bank calls of a consent's life: createConsent, completeAuthorisation, refreshTokens, revokeConsent. */
 export type ConsentActivities = ReturnType<typeof createConsentActivities>;
 /** The one long, heartbeating read of a consent's data: syncConnection. */

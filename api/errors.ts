@@ -1,5 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ConnectionInputError, ConnectionUpstreamError } from '../services/connections';
+import { TemporalWaitError } from '../services/temporal-deadline';
 import type { FieldError } from './validation';
 
 export interface MappedError {
@@ -15,6 +16,7 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 /** Errors from the connection services and Temporal that are an answer, not a fault. */
 export function mapServiceError(error: unknown): MappedError | undefined {
   if (error instanceof ConnectionUpstreamError) return { status: 502, message: error.message };
+  if (error instanceof TemporalWaitError) return { status: error.status, message: error.message };
   if (error instanceof ConnectionInputError) {
     return { status: error.status, message: error.message, errors: [{ field: error.field, message: error.message }] };
   }

@@ -1,15 +1,23 @@
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
+import { exitCodeFor, hardStopAfter, SHUTDOWN_DEADLINE_MS } from '../config/process';
 import { createLogger } from '../logging/logger';
 import { connectClient } from '../temporal/connection';
+import { assertSearchAttributes } from '../temporal/search-attributes-admin';
 import { buildApp } from './app';
 
-/** Production entry point (`npm run api`): the REST API, scaled independently of the worker. */
+/**
+ * Production entry point (`npm run api`): the REST API, scaled independently of the worker.
+ * It holds no bank keys (role api: profiles only). Exit codes as the worker's (config/process.ts).
+ */
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'api' });
-  const root = createRoot({ env, logger });
-  const temporal = await connectClient(env);
+  const root = createRoot({ env, logger, role: 'api' });
+  const temporal = await connectClient(env).catch((err: unknown) => {
+    throw new Error(`cannot connect to Temporal at ${env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);
+  });
+  await assertSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);
   const app = buildApp(root.apiDeps(temporal));
   await app.listen({ host: env.API_HOST, port: env.API_PORT });
 
@@ -18,6 +26,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: finishing requests in flight');
+    hardStopAfter(SHUTDOWN_DEADLINE_MS, 'api');
     try {
       await app.close();
       await temporal.connection.close();
@@ -33,5 +42,5 @@ async function main(): Promise<void> {
 
 main().catch((err) => {
   process.stderr.write(`api failed: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(exitCodeFor(err));
 });

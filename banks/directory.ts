@@ -16,18 +16,60 @@ export interface BankHandle {
   sca: ScaFlow;
 }
 
+/**
+ * The configured banks' profiles, without transports or keys: what the API needs for /v1/aspsps
+ * and to validate a new connection. BankDirectory is one too.
+ */
+export interface BankProfiles {
+  has(aspspId: string): boolean;
+  get(aspspId: string): { profile: BankProfile };
+  profiles(): BankProfile[];
+}
+
+/** Profiles only (the API process: it never calls a bank, so it holds no QWAC or QSEAL key). */
+export function bankProfiles(profiles: BankProfile[]): BankProfiles {
+  assertUniqueIds(profiles);
+  const byId = new Map(profiles.map((profile) => [profile.id, { profile }]));
+  return {
+    has: (aspspId) => byId.has(aspspId),
+    get(aspspId) {
+      const entry = byId.get(aspspId);
+      if (!entry) throw unknownAspsp(aspspId, [...byId.keys()]);
+      return entry;
+    },
+    profiles: () => profiles,
+  };
+}
+
+function unknownAspsp(aspspId: string, configured: string[]): Xs2aError {
+  return new Xs2aError(`unknown ASPSP "${aspspId}" (configured: ${configured.join(', ') || 'none'})`, {
+    kind: 'configuration',
+    aspsp: aspspId,
+  });
+}
+
+function assertUniqueIds(profiles: BankProfile[]): void {
+  // Checked before any transport (and its agent) exists: a second entry would silently replace the first.
+  const seen = new Set<string>();
+  for (const profile of profiles) {
+    if (seen.has(profile.id)) {
+      throw new Xs2aError(
+        `bank "${profile.id}" is configured more than once; bank ids must be unique` +
+          (profile.family === 'bec' ? ' (give each BEC member bank its own id, default bec-<bankId>)' : ''),
+        { kind: 'configuration', aspsp: profile.id },
+      );
+    }
+    seen.add(profile.id);
+  }
+}
+
 /** The banks this process talks to: one profile, one pooled mTLS transport, one client and one SCA flow each. */
-export class BankDirectory {
+export class BankDirectory implements BankProfiles {
   constructor(private readonly banks: Map<string, BankHandle>) {}
 
   get(aspspId: string): BankHandle {
     const handle = this.banks.get(aspspId);
-    if (!handle) {
-      throw new Xs2aError(`unknown ASPSP "${aspspId}" (configured: ${[...this.banks.keys()].join(', ') || 'none'})`, {
-        kind: 'configuration',
-        aspsp: aspspId,
-      });
-    }
+    if (!handle) throw unknownAspsp(aspspId, [...this.banks.keys()]);
     return handle;
   }
 
@@ -54,17 +96,7 @@ export function createBankDirectory(
   logger: Logger,
   options: { requestTimeoutMs?: number; now?: () => number } = {},
 ): BankDirectory {
-  // Checked before any transport (and its agent) exists: a second entry would silently replace the first.
-  const seen = new Set<string>();
-  for (const { profile } of setups) {
-    if (seen.has(profile.id)) {
-      throw new Xs2aError(`bank "${profile.id}" is configured more than once; bank ids must be unique`, {
-        kind: 'configuration',
-        aspsp: profile.id,
-      });
-    }
-    seen.add(profile.id);
-  }
+  assertUniqueIds(setups.map((s) => s.profile));
   const unattended = new UnattendedAccessCounter(options.now);
   const banks = new Map<string, BankHandle>();
   for (const { profile, credentials } of setups) {

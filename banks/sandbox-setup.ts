@@ -10,7 +10,12 @@ import { enfuceProfile } from './enfuce/profile';
  * Bank profiles pointed at the running sandbox banks: the base URL (and for
  * Enfuce the client id and API key) is the only difference from production.
  */
-export function sandboxBankSetups(sandbox: SandboxBanks, tpp: SandboxCertificateSet): BankSetup[] {
+export function sandboxBankSetups(
+  sandbox: SandboxBanks,
+  tpp: SandboxCertificateSet,
+  /** More BEC member banks the sandbox serves (6140, 9070), each its own ASPSP `bec-<bankId>`. */
+  moreBecBankIds: readonly string[] = [],
+): BankSetup[] {
   const credentials = { qwac: tpp.qwac, qseal: tpp.qseal, bankCaPem: sandbox.serverCaPem };
   const clientId = inspectCertificate(tpp.qwac.certificatePem).organizationIdentifier;
   if (!clientId)
@@ -18,11 +23,22 @@ export function sandboxBankSetups(sandbox: SandboxBanks, tpp: SandboxCertificate
       kind: 'configuration',
     });
   const bec = sandbox.banks.bec;
+  const becOrigin = bec.baseUrl.replace(/\/psd2\/[^/]+$/, '');
   return [
     {
       profile: becProfile({ bankId: bec.baseUrl.split('/').at(-1)!, environment: 'sandbox', baseUrl: bec.baseUrl }),
       credentials,
     },
+    ...moreBecBankIds.map((bankId) => ({
+      profile: becProfile({
+        bankId,
+        environment: 'sandbox',
+        baseUrl: `${becOrigin}/psd2/${bankId}`,
+        id: `bec-${bankId}`,
+        name: `BEC ${bankId}`,
+      }),
+      credentials,
+    })),
     ...(['rocker', 'st1'] as const).map((issuer) => {
       const bank = sandbox.banks[`enfuce-${issuer}`];
       return {

@@ -8,7 +8,8 @@
 import type { Client } from '@temporalio/client';
 import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/deps';
-import type { BankDirectory, BankSetup } from '../banks/directory';
+import { bankProfiles, type BankDirectory, type BankProfiles, type BankSetup } from '../banks/directory';
+import { bankProfilesFromEnv } from '../banks/from-env';
 import type { Env } from '../config/env';
 import { publicCallbackUrl } from '../config/public-urls';
 import { openDatabase, type OpenDatabase } from '../db/client';
@@ -47,6 +48,11 @@ export interface RootOptions {
   callbackUrl?: string;
   /** Where bank configuration is read from (default process.env). */
   source?: NodeJS.ProcessEnv;
+  /**
+   * 'api': bank profiles only (BANK_PROFILES_FILE), no QWAC/QSEAL keys, no transports; activityDeps
+   * and banks are unavailable. Default 'all' (worker, npm start, tests).
+   */
+  role?: 'api' | 'all';
 }
 
 /** The connection services' deps plus the read model: what the API's routes and tests drive. */
@@ -56,7 +62,10 @@ export interface Root {
   env: Env;
   logger: Logger;
   database: OpenDatabase;
+  /** The banks' transports (throws in an API-only root: it holds no bank keys). */
   banks: BankDirectory;
+  /** The configured banks' profiles (every role). */
+  profiles: BankProfiles;
   cipher: TokenCipher;
   repositories: Repositories;
   timing: ConnectionTiming;
@@ -78,13 +87,19 @@ export function createRoot(options: RootOptions): Root {
   const ownsDatabase = typeof options.database !== 'object';
   const database =
     typeof options.database === 'object' ? options.database : openDatabase(options.database ?? env.DATABASE_PATH);
-  let banks: BankDirectory;
+  let banks: BankDirectory | undefined;
+  let profiles: BankProfiles;
   try {
-    banks = banksFor(
-      { setups: options.bankSetups, requestTimeoutMs: options.requestTimeoutMs, now: options.now },
-      logger,
-      options.source,
-    );
+    if (options.role === 'api' && !options.bankSetups) {
+      profiles = bankProfiles(bankProfilesFromEnv(options.source));
+    } else {
+      banks = banksFor(
+        { setups: options.bankSetups, requestTimeoutMs: options.requestTimeoutMs, now: options.now },
+        logger,
+        options.source,
+      );
+      profiles = banks;
+    }
   } catch (err) {
     if (ownsDatabase) database.close();
     throw err;
@@ -103,13 +118,18 @@ export function createRoot(options: RootOptions): Root {
   const taskQueue = options.taskQueue ?? env.TEMPORAL_TASK_QUEUE;
   const callbackUrl = options.callbackUrl ?? publicCallbackUrl(env);
   const now = options.now;
+  const transports = (): BankDirectory => {
+    if (!banks)
+      throw new Error('this process was built without bank transports (role api): only the worker calls banks');
+    return banks;
+  };
 
   const serviceDeps = (temporal: Client): ServiceDeps => ({
     db: database.db,
     repositories,
     temporal,
     taskQueue,
-    banks,
+    banks: profiles,
     cipher,
     ...(now ? { now } : {}),
   });
@@ -118,7 +138,10 @@ export function createRoot(options: RootOptions): Root {
     env,
     logger,
     database,
-    banks,
+    get banks() {
+      return transports();
+    },
+    profiles,
     cipher,
     repositories,
     timing,
@@ -135,7 +158,7 @@ export function createRoot(options: RootOptions): Root {
     activityDeps: (overrides = {}) => ({
       db: database.db,
       logger,
-      banks,
+      banks: transports(),
       cipher,
       callbackUrl,
       // The worker owns timing: running workflows read it through the connectionTiming activity.
@@ -149,7 +172,7 @@ export function createRoot(options: RootOptions): Root {
       ...overrides,
     }),
     async close() {
-      await banks.close();
+      await banks?.close();
       if (ownsDatabase) database.close();
       await postgres?.then((pg) => pg.close()).catch(() => {});
     },

@@ -140,6 +140,13 @@ export const envSchema = z
         message: 'names no key listed in TEMPORAL_PAYLOAD_KEYS',
       });
     }
+    if (env.NODE_ENV === 'production' && !env.PUBLIC_BASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PUBLIC_BASE_URL'],
+        message: 'is required in production (the banks send the PSU back to PUBLIC_BASE_URL/callback)',
+      });
+    }
     if (env.NODE_ENV === 'production' && !env.TOKEN_ENCRYPTION_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEYS'], message: 'is required in production' });
     }

@@ -114,6 +114,11 @@ export class AppMetrics extends MetricsRegistry {
     'kind',
     'code',
   ]);
+  readonly ourFaults = this.counter(
+    'our_fault_failures_total',
+    'Bank activities failed by our configuration or infrastructure (the connection keeps its status)',
+    ['aspsp', 'kind'],
+  );
 
   constructor(options: { processMetrics?: boolean } = {}) {
     super();
@@ -134,4 +139,9 @@ export function recordBankCall(aspsp: string, operation: string, status: number 
 
 export function recordBankError(aspsp: string, kind: string, code: string | undefined): void {
   metrics.bankErrors.inc({ aspsp, kind, code: code ?? '' });
+}
+
+/** A failure of ours (configuration, our certificate or signature, a token we cannot decrypt). */
+export function recordOurFault(aspsp: string, kind: string): void {
+  metrics.ourFaults.inc({ aspsp, kind });
 }

@@ -1,5 +1,13 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 
+/** A stored secret we cannot read: our configuration (TOKEN_ENCRYPTION_KEYS), never the customer's fault. */
+export class TokenDecryptError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TokenDecryptError';
+  }
+}
+
 /**
  * AES-256-GCM for secrets at rest (tokens, PKCE verifiers, authorisation codes).
  * Each value is base64(iv ‖ tag ‖ ciphertext); the key id is stored beside it so
@@ -30,7 +38,10 @@ export class TokenCipher {
 
   decrypt(keyId: string, value: string, aad: string): string {
     const key = this.keys.get(keyId);
-    if (!key) throw new Error(`no encryption key "${keyId}" is configured (rotated out too early?)`);
+    if (!key)
+      throw new TokenDecryptError(
+        `no encryption key "${keyId}" is configured in TOKEN_ENCRYPTION_KEYS (rotated out too early, or API and worker differ?)`,
+      );
     const raw = Buffer.from(value, 'base64');
     const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
     decipher.setAAD(Buffer.from(aad));
@@ -38,7 +49,9 @@ export class TokenCipher {
     try {
       return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
     } catch {
-      throw new Error(`a stored secret failed authentication under key "${keyId}" (tampered, or bound to another row)`);
+      throw new TokenDecryptError(
+        `a stored secret failed authentication under key "${keyId}" (TOKEN_ENCRYPTION_KEYS differ between processes, tampered, or bound to another row)`,
+      );
     }
   }
 }

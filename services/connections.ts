@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { BankDirectory } from '../banks/directory';
+import type { BankProfiles } from '../banks/directory';
 import type { Db } from '../db/client';
 import { connections } from '../db/schema';
 import type { TokenCipher } from '../secrets/token-cipher';
@@ -30,12 +30,14 @@ import {
   type ScaSubjectRegistry,
 } from './sca-sessions';
 import { scaSubjects } from './sca-subjects';
+import { SYNC_DEADLINE_MS, UPDATE_DEADLINE_MS, withTemporalDeadline } from './temporal-deadline';
 
 export interface ConnectionServiceDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
-  banks: BankDirectory;
+  /** Profiles only: the API process holds no bank transport or key. */
+  banks: BankProfiles;
   cipher: TokenCipher;
   now?: () => number;
 }
@@ -173,35 +175,43 @@ async function update<R>(fn: () => Promise<R>): Promise<R> {
 }
 
 export async function syncNow(
-  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue'>,
   connectionId: string,
   psuIpAddress?: string,
 ): Promise<SyncNowResult> {
   return update(() =>
-    deps.temporal.workflow
-      .getHandle(workflowIdFor(connectionId))
-      .executeUpdate(syncNowUpdate, { args: [{ psuIpAddress }] }),
+    withTemporalDeadline(deps, 'the sync', SYNC_DEADLINE_MS, () =>
+      deps.temporal.workflow
+        .getHandle(workflowIdFor(connectionId))
+        .executeUpdate(syncNowUpdate, { args: [{ psuIpAddress }] }),
+    ),
   );
 }
 
 export async function reauthorise(
-  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue'>,
   connectionId: string,
   psuIpAddress?: string,
 ): Promise<ReauthoriseResult> {
   const result = await update(() =>
-    deps.temporal.workflow
-      .getHandle(workflowIdFor(connectionId))
-      .executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }),
+    withTemporalDeadline(deps, 'the re-authorisation', UPDATE_DEADLINE_MS, () =>
+      deps.temporal.workflow
+        .getHandle(workflowIdFor(connectionId))
+        .executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }),
+    ),
   );
   return { ...result, authorisationUrl: requireUrl(result.authorisationUrl, result.status) };
 }
 
 export async function revoke(
-  deps: Pick<ConnectionServiceDeps, 'temporal'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue'>,
   connectionId: string,
 ): Promise<RevokeResult> {
-  return update(() => deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(revokeUpdate));
+  return update(() =>
+    withTemporalDeadline(deps, 'the revocation', UPDATE_DEADLINE_MS, () =>
+      deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(revokeUpdate),
+    ),
+  );
 }
 
 export type { CallbackOutcome, CallbackQuery } from './sca-sessions';

@@ -6,14 +6,13 @@ import {
   WorkflowUpdateFailedError,
   type Client,
 } from '@temporalio/client';
-import type { BankDirectory } from '../banks/directory';
+import type { BankProfiles } from '../banks/directory';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { payments } from '../db/schema';
 import type { Repositories } from '../repositories';
 import type { PaymentRecord } from '../repositories/payments';
 import { AspspKey, CustomerIdKey, PaymentIdKey, PaymentStatusKey } from '../temporal/search-attributes';
-import { Xs2aError } from '../xs2a/errors';
 import { ibanChecksumValid } from '../xs2a/operations/payments';
 import {
   FINAL_PAYMENT_STATUSES,
@@ -29,13 +28,15 @@ import {
   paymentPsuCallbackSignal,
 } from '../workflows/payment/messages';
 import { paymentWorkflow } from '../workflows/payment/workflow';
+import { fundsConfirmationWorkflow } from '../workflows/funds-confirmation/workflow';
+import { FUNDS_CONFIRMATION_REFUSED, fundsConfirmationWorkflowId } from '../workflows/funds-confirmation/contract';
 import { productRedirect, type ScaSubjectHandler } from './sca-sessions';
 
 export interface PaymentServiceDeps {
   db: Db;
   temporal: Client;
   taskQueue: string;
-  banks: BankDirectory;
+  banks: BankProfiles;
   now?: () => number;
   repositories: Pick<Repositories, 'payments'>;
 }
@@ -236,29 +237,51 @@ export interface FundsConfirmationInput {
   instructedAmount: Money;
 }
 
-/** Asks the bank now (PIIS, the QWAC's PSP_IC role): never cached, every call reaches the bank. */
+/**
+ * Asks the bank now (PIIS, the QWAC's PSP_IC role): never cached, every call reaches the bank.
+ * The question runs on the worker (the only process holding the bank keys) as a short workflow.
+ */
 export async function confirmFunds(
-  deps: Pick<PaymentServiceDeps, 'banks'>,
+  deps: Pick<PaymentServiceDeps, 'banks' | 'temporal' | 'taskQueue'>,
   input: FundsConfirmationInput,
 ): Promise<{ fundsAvailable: boolean }> {
-  const bank = bankOffering(deps, input.aspspId, 'piis');
+  bankOffering(deps, input.aspspId, 'piis');
   checkIban(input.account.iban, 'account.iban');
   checkAmount(input.instructedAmount, 'instructedAmount');
   try {
-    const fundsAvailable = await bank.client.confirmFunds({
-      account: { iban: input.account.iban.replace(/\s+/g, '').toUpperCase() },
-      instructedAmount: input.instructedAmount,
+    return await deps.temporal.workflow.execute(fundsConfirmationWorkflow, {
+      workflowId: fundsConfirmationWorkflowId(randomUUID()),
+      taskQueue: deps.taskQueue,
+      workflowExecutionTimeout: '1 minute',
+      args: [
+        {
+          aspspId: input.aspspId,
+          account: { iban: input.account.iban.replace(/\s+/g, '').toUpperCase() },
+          instructedAmount: input.instructedAmount,
+        },
+      ],
     });
-    return { fundsAvailable };
   } catch (err) {
-    if (err instanceof Xs2aError && err.status !== undefined && err.status >= 400 && err.status < 500) {
-      const text = err.tppMessages.find((m) => m.text)?.text ?? err.message;
-      throw new PaymentInputError(err.field ?? 'account', `the bank refused the funds confirmation: ${text}`, 422);
-    }
+    const refusal = refusalOf(err);
+    if (refusal)
+      throw new PaymentInputError(refusal.field, `the bank refused the funds confirmation: ${refusal.message}`, 422);
     throw new PaymentUpstreamError(
-      `the bank could not confirm funds: ${err instanceof Error ? err.message : String(err)}`,
+      `the bank could not confirm funds: ${err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err)}`,
     );
   }
+}
+
+/** The bank's 4xx refusal, carried by the workflow's failure from its activity. */
+function refusalOf(err: unknown): { field: string; message: string } | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof ApplicationFailure && current.type === FUNDS_CONFIRMATION_REFUSED) {
+      const details = current.details?.[0] as { field?: string } | undefined;
+      return { field: details?.field ?? 'account', message: current.message };
+    }
+    current = current.cause;
+  }
+  return undefined;
 }
 
 /**

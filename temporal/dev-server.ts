@@ -13,6 +13,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** Where the server's own output goes; inherit for `npm start`, ignore for benches. */
   stdio?: 'inherit' | 'ignore';
+  /** Register the service's search attributes at start (default true; false: as a bare server, for `ops temporal-setup`). */
+  searchAttributes?: boolean;
 }
 
 export interface DevServer {
@@ -36,7 +38,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     mkdirSync(dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);
   }
-  args.push(...devServerSearchAttributeArgs());
+  if (options.searchAttributes !== false) args.push(...devServerSearchAttributeArgs());
 
   const child = spawn(resolveTemporalCli(), args, {
     stdio: ['ignore', options.stdio ?? 'ignore', options.stdio ?? 'ignore'],

@@ -5,10 +5,16 @@ import { createLogger } from '../logging/logger';
 import { installTemporalRuntime } from '../logging/temporal-runtime';
 import { startMetricsServer, type MetricsServer } from '../metrics/worker-server';
 import { connectClient, nativeConnectionOptions } from '../temporal/connection';
+import { assertSearchAttributes } from '../temporal/search-attributes-admin';
+import { exitCodeFor, hardStopAfter, SHUTDOWN_DEADLINE_MS } from '../config/process';
 import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher';
 import { createWorker } from './worker';
 
-/** Production entry point: one worker process, scaled independently of the API. */
+/**
+ * Production entry point: one worker process, scaled independently of the API.
+ * Exit codes: 0 stopped after SIGTERM/SIGINT, 1 failed, 2 refused to start on configuration
+ * (environment, bank files, certificates, missing search attributes), named on stderr.
+ */
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
@@ -25,7 +31,10 @@ async function main(): Promise<void> {
       metricsServer = await startMetricsServer({ port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST });
       logger.info({ url: metricsServer.url }, 'worker metrics listening');
     }
-    connection = await NativeConnection.connect(nativeConnectionOptions(env));
+    connection = await NativeConnection.connect(nativeConnectionOptions(env)).catch((err: unknown) => {
+      throw new Error(`cannot connect to Temporal at ${env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);
+    });
+    await assertSearchAttributes(connection, env.TEMPORAL_NAMESPACE);
     const worker = await createWorker({
       connection,
       namespace: env.TEMPORAL_NAMESPACE,
@@ -35,9 +44,14 @@ async function main(): Promise<void> {
     // Webhooks (issue 11): the outbox → one delivery workflow per event and endpoint (idempotent, so every worker may run it).
     client = await connectClient(env);
     dispatcher = startWebhookDispatcher({ db: root.database.db, temporal: client, taskQueue: root.taskQueue, logger });
-    const stop = () => worker.shutdown();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // The worker stops polling, lets running activities finish within its grace time and hands back the rest.
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'stopping: finishing tasks in flight');
+      hardStopAfter(SHUTDOWN_DEADLINE_MS, 'worker');
+      worker.shutdown();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
     logger.info(
       { taskQueue: root.taskQueue, address: env.TEMPORAL_ADDRESS, banks: root.banks.profiles().map((p) => p.id) },
       'worker started',
@@ -56,6 +70,6 @@ async function main(): Promise<void> {
 if (require.main === module) {
   main().catch((err) => {
     process.stderr.write(`worker failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    process.exit(exitCodeFor(err));
   });
 }

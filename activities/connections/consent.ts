@@ -4,7 +4,7 @@ import { authorisations, connections, consents } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
 import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ActivityDeps } from '../deps';
-import { bankActivity } from '../failures';
+import { bankActivity, ourCredentials } from '../failures';
 import { connectionDeps, psuAccessToken, withClientToken } from './context';
 import {
   deleteTokens,
@@ -57,13 +57,15 @@ export function createConsentActivities(deps: ActivityDeps) {
           consent: created,
           authorisationUrl,
           codeVerifier,
-        } = await bank.sca.startConsent({
-          request,
-          psuIpAddress: input.psuIpAddress ?? '0.0.0.0',
-          callbackUrl: c.callbackUrl,
-          state,
-          now,
-        });
+        } = await ourCredentials(() =>
+          bank.sca.startConsent({
+            request,
+            psuIpAddress: input.psuIpAddress ?? '0.0.0.0',
+            callbackUrl: c.callbackUrl,
+            state,
+            now,
+          }),
+        );
 
         const consentRowId = `cns_${randomUUID()}`;
         const authorisationId = `auth_${randomUUID()}`;
@@ -145,8 +147,9 @@ export function createConsentActivities(deps: ActivityDeps) {
             tokenExpiresAt = tokenSet.expiresAt;
           }
         }
-        const details = await withClientToken(bank, now, (accessToken) =>
-          bank.client.getConsent(consent.bankConsentId, { accessToken }),
+        // A refused client token is renewed once; refused again, it is our credentials, not the PSU's consent.
+        const details = await ourCredentials(() =>
+          withClientToken(bank, now, (accessToken) => bank.client.getConsent(consent.bankConsentId, { accessToken })),
         );
         setConsentStatus(c.db, consent.id, details.consentStatus, now);
         if (details.consentStatus === 'valid') {

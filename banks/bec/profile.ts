@@ -8,6 +8,13 @@ export interface BecProfileOptions {
   environment: BankEnvironment;
   /** Overrides the default host, e.g. the local sandbox bank. */
   baseUrl?: string;
+  /**
+   * Our ASPSP id for this member bank (API, database). Default 'bec' (one member bank, as before);
+   * the profiles file defaults to `bec-<bankId>` so that several member banks can be configured.
+   */
+  id?: string;
+  /** The member bank's name shown in /v1/aspsps. */
+  name?: string;
 }
 
 /**
@@ -22,8 +29,8 @@ const BEC_DEFAULT_HOSTS: Record<BankEnvironment, string> = {
 
 export function becProfile(opts: BecProfileOptions): BankProfile {
   return {
-    id: 'bec',
-    name: 'BEC (Danish banks)',
+    id: opts.id ?? 'bec',
+    name: opts.name ?? 'BEC (Danish banks)',
     country: 'DK',
     environment: opts.environment,
     services: ['ais', 'pis', 'piis'],

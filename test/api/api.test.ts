@@ -565,7 +565,8 @@ describe('bank configuration from the environment (banks/from-env.ts)', () => {
         BANK_CA_PATH: join(dir, 'ca-bundle.pem'),
       };
       const setups = bankSetupsFromEnv(env);
-      expect(setups.map((s) => s.profile.id)).toEqual(['bec', 'enfuce-rocker']);
+      // Each BEC member bank is its own ASPSP: bec-<bankId> unless the entry names its id.
+      expect(setups.map((s) => s.profile.id)).toEqual(['bec-0400', 'enfuce-rocker']);
       expect(setups[0].profile.baseUrl).toBe('https://127.0.0.1:1/psd2/0400');
       expect(setups[0].credentials.qwac.certificatePem).toBe(api.stack.tpp.qwac.certificatePem);
       expect(() => bankSetupsFromEnv({ ...env, QSEAL_KEY_PATH: '' })).toThrow(/QSEAL_KEY_PATH/);

@@ -72,7 +72,8 @@ describe('bankSetupsFromEnv', () => {
   it('reads the bank CA bundle', () => {
     const [setup] = bankSetupsFromEnv(env(write('ca.pem', certs.ca.certificatePem)));
     expect(setup.credentials.bankCaPem).toBe(certs.ca.certificatePem);
-    expect(setup.profile.id).toBe('bec');
+    // Each BEC member bank is its own ASPSP: bec-<bankId> unless the entry names its id.
+    expect(setup.profile.id).toBe('bec-0400');
   });
 
   it('a BANK_CA_PATH that cannot be read is a BankConfigError naming the variable and the path', () => {

@@ -63,10 +63,16 @@ describe('retries as the bank sees them', () => {
   it('a permanent error is not retried: one request, and the connection says why', async () => {
     const since = lastSeq();
     // The bank now refuses our signatures (as after a QSEAL it does not know).
-    stack.sandbox.banks.bec.state.isEnrolled = () => false;
-    await expect(syncNow(stack.deps, connectionId, '192.0.2.1')).rejects.toThrow();
-    const view = await waitForStatus(stack, connectionId, 'failed');
-    expect(view.statusReason).toMatch(/CERTIFICATE_BLOCKED/);
+    const state = stack.sandbox.banks.bec.state;
+    const isEnrolled = state.isEnrolled.bind(state);
+    state.isEnrolled = () => false;
+    await expect(syncNow(stack.deps, connectionId, '192.0.2.1')).rejects.toThrow(/CERTIFICATE_BLOCKED/);
+    // Our certificate, not the customer's consent: the connection keeps its status (issue 14).
+    const view = await waitForStatus(stack, connectionId, 'active');
+    expect(view.lastError).toMatch(/CERTIFICATE_BLOCKED/);
     expect(accountReads(since)).toHaveLength(1);
+    // Enrolled again: the next sync works without the customer.
+    state.isEnrolled = isEnrolled;
+    expect((await syncNow(stack.deps, connectionId, '192.0.2.1')).outcome).toBe('ok');
   });
 });

@@ -58,6 +58,10 @@ interface FakeBank {
   refuseRefresh?: boolean;
   /** The next syncs fail with this (permanently: no retries in the test). */
   syncFailure?: { kind: BankFailureKind; message: string };
+  /** The next consent creations, completions and refreshes fail with this (no retries in the test). */
+  createFailure?: { kind: BankFailureKind; message: string };
+  completeFailure?: { kind: BankFailureKind; message: string };
+  refreshFailure?: { kind: BankFailureKind; message: string };
   calls: string[];
   records: ConnectionRecord[];
   closed: string[];
@@ -78,9 +82,18 @@ function current(): { bank: FakeBank; now: number } {
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const authorisationNumber = (authorisationId: string) => Number(authorisationId.split('_')[1]);
 
+function fail(failure: { kind: BankFailureKind; message: string }): never {
+  throw ApplicationFailure.create({
+    type: bankFailureType(failure.kind),
+    message: failure.message,
+    nonRetryable: true,
+  });
+}
+
 const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
   async createConsent() {
     const { bank } = current();
+    if (bank.createFailure) fail(bank.createFailure);
     const n = bank.calls.filter((c) => c === 'createConsent').length;
     return {
       authorisationId: `auth_${n}`,
@@ -90,6 +103,7 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
   },
   async completeAuthorisation({ authorisationId }) {
     const { bank, now } = current();
+    if (bank.completeFailure) fail(bank.completeFailure);
     const n = authorisationNumber(authorisationId);
     return {
       consentRowId: `cns_${n}`,
@@ -101,6 +115,7 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
   },
   async refreshTokens() {
     const { bank, now } = current();
+    if (bank.refreshFailure) fail(bank.refreshFailure);
     if (bank.refuseRefresh)
       throw ApplicationFailure.create({
         type: bankFailureType('grant_invalid'),
@@ -361,6 +376,77 @@ describe('connection workflow on the time-skipping test server', () => {
     );
     expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR);
     expect(after.nextSyncAt! - after.lastSyncAt!).toBeLessThan(2 * HOUR + MINUTE);
+    await finish(handle);
+  });
+});
+
+describe("our fault is not the customer's fault", () => {
+  const OURS: { kind: BankFailureKind; message: string }[] = [
+    { kind: 'configuration', message: "the bank's TLS certificate is not trusted by the configured CA bundle" },
+    { kind: 'certificate', message: '401 CERTIFICATE_BLOCKED (the signing certificate is not enrolled)' },
+    { kind: 'signature', message: '401 SIGNATURE_INVALID' },
+  ];
+
+  for (const failure of OURS) {
+    it(`a scheduled sync failing with ${failure.kind} keeps the status, records lastError and recovers by itself`, async () => {
+      const { handle, bank } = await approved();
+      bank.syncFailure = failure;
+      await env.sleep(13 * HOUR);
+      await until(handle, 'the error recorded', () => lastRecord(bank)?.lastError === failure.message);
+      expect(lastRecord(bank).status).toBe('active');
+      expect(bank.records.map((r) => r.status)).not.toContain('failed');
+      const syncs = count(bank, 'syncConnection');
+      // Retried on the normal schedule (not in a loop), then the operator fixes the configuration.
+      await env.sleep(12 * HOUR);
+      await until(handle, 'the next regular try', () => count(bank, 'syncConnection') === syncs + 1);
+      bank.syncFailure = undefined;
+      await env.sleep(12 * HOUR);
+      await until(handle, 'recovered', () => lastRecord(bank)?.lastError === undefined);
+      expect((await handle.query(statusQuery)).status).toBe('active');
+      await finish(handle);
+    });
+  }
+
+  it('a refresh we cannot do (a token we cannot decrypt) keeps the status and retries at the sync cadence', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: 2 * DAY });
+    bank.refreshFailure = { kind: 'configuration', message: 'a stored secret failed authentication under key "k1"' };
+    await env.sleep(2 * DAY);
+    await until(handle, 'the error recorded', () => lastRecord(bank)?.lastError === bank.refreshFailure?.message);
+    expect((await handle.query(statusQuery)).status).toBe('active');
+    expect(count(bank, 'refreshTokens')).toBeLessThanOrEqual(2);
+    bank.refreshFailure = undefined;
+    await env.sleep(13 * HOUR);
+    await until(
+      handle,
+      'refreshed',
+      () => count(bank, 'refreshTokens') >= 2 && lastRecord(bank)?.lastError === undefined,
+    );
+    expect((await handle.query(statusQuery)).status).toBe('active');
+    await finish(handle);
+  });
+
+  it('a consent we cannot create (our API key refused) leaves the connection awaiting authorisation, not failed', async () => {
+    const refused = { kind: 'configuration' as const, message: 'the bank refused our client credentials or API key' };
+    const { handle, bank, url } = await start({ createFailure: refused });
+    expect(url).toBe('');
+    const view = await until(handle, 'the error', (v) => v.lastError === refused.message);
+    expect(view.status).toBe('awaiting_authorisation');
+    expect(bank.records.map((r) => r.status)).not.toContain('failed');
+    // Fixed: a re-authorisation starts the authorisation the customer asked for.
+    bank.createFailure = undefined;
+    const again = await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
+    expect(again.authorisationUrl).toMatch(/^https:\/\/bank\.example\/authorise\//);
+    await finish(handle);
+  });
+
+  it('an approval we fail to complete on our side does not fail the connection', async () => {
+    const { handle, bank } = await start({
+      completeFailure: { kind: 'certificate', message: 'the bank refused our TLS client certificate' },
+    });
+    await handle.signal(psuCallbackSignal, { authorisationId: 'auth_1', outcome: 'approved' });
+    const view = await until(handle, 'the error', (v) => v.lastError !== undefined && v.authorisation === undefined);
+    expect(view.status).toBe('awaiting_authorisation');
+    expect(bank.records.map((r) => r.status)).not.toContain('failed');
     await finish(handle);
   });
 });

@@ -104,7 +104,25 @@ export function failureMessage(err: unknown): string {
 export type BankFailureEffect =
   | { kind: 'status'; status: Extract<ConnectionStatus, 'expired' | 'revoked' | 'reauth_required' | 'failed'> }
   /** Retries were exhausted on a transient problem: keep the connection, try next cycle. */
-  | { kind: 'transient' };
+  | { kind: 'transient' }
+  /**
+   * Our configuration or infrastructure failed (TLS trust, our certificate refused or blocked, our
+   * signature, our API key, a token we cannot decrypt): not the customer's fault. The connection keeps
+   * its status, lastError says why, the next regular cycle tries again, so it recovers by itself once
+   * the operator fixes the configuration.
+   */
+  | { kind: 'ours' };
+
+/**
+ * Kinds caused by our side, never by the PSU or their consent: 'configuration' (our CA bundle, a
+ * token we cannot decrypt, our API key refused), 'certificate' (our QWAC refused, CERTIFICATE_BLOCKED,
+ * …) and 'signature' (our QSEAL signature refused).
+ */
+export const OUR_FAULT_KINDS: readonly BankFailureKind[] = ['configuration', 'certificate', 'signature'];
+
+export function isOurFault(kind: BankFailureKind | undefined): boolean {
+  return kind !== undefined && OUR_FAULT_KINDS.includes(kind);
+}
 
 export function bankFailureEffect(kind: BankFailureKind | undefined): BankFailureEffect {
   switch (kind) {

@@ -11,6 +11,7 @@ import {
   failureMessage,
   invalidStateFailure,
   isBankFailure,
+  isOurFault,
   type BankFailureEffect,
   type ConnectionRecord,
   type ConnectionState,
@@ -34,6 +35,11 @@ export class ConnectionLifecycle {
   reauthoriseRequested: ReauthoriseRequest | undefined;
   /** Scheduled syncs in this run (continue-as-new after timing.maxCyclesPerRun). */
   cycles = 0;
+  /**
+   * After a refresh failed on our side: not before this instant again (the normal sync cadence),
+   * so a configuration problem does not spin. Unset in runs without the our-fault patch.
+   */
+  refreshRetryAt: number | undefined;
   /** Counts finished starts of an authorisation (URL ready, or failed), so an update can wait for "its" round. */
   authorisationRounds = 0;
 
@@ -90,7 +96,9 @@ export class ConnectionLifecycle {
 
   refreshAt(): number {
     const expiresAt = this.state.consent?.tokenExpiresAt;
-    return expiresAt !== undefined ? expiresAt - this.requireTiming().tokenRefreshMarginMs : Infinity;
+    if (expiresAt === undefined) return Infinity;
+    const due = expiresAt - this.requireTiming().tokenRefreshMarginMs;
+    return this.refreshRetryAt === undefined ? due : Math.max(due, this.refreshRetryAt);
   }
 
   syncing(): boolean {
@@ -119,6 +127,13 @@ export class ConnectionLifecycle {
     );
   }
 
+  /** After a refresh failed on our side: try again after one sync interval, like a sync. */
+  deferRefresh(from: number): void {
+    const timing = this.requireTiming();
+    this.refreshRetryAt =
+      from + (timing.syncIntervalMs ?? Math.ceil(DAY_MS / (this.state.consent?.frequencyPerDay ?? 4)));
+  }
+
   /** The status a freshly authorised consent starts in. */
   authorisedStatus(now: number): ConnectionStatus {
     return now >= this.expiringSoonAt() ? 'expiring_soon' : 'active';
@@ -126,11 +141,15 @@ export class ConnectionLifecycle {
 
   // --- failures ---------------------------------------------------------------------------------
 
-  /** Records a failed bank call's message as lastError and says what it means for the connection. */
-  bankFailure(err: unknown): BankFailureEffect & { reason: string } {
+  /**
+   * Records a failed bank call's message as lastError and says what it means for the connection.
+   * With `oursKeepsStatus` (runs that know the our-fault patch) a failure of ours keeps the status.
+   */
+  bankFailure(err: unknown, oursKeepsStatus = false): BankFailureEffect & { reason: string } {
     const message = failureMessage(err);
     this.state.lastError = message;
     const kind = bankFailureKind(err);
+    if (oursKeepsStatus && isOurFault(kind)) return { kind: 'ours', reason: message };
     // A bank failure of a kind this release does not know is permanent, like any unclassified one.
     const effect: BankFailureEffect =
       kind === undefined && isBankFailure(err) ? { kind: 'status', status: 'failed' } : bankFailureEffect(kind);

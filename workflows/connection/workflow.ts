@@ -13,7 +13,9 @@ import {
 import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
 import { ConnectionStatusKey } from '../../temporal/search-attributes';
 import {
+  bankFailureKind,
   isBankFailure,
+  isOurFault,
   type ConnectionState,
   type ConnectionStatus,
   type ConnectionWorkflowInput,
@@ -36,6 +38,8 @@ import { ConnectionLifecycle } from './state';
 export const WORKER_OWNED_TIMING_PATCH = 'worker-owned-timing';
 /** Patch: the full read model is written after every sync and failed refresh, not only on status changes. */
 export const READ_MODEL_PATCH = 'connection-read-model';
+/** Patch: a failure of ours (configuration, our certificate or signature) keeps the connection's status. */
+export const OUR_FAULT_PATCH = 'our-fault-keeps-status';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -99,9 +103,15 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (JSON.stringify(m.record()) !== recorded) await writeRecord();
   }
 
+  /** The effect of the last bank failure (an authorisation that failed on our side keeps its status). */
+  let lastEffect: 'status' | 'transient' | 'ours' | undefined;
   /** Maps a failed bank call to the connection's status; returns true when syncing must stop. */
   async function onBankFailure(err: unknown): Promise<boolean> {
-    const effect = m.bankFailure(err);
+    // Asked only for failures of ours, so that histories without them replay unchanged.
+    const effect = m.bankFailure(err, isOurFault(bankFailureKind(err)) && patched(OUR_FAULT_PATCH));
+    lastEffect = effect.kind;
+    // Ours: keep the status; the activity counted it (openbanking_our_fault_failures_total).
+    if (effect.kind === 'ours') return false;
     if (effect.kind === 'status') {
       await setStatus(effect.status, effect.reason);
       return true;
@@ -151,13 +161,16 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   async function authoriseOnce(psuIpAddress: string | undefined): Promise<void> {
     const timing = m.requireTiming();
+    const before = state.status;
     m.callback = undefined;
     let created: Awaited<ReturnType<typeof createConsent>>;
     try {
       created = await createConsent({ connectionId, psuIpAddress });
     } catch (err) {
       m.authorisationRounds++;
-      if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
+      // Ours: the status stays (lastError says why); a re-authorisation works once the configuration is fixed.
+      if (!(await onBankFailure(err)) && lastEffect !== 'ours') await setStatus('failed', state.lastError);
+      else await recordState();
       return;
     }
     state.authorisation = {
@@ -205,7 +218,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         tokenExpiresAt: completed.tokenExpiresAt,
       };
     } catch (err) {
-      if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
+      if (!(await onBankFailure(err)) && lastEffect !== 'ours') await setStatus('failed', state.lastError);
+      else if (lastEffect === 'ours') await setStatus(before, 'the PSU approved; completing failed on our side');
       return;
     }
     await setStatus(m.authorisedStatus(Date.now()));
@@ -303,9 +317,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       await exclusive(async () => {
         try {
           const refreshed = await refreshTokens({ connectionId });
+          m.refreshRetryAt = undefined;
           if (state.consent) state.consent.tokenExpiresAt = refreshed.expiresAt;
         } catch (err) {
           await onBankFailure(err);
+          if (lastEffect === 'ours') m.deferRefresh(Date.now());
           await recordState();
         }
       });

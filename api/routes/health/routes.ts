@@ -101,7 +101,9 @@ export function healthRoutes(app: ApiApp, deps: ApiDeps): void {
       } catch (err) {
         const failed =
           err instanceof NotReadyError ? err.failed : { check: err instanceof Error ? err.message : String(err) };
-        request.log.warn({ failed }, 'not ready');
+        // The log names where Temporal was looked for (the answer does not: it is unauthenticated).
+        const { options } = deps.temporal.connection as { options?: { address?: string } };
+        request.log.warn({ failed, temporalAddress: options?.address }, 'not ready');
         // Unauthenticated route: name the failed checks only; the detail (addresses, paths) stays in the log.
         const names = Object.fromEntries(Object.keys(failed).map((name) => [name, 'unavailable']));
         return reply.code(503).send({ status: 'not_ready' as const, failed: names });
