@@ -16,9 +16,17 @@ export function toActivityFailure(err: unknown): unknown {
   }
   if (err instanceof Xs2aError) {
     if (isOurFault(err.kind)) recordOurFault(err.aspsp ?? '', err.kind);
-    return xs2aFailure(err.kind, err.message, err.retryable, err.retryAfterMs, err);
+    return xs2aFailure(err.kind, explain(err), err.retryable, err.retryAfterMs, err);
   }
   return err;
+}
+
+/** What an operator does about it, where we know: the message is what ops read in lastError and the UI. */
+export function explain(err: Xs2aError): string {
+  if (err.codes.includes('CERTIFICATE_BLOCKED')) {
+    return `${err.message} — our QSEAL is not enrolled at ${err.aspsp ?? 'this BEC bank'}: run \`npm run -s ops -- enrol\``;
+  }
+  return err.message;
 }
 
 /**

@@ -70,6 +70,8 @@ describe('retries as the bank sees them', () => {
     // Our certificate, not the customer's consent: the connection keeps its status (issue 14).
     const view = await waitForStatus(stack, connectionId, 'active');
     expect(view.lastError).toMatch(/CERTIFICATE_BLOCKED/);
+    // The message names what fixes it (issue 13: BEC enrolment in production).
+    expect(view.lastError).toContain('npm run -s ops -- enrol');
     expect(accountReads(since)).toHaveLength(1);
     // Enrolled again: the next sync works without the customer.
     state.isEnrolled = isEnrolled;
