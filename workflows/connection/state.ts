@@ -19,6 +19,7 @@ import {
   type ConnectionView,
   type ConnectionWorkflowInput,
   type PsuCallback,
+  type PsuOutcome,
   type ReauthoriseRequest,
 } from './contract';
 
@@ -34,6 +35,10 @@ export class ConnectionLifecycle {
   reauthoriseRequested: ReauthoriseRequest | undefined;
   /** Scheduled syncs in this run (continue-as-new after timing.maxCyclesPerRun). */
   cycles = 0;
+  /** The settled outcome of each PSU return heard in this run, by authorisation id. */
+  readonly verdicts = new Map<string, PsuOutcome>();
+  /** Counts settled returns, so a psuReturned update can wait for the one after its arrival. */
+  verdictSeq = 0;
   /** Counts finished starts of an authorisation (URL ready, or failed), so an update can wait for "its" round. */
   authorisationRounds = 0;
 
@@ -142,6 +147,22 @@ export class ConnectionLifecycle {
 
   onPsuCallback(answer: PsuCallback): void {
     if (this.state.authorisation?.id === answer.authorisationId) this.callback = answer;
+  }
+
+  /** Records what a PSU return came to (what the PSU is told). */
+  settle(authorisationId: string, outcome: PsuOutcome): void {
+    this.verdicts.set(authorisationId, outcome);
+    this.verdictSeq++;
+  }
+
+  /** The PSU's outcome for an authorisation: its settled one, else what the connection's status says. */
+  outcomeFor(authorisationId: string): PsuOutcome {
+    const settled = this.verdicts.get(authorisationId);
+    if (settled) return settled;
+    if (this.state.authorisation?.id === authorisationId || this.state.status === 'awaiting_authorisation')
+      return 'pending';
+    if (this.syncing()) return 'approved';
+    return this.state.status === 'rejected' ? 'denied' : 'error';
   }
 
   validateSyncNow(): void {

@@ -13,11 +13,14 @@ import {
 import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
 import { ConnectionStatusKey } from '../../temporal/search-attributes';
 import {
+  bankFailureKind,
+  failureMessage,
   isBankFailure,
   type ConnectionState,
   type ConnectionStatus,
   type ConnectionWorkflowInput,
   type PsuCallback,
+  type PsuOutcome,
   type ReauthoriseRequest,
   type SyncRequest,
   type SyncSummary,
@@ -25,6 +28,7 @@ import {
 import {
   authorisationUrlUpdate,
   psuCallbackSignal,
+  psuReturnedUpdate,
   reauthoriseUpdate,
   revokeUpdate,
   statusQuery,
@@ -36,6 +40,11 @@ import { ConnectionLifecycle } from './state';
 export const WORKER_OWNED_TIMING_PATCH = 'worker-owned-timing';
 /** Patch: the full read model is written after every sync and failed refresh, not only on status changes. */
 export const READ_MODEL_PATCH = 'connection-read-model';
+/**
+ * Patch: a PSU return that does not settle the authorisation (the consent still `received` at
+ * the bank, the code refused) goes back to waiting for the PSU instead of failing the connection.
+ */
+export const UNSETTLED_RETURN_PATCH = 'psu-return-unsettled';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -112,10 +121,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     return false;
   }
 
-  async function runSync(reason: string, psuIpAddress?: string): Promise<SyncSummary | undefined> {
+  /** The PSU's presence: an address (runs of the previous release) or a flag, the address in the database. */
+  interface PsuPresence {
+    psuIpAddress?: string;
+    psuPresent?: boolean;
+    authorisationId?: string;
+  }
+
+  async function runSync(reason: string, psu: PsuPresence = {}): Promise<SyncSummary | undefined> {
     sync ??= syncActivities(m.requireTiming().syncHeartbeatTimeoutMs);
     try {
-      const summary = await sync.syncConnection({ connectionId, reason, psuIpAddress });
+      const summary = await sync.syncConnection({ connectionId, reason, ...psu });
       state.lastSyncAt = summary.finishedAt;
       state.lastError = undefined;
       if (summary.outcome === 'deferred' && summary.nextAllowedAt) state.nextSyncAt = summary.nextAllowedAt;
@@ -160,38 +176,72 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
       return;
     }
+    const authorisationId = created.authorisationId;
     state.authorisation = {
-      id: created.authorisationId,
-      url: created.authorisationUrl,
+      id: authorisationId,
+      // Only results recorded by the previous release carry the URL.
+      url: created.authorisationUrl ?? '',
       expiresAt: Date.now() + timing.authorisationTimeoutMs,
     };
     const statusWritten = setStatus('awaiting_authorisation');
     m.authorisationRounds++;
     await statusWritten;
 
-    const answered = await condition(
-      () => (m.callback !== undefined && m.callback.authorisationId === created.authorisationId) || m.revokeRequested,
-      timing.authorisationTimeoutMs,
-    );
-    if (m.revokeRequested) return;
-    if (!answered || !m.callback) {
-      await closeAuthorisation({ authorisationId: created.authorisationId, outcome: 'expired' });
-      state.authorisation = undefined;
-      await setStatus('authorisation_expired', 'the PSU did not return from the bank in time');
-      return;
-    }
-    const answer: PsuCallback = m.callback;
-    state.authorisation = undefined;
-    if (answer.outcome !== 'approved') {
-      await setStatus(
-        answer.outcome === 'denied' ? 'rejected' : 'failed',
-        answer.error ?? 'the PSU did not approve the consent',
+    const settle = (outcome: PsuOutcome) => m.settle(authorisationId, outcome);
+    let waitMs = timing.authorisationTimeoutMs;
+    for (;;) {
+      const answered = await condition(
+        () => (m.callback !== undefined && m.callback.authorisationId === authorisationId) || m.revokeRequested,
+        waitMs,
       );
-      return;
-    }
-    try {
-      const completed = await completeAuthorisation({ connectionId, authorisationId: created.authorisationId });
+      if (m.revokeRequested) return;
+      if (!answered || !m.callback) {
+        await closeAuthorisation({ authorisationId, outcome: 'expired' });
+        state.authorisation = undefined;
+        settle('error');
+        await setStatus('authorisation_expired', 'the PSU did not return from the bank in time');
+        return;
+      }
+      const answer: PsuCallback = m.callback;
+      /** This return did not settle the authorisation: wait for the PSU's real one (until the deadline). */
+      const keepWaiting = (outcome: PsuOutcome) => {
+        if (m.callback === answer) m.callback = undefined;
+        settle(outcome);
+        waitMs = Math.max(1, (state.authorisation?.expiresAt ?? 0) - Date.now());
+      };
+      if (answer.outcome !== 'approved') {
+        state.authorisation = undefined;
+        settle(answer.outcome === 'denied' ? 'denied' : 'error');
+        await setStatus(
+          answer.outcome === 'denied' ? 'rejected' : 'failed',
+          answer.error ?? 'the PSU did not approve the consent',
+        );
+        return;
+      }
+      let completed: Awaited<ReturnType<typeof completeAuthorisation>>;
+      try {
+        completed = await completeAuthorisation({ connectionId, authorisationId });
+      } catch (err) {
+        // A refused code (another session's, spent, expired) is not this PSU's answer.
+        if (bankFailureKind(err) === 'grant_invalid' && patched(UNSETTLED_RETURN_PATCH)) {
+          state.lastError = failureMessage(err);
+          keepWaiting('error');
+          await recordState();
+          continue;
+        }
+        state.authorisation = undefined;
+        settle('error');
+        if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
+        return;
+      }
+      // The PSU came back before deciding: the bank still has the consent as received.
+      if (completed.consentStatus === 'received' && patched(UNSETTLED_RETURN_PATCH)) {
+        keepWaiting('pending');
+        continue;
+      }
       if (completed.consentStatus !== 'valid') {
+        state.authorisation = undefined;
+        settle(completed.consentStatus === 'rejected' ? 'denied' : 'error');
         await setStatus(
           completed.consentStatus === 'rejected' ? 'rejected' : 'failed',
           `consent is ${completed.consentStatus} after authorisation`,
@@ -204,31 +254,58 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         frequencyPerDay: completed.frequencyPerDay,
         tokenExpiresAt: completed.tokenExpiresAt,
       };
-    } catch (err) {
-      if (!(await onBankFailure(err))) await setStatus('failed', state.lastError);
+      // The read model says active before the PSU is told approved (and sent to the product).
+      await setStatus(m.authorisedStatus(Date.now()));
+      state.authorisation = undefined;
+      settle('approved');
+      // The PSU is at our callback right now: the first sync is attended and costs no daily access.
+      // Its address is in the SCA session row (signals of the previous release carried it).
+      await runSync(
+        'first',
+        answer.psuIpAddress !== undefined
+          ? { psuIpAddress: answer.psuIpAddress }
+          : { psuPresent: true, authorisationId },
+      );
       return;
     }
-    await setStatus(m.authorisedStatus(Date.now()));
-    // The PSU is at our callback right now: the first sync is attended and costs no daily access.
-    await runSync('first', answer.psuIpAddress);
   }
 
   setHandler(statusQuery, () => m.view());
   setHandler(psuCallbackSignal, (answer) => m.onPsuCallback(answer));
+  setHandler(psuReturnedUpdate, async (answer) => {
+    const seq = m.verdictSeq;
+    m.onPsuCallback(answer);
+    // Waiting on this authorisation: answer once this (or a concurrent) return of it is settled.
+    await condition(() => m.verdictSeq > seq || state.authorisation?.id !== answer.authorisationId);
+    return { outcome: m.outcomeFor(answer.authorisationId), status: state.status };
+  });
+  const authorisationResult = () => ({
+    authorisationUrl: state.authorisation?.url ?? '',
+    ...(state.authorisation ? { authorisationId: state.authorisation.id } : {}),
+    status: state.status,
+  });
   setHandler(authorisationUrlUpdate, async () => {
     await condition(() => m.authorisationRounds > 0);
-    return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
+    return authorisationResult();
   });
-  setHandler(syncNowUpdate, (request) => exclusive(async () => (await runSync('on-demand', request.psuIpAddress))!), {
-    validator: (_request: SyncRequest) => m.validateSyncNow(),
-  });
+  setHandler(
+    syncNowUpdate,
+    (request) =>
+      exclusive(
+        async () =>
+          (await runSync('on-demand', { psuIpAddress: request.psuIpAddress, psuPresent: request.psuPresent }))!,
+      ),
+    {
+      validator: (_request: SyncRequest) => m.validateSyncNow(),
+    },
+  );
   setHandler(
     reauthoriseUpdate,
     async (request) => {
       const round = m.authorisationRounds;
       m.reauthoriseRequested = request;
       await condition(() => m.authorisationRounds > round);
-      return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
+      return authorisationResult();
     },
     { validator: (_request: ReauthoriseRequest) => m.validateReauthorise() },
   );
