@@ -1,15 +1,17 @@
+import { join } from 'node:path';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
-import { connectClient } from '../temporal/connection';
 import { buildApp } from './app';
 
 /** Production entry point (`npm run api`): the REST API, scaled independently of the worker. */
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'api' });
-  const root = createRoot({ env, logger });
-  const temporal = await connectClient(env);
+  // Local runs without TEMPORAL_PAYLOAD_KEYS share npm start's generated payload key (./var).
+  const root = createRoot({ env, logger, varDir: join(process.cwd(), 'var') });
+  // Payloads are encrypted (TEMPORAL_PAYLOAD_KEYS); /codec/{encode,decode} serve ops with `ops:codec` keys.
+  const temporal = await root.connectTemporal();
   const app = buildApp(root.apiDeps(temporal));
   await app.listen({ host: env.API_HOST, port: env.API_PORT });
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
@@ -12,7 +13,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
   forwardTemporalLogs(logger);
   // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
-  const root = createRoot({ env, logger });
+  // Local runs without TEMPORAL_PAYLOAD_KEYS share npm start's generated payload key (./var).
+  const root = createRoot({ env, logger, varDir: join(process.cwd(), 'var') });
   let connection: NativeConnection | undefined;
   try {
     connection = await NativeConnection.connect(nativeConnectionOptions(env));
@@ -21,6 +23,7 @@ async function main(): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: root.taskQueue,
       deps: root.activityDeps(),
+      dataConverter: root.dataConverter,
     });
     const stop = () => worker.shutdown();
     process.once('SIGINT', stop);

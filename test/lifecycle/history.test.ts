@@ -6,7 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { connectionView, createConnection, reauthorise, revoke, syncNow } from '../../services/connections';
 import { workflowIdFor } from '../../workflows/connection/types';
 import { startStack, type Stack } from '../helpers/stack';
-import { historyText, waitFor, waitForStatus } from './helpers';
+import { historyText, rawHistoryText, waitFor, waitForStatus } from './helpers';
 
 const FIXTURES = join(__dirname, '../fixtures/histories');
 
@@ -70,10 +70,12 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
         history: temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, f))),
       }));
     expect(recorded.length).toBeGreaterThan(0);
-    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, [
-      ...recorded,
-      { workflowId: created.id, history: live },
-    ]);
+    // With the codec, like the worker: this run's history is encrypted, the committed fixtures
+    // (recorded before encryption) are plaintext and pass through the codec unchanged.
+    const results = Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: stack.dataConverter },
+      [...recorded, { workflowId: created.id, history: live }],
+    );
     for await (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   });
 
@@ -112,6 +114,11 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
     let searched = 0;
     for await (const wf of list) {
       const text = await historyText(stack, wf.workflowId);
+      // Stored encrypted: the customer id (a search attribute) is there, no payload is plaintext.
+      const raw = await rawHistoryText(stack, wf.workflowId);
+      expect(raw).toContain('binary/encrypted');
+      expect(raw).not.toContain('\\"connectionId\\"');
+      expect(text).toContain('\\"connectionId\\"');
       for (const secret of secrets) expect(text).not.toContain(secret);
       expect(text).not.toMatch(/code_verifier|access_token|refresh_token/);
       if (wf.workflowId === workflowIdFor(created.id)) {
