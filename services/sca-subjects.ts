@@ -11,6 +11,8 @@ import { productRedirect, ScaSubjectRegistry, type CallbackOutcome, type ScaSubj
  * unverified `approved`; the workflow finishes the authorisation anyway.
  */
 export const PSU_OUTCOME_WAIT_MS = 15_000;
+/** How long /callback waits for Temporal to accept the PSU's return before showing the retry page. */
+export const PSU_ACCEPT_DEADLINE_MS = 5_000;
 
 async function within<T>(ms: number, promise: Promise<T>, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -37,7 +39,11 @@ export const connectionScaSubject: ScaSubjectHandler = {
     const handle = deps.temporal.workflow.getHandle(workflowIdFor(session.subjectId));
     let update;
     try {
-      update = await handle.startUpdate(psuReturnedUpdate, { args: [notice], waitForStage: 'ACCEPTED' });
+      // Bounded too: during an outage the PSU gets the retry page in seconds, not after the
+      // client's retries (about 20 s).
+      update = await deps.temporal.connection.withDeadline(Date.now() + PSU_ACCEPT_DEADLINE_MS, () =>
+        handle.startUpdate(psuReturnedUpdate, { args: [notice], waitForStage: 'ACCEPTED' }),
+      );
     } catch (err) {
       // Temporal away: the return is saved in the session row; the PSU gets a page to retry.
       if (isTemporalUnavailable(err)) throw err;

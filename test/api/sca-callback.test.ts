@@ -45,6 +45,7 @@ function unavailable(): Error {
 
 function fakeTemporal(signals: Signal[], answer: WorkflowAnswer): Client {
   return {
+    connection: { withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn() },
     workflow: {
       getHandle: (workflowId: string) => ({
         signal: async (def: string | { name: string }, payload: unknown) => {
