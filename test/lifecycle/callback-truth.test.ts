@@ -6,7 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { authorisations, connections, consents, syncRuns } from '../../db/schema';
-import { ConnectionInputError, createConnection, handlePsuCallback, syncNow } from '../../services/connections';
+import {
+  ConnectionInputError,
+  createConnection,
+  handlePsuCallback,
+  reauthorise,
+  syncNow,
+} from '../../services/connections';
 import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startStack, TEST_CALLBACK_URL, type Stack } from '../helpers/stack';
 import { waitForStatus } from './helpers';
@@ -40,7 +46,7 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
     await waitForStatus(stack, created.id, 'active');
   });
 
-  it("Enfuce: A's code with B's state is not approved and poisons neither; B recovers", async () => {
+  it("Enfuce: A's code with B's state is not approved and poisons neither; both recover", async () => {
     const a = await create('enfuce-rocker', 'c-a');
     const b = await create('enfuce-rocker', 'c-b');
     const fromA = callbackQuery((await psuDecides(a.authorisationUrl, stack.sandbox.serverCaPem, 'approve')).location);
@@ -59,6 +65,11 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
     expect(own.outcome).toBe('error');
     const view = await waitForStatus(stack, a.id, 'awaiting_authorisation');
     expect(view.lastError).toMatch(/grant|code/i);
+    // The spoilt authorisation may be replaced: A's PSU approves a new one and A goes active.
+    const again = await reauthorise(stack.deps, a.id, '192.0.2.3');
+    expect(again.authorisationUrl).not.toBe(a.authorisationUrl);
+    expect((await stack.psu(again.authorisationUrl, 'approve')).outcome).toBe('approved');
+    await waitForStatus(stack, a.id, 'active');
   });
 
   it('a consent for an IPv6 PSU is refused with 422 naming the header where the bank takes only IPv4', async () => {

@@ -466,4 +466,19 @@ describe('connection workflow on the time-skipping test server', () => {
     });
     await finish(handle);
   });
+
+  it('a waiting authorisation whose code the bank refused may be replaced by a re-authorisation', async () => {
+    const { handle, bank } = await start({ refuseCodes: 1, idsOnly: true });
+    await expect(handle.executeUpdate(reauthoriseUpdate, { args: [{}] })).rejects.toThrow();
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_1', outcome: 'approved' }] }),
+    ).toMatchObject({ outcome: 'error' });
+    const replaced = await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
+    expect(replaced).toMatchObject({ authorisationId: 'auth_2', status: 'awaiting_authorisation' });
+    expect(bank.closed).toEqual(['auth_1']);
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_2', outcome: 'approved' }] }),
+    ).toEqual({ outcome: 'approved', status: 'active' });
+    await finish(handle);
+  });
 });

@@ -165,6 +165,12 @@ export class ConnectionLifecycle {
     return this.state.status === 'rejected' ? 'denied' : 'error';
   }
 
+  /** The waiting authorisation's last return was refused by the bank (its code spent or foreign). */
+  authorisationSpoilt(): boolean {
+    const waiting = this.state.authorisation;
+    return waiting !== undefined && this.verdicts.get(waiting.id) === 'error';
+  }
+
   validateSyncNow(): void {
     if (!this.syncing())
       throw invalidStateFailure(`connection is ${this.state.status}; a sync needs an active consent`);
@@ -172,7 +178,10 @@ export class ConnectionLifecycle {
 
   validateReauthorise(): void {
     if (this.state.status === 'revoked') throw invalidStateFailure('connection is revoked; create a new one');
-    if (this.state.authorisation) throw invalidStateFailure('an authorisation is already waiting for the PSU');
+    // A waiting authorisation whose code the bank refused (spent by a mismatched callback) may be
+    // replaced: the PSU cannot finish it any more.
+    if (this.state.authorisation && !this.authorisationSpoilt())
+      throw invalidStateFailure('an authorisation is already waiting for the PSU');
   }
 
   validateRevoke(): void {

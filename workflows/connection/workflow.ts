@@ -191,10 +191,19 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     let waitMs = timing.authorisationTimeoutMs;
     for (;;) {
       const answered = await condition(
-        () => (m.callback !== undefined && m.callback.authorisationId === authorisationId) || m.revokeRequested,
+        () =>
+          (m.callback !== undefined && m.callback.authorisationId === authorisationId) ||
+          m.revokeRequested ||
+          // Only reachable after a refused code (psu-return-unsettled): replaced by a new authorisation.
+          (m.reauthoriseRequested !== undefined && m.authorisationSpoilt()),
         waitMs,
       );
       if (m.revokeRequested) return;
+      if (m.reauthoriseRequested !== undefined && m.authorisationSpoilt() && m.callback === undefined) {
+        await closeAuthorisation({ authorisationId, outcome: 'expired' });
+        state.authorisation = undefined;
+        return;
+      }
       if (!answered || !m.callback) {
         await closeAuthorisation({ authorisationId, outcome: 'expired' });
         state.authorisation = undefined;
