@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toJson } from '../../api/routes/codec/routes';
+import { freePort } from '../../scripts/local-service';
+import { startDevServer } from '../../temporal/dev-server';
 import { startLocalCodecServer, type LocalCodecServer } from '../../temporal/local-codec-server';
 import { EncryptionCodec } from '../../temporal/payload-codec';
 
@@ -41,4 +43,17 @@ describe('the loopback codec server of npm start (the Temporal UI sends no API k
     expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
     expect((await fetch(server.endpoint.replace('/codec', '/other'))).status).toBe(404);
   });
+
+  it('the dev server of npm start hands the UI this endpoint (--ui-codec-endpoint)', async () => {
+    const uiPort = await freePort();
+    const dev = await startDevServer({ port: await freePort(), uiPort, uiCodecEndpoint: server.endpoint });
+    try {
+      const settings = (await (await fetch(`http://127.0.0.1:${uiPort}/api/v1/settings`)).json()) as {
+        Codec: { Endpoint: string };
+      };
+      expect(settings.Codec.Endpoint).toBe(server.endpoint);
+    } finally {
+      await dev.stop();
+    }
+  }, 60_000);
 });
