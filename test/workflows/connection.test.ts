@@ -64,6 +64,8 @@ interface FakeBank {
   consentStatuses?: ConsentStatus[];
   /** The next completeAuthorisation calls fail with grant_invalid (the bank refused the code). */
   refuseCodes?: number;
+  /** The next closeAuthorisation finds the session decided (the PSU came back, its notice was lost). */
+  recordedOnClose?: 'approved' | 'denied' | 'error';
   /** createConsent answers ids only, as this release's activity does (the URL stays in the session row). */
   idsOnly?: boolean;
   calls: string[];
@@ -154,7 +156,12 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
     current().bank.records.push(record);
   },
   async closeAuthorisation({ authorisationId }) {
-    current().bank.closed.push(authorisationId);
+    const { bank } = current();
+    bank.closed.push(authorisationId);
+    // The session the PSU returned through while its notice was lost: answered, not closed.
+    const recorded = bank.recordedOnClose;
+    bank.recordedOnClose = undefined;
+    return recorded ? { recorded } : undefined;
   },
   async connectionTiming() {
     return { ...current().bank.timing };
@@ -479,6 +486,16 @@ describe('connection workflow on the time-skipping test server', () => {
     expect(
       await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_2', outcome: 'approved' }] }),
     ).toEqual({ outcome: 'approved', status: 'active' });
+    await finish(handle);
+  });
+
+  it('a PSU return whose notice was lost (Temporal away, no reload) is finished at the deadline, not expired', async () => {
+    const { handle, bank } = await start({ idsOnly: true, recordedOnClose: 'approved' });
+    await env.sleep(BASE_TIMING.authorisationTimeoutMs + MINUTE);
+    const view = await until(handle, 'active and synced', (v) => v.status === 'active' && v.lastSyncAt !== undefined);
+    expect(view.consent?.consentRowId).toBe('cns_1');
+    expect(bank.closed).toEqual(['auth_1']);
+    expect(bank.records.map((r) => r.status)).not.toContain('authorisation_expired');
     await finish(handle);
   });
 });

@@ -45,6 +45,11 @@ export const READ_MODEL_PATCH = 'connection-read-model';
  * the bank, the code refused) goes back to waiting for the PSU instead of failing the connection.
  */
 export const UNSETTLED_RETURN_PATCH = 'psu-return-unsettled';
+/**
+ * Patch: at the authorisation deadline, a session the PSU did return through (the notice lost
+ * while Temporal was away, and no reload) is finished with its recorded outcome, not expired.
+ */
+export const LOST_RETURN_PATCH = 'psu-return-lost';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -205,7 +210,12 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         return;
       }
       if (!answered || !m.callback) {
-        await closeAuthorisation({ authorisationId, outcome: 'expired' });
+        const closed = await closeAuthorisation({ authorisationId, outcome: 'expired' });
+        if (closed?.recorded && patched(LOST_RETURN_PATCH)) {
+          m.callback = { authorisationId, outcome: closed.recorded, ...(closed.error ? { error: closed.error } : {}) };
+          waitMs = 1;
+          continue;
+        }
         state.authorisation = undefined;
         settle('error');
         await setStatus('authorisation_expired', 'the PSU did not return from the bank in time');
