@@ -2,7 +2,9 @@ import type { BankDirectory } from '../banks/directory';
 import type { Db } from '../db/client';
 import type { Logger } from '../logging/logger';
 import type { TokenCipher } from '../secrets/token-cipher';
+import type { WebhookSettings } from '../webhooks/settings';
 import type { ConnectionTiming } from '../workflows/connection/contract';
+import type { PaymentTiming } from '../workflows/payment/contract';
 
 /** What the ping activity needs: the foundation's smallest end-to-end proof. */
 export interface PingActivityDeps {
@@ -26,9 +28,16 @@ export interface ActivityDeps extends PingActivityDeps {
   /** Refresh a token this long before it expires. Default: timing.tokenRefreshMarginMs. */
   tokenRefreshMarginMs?: number;
   now?: () => number;
+  /** The worker's payment timing (authorisation timeout, status polling); defaults in the payment contract. */
+  paymentTiming?: Partial<PaymentTiming>;
+  /** Webhook delivery (issue 11): webhookSettingsFromEnv by the composition root; default production's. */
+  webhooks?: WebhookSettings;
 }
 
-const REQUIRED: Record<keyof Omit<ActivityDeps, 'syncOverlapMs' | 'tokenRefreshMarginMs' | 'now'>, string> = {
+const REQUIRED: Record<
+  keyof Omit<ActivityDeps, 'syncOverlapMs' | 'tokenRefreshMarginMs' | 'now' | 'paymentTiming' | 'webhooks'>,
+  string
+> = {
   db: 'db (the database)',
   logger: 'logger',
   banks: 'banks (BANK_PROFILES_FILE and the TPP certificates)',

@@ -2,7 +2,9 @@ import type { ActivityDeps } from './deps';
 import { createBookkeepingActivities } from './connections/bookkeeping';
 import { createConsentActivities } from './connections/consent';
 import { createSyncActivities } from './connections/sync';
+import { createPaymentActivities } from './payments';
 import { createPingActivities } from './ping';
+import { createWebhookActivities } from './webhooks/delivery';
 
 export type { ActivityDeps, PingActivityDeps } from './deps';
 export { missingActivityDeps, requireActivityDeps } from './deps';
@@ -12,7 +14,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createPingActivities(deps),
     ...createConsentActivities(deps),
     ...createSyncActivities(deps),
+    ...createWebhookActivities(deps),
     ...createBookkeepingActivities(deps),
+    ...createPaymentActivities(deps),
   };
 }
 

@@ -1,4 +1,4 @@
-import fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -11,14 +11,19 @@ import { metrics as processMetrics } from '../metrics/registry';
 import { authenticate, requireScope } from './auth/authenticate';
 import type { ApiApp, ApiDeps } from './deps';
 import { mapServiceError } from './errors';
+import { clientErrorHandler, frameworkErrors, MAX_PARAM_LENGTH, RouteMethods } from './framework-errors';
+import { finishOpenApi } from './openapi';
 import { ApiProblem, sendProblem } from './problem';
 import { accountRoutes } from './routes/accounts/routes';
 import { aspspRoutes } from './routes/aspsps/routes';
 import { callbackRoutes } from './routes/callback/routes';
 import { codecRoutes } from './routes/codec/routes';
 import { connectionRoutes } from './routes/connections/routes';
+import { fundsConfirmationRoutes } from './routes/funds-confirmations/routes';
 import { healthRoutes } from './routes/health/routes';
 import { metricsRoutes } from './routes/metrics/routes';
+import { paymentRoutes } from './routes/payments/routes';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints/routes';
 import { RequestValidationError, zodValidatorCompiler } from './validation';
 
 export type { ApiDeps } from './deps';
@@ -49,7 +54,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     bodyLimit: 256 * 1024,
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // Errors before any route runs are problem+json too (api/framework-errors.ts).
+    frameworkErrors,
+    clientErrorHandler,
     // Fastify takes serializers only for a logger it creates; give ours to each request's child logger.
     childLoggerFactory: (logger, bindings, options) =>
       logger.child(bindings, { ...options, serializers: { ...options.serializers, req: serializeRequest } }),
@@ -67,7 +75,8 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       info: {
         title: 'Open-banking aggregator API',
         version: '1.0.0',
-        description: 'Connections to banks (PSD2 AIS), accounts, balances and transactions for our products.',
+        description:
+          'Connections to banks (PSD2 AIS), accounts, balances and transactions, payments (PIS) and funds confirmations (PIIS) for our products.',
       },
       components: {
         securitySchemes: {
@@ -77,7 +86,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) =>
+      finishOpenApi(jsonSchemaTransformObject(document), {
+        // Some compositions (the codec's tests) build the API without banks.
+        aspspIds: (deps.banks as ApiDeps['banks'] | undefined)?.profiles().map((p) => p.id) ?? [],
+        globalSecurity: true,
+      }),
   });
   app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
@@ -97,11 +111,32 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
 
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
-  app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
+  // A known path asked with another method is a 405 naming the methods it answers.
+  const routeMethods = new RouteMethods();
+  app.addHook('onRoute', (route) => routeMethods.add(route.url, route.method));
+  const methodNotAllowed = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0];
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length === 0 || allowed.includes(request.method)) return undefined;
+    return sendProblem(
+      reply.header('allow', allowed.join(', ')),
+      request,
+      405,
+      `${path} answers ${allowed.join(', ')}`,
+    );
+  };
+  app.setNotFoundHandler(
+    (request, reply) =>
+      methodNotAllowed(request, reply) ??
+      sendProblem(reply, request, 404, `no route ${request.method} ${request.url.split('?')[0]}`),
   );
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // No route (e.g. a body method such as QUERY without a Content-Type fails before the not-found handler).
+    if (request.is404) {
+      const refused = methodNotAllowed(request, reply);
+      if (refused) return refused;
+    }
     if (error instanceof ApiProblem) {
       if (error.headers) reply.headers(error.headers);
       return sendProblem(reply, request, error.status, error.message, { type: error.type, errors: error.errors });
@@ -133,6 +168,9 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
   group(aspspRoutes);
   group(connectionRoutes);
   group(accountRoutes);
+  group(paymentRoutes);
+  group(fundsConfirmationRoutes);
+  group(webhookEndpointRoutes);
   group(codecRoutes);
   typed.register(async (scope) => metricsRoutes(scope as unknown as ApiApp, metrics));
   return app;

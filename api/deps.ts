@@ -11,6 +11,7 @@ import type { Logger } from '../logging/logger';
 import type { AppMetrics } from '../metrics/registry';
 import type { Repositories } from '../repositories';
 import type { ConnectionServiceDeps } from '../services/connections';
+import type { WebhookApiOptions } from './routes/webhook-endpoints/routes';
 
 export type ApiDeps = ConnectionServiceDeps & {
   /** Everything the API reads comes from here (the services still start and steer workflows). */
@@ -23,6 +24,8 @@ export type ApiDeps = ConnectionServiceDeps & {
    * workflow task queue, each within 2 s (routes/health readinessChecks).
    */
   readiness?: () => Promise<void>;
+  /** Webhook endpoints (issue 11): URL policy mode, DNS, rotation grace; defaults from NODE_ENV. */
+  webhooks?: WebhookApiOptions;
   /** With it, POST /codec/{encode,decode} serve the Temporal UI and CLI (api/routes/codec). */
   payloadCodec?: PayloadCodec;
   /** Origins allowed to call the codec endpoint; default the local Temporal UI (port 8233). */

@@ -5,14 +5,22 @@ import { ApiProblem } from './problem';
 /** After this long without a stored answer, a reservation is taken to be from a crashed request. */
 const ABANDONED_AFTER_MS = 60_000;
 
+/** Bodies are bounded by the validator (JSON_LIMITS); this bound only keeps a stray caller off the stack's end. */
+const MAX_DEPTH = 64;
+
 /** Key order must not make two equal bodies differ. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
+function canonical(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) {
+    throw new ApiProblem(422, `the request body is nested more than ${MAX_DEPTH} levels deep`, {
+      errors: [{ field: '(body)', message: `nested more than ${MAX_DEPTH} levels deep` }],
+    });
+  }
+  if (Array.isArray(value)) return value.map((v) => canonical(v, depth + 1));
   if (value && typeof value === 'object') {
     return Object.fromEntries(
       Object.keys(value)
         .sort()
-        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k], depth + 1)]),
     );
   }
   return value;

@@ -13,8 +13,11 @@ import type { BankDirectory, BankSetup } from '../banks/directory';
 import type { Env } from '../config/env';
 import { publicCallbackUrl } from '../config/public-urls';
 import { openDatabase, type OpenDatabase } from '../db/client';
+import { openPostgres } from '../db/pg/client';
 import type { Logger } from '../logging/logger';
 import type { Repositories } from '../repositories';
+import { deferredRepositories } from '../repositories/deferred';
+import { pgRepositories } from '../repositories/pg';
 import { sqliteRepositories } from '../repositories/sqlite';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../config/timing';
@@ -24,6 +27,7 @@ import { temporalUiOriginsFrom } from '../api/routes/codec/routes';
 import { temporalConnectionOptions } from '../temporal/connection';
 import { dataConverterFor, type EncryptionCodec } from '../temporal/payload-codec';
 import { payloadCodecFromEnv } from '../temporal/payload-keys';
+import { webhookSettingsFromEnv } from '../webhooks/settings';
 import { banksFor } from './banks';
 import { cipherFor } from './cipher';
 
@@ -111,7 +115,16 @@ export function createRoot(options: RootOptions): Root {
     throw err;
   }
   const dataConverter = dataConverterFor(payloadCodec);
-  const repositories = sqliteRepositories(database.db);
+  // DATABASE_URL=postgres://… : the API's read model (repositories) comes from PostgreSQL, opened and
+  // migrated in the background (calls wait for it). The services' and activities' writes still go to
+  // SQLite (database.db) until they move behind the repositories too (issue 12): not for production yet.
+  const postgres = env.DATABASE_URL ? openPostgres(env.DATABASE_URL) : undefined;
+  postgres?.catch((err: Error) => logger.error({ err }, 'PostgreSQL (DATABASE_URL) could not be opened'));
+  if (postgres)
+    logger.warn('DATABASE_URL: the API reads PostgreSQL; services, activities and API key admin still write SQLite');
+  const repositories = postgres
+    ? deferredRepositories(postgres.then((pg) => pgRepositories(pg.db)))
+    : sqliteRepositories(database.db);
   const timing = timingFromEnv(env, options.timing);
   const taskQueue = options.taskQueue ?? env.TEMPORAL_TASK_QUEUE;
   const callbackUrl = options.callbackUrl ?? publicCallbackUrl(env);
@@ -153,6 +166,7 @@ export function createRoot(options: RootOptions): Root {
       logger,
       payloadCodec,
       temporalUiOrigins: temporalUiOriginsFrom(env.TEMPORAL_UI_ORIGIN),
+      webhooks: { mode: webhookSettingsFromEnv(env).mode },
       ...extra,
     }),
     activityDeps: (overrides = {}) => ({
@@ -165,12 +179,16 @@ export function createRoot(options: RootOptions): Root {
       timing,
       syncOverlapMs: env.SYNC_OVERLAP_WINDOW,
       tokenRefreshMarginMs: timing.tokenRefreshMarginMs,
+      // Payments wait for the PSU as long as connections do (AUTHORISATION_TIMEOUT).
+      paymentTiming: { authorisationTimeoutMs: timing.authorisationTimeoutMs },
+      webhooks: webhookSettingsFromEnv(env),
       ...(now ? { now } : {}),
       ...overrides,
     }),
     async close() {
       await banks.close();
       if (ownsDatabase) database.close();
+      await postgres?.then((pg) => pg.close()).catch(() => {});
     },
   };
 }

@@ -75,10 +75,23 @@ export const envSchema = z
     TEMPORAL_CLI_PATH: z.string().min(1).optional(),
 
     DATABASE_PATH: z.string().min(1).default('var/openbanking.sqlite'),
+    /** postgres://…: the API's repositories use PostgreSQL instead of DATABASE_PATH (see composition/root.ts). */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
 
     API_HOST: z.string().min(1).default('127.0.0.1'),
     API_PORT: port.default(3000),
     PUBLIC_BASE_URL: z.url().optional(),
+    /** The worker's own Prometheus /metrics listener (our counters, Node process metrics); off when unset. */
+    WORKER_METRICS_PORT: port.optional(),
+    WORKER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+    /** host:port where the Temporal SDK serves its worker metrics (temporal_*) at /metrics; off when unset. */
+    TEMPORAL_METRICS_ADDRESS: z
+      .string()
+      .regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+      .optional(),
     /** The API key `npm start` prints and accepts; generated (and kept in var/) when unset. */
     DEMO_API_KEY: z.string().min(16, 'DEMO_API_KEY must be at least 16 characters').optional(),
 

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { CONNECTION_STATUSES, type ConnectionStatus } from '../workflows/connection/contract';
+import type { PaymentStatus, StatusChange } from '../workflows/payment/contract';
 
 const now = sql`(unixepoch('subsec') * 1000)`;
 const createdAt = () => integer('created_at', { mode: 'number' }).notNull().default(now);
@@ -218,6 +219,10 @@ export const transactions = sqliteTable(
     creditorName: text('creditor_name'),
     debtorName: text('debtor_name'),
     remittanceInformation: text('remittance_information'),
+    /** The bank's additionalInformation (BEC's banks put the transaction's text here). */
+    additionalInformation: text('additional_information'),
+    /** The text products see: the remittance text, or what the bank profile takes instead. */
+    description: text('description'),
     entryReference: text('entry_reference'),
     raw: text('raw', { mode: 'json' }).$type<Record<string, unknown>>(),
     firstSeenAt: integer('first_seen_at').notNull(),
@@ -310,4 +315,130 @@ export const idempotencyKeys = sqliteTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.apiKeyId, t.key] })],
+);
+
+/**
+ * One payment a product initiated (PIS), mirrored by its workflow (`payment:<id>`). The initiation's
+ * X-Request-ID is stored before the request is sent; `initiation_state` says how far that request
+ * got (ready, sending, sent, lost, refused), so a retry never re-sends one whose answer was lost.
+ * The SCA state for the redirect URIs is kept only encrypted (key_id), like verifiers and codes.
+ */
+export const payments = sqliteTable(
+  'payments',
+  {
+    id: text('id').primaryKey(),
+    customerId: text('customer_id').notNull(),
+    aspspId: text('aspsp_id').notNull(),
+    product: text('product').notNull(),
+    status: text('status').$type<PaymentStatus>().notNull(),
+    /** The bank's ISO 20022 transaction status, as last seen. */
+    bankStatus: text('bank_status'),
+    statusReason: text('status_reason'),
+    statusHistory: text('status_history', { mode: 'json' }).$type<StatusChange[]>().notNull(),
+    lastError: text('last_error'),
+    debtorIban: text('debtor_iban').notNull(),
+    creditorIban: text('creditor_iban').notNull(),
+    creditorName: text('creditor_name').notNull(),
+    amount: text('amount').notNull(),
+    currency: text('currency').notNull(),
+    remittanceInformation: text('remittance_information'),
+    requestedExecutionDate: text('requested_execution_date'),
+    /** Where our product wants the PSU to land after the bank. */
+    redirectUrl: text('redirect_url').notNull(),
+    psuIpAddress: text('psu_ip_address'),
+    bankPaymentId: text('bank_payment_id'),
+    initiationRequestId: text('initiation_request_id'),
+    initiationState: text('initiation_state')
+      .$type<'ready' | 'sending' | 'sent' | 'lost' | 'refused'>()
+      .notNull()
+      .default('ready'),
+    authorisationId: text('authorisation_id'),
+    authorisationUrl: text('authorisation_url'),
+    keyId: text('key_id'),
+    scaStateEnc: text('sca_state_enc'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('payments_customer').on(t.customerId, t.createdAt, t.id)],
+);
+
+// --- Webhooks (issue 11) -------------------------------------------------------------------------
+
+/**
+ * A product's webhook endpoint. The signing secret is stored only encrypted (the token cipher, bound
+ * to the endpoint id); during a rotation the previous secret keeps signing until previous_expires_at.
+ */
+export const webhookEndpoints = sqliteTable(
+  'webhook_endpoints',
+  {
+    id: text('id').primaryKey(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Event types delivered; null means all. */
+    events: text('events', { mode: 'json' }).$type<string[] | null>(),
+    /** Customers whose events this endpoint receives (those of the API key that created it); null means all. */
+    customerIds: text('customer_ids', { mode: 'json' }).$type<string[] | null>(),
+    keyId: text('key_id').notNull(),
+    secretEnc: text('secret_enc').notNull(),
+    previousKeyId: text('previous_key_id'),
+    previousSecretEnc: text('previous_secret_enc'),
+    previousExpiresAt: integer('previous_expires_at'),
+    status: text('status').$type<'enabled' | 'disabled'>().notNull().default('enabled'),
+    disabledReason: text('disabled_reason'),
+    deletedAt: integer('deleted_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_endpoints_status').on(t.status)],
+);
+
+/**
+ * The outbox: one row per event, written in the same transaction as the change it reports, under
+ * an id derived from that change (a retried activity writes nothing new). payload is the exact body
+ * sent. dispatched_at is set once the dispatcher has started a delivery per matching endpoint.
+ */
+export const webhookEvents = sqliteTable(
+  'webhook_events',
+  {
+    id: text('id').primaryKey(),
+    type: text('type').notNull(),
+    customerId: text('customer_id').notNull(),
+    subjectId: text('subject_id').notNull(),
+    payload: text('payload').notNull(),
+    createdAt: integer('created_at').notNull(),
+    dispatchedAt: integer('dispatched_at'),
+  },
+  (t) => [
+    index('webhook_events_pending').on(t.dispatchedAt, t.createdAt),
+    index('webhook_events_subject').on(t.subjectId),
+  ],
+);
+
+export type WebhookDeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+
+/** One event to one endpoint; driven by one delivery workflow (plus one per redelivery). */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    eventId: text('event_id')
+      .notNull()
+      .references(() => webhookEvents.id),
+    endpointId: text('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    redeliveries: integer('redeliveries').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastAttemptAt: integer('last_attempt_at'),
+    nextAttemptAt: integer('next_attempt_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_endpoint').on(t.eventId, t.endpointId),
+    index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt),
+  ],
 );

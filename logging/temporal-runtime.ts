@@ -11,12 +11,24 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
 let installed = false;
 
+export interface TemporalRuntimeOptions {
+  /** The Rust core's log level (default WARN). */
+  coreLevel?: LogLevel;
+  /**
+   * host:port where the SDK serves Temporal's own worker metrics (temporal_* task latencies, slots,
+   * sticky cache, polls) in the Prometheus format at /metrics (TEMPORAL_METRICS_ADDRESS); off when unset.
+   */
+  metricsAddress?: string;
+}
+
 /**
- * Routes the Temporal SDK's own logs (TypeScript side and the Rust core) into pino,
- * so the worker has one log stream. Runtime.install may run only once per process.
+ * Installs the Temporal SDK runtime once per process: its logs (TypeScript side and the Rust core)
+ * go into pino, so the worker has one log stream, and its metrics optionally to a Prometheus
+ * endpoint. Runtime.install may run only once, and before the first NativeConnection (which
+ * would install a default runtime): call this first. Later calls are no-ops (false).
  */
-export function forwardTemporalLogs(logger: Logger, coreLevel: LogLevel = 'WARN'): void {
-  if (installed) return;
+export function installTemporalRuntime(logger: Logger, options: TemporalRuntimeOptions = {}): boolean {
+  if (installed) return false;
   installed = true;
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
@@ -25,7 +37,17 @@ export function forwardTemporalLogs(logger: Logger, coreLevel: LogLevel = 'WARN'
       sdkLogger[PINO_LEVEL[level]]({ ...(meta ?? {}) }, message);
     }),
     telemetryOptions: {
-      logging: { filter: makeTelemetryFilterString({ core: coreLevel, other: 'ERROR' }), forward: {} },
+      logging: {
+        filter: makeTelemetryFilterString({ core: options.coreLevel ?? 'WARN', other: 'ERROR' }),
+        forward: {},
+      },
+      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
     },
   });
+  return true;
+}
+
+/** Routes the Temporal SDK's own logs into pino (installTemporalRuntime without metrics). */
+export function forwardTemporalLogs(logger: Logger, coreLevel: LogLevel = 'WARN'): void {
+  installTemporalRuntime(logger, { coreLevel });
 }

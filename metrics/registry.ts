@@ -1,149 +1,98 @@
 /**
- * A tiny, dependency-free Prometheus registry: counters and histograms with
- * labels, rendered in the text exposition format 0.0.4. One process-wide
- * instance (`metrics`) is shared by the API, the transport and the activities.
+ * The application's Prometheus metrics on prom-client: counters and histograms with labels,
+ * rendered in the text exposition format 0.0.4. One process-wide instance (`metrics`) is shared by
+ * the API, the bank transports and the activities, and carries Node's process metrics
+ * (collectDefaultMetrics); the API serves it at /metrics, the worker on WORKER_METRICS_PORT
+ * (metrics/worker-server.ts). Each MetricsRegistry has its own prom-client Registry (never the
+ * global one), so tests can build as many as they like.
  */
+import * as prom from 'prom-client';
 
 type Labels = Record<string, string | number>;
 
-const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
-const escapeHelp = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
-
-function labelText(names: readonly string[], values: readonly string[], extra?: [string, string]): string {
-  const pairs = names.map((n, i) => `${n}="${escapeLabel(values[i])}"`);
-  if (extra) pairs.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
-  return pairs.length ? `{${pairs.join(',')}}` : '';
-}
-
-/** Go's %g style for sample values: integers stay integers, +Inf spelled the Prometheus way. */
-function formatNumber(value: number): string {
-  if (value === Infinity) return '+Inf';
-  if (value === -Infinity) return '-Inf';
-  if (Number.isNaN(value)) return 'NaN';
-  return String(value);
-}
-
-abstract class Metric {
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-  ) {
-    if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name)) throw new Error(`invalid metric name "${name}"`);
-  }
-
-  protected key(labels: Labels): { key: string; values: string[] } {
-    const values = this.labelNames.map((n) => {
-      const v = labels[n];
-      if (v === undefined) throw new Error(`metric ${this.name}: label "${n}" is missing`);
-      return String(v);
-    });
-    return { key: JSON.stringify(values), values };
-  }
-
-  abstract render(): string;
-  abstract reset(): void;
-}
-
-export class Counter extends Metric {
-  private readonly series = new Map<string, { values: string[]; value: number }>();
-
-  inc(labels: Labels = {}, by = 1): void {
-    if (by < 0) throw new Error(`counter ${this.name} cannot decrease`);
-    const { key, values } = this.key(labels);
-    const entry = this.series.get(key);
-    if (entry) entry.value += by;
-    else this.series.set(key, { values, value: by });
-  }
-
-  get(labels: Labels = {}): number {
-    return this.series.get(this.key(labels).key)?.value ?? 0;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} counter`];
-    for (const { values, value } of this.series.values())
-      lines.push(`${this.name}${labelText(this.labelNames, values)} ${formatNumber(value)}`);
-    return lines.join('\n');
-  }
-
-  reset(): void {
-    this.series.clear();
-  }
-}
+export const PROMETHEUS_CONTENT_TYPE: string = prom.Registry.PROMETHEUS_CONTENT_TYPE;
 
 export const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export class Histogram extends Metric {
-  private readonly series = new Map<string, { values: string[]; counts: number[]; sum: number; count: number }>();
-  readonly buckets: readonly number[];
+/** Every label named at registration must be given (prom-client would accept a partial set). */
+function labelValues(metric: string, labelNames: readonly string[], labels: Labels): Record<string, string | number> {
+  for (const n of labelNames) {
+    if (labels[n] === undefined) throw new Error(`metric ${metric}: label "${n}" is missing`);
+  }
+  return labels;
+}
 
-  constructor(name: string, help: string, labelNames: readonly string[], buckets: readonly number[] = DEFAULT_BUCKETS) {
-    super(name, help, labelNames);
-    this.buckets = [...buckets].sort((a, b) => a - b);
+export class Counter {
+  constructor(
+    private readonly metric: prom.Counter,
+    readonly name: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  inc(labels: Labels = {}, by = 1): void {
+    if (by < 0) throw new Error(`counter ${this.name} cannot decrease`);
+    this.metric.inc(labelValues(this.name, this.labelNames, labels), by);
   }
 
-  observe(labels: Labels, value: number): void {
-    const { key, values } = this.key(labels);
-    let entry = this.series.get(key);
-    if (!entry) {
-      entry = { values, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-      this.series.set(key, entry);
-    }
-    // Buckets are cumulative in the exposition; store them cumulative too.
-    this.buckets.forEach((bound, i) => {
-      if (value <= bound) entry.counts[i]++;
-    });
-    entry.sum += value;
-    entry.count++;
-  }
-
-  render(): string {
-    const lines = [`# HELP ${this.name} ${escapeHelp(this.help)}`, `# TYPE ${this.name} histogram`];
-    for (const { values, counts, sum, count } of this.series.values()) {
-      this.buckets.forEach((bound, i) => {
-        lines.push(
-          `${this.name}_bucket${labelText(this.labelNames, values, ['le', formatNumber(bound)])} ${counts[i]}`,
-        );
-      });
-      lines.push(`${this.name}_bucket${labelText(this.labelNames, values, ['le', '+Inf'])} ${count}`);
-      lines.push(`${this.name}_sum${labelText(this.labelNames, values)} ${formatNumber(sum)}`);
-      lines.push(`${this.name}_count${labelText(this.labelNames, values)} ${count}`);
-    }
-    return lines.join('\n');
-  }
-
-  reset(): void {
-    this.series.clear();
+  /** The series' current value (0 when never incremented). */
+  async get(labels: Labels = {}): Promise<number> {
+    const wanted = labelValues(this.name, this.labelNames, labels);
+    const { values } = await this.metric.get();
+    const match = values.find((v) => this.labelNames.every((n) => String(v.labels[n]) === String(wanted[n])));
+    return match?.value ?? 0;
   }
 }
 
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export class Histogram {
+  constructor(
+    private readonly metric: prom.Histogram,
+    readonly name: string,
+    readonly labelNames: readonly string[],
+  ) {}
+
+  observe(labels: Labels, value: number): void {
+    this.metric.observe(labelValues(this.name, this.labelNames, labels), value);
+  }
+}
 
 export class MetricsRegistry {
-  private readonly metrics = new Map<string, Metric>();
+  /** The prom-client registry behind this one (e.g. to merge with another). */
+  readonly registry = new prom.Registry();
 
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
-    return this.add(new Counter(name, help, labelNames));
+    this.refuseDuplicate(name);
+    const metric = new prom.Counter({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+    return new Counter(metric, name, labelNames);
   }
 
   histogram(name: string, help: string, labelNames: readonly string[] = [], buckets?: readonly number[]): Histogram {
-    return this.add(new Histogram(name, help, labelNames, buckets));
+    this.refuseDuplicate(name);
+    const metric = new prom.Histogram({
+      name,
+      help,
+      labelNames: [...labelNames],
+      buckets: [...(buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b),
+      registers: [this.registry],
+    });
+    return new Histogram(metric, name, labelNames);
   }
 
-  private add<M extends Metric>(metric: M): M {
-    if (this.metrics.has(metric.name)) throw new Error(`metric ${metric.name} is registered twice`);
-    this.metrics.set(metric.name, metric);
-    return metric;
+  /** Node's process metrics (CPU, memory, event loop lag, GC, handles), under their standard names. */
+  collectProcessMetrics(): void {
+    prom.collectDefaultMetrics({ register: this.registry });
   }
 
   /** The text exposition format 0.0.4, ending with a newline as scrapers expect. */
-  render(): string {
-    return [...this.metrics.values()].map((m) => m.render()).join('\n') + '\n';
+  async render(): Promise<string> {
+    return this.registry.metrics();
   }
 
   reset(): void {
-    for (const m of this.metrics.values()) m.reset();
+    this.registry.resetMetrics();
+  }
+
+  private refuseDuplicate(name: string): void {
+    if (this.registry.getSingleMetric(name)) throw new Error(`metric ${name} is registered twice`);
   }
 }
 
@@ -165,9 +114,15 @@ export class AppMetrics extends MetricsRegistry {
     'kind',
     'code',
   ]);
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    super();
+    if (options.processMetrics) this.collectProcessMetrics();
+  }
 }
 
-export const metrics = new AppMetrics();
+/** The process-wide metrics, with Node's process metrics. */
+export const metrics = new AppMetrics({ processMetrics: true });
 
 export function recordSync(aspsp: string, outcome: string): void {
   metrics.syncs.inc({ aspsp, outcome });

@@ -43,6 +43,8 @@ export interface TransactionRecord {
   creditorName: string | null;
   debtorName: string | null;
   remittanceInformation: string | null;
+  additionalInformation: string | null;
+  description: string | null;
   entryReference: string | null;
 }
 

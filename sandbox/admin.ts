@@ -5,7 +5,10 @@ import { mergeFaults } from './faults';
 import { BodyTooLarge, readRawBody } from './http';
 import { SandboxStateError, sandboxErrorStatus, type SandboxBankId, type SandboxClock } from './state';
 
-/** Plain-HTTP control API for tests and demos: clock, faults, limits, settings, PSU revocation, the request log. */
+/**
+ * Plain-HTTP control API for tests and demos: clock, faults, limits, settings, PSU revocation,
+ * client-token revocation and expiry, the request log.
+ */
 
 export interface AdminBankView {
   id: SandboxBankId;
@@ -133,6 +136,10 @@ export function createAdminServer(deps: AdminDeps): Server {
         const consent = rt.state.getConsent(d);
         if (!consent) throw new AdminError(404, `unknown consent ${d}`);
         return send(res, 200, consent);
+      }
+      // Early revocation or expiry (clock skew) of the TPP's client-credentials tokens (Enfuce).
+      if (c === 'client-tokens' && (d === 'revoke' || d === 'expire') && e === undefined && method === 'POST') {
+        return send(res, 200, { [d === 'revoke' ? 'revoked' : 'expired']: rt.state.endClientTokens(d) });
       }
       if (c === 'faults' && d === undefined && method === 'PUT') {
         try {

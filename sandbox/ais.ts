@@ -167,7 +167,8 @@ function transactionJson(t: SandboxTransaction, flavour: AccountFlavour): Record
       transactionAmount: t.transactionAmount,
       creditorName: t.creditorName,
       debtorName: t.debtorName,
-      remittanceInformationUnstructured: t.remittanceInformationUnstructured,
+      // As BEC's banks do: the remittance fields stay empty and the text is in additionalInformation.
+      additionalInformation: t.remittanceInformationUnstructured,
     });
   }
   return dropUndefined({

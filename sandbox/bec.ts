@@ -243,6 +243,21 @@ export function becRoutes(): Route[] {
       },
     },
     {
+      // BEC lets the TPP delete a payment until the PSU has approved it: 204, status CANC. After
+      // that 405 CANCELLATION_INVALID (Berlin Group's "cancellation no longer possible").
+      method: 'DELETE',
+      pattern: `${P}/v1/payments/:product/:paymentId`,
+      kind: 'api',
+      role: 'PSP_PI',
+      specPath: (r) => `/v1/payments/${r.params.product}/${r.params.paymentId}`,
+      handle(r, rt) {
+        requireProduct(r.params.product);
+        const p = ownPayment(rt, r, r.params.paymentId, r.params.product);
+        rt.state.cancelPayment(p.paymentId);
+        sendNoContent(r.res, r.responseHeaders);
+      },
+    },
+    {
       method: 'GET',
       pattern: `${P}/v1/payments/:product/:paymentId/status`,
       kind: 'api',

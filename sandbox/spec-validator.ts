@@ -93,7 +93,7 @@ export const SERVED_OPERATIONS: Record<string, readonly string[]> = {
   '/v1/card-accounts/{account-id}/balances': ['get'],
   '/v1/card-accounts/{account-id}/transactions': ['get'],
   '/v1/{payment-service}/{payment-product}': ['post'],
-  '/v1/{payment-service}/{payment-product}/{paymentId}': ['get'],
+  '/v1/{payment-service}/{payment-product}/{paymentId}': ['get', 'delete'],
   '/v1/{payment-service}/{payment-product}/{paymentId}/status': ['get'],
   '/v1/funds-confirmations': ['post'],
 };

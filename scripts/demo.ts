@@ -6,12 +6,14 @@ import { parseEnv } from '../config/env';
 import { createLogger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { psuDecides } from '../sandbox/psu-driver';
+import { startDemoReceiver } from './demo-webhooks';
 import { startLocalService, type LocalService } from './local-service';
 
 /**
  * `npm run demo`: the whole journey, headless, as a product and a PSU would do it:
  * create a connection through the API, approve on the bank's page, follow the
- * redirect through our callback, wait for the first sync, print what was synced.
+ * redirect through our callback, wait for the first sync, print what was synced;
+ * then a payment at BEC (funds confirmation, initiation, approval, final status).
  * Runs its own service on free ports in a temporary folder and cleans up.
  */
 async function main(): Promise<void> {
@@ -26,6 +28,9 @@ async function main(): Promise<void> {
     varDir: dir,
     ports: { api: 0, bec: 0, rocker: 0, st1: 0, admin: 0 },
   });
+  // Webhooks (issue 11): a local receiver registered through the API; the events it got are printed at the end.
+  const receiver = await startDemoReceiver(service.apiUrl, service.apiKey);
+  say(`Registered a webhook endpoint at ${receiver.url}`);
   try {
     for (const [aspspId, psu] of [
       ['bec', 'bec-psu-1'],
@@ -33,14 +38,17 @@ async function main(): Promise<void> {
     ] as const) {
       await journey(service, aspspId, psu);
     }
+    await payment(service);
+    await receiver.print(say);
   } finally {
+    await receiver.stop();
     await service.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function journey(service: LocalService, aspspId: string, psu: string): Promise<void> {
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+function apiClient(service: LocalService) {
+  return async <T>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${service.apiUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${service.apiKey}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -50,6 +58,52 @@ async function journey(service: LocalService, aspspId: string, psu: string): Pro
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
+}
+
+/** A payment at BEC: funds confirmation, initiation, the PSU's approval, the bank's final status. */
+async function payment(service: LocalService): Promise<void> {
+  const api = apiClient(service);
+  const debtor = 'DK8004004012345678';
+  const amount = { currency: 'DKK', amount: '125.50' };
+  say('\n== bec: a payment of 125.50 DKK from bec-psu-1 to Vognmand Jensen ApS');
+  const funds = await api<{ fundsAvailable: boolean }>('POST', '/v1/funds-confirmations', {
+    aspspId: 'bec',
+    customerId: 'demo-customer',
+    account: { iban: debtor },
+    instructedAmount: amount,
+  });
+  say(`   funds confirmation: fundsAvailable ${funds.fundsAvailable}`);
+  const created = await api<{ id: string; status: string; authorisationUrl: string }>('POST', '/v1/payments', {
+    aspspId: 'bec',
+    customerId: 'demo-customer',
+    product: 'sepa-credit-transfers',
+    debtorAccount: { iban: debtor },
+    creditorAccount: { iban: 'DK1961406140009127' },
+    creditorName: 'Vognmand Jensen ApS',
+    instructedAmount: amount,
+    remittanceInformationUnstructured: 'Invoice 2024-117',
+    redirectUrl: 'https://product.example/paid',
+  });
+  say(`   payment ${created.id} is ${created.status}; authorisation URL: ${created.authorisationUrl}`);
+  const { location } = await psuDecides(created.authorisationUrl, service.sandbox.serverCaPem, 'approve', 'bec-psu-1');
+  const callback = await fetch(location, { redirect: 'manual' });
+  say(`   bec-psu-1 approved with MitID; our callback sent the PSU on to ${callback.headers.get('location')}`);
+  const deadline = Date.now() + 60_000;
+  let shown: {
+    status: string;
+    bankStatus: string | null;
+    statusHistory: { status: string; bankStatus: string | null; at: string }[];
+  };
+  do {
+    await new Promise((r) => setTimeout(r, 300));
+    shown = await api('GET', `/v1/payments/${created.id}`);
+  } while (!['completed', 'rejected', 'unknown', 'failed'].includes(shown.status) && Date.now() < deadline);
+  say(`   status ${shown.status} (bank: ${shown.bankStatus}); history:`);
+  console.table(shown.statusHistory.map((h) => ({ at: h.at, status: h.status, bankStatus: h.bankStatus ?? '' })));
+}
+
+async function journey(service: LocalService, aspspId: string, psu: string): Promise<void> {
+  const api = apiClient(service);
 
   say(`\n== ${aspspId}: a connection for customer "demo-customer"`);
   const created = await api<{ id: string; authorisationUrl: string }>('POST', '/v1/connections', {

@@ -15,6 +15,7 @@ import { generateKeySpec } from '../secrets/token-cipher';
 import { startDevServer } from '../temporal/dev-server';
 import { startLocalCodecServer } from '../temporal/local-codec-server';
 import type { ConnectionTiming } from '../workflows/connection/types';
+import { startWebhookDispatcher } from '../webhooks/dispatcher';
 import { createWorker } from '../worker/worker';
 import { localSecret } from './local-secrets';
 
@@ -175,6 +176,9 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       worker.shutdown();
       await running;
     });
+    // Webhooks (issue 11): outbox → one delivery workflow per event and endpoint.
+    const dispatcher = startWebhookDispatcher({ db: root.database.db, temporal, taskQueue: root.taskQueue, logger });
+    cleanups.push(() => dispatcher.stop());
 
     return { apiUrl, apiKey, temporalAddress, temporalUiUrl, codecEndpoint, sandbox, stop };
   } catch (err) {

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { connections } from '../db/schema';
 import { psuReturnedUpdate } from '../workflows/connection/messages';
 import { workflowIdFor } from '../workflows/connection/types';
+import { paymentScaSubject } from './payments';
 import { isTemporalUnavailable } from './temporal-errors';
 import { productRedirect, ScaSubjectRegistry, type CallbackOutcome, type ScaSubjectHandler } from './sca-sessions';
 
@@ -70,7 +71,7 @@ export const connectionScaSubject: ScaSubjectHandler = {
  * `payment:<paymentId>` and redirects with `productRedirect(redirectUrl, 'paymentId', paymentId, outcome)`.
  */
 export function createScaSubjects(): ScaSubjectRegistry {
-  return new ScaSubjectRegistry().register('connection', connectionScaSubject);
+  return new ScaSubjectRegistry().register('connection', connectionScaSubject).register('payment', paymentScaSubject);
 }
 
 /** The registry the API's /callback and `handlePsuCallback` use unless given another. */

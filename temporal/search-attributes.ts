@@ -9,7 +9,18 @@ export const CustomerIdKey = defineSearchAttributeKey('CustomerId', 'KEYWORD');
 export const AspspKey = defineSearchAttributeKey('Aspsp', 'KEYWORD');
 export const ConnectionStatusKey = defineSearchAttributeKey('ConnectionStatus', 'KEYWORD');
 
-export const SEARCH_ATTRIBUTE_KEYS = [ConnectionIdKey, CustomerIdKey, AspspKey, ConnectionStatusKey];
+/** A payment's id and normalised status; never its IBANs, names or amount. */
+export const PaymentIdKey = defineSearchAttributeKey('PaymentId', 'KEYWORD');
+export const PaymentStatusKey = defineSearchAttributeKey('PaymentStatus', 'KEYWORD');
+
+export const SEARCH_ATTRIBUTE_KEYS = [
+  ConnectionIdKey,
+  CustomerIdKey,
+  AspspKey,
+  ConnectionStatusKey,
+  PaymentIdKey,
+  PaymentStatusKey,
+];
 
 /** `--search-attribute Name=Keyword` flags for `temporal server start-dev`. */
 export function devServerSearchAttributeArgs(): string[] {

@@ -6,11 +6,16 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTemporalCli } from '../temporal/cli';
 import { SEARCH_ATTRIBUTE_KEYS } from '../temporal/search-attributes';
 import { WORKFLOWS_PATH } from '../worker/worker';
+import { startTestPostgres, type TestPostgres } from './helpers/postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     workflowBundlePath: string;
+    /** The run's PostgreSQL server (test/helpers/postgres.ts); undefined when it cannot be started. */
+    postgresUrl: string | undefined;
+    /** Why postgresUrl is undefined. */
+    postgresUnavailable: string | undefined;
   }
 }
 
@@ -21,6 +26,10 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
+  // PostgreSQL starts alongside Temporal; TEST_POSTGRES_URL names an existing server instead.
+  const postgres = process.env.TEST_POSTGRES_URL
+    ? Promise.resolve<TestPostgres>({ url: process.env.TEST_POSTGRES_URL, stop: async () => {} })
+    : startTestPostgres().catch((err: Error) => err);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: resolveTemporalCli() },
@@ -43,7 +52,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('workflowBundlePath', bundlePath);
   console.log(`[global-setup] Temporal dev server at ${env.address}, workflows bundled (${Date.now() - started} ms)`);
 
+  const pg = await postgres;
+  if (pg instanceof Error) {
+    const reason = `PostgreSQL could not be started: ${pg.message}`;
+    project.provide('postgresUrl', undefined);
+    project.provide('postgresUnavailable', reason);
+    console.log(`[global-setup] ${reason}; the PostgreSQL tests are skipped`);
+  } else {
+    project.provide('postgresUrl', pg.url);
+    project.provide('postgresUnavailable', undefined);
+    console.log(`[global-setup] PostgreSQL at ${new URL(pg.url).host}`);
+  }
+
   return async () => {
-    await env.teardown();
+    await Promise.allSettled([env.teardown(), pg instanceof Error ? undefined : pg.stop()]);
   };
 }

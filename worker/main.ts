@@ -3,20 +3,30 @@ import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
 import { createLogger } from '../logging/logger';
-import { forwardTemporalLogs } from '../logging/temporal-runtime';
-import { nativeConnectionOptions } from '../temporal/connection';
+import { installTemporalRuntime } from '../logging/temporal-runtime';
+import { startMetricsServer, type MetricsServer } from '../metrics/worker-server';
+import { connectClient, nativeConnectionOptions } from '../temporal/connection';
+import { startWebhookDispatcher, type WebhookDispatcher } from '../webhooks/dispatcher';
 import { createWorker } from './worker';
 
 /** Production entry point: one worker process, scaled independently of the API. */
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'worker' });
-  forwardTemporalLogs(logger);
+  // Before any NativeConnection: the SDK's logs into pino, its metrics on TEMPORAL_METRICS_ADDRESS.
+  installTemporalRuntime(logger, { metricsAddress: env.TEMPORAL_METRICS_ADDRESS });
   // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
   // Local runs without TEMPORAL_PAYLOAD_KEYS share npm start's generated payload key (./var).
   const root = createRoot({ env, logger, varDir: join(process.cwd(), 'var') });
   let connection: NativeConnection | undefined;
+  let client: Awaited<ReturnType<typeof connectClient>> | undefined;
+  let dispatcher: WebhookDispatcher | undefined;
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (env.WORKER_METRICS_PORT !== undefined) {
+      metricsServer = await startMetricsServer({ port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST });
+      logger.info({ url: metricsServer.url }, 'worker metrics listening');
+    }
     connection = await NativeConnection.connect(nativeConnectionOptions(env));
     const worker = await createWorker({
       connection,
@@ -25,6 +35,9 @@ async function main(): Promise<void> {
       deps: root.activityDeps(),
       dataConverter: root.dataConverter,
     });
+    // Webhooks (issue 11): the outbox → one delivery workflow per event and endpoint (idempotent, so every worker may run it).
+    client = await connectClient(env);
+    dispatcher = startWebhookDispatcher({ db: root.database.db, temporal: client, taskQueue: root.taskQueue, logger });
     const stop = () => worker.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -34,6 +47,9 @@ async function main(): Promise<void> {
     );
     await worker.run();
   } finally {
+    await dispatcher?.stop();
+    await client?.connection.close();
+    await metricsServer?.close();
     await connection?.close();
     await root.close();
   }

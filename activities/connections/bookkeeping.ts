@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { authorisations, connections } from '../../db/schema';
 import type { ConnectionRecord, ConnectionTiming } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
+import { recordConnectionEvent } from '../../webhooks/outbox';
 import { recordEvent, requireConnection } from './repository';
 
 /** Our own records, no bank call: the read model the API serves, authorisations, the worker's timing. */
@@ -37,18 +38,21 @@ export function createBookkeepingActivities(deps: ActivityDeps) {
     async recordConnectionStatus(input: ConnectionRecord) {
       const at = now();
       const before = requireConnection(deps.db, input.connectionId);
-      deps.db
-        .update(connections)
-        .set({
-          status: input.status,
-          statusReason: input.reason ?? null,
-          lastError: input.lastError ?? null,
-          lastSyncAt: input.lastSyncAt ?? before.lastSyncAt,
-          nextSyncAt: input.nextSyncAt ?? before.nextSyncAt,
-          updatedAt: at,
-        })
-        .where(eq(connections.id, input.connectionId))
-        .run();
+      // Webhooks (issue 11): the status and its webhook event commit in one transaction.
+      deps.db.transaction((tx) => {
+        tx.update(connections)
+          .set({
+            status: input.status,
+            statusReason: input.reason ?? null,
+            lastError: input.lastError ?? null,
+            lastSyncAt: input.lastSyncAt ?? before.lastSyncAt,
+            nextSyncAt: input.nextSyncAt ?? before.nextSyncAt,
+            updatedAt: at,
+          })
+          .where(eq(connections.id, input.connectionId))
+          .run();
+        recordConnectionEvent(tx, { before, status: input.status, reason: input.reason, at });
+      });
       if (before.status !== input.status) {
         recordEvent(
           deps.db,

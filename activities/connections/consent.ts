@@ -6,7 +6,7 @@ import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ActivityDeps } from '../deps';
 import { sendablePsuIp } from '../../banks/psu-ip';
 import { bankActivity } from '../failures';
-import { clientToken, connectionDeps, psuAccessToken } from './context';
+import { connectionDeps, psuAccessToken, withClientToken } from './context';
 import {
   deleteTokens,
   isoDate,
@@ -162,9 +162,9 @@ export function createConsentActivities(deps: ActivityDeps) {
             tokenExpiresAt = tokenSet.expiresAt;
           }
         }
-        const details = await bank.client.getConsent(consent.bankConsentId, {
-          accessToken: await clientToken(bank, now),
-        });
+        const details = await withClientToken(bank, now, (accessToken) =>
+          bank.client.getConsent(consent.bankConsentId, { accessToken }),
+        );
         setConsentStatus(c.db, consent.id, details.consentStatus, now);
         // The PSU came back before deciding (the bank still has the consent as received): the
         // session waits for the real return.
@@ -272,7 +272,9 @@ async function retireConsent(
 ) {
   const consent = requireConsent(c.db, consentRowId);
   if (consent.status === 'valid' || consent.status === 'received') {
-    await bank.client.deleteConsent(consent.bankConsentId, { accessToken: await clientToken(bank, now) });
+    await withClientToken(bank, now, (accessToken) =>
+      bank.client.deleteConsent(consent.bankConsentId, { accessToken }),
+    );
   }
   setConsentStatus(c.db, consentRowId, 'terminatedByTpp', now);
   recordEvent(c.db, connectionId, 'consent_terminated', undefined, consentRowId);

@@ -28,6 +28,15 @@ export function clientToken(bank: BankHandle, now: number): Promise<string | und
   return bank.sca.consentAccessToken(now);
 }
 
+/** Runs a consent resource call with the client token, renewing it once when the bank refuses the cached one. */
+export function withClientToken<T>(
+  bank: BankHandle,
+  now: number,
+  call: (accessToken: string | undefined) => Promise<T>,
+): Promise<T> {
+  return bank.sca.withClientToken(now, call);
+}
+
 /** The PSU's access token, refreshed first when it is about to expire (the refresh is stored here). */
 export async function psuAccessToken(
   d: ConnectionDeps,

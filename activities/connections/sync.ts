@@ -10,10 +10,11 @@ import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
 import { storeBalances, upsertAccounts } from './accounts-store';
-import { clientToken, connectionDeps, psuAccessToken, type ConnectionDeps } from './context';
+import { connectionDeps, psuAccessToken, withClientToken, type ConnectionDeps } from './context';
 import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
 import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
 import { reconcileTransactions } from './transactions-store';
+import { recordSyncCompleted } from '../../webhooks/outbox';
 
 const DAY_MS = 86_400_000;
 
@@ -131,6 +132,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         const checkpoint: Checkpoint = (info.heartbeatDetails as Checkpoint | undefined) ?? { done: [] };
         let bankCalls = 0;
         let upserted = 0;
+        let inserted = 0; // webhooks: connection.sync_completed's "added"
         let removed = 0;
 
         const run = async (forceRefresh: boolean) => {
@@ -174,6 +176,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             }
             const result = reconcileTransactions(c.db, row.id, fetched, c.now());
             upserted += result.upserted;
+            inserted += result.inserted;
             removed += result.removed;
             checkpoint.done.push(account.resourceId);
             ctx.heartbeat(checkpoint);
@@ -213,11 +216,20 @@ export function createSyncActivities(deps: ActivityDeps) {
           transactionsRemoved: removed,
           bankCalls,
         });
-        c.db
-          .update(connections)
-          .set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt })
-          .where(eq(connections.id, connection.id))
-          .run();
+        // Webhooks (issue 11): connection.sync_completed commits with lastSyncAt, once per sync run.
+        c.db.transaction((tx) => {
+          tx.update(connections)
+            .set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt })
+            .where(eq(connections.id, connection.id))
+            .run();
+          recordSyncCompleted(tx, {
+            connectionId: connection.id,
+            syncRunId,
+            accounts: accountCount,
+            transactions: { added: inserted, updated: upserted - inserted, removed },
+            at: finishedAt,
+          });
+        });
         return {
           syncRunId,
           outcome: 'ok',
@@ -265,7 +277,9 @@ async function explainInvalidConsent(
 ): Promise<never> {
   let status: string | undefined;
   try {
-    status = await bank.client.getConsentStatus(bankConsentId, { accessToken: await clientToken(bank, c.now()) });
+    status = await withClientToken(bank, c.now(), (accessToken) =>
+      bank.client.getConsentStatus(bankConsentId, { accessToken }),
+    );
   } catch {
     throw original;
   }

@@ -62,6 +62,8 @@ function rowValues(t: Transaction, fingerprint: string, now: number, previous?: 
     creditorName: t.creditorName ?? null,
     debtorName: t.debtorName ?? null,
     remittanceInformation: t.remittanceInformationUnstructured ?? null,
+    additionalInformation: t.additionalInformation ?? null,
+    description: t.description ?? null,
     entryReference: t.entryReference ?? null,
     raw: t.raw,
     updatedAt: now,
@@ -88,6 +90,8 @@ function pendingPredecessor(candidates: TransactionRow[], t: Transaction): Trans
 
 export interface ReconcileResult {
   upserted: number;
+  /** Of upserted: rows new to us (the rest changed). */
+  inserted: number;
   removed: number;
   lastBookedDate?: string;
 }
@@ -113,6 +117,7 @@ export function reconcileTransactions(
     const stillPendingIds = new Set(fetched.pending.map((t) => t.transactionId).filter(Boolean));
     const touched = new Set<string>();
     let upserted = 0;
+    let added = 0;
 
     const write = (t: Transaction, fp: string, row: TransactionRow | undefined) => {
       const values = rowValues(t, fp, now, row);
@@ -138,6 +143,7 @@ export function reconcileTransactions(
         if (values.bankTransactionId) byBankId.set(values.bankTransactionId, inserted);
         touched.add(id);
         upserted++;
+        added++;
       }
     };
 
@@ -185,6 +191,6 @@ export function reconcileTransactions(
         .where(and(eq(accounts.id, accountId)))
         .run();
     }
-    return { upserted, removed, lastBookedDate: lastBooked };
+    return { upserted, inserted: added, removed, lastBookedDate: lastBooked };
   });
 }

@@ -11,6 +11,10 @@ export const API_SCOPES = [
   'connections:read',
   'connections:write',
   'accounts:read',
+  'payments:read',
+  'payments:write',
+  'webhooks:read',
+  'webhooks:write',
   'ops:codec',
 ] as const;
 export type ApiScope = (typeof API_SCOPES)[number];

@@ -43,5 +43,10 @@ export function becProfile(opts: BecProfileOptions): BankProfile {
     signature: BEC_SIGNATURE_STYLE,
     consent: { maxValidityDays: 180, defaultFrequencyPerDay: 4, transactionHistoryDays: 730 },
     bankId: opts.bankId,
+    hooks: {
+      // BEC's banks (Spar Nord, Lagernes Bank, Andelskassen …) leave the remittance fields empty
+      // and put the transaction's text in additionalInformation.
+      transactionDescription: ({ remittance, additionalInformation }) => remittance ?? additionalInformation,
+    },
   };
 }

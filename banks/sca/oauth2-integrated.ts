@@ -40,10 +40,9 @@ export class OAuth2IntegratedScaFlow implements ScaFlow {
 
   async startConsent(input: StartConsentInput): Promise<StartedConsent> {
     const pkce = createPkcePair();
-    const consent = await this.client.createConsent(input.request, {
-      psuIpAddress: input.psuIpAddress,
-      accessToken: await this.consentAccessToken(input.now),
-    });
+    const consent = await this.withClientToken(input.now, (accessToken) =>
+      this.client.createConsent(input.request, { psuIpAddress: input.psuIpAddress, accessToken }),
+    );
     const authorisationUrl = this.client.authorisationUrl({
       consentId: consent.consentId,
       state: input.state,
@@ -72,6 +71,19 @@ export class OAuth2IntegratedScaFlow implements ScaFlow {
         });
     }
     return (await pending).accessToken;
+  }
+
+  async withClientToken<T>(now: number, call: (accessToken: string | undefined) => Promise<T>): Promise<T> {
+    const token = await this.consentAccessToken(now);
+    try {
+      return await call(token);
+    } catch (err) {
+      if (!(err instanceof Xs2aError && err.kind === 'token_invalid')) throw err;
+      // The bank no longer takes the cached token: forget it (unless a newer one already replaced it).
+      if (this.clientToken?.accessToken === token) this.clientToken = undefined;
+      const fresh = await this.consentAccessToken(now);
+      return call(fresh);
+    }
   }
 
   completeAuthorisation(input: CompleteAuthorisationInput): Promise<TokenSet> {

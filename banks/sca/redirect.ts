@@ -39,6 +39,10 @@ export class RedirectScaFlow implements ScaFlow {
     return Promise.resolve(undefined);
   }
 
+  withClientToken<T>(_now: number, call: (accessToken: string | undefined) => Promise<T>): Promise<T> {
+    return call(undefined);
+  }
+
   completeAuthorisation(): Promise<TokenSet> {
     return Promise.reject(
       new Xs2aError(`${this.client.profile.id} uses the redirect SCA approach: there is no code to exchange`, {

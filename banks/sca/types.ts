@@ -26,6 +26,13 @@ export interface ScaFlow {
   /** The access token consent resource calls carry (create, get, status, delete), if the bank wants one. */
   consentAccessToken(now: number): Promise<string | undefined>;
 
+  /**
+   * Runs `call` with the consent access token. When the bank refuses a cached client token
+   * (401 TOKEN_EXPIRED / TOKEN_INVALID: clock skew, early revocation), the token is dropped,
+   * a new one is fetched and `call` runs once more.
+   */
+  withClientToken<T>(now: number, call: (accessToken: string | undefined) => Promise<T>): Promise<T>;
+
   /** Exchanges the code from the PSU's return for the PSU's tokens (only when exchangesCode). */
   completeAuthorisation(input: CompleteAuthorisationInput): Promise<TokenSet>;
 

@@ -85,6 +85,8 @@ export function sqliteAccountRepository(db: Db): AccountRepository {
           creditorName: transactions.creditorName,
           debtorName: transactions.debtorName,
           remittanceInformation: transactions.remittanceInformation,
+          additionalInformation: transactions.additionalInformation,
+          description: transactions.description,
           entryReference: transactions.entryReference,
         })
         .from(transactions)

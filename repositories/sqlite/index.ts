@@ -5,6 +5,8 @@ import { sqliteAccountRepository } from './accounts';
 import { sqliteApiKeyRepository } from './api-keys';
 import { sqliteConnectionRepository } from './connections';
 import { sqliteIdempotencyRepository } from './idempotency';
+import { sqlitePaymentRepository } from './payments';
+import { sqliteWebhookRepository } from './webhooks';
 
 export { sqliteApiKeys } from './api-keys';
 
@@ -15,6 +17,8 @@ export function sqliteRepositories(db: Db): Repositories {
     accounts: sqliteAccountRepository(db),
     apiKeys: sqliteApiKeyRepository(db),
     idempotency: sqliteIdempotencyRepository(db),
+    payments: sqlitePaymentRepository(db),
+    webhooks: sqliteWebhookRepository(db),
     async ping() {
       db.get(sql`select 1 as ok`);
     },

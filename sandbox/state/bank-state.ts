@@ -44,8 +44,17 @@ export const DEFAULT_SETTINGS: Readonly<SandboxSettings> = Object.freeze({
  */
 export const MAX_CONSENT_DAYS: Record<SandboxBankId, number> = { bec: 180, 'enfuce-rocker': 90, 'enfuce-st1': 90 };
 
-/** A payment's ACTC turns ACSC this long after the PSU's approval. */
+/** A SEPA payment's ACTC turns ACSC this long after the PSU's approval. */
 export const SETTLEMENT_DELAY_MS = 1000;
+/** A cross-border payment stays ACSP (settlement in process) this long after the PSU's approval, then ACSC. */
+export const CROSS_BORDER_SETTLEMENT_DELAY_MS = 2 * 3_600_000;
+
+/** The status right after the PSU's approval, by payment product. */
+function approvedStatus(product: string): 'ACTC' | 'ACSP' | 'ACSC' {
+  if (product === 'instant-sepa-credit-transfers') return 'ACSC';
+  if (product === 'cross-border-credit-transfers') return 'ACSP';
+  return 'ACTC';
+}
 
 type ConsentInput = Omit<ConsentRecord, 'consentId' | 'status' | 'createdAt' | 'lastActionDate' | 'bank'>;
 type PaymentInput = Omit<PaymentRecord, 'paymentId' | 'status' | 'createdAt'>;
@@ -157,7 +166,7 @@ export class BankState {
     // Executed payments are the ledgers' only non-derived entries: book them again, in order.
     for (const record of this.payments.values()) {
       if (
-        (record.status !== 'ACTC' && record.status !== 'ACSC') ||
+        (record.status !== 'ACTC' && record.status !== 'ACSP' && record.status !== 'ACSC') ||
         record.decidedAt === undefined ||
         record.psuId === undefined
       )
@@ -327,6 +336,13 @@ export class BankState {
     }
   }
 
+  /** Admin: revoke or expire every live client-credentials token (see OAuthStore.endClientTokens). */
+  endClientTokens(how: 'revoke' | 'expire'): number {
+    const n = this.oauth.endClientTokens(how);
+    this.changed();
+    return n;
+  }
+
   inspectAccessToken(token: string): TokenInfo | { error: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' } {
     return this.oauth.inspectAccessToken(token);
   }
@@ -398,16 +414,41 @@ export class BankState {
       return this.settlePayment(record, 'RJCT', 'insufficient funds');
     // The amount leaves the account at once, so balances and the transaction list show it.
     this.bookPayment(record, ledger, dayOf(now));
-    return this.settlePayment(record, 'ACTC', undefined);
+    return this.settlePayment(record, approvedStatus(record.product), undefined);
+  }
+
+  /**
+   * The TPP deletes the payment: allowed while it awaits the PSU's authorisation (then CANC), refused
+   * once the PSU has decided, as BEC does (405 CANCELLATION_INVALID).
+   */
+  cancelPayment(paymentId: string): PaymentRecord {
+    const record = this.payments.get(paymentId);
+    if (!record) throw new SandboxStateError('RESOURCE_UNKNOWN', 'unknown payment');
+    if (record.status !== 'RCVD') {
+      throw new SandboxStateError(
+        'CANCELLATION_INVALID',
+        `the payment is ${this.getPayment(paymentId)!.status}; it can be cancelled only before the PSU's authorisation`,
+      );
+    }
+    record.status = 'CANC';
+    record.statusReason = 'cancelled by the TPP';
+    this.changed();
+    return publicPayment(record);
   }
 
   getPayment(paymentId: string): PaymentRecord | undefined {
     const record = this.payments.get(paymentId);
     if (!record) return undefined;
+    const settlesAfter =
+      record.status === 'ACTC'
+        ? SETTLEMENT_DELAY_MS
+        : record.status === 'ACSP'
+          ? CROSS_BORDER_SETTLEMENT_DELAY_MS
+          : undefined;
     if (
-      record.status === 'ACTC' &&
+      settlesAfter !== undefined &&
       record.decidedAt !== undefined &&
-      this.clock.now().getTime() >= record.decidedAt + SETTLEMENT_DELAY_MS
+      this.clock.now().getTime() >= record.decidedAt + settlesAfter
     ) {
       record.status = 'ACSC';
     }
@@ -522,7 +563,11 @@ export class BankState {
     return ledger;
   }
 
-  private settlePayment(record: PaymentRecord, status: 'ACTC' | 'RJCT', reason: string | undefined): PaymentRecord {
+  private settlePayment(
+    record: PaymentRecord,
+    status: 'ACTC' | 'ACSP' | 'ACSC' | 'RJCT',
+    reason: string | undefined,
+  ): PaymentRecord {
     record.status = status;
     record.statusReason = reason;
     this.changed();

@@ -25,6 +25,8 @@ const STATUS_BY_CODE: Record<string, number> = {
   CONSENT_UNKNOWN: 403,
   RESOURCE_UNKNOWN: 404,
   STATUS_INVALID: 409,
+  /** Berlin Group: the payment can no longer be cancelled (DELETE after the PSU's authorisation). */
+  CANCELLATION_INVALID: 405,
   invalid_request: 400,
   invalid_grant: 400,
   unsupported_grant_type: 400,

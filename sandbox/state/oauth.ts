@@ -180,6 +180,23 @@ export class OAuthStore {
     return this.issuePsuTokens(record.clientId, record.consentId, record.psuId).tokens;
   }
 
+  /**
+   * Ends every live client-credentials token (tests of the TPP's token cache): `revoke` forgets
+   * them (TOKEN_INVALID), `expire` makes them expire now (TOKEN_EXPIRED, as after clock skew).
+   * PSU tokens are untouched. Answers how many tokens were affected.
+   */
+  endClientTokens(how: 'revoke' | 'expire'): number {
+    const now = this.now();
+    let n = 0;
+    for (const [hash, info] of this.accessTokens) {
+      if (info.kind !== 'client' || info.expiresAt <= now) continue;
+      n++;
+      if (how === 'revoke') this.accessTokens.delete(hash);
+      else this.accessTokens.set(hash, { ...info, expiresAt: now });
+    }
+    return n;
+  }
+
   inspectAccessToken(token: string): TokenInfo | { error: 'TOKEN_INVALID' | 'TOKEN_EXPIRED' } {
     if (!token) return { error: 'TOKEN_INVALID' };
     const info = this.accessTokens.get(hashOf(token));

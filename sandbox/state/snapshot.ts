@@ -111,7 +111,7 @@ const consentSchema = z.object({
 const paymentSchema = z.object({
   paymentId: z.string().min(1),
   product: z.string(),
-  status: z.enum(['RCVD', 'ACTC', 'ACSC', 'RJCT']),
+  status: z.enum(['RCVD', 'ACTC', 'ACSP', 'ACSC', 'RJCT', 'CANC']),
   debtorIban: z.string(),
   amount: z.string(),
   currency: z.string(),

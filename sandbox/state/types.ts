@@ -129,7 +129,12 @@ export interface IssuedTokens {
 export interface PaymentRecord {
   paymentId: string;
   product: string;
-  status: 'RCVD' | 'ACTC' | 'ACSC' | 'RJCT';
+  /**
+   * RCVD until the PSU decides; then by product: SEPA ACTC (ACSC later), instant ACSC at once,
+   * cross-border ACSP (ACSC later); RJCT on denial or insufficient funds; CANC when the TPP deletes
+   * it before authorisation.
+   */
+  status: 'RCVD' | 'ACTC' | 'ACSP' | 'ACSC' | 'RJCT' | 'CANC';
   debtorIban: string;
   amount: string;
   currency: string;

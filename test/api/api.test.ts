@@ -640,6 +640,14 @@ describe('health, readiness, OpenAPI, metrics', () => {
         '/v1/connections/{id}/accounts',
         '/v1/connections/{id}/reauthorise',
         '/v1/connections/{id}/sync',
+        '/v1/funds-confirmations',
+        '/v1/payments',
+        '/v1/payments/{id}',
+        '/v1/webhook-endpoints',
+        '/v1/webhook-endpoints/{id}',
+        '/v1/webhook-endpoints/{id}/deliveries',
+        '/v1/webhook-endpoints/{id}/deliveries/{deliveryId}/redeliver',
+        '/v1/webhook-endpoints/{id}/rotate-secret',
       ].sort(),
     );
     expect(Object.keys(doc.paths['/v1/connections/{id}']).sort()).toEqual(['delete', 'get']);
@@ -660,7 +668,7 @@ describe('health, readiness, OpenAPI, metrics', () => {
       /http_requests_total\{method="GET",route="\/v1\/accounts\/:id\/transactions",status="200"\} \d+/,
     );
     expect(res.body).toMatch(
-      /http_request_duration_seconds_bucket\{method="GET",route="\/v1\/aspsps",le="\+Inf"\} \d+/,
+      /http_request_duration_seconds_bucket\{le="\+Inf",method="GET",route="\/v1\/aspsps"\} \d+/,
     );
     for (const name of ['syncs_total', 'bank_calls_total', 'bank_errors_total'])
       expect(res.body).toContain(`# TYPE ${name} counter`);

@@ -27,8 +27,8 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApi(): Promise<ApiHarness> {
-  const stack = await startStack();
+export async function startApi(opts: Parameters<typeof startStack>[0] = {}): Promise<ApiHarness> {
+  const stack = await startStack(opts);
   const metrics = new AppMetrics();
   const app = buildApp({ ...stack.deps, logger: testLogger(), metrics });
   await app.ready();

@@ -11,30 +11,31 @@ import {
 } from '../../metrics/registry';
 
 describe('metrics registry', () => {
-  it('renders counters with escaped labels in the 0.0.4 text format', () => {
+  it('renders counters with escaped labels in the 0.0.4 text format', async () => {
     const registry = new MetricsRegistry();
     const c = registry.counter('jobs_total', 'Jobs\nrun', ['queue']);
     c.inc({ queue: 'a"b\\c\nd' });
     c.inc({ queue: 'a"b\\c\nd' }, 2);
-    expect(registry.render()).toBe(
+    expect(await registry.render()).toBe(
       '# HELP jobs_total Jobs\\nrun\n# TYPE jobs_total counter\njobs_total{queue="a\\"b\\\\c\\nd"} 3\n',
     );
     expect(() => c.inc({ queue: 'x' }, -1)).toThrow();
     expect(() => c.inc({})).toThrow(/label "queue"/);
   });
 
-  it('renders histograms with cumulative buckets, sum and count', () => {
+  it('renders histograms with cumulative buckets, sum and count', async () => {
     const registry = new MetricsRegistry();
     const h = registry.histogram('latency_seconds', 'Latency', ['route'], [0.1, 1]);
     h.observe({ route: '/x' }, 0.05);
     h.observe({ route: '/x' }, 0.5);
     h.observe({ route: '/x' }, 3);
-    expect(registry.render().split('\n')).toEqual([
+    expect((await registry.render()).split('\n')).toEqual([
       '# HELP latency_seconds Latency',
       '# TYPE latency_seconds histogram',
-      'latency_seconds_bucket{route="/x",le="0.1"} 1',
-      'latency_seconds_bucket{route="/x",le="1"} 2',
-      'latency_seconds_bucket{route="/x",le="+Inf"} 3',
+      // prom-client puts le first; label order carries no meaning in the format.
+      'latency_seconds_bucket{le="0.1",route="/x"} 1',
+      'latency_seconds_bucket{le="1",route="/x"} 2',
+      'latency_seconds_bucket{le="+Inf",route="/x"} 3',
       'latency_seconds_sum{route="/x"} 3.55',
       'latency_seconds_count{route="/x"} 3',
       '',
@@ -45,14 +46,17 @@ describe('metrics registry', () => {
     expect(() => new AppMetrics().counter('syncs_total', 'again')).toThrow(/twice/);
   });
 
-  it('the process-wide recorders feed the singleton', () => {
+  it('the process-wide recorders feed the singleton, which carries the process metrics', async () => {
     recordSync('bec', 'ok');
     recordBankCall('bec', 'getAccounts', 200);
     recordBankError('enfuce-rocker', 'bank', undefined);
-    expect(metrics.syncs.get({ aspsp: 'bec', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
-    const text = metrics.render();
+    expect(await metrics.syncs.get({ aspsp: 'bec', outcome: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(await metrics.syncs.get({ aspsp: 'bec', outcome: 'never' })).toBe(0);
+    const text = await metrics.render();
     expect(text).toContain('bank_calls_total{aspsp="bec",operation="getAccounts",status="200"}');
     expect(text).toContain('bank_errors_total{aspsp="enfuce-rocker",kind="bank",code=""} 1');
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
   });
 });
 

@@ -18,7 +18,7 @@ import {
   type ScaSession,
   type ScaSubjectHandler,
 } from '../../services/sca-sessions';
-import { createScaSubjects } from '../../services/sca-subjects';
+import { connectionScaSubject, createScaSubjects } from '../../services/sca-subjects';
 import { hashState } from '../../xs2a/oauth/pkce';
 import { testLogger } from '../helpers/logger';
 
@@ -191,7 +191,9 @@ describe('SCA sessions on GET /callback', () => {
 
   it("a payment's session goes to the registered payment handler and redirects with paymentId", async () => {
     const id = session('pay-state', {});
-    const api = app(createScaSubjects().register('payment', paymentSubject));
+    const api = app(
+      new ScaSubjectRegistry().register('connection', connectionScaSubject).register('payment', paymentSubject),
+    );
     const res = await api.inject({ method: 'GET', url: '/callback?state=pay-state&error=access_denied' });
     expect(res.statusCode).toBe(302);
     expect(res.headers.location).toBe('https://shop.example/paid?order=7&paymentId=pay_1&outcome=denied');
@@ -247,7 +249,11 @@ describe('SCA sessions on GET /callback', () => {
 
   it('a session whose subject has no handler fails with a page and records nothing', async () => {
     const id = session('orphan-state', {});
-    const res = await app().inject({ method: 'GET', url: '/callback?state=orphan-state&code=c' });
+    // Only connections are registered here: the payment session has no handler.
+    const res = await app(new ScaSubjectRegistry().register('connection', connectionScaSubject)).inject({
+      method: 'GET',
+      url: '/callback?state=orphan-state&code=c',
+    });
     expect(res.statusCode).toBe(500);
     expect(res.headers['content-type']).toMatch(/^text\/html/);
     expect(row(id)).toMatchObject({ outcome: 'pending', codeEnc: null });
@@ -255,7 +261,9 @@ describe('SCA sessions on GET /callback', () => {
 
   it('an expired, unknown or missing state is a 400 page', async () => {
     session('old-state', { expiresAt: NOW - 1 });
-    const api = app(createScaSubjects().register('payment', paymentSubject));
+    const api = app(
+      new ScaSubjectRegistry().register('connection', connectionScaSubject).register('payment', paymentSubject),
+    );
     for (const url of ['/callback?state=old-state&code=c', '/callback?state=nobody', '/callback']) {
       const res = await api.inject({ method: 'GET', url });
       expect(res.statusCode).toBe(400);
@@ -271,6 +279,7 @@ describe('SCA sessions on GET /callback', () => {
 
   it('registers a subject type once', () => {
     expect(() => createScaSubjects().register('connection', paymentSubject)).toThrow(/already registered/);
-    expect(createScaSubjects().has('payment')).toBe(false);
+    expect(() => createScaSubjects().register('payment', paymentSubject)).toThrow(/already registered/);
+    expect(createScaSubjects().has('payment')).toBe(true);
   });
 });

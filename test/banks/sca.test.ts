@@ -139,6 +139,58 @@ describe('OAuth2 integrated flow (Enfuce)', () => {
     expect(t.requests).toHaveLength(2);
   });
 
+  it('a cached client token the bank refuses (401 TOKEN_EXPIRED) is dropped, renewed and the call retried once', async () => {
+    const expired = {
+      status: 401,
+      body: { tppMessages: [{ category: 'ERROR', code: 'TOKEN_EXPIRED', text: 'The access token has expired' }] },
+    };
+    const t = new FakeTransport()
+      .reply(clientTokenReply('cc-1', 3600))
+      .reply(expired)
+      .reply(clientTokenReply('cc-2', 3600))
+      .reply({ status: 201, body: { consentId: 'c-1', consentStatus: 'received' } });
+    const flow = enfuce(t);
+    const started = await flow.startConsent({
+      request,
+      psuIpAddress: '10.0.0.1',
+      callbackUrl: CALLBACK,
+      state: 's',
+      now: NOW,
+    });
+    expect(started.consent.consentId).toBe('c-1');
+    expect(t.requests.map((r) => r.accessToken ?? r.form?.grant_type)).toEqual([
+      'client_credentials',
+      'cc-1',
+      'client_credentials',
+      'cc-2',
+    ]);
+    // The new token is the cached one now.
+    expect(await flow.consentAccessToken(NOW)).toBe('cc-2');
+
+    // Only once: a second refusal reaches the caller; other errors are not retried.
+    const again = new FakeTransport().reply(clientTokenReply('cc-3', 3600)).reply(clientTokenReply('cc-4', 3600));
+    const used: (string | undefined)[] = [];
+    const err = await caught(
+      enfuce(again).withClientToken(NOW, (accessToken) => {
+        used.push(accessToken);
+        return Promise.reject(new Xs2aError('refused', { kind: 'token_invalid' }));
+      }),
+    );
+    expect(err.kind).toBe('token_invalid');
+    expect(used).toEqual(['cc-3', 'cc-4']);
+    let calls = 0;
+    const other = await caught(
+      enfuce(new FakeTransport().reply(clientTokenReply('cc-5', 3600))).withClientToken(NOW, () => {
+        calls++;
+        return Promise.reject(new Xs2aError('down', { kind: 'server' }));
+      }),
+    );
+    expect(other.kind).toBe('server');
+    expect(calls).toBe(1);
+    // The redirect flow has no token and nothing to retry.
+    expect(await bec(new FakeTransport()).withClientToken(NOW, (token) => Promise.resolve(token))).toBeUndefined();
+  });
+
   it('exchanges the code with the verifier and the callback as redirect URI', async () => {
     const t = new FakeTransport().reply({
       body: { access_token: 'at', token_type: 'Bearer', expires_in: 3600, refresh_token: 'rt' },

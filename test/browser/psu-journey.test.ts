@@ -131,4 +131,36 @@ describe('the PSU journey in a real browser (Debian chromium, playwright-core)',
         .toBe('rejected');
     });
   });
+  it('a payment: the PSU approves at the BEC MitID page, lands on the product, the payment completes', async () => {
+    const created = await api('POST', '/v1/payments', {
+      aspspId: 'bec',
+      customerId: 'browser-customer',
+      product: 'instant-sepa-credit-transfers',
+      debtorAccount: { iban: 'DK8004004012345678' },
+      creditorAccount: { iban: 'DK1961406140009127' },
+      creditorName: 'Vognmand Jensen ApS',
+      instructedAmount: { currency: 'DKK', amount: '25.00' },
+      remittanceInformationUnstructured: 'Browser test',
+      redirectUrl: product.url,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.status).toBe('awaiting_authorisation');
+
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(created.body.authorisationUrl);
+    await expect.poll(() => page.textContent('body')).toMatch(/Approve payment/);
+    expect(await page.textContent('body')).toContain('25.00 DKK');
+    await page.fill('input[name="psu"]', 'bec-psu-1');
+    await Promise.all([page.waitForURL(`${product.url}**`), page.click('button[name="decision"][value="approve"]')]);
+    const landed = new URL(page.url());
+    expect(landed.searchParams.get('paymentId')).toBe(created.body.id);
+    expect(landed.searchParams.get('outcome')).toBe('approved');
+    await context.close();
+
+    await expect
+      .poll(async () => (await api('GET', `/v1/payments/${created.body.id}`)).body.status, { timeout: 20_000 })
+      .toBe('completed');
+    expect((await api('GET', `/v1/payments/${created.body.id}`)).body.bankStatus).toBe('ACSC');
+  });
 });

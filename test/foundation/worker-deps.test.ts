@@ -15,6 +15,7 @@ describe('a worker refuses incomplete activity deps', () => {
         expect.stringMatching(/^banks/),
         expect.stringMatching(/^cipher \(TOKEN_ENCRYPTION_KEYS\)/),
         expect.stringMatching(/^callbackUrl/),
+        expect.stringMatching(/^timing/),
       ]);
       expect(missingActivityDeps(pingActivityDeps(database.db))).toEqual([]);
       await expect(
@@ -24,7 +25,7 @@ describe('a worker refuses incomplete activity deps', () => {
           taskQueue: 'never-polled',
           deps: partial as ActivityDeps,
         }),
-      ).rejects.toThrow(/the worker cannot start: missing banks.*cipher.*callbackUrl/);
+      ).rejects.toThrow(/the worker cannot start: missing banks.*cipher.*callbackUrl.*timing/);
     } finally {
       database.remove();
     }

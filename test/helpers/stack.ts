@@ -13,6 +13,7 @@ import { handlePsuCallback } from '../../services/connections';
 import { generateSandboxCertificates } from '../../xs2a/certs';
 import type { SandboxCertificateSet } from '../../xs2a/certs/types';
 import type { ConnectionTiming } from '../../workflows/connection/contract';
+import type { PaymentTiming } from '../../workflows/payment/contract';
 import type { ActivityDeps } from '../../activities';
 import { tempDatabase } from './db';
 import { testLogger } from './logger';
@@ -28,6 +29,16 @@ export const FAST_TIMING: ConnectionTiming = {
   syncIntervalMs: 3_600_000,
   syncJitterMs: 0,
   maxCyclesPerRun: 50,
+};
+
+/** Payment status reads every 100 ms or so, so a test sees a final status quickly. */
+export const FAST_PAYMENT_TIMING: PaymentTiming = {
+  authorisationTimeoutMs: 60_000,
+  pollInitialMs: 100,
+  pollFactor: 1.5,
+  pollMaxMs: 500,
+  unknownAfterMs: 10 * 60_000,
+  bankCallTimeoutMs: 5_000,
 };
 
 export interface Stack {
@@ -66,6 +77,7 @@ export async function startStack(
   opts: {
     settings?: Partial<SandboxSettings>;
     timing?: Partial<ConnectionTiming>;
+    paymentTiming?: Partial<PaymentTiming>;
     workerOverrides?: Partial<WorkerOptions>;
   } = {},
 ): Promise<Stack> {
@@ -96,7 +108,7 @@ export async function startStack(
   const { dataConverter } = root;
   const { banks } = root;
   await enrolAtBec(banks, tpp);
-  const activityDeps = root.activityDeps();
+  const activityDeps = root.activityDeps({ paymentTiming: { ...FAST_PAYMENT_TIMING, ...opts.paymentTiming } });
   let worker: TestWorker | undefined = await startTestWorker(activityDeps, {
     taskQueue,
     dataConverter,

@@ -79,7 +79,9 @@ describe('frequencyPerDay: never more than the consent allows, and the bank neve
       'deferral to tomorrow',
       async () => {
         const v = await connectionView(stack.deps, created.id);
-        return v.nextSyncAt && v.nextSyncAt - Date.now() > 3_600_000 ? v : undefined;
+        // Deferred to the next UTC midnight plus a minute: at least 60 s away whatever the time of day
+        // (syncs are otherwise 200 ms apart).
+        return v.nextSyncAt && v.nextSyncAt - Date.now() > 50_000 ? v : undefined;
       },
       15_000,
     );

@@ -17,8 +17,15 @@ import {
   enrolmentResponseSchema,
   fundsConfirmationSchema,
   paymentInitiationSchema,
+  paymentCancelSchema,
   paymentStatusSchema,
 } from './schemas';
+import {
+  checkPaymentInitiation,
+  type JsonPaymentProduct,
+  type PaymentInitiationJson,
+  type TransactionStatus,
+} from './payments';
 import type {
   Account,
   AisContext,
@@ -69,10 +76,36 @@ export interface TransactionQuery {
 }
 
 export interface PaymentContext {
+  /** Mandatory on payment initiation in 1.3.12. */
   psuIpAddress: string;
   redirectUri: string;
   nokRedirectUri: string;
   psuId?: string;
+  /** OAuth2 banks: the TPP's token. */
+  accessToken?: string;
+  /** The X-Request-ID to use (stored before sending, reused when that very request is retried). */
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+/** Reads and cancellation of a payment resource. */
+export interface PaymentRequestContext {
+  accessToken?: string;
+  psuIpAddress?: string;
+  signal?: AbortSignal;
+}
+
+export interface PaymentStatusInfo {
+  transactionStatus: TransactionStatus | (string & {});
+  fundsAvailable?: boolean;
+}
+
+export interface PaymentCancellation {
+  /** 204: the payment is cancelled (CANC). */
+  cancelled: boolean;
+  /** 202: the PSU must authorise the cancellation first. */
+  authorisationRequired: boolean;
+  transactionStatus?: string;
 }
 
 export interface FundsConfirmationInput {
@@ -281,6 +314,7 @@ export class Xs2aClient {
       operation,
       ...this.aisRequestFields(ctx, `transactions:${resourceId}`),
     };
+    const describe = this.profile.hooks?.transactionDescription;
     for (let pageNumber = 1; ; pageNumber++) {
       let transactions: Transaction[];
       let nextHref: string | undefined;
@@ -296,8 +330,8 @@ export class Xs2aClient {
         const res = await this.send({ ...request, schema: accountReportSchema });
         const report = res.data.transactions;
         transactions = [
-          ...(report.booked ?? []).map((t) => toTransaction(t, 'booked')),
-          ...(report.pending ?? []).map((t) => toTransaction(t, 'pending')),
+          ...(report.booked ?? []).map((t) => toTransaction(t, 'booked', describe)),
+          ...(report.pending ?? []).map((t) => toTransaction(t, 'pending', describe)),
         ];
         nextHref = report._links?.next?.href;
       }
@@ -324,34 +358,98 @@ export class Xs2aClient {
 
   // ------------------------------------------------------------ PIS / PIIS
 
-  async initiatePayment(product: string, body: unknown, ctx: PaymentContext): Promise<PaymentInitiation> {
+  /**
+   * POST /v1/payments/{payment-product} with the product's `paymentInitiation_json` body, checked
+   * against the product's schema before it goes out. `requestId` resends that very request under
+   * the X-Request-ID stored before the first try.
+   */
+  async initiatePayment(
+    product: JsonPaymentProduct,
+    body: PaymentInitiationJson,
+    ctx: PaymentContext,
+  ): Promise<PaymentInitiation> {
     const payments = this.requirePath('payments');
+    const operation = `POST ${payments}/{payment-product}`;
+    const problem = checkPaymentInitiation(product, body);
+    if (problem) {
+      throw new Xs2aError(`${this.profile.id} ${operation}: ${problem.field}: ${problem.message}`, {
+        kind: 'bad_request',
+        field: problem.field,
+        operation,
+        aspsp: this.profile.id,
+      });
+    }
     const res = await this.send({
       method: 'POST',
       path: `${payments}/${encodeURIComponent(product)}`,
-      operation: `POST ${payments}/{payment-product}`,
+      operation,
       headers: { ...this.redirectHeaders(ctx.redirectUri, ctx.nokRedirectUri), ...this.psuIdHeader(ctx.psuId) },
       json: body,
       psuIpAddress: ctx.psuIpAddress,
+      accessToken: ctx.accessToken,
+      ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+      ...signalOf(ctx),
       schema: paymentInitiationSchema,
     });
     const scaRedirect = res.data._links?.scaRedirect?.href;
     return {
       paymentId: res.data.paymentId,
       transactionStatus: res.data.transactionStatus,
+      requestId: res.requestId,
       ...(scaRedirect ? { scaRedirect } : {}),
     };
   }
 
-  async getPaymentStatus(product: string, paymentId: string): Promise<string> {
+  /** GET /v1/payments/{payment-product}/{paymentId}/status: the bank's ISO 20022 code. */
+  async getPaymentStatus(
+    product: JsonPaymentProduct,
+    paymentId: string,
+    ctx: PaymentRequestContext = {},
+  ): Promise<PaymentStatusInfo> {
     const payments = this.requirePath('payments');
     const res = await this.send({
       method: 'GET',
       path: `${payments}/${encodeURIComponent(product)}/${encodeURIComponent(paymentId)}/status`,
       operation: `GET ${payments}/{payment-product}/{paymentId}/status`,
+      accessToken: ctx.accessToken,
+      psuIpAddress: ctx.psuIpAddress,
+      ...signalOf(ctx),
       schema: paymentStatusSchema,
     });
-    return res.data.transactionStatus;
+    return {
+      transactionStatus: res.data.transactionStatus,
+      ...(res.data.fundsAvailable !== undefined ? { fundsAvailable: res.data.fundsAvailable } : {}),
+    };
+  }
+
+  /**
+   * DELETE /v1/payments/{payment-product}/{paymentId}: 204 when the bank cancelled it outright,
+   * 202 when the cancellation itself needs the PSU's authorisation (not used by BEC). A bank
+   * that no longer allows it answers 405 CANCELLATION_INVALID (an Xs2aError 'bad_request').
+   */
+  async cancelPayment(
+    product: JsonPaymentProduct,
+    paymentId: string,
+    ctx: PaymentRequestContext = {},
+  ): Promise<PaymentCancellation> {
+    const payments = this.requirePath('payments');
+    const res = await this.send({
+      method: 'DELETE',
+      path: `${payments}/${encodeURIComponent(product)}/${encodeURIComponent(paymentId)}`,
+      operation: `DELETE ${payments}/{payment-product}/{paymentId}`,
+      accessToken: ctx.accessToken,
+      psuIpAddress: ctx.psuIpAddress,
+      ...signalOf(ctx),
+    });
+    if (res.status === 202) {
+      const body = paymentCancelSchema.safeParse(res.data);
+      return {
+        cancelled: false,
+        authorisationRequired: true,
+        ...(body.success ? { transactionStatus: body.data.transactionStatus } : {}),
+      };
+    }
+    return { cancelled: true, authorisationRequired: false, transactionStatus: 'CANC' };
   }
 
   async confirmFunds(input: FundsConfirmationInput): Promise<boolean> {

@@ -1,3 +1,4 @@
+import type { TransactionText } from '../profiles/types';
 import type { Account, Balance, BookingStatus, Transaction } from './types';
 import type { AccountDetailsBody, CardAccountDetailsBody, CardTransactionBody, TransactionBody } from './schemas';
 
@@ -55,7 +56,23 @@ export function toCardAccount(a: CardAccountDetailsBody): Account {
   });
 }
 
-export function toTransaction(t: TransactionBody, bookingStatus: BookingStatus): Transaction {
+/** Picks a transaction's description from its texts (a bank profile's hooks.transactionDescription). */
+export type TransactionDescriber = (text: TransactionText) => string | undefined;
+
+const nonEmpty = (text: string | undefined) => (text?.trim() ? text : undefined);
+
+/** The remittance text by default; the profile's hook decides where the bank puts it elsewhere. */
+export function toTransaction(
+  t: TransactionBody,
+  bookingStatus: BookingStatus,
+  describe?: TransactionDescriber,
+): Transaction {
+  const text: TransactionText = compact({
+    remittance:
+      nonEmpty(t.remittanceInformationUnstructured) ??
+      nonEmpty(t.remittanceInformationUnstructuredArray?.filter((line) => line.trim()).join(' ')),
+    additionalInformation: nonEmpty(t.additionalInformation),
+  });
   return compact({
     transactionId: t.transactionId,
     entryReference: t.entryReference,
@@ -67,6 +84,8 @@ export function toTransaction(t: TransactionBody, bookingStatus: BookingStatus):
     creditorName: t.creditorName,
     debtorName: t.debtorName,
     remittanceInformationUnstructured: t.remittanceInformationUnstructured,
+    additionalInformation: t.additionalInformation,
+    description: nonEmpty(describe ? describe(text) : text.remittance),
     raw: { ...t },
   });
 }
@@ -81,6 +100,7 @@ export function toCardTransaction(t: CardTransactionBody, bookingStatus: Booking
     transactionAmount: { amount: t.transactionAmount.amount, currency: t.transactionAmount.currency },
     // A card transaction has no remittance line; transactionDetails is what the cardholder sees.
     remittanceInformationUnstructured: t.transactionDetails,
+    description: nonEmpty(t.transactionDetails),
     cardAcceptorId: t.cardAcceptorId,
     maskedPan: t.maskedPAN ?? t.maskedPan,
     raw: { ...t },

@@ -120,6 +120,8 @@ export const transactionSchema = z.looseObject({
   creditorName: z.string().optional(),
   debtorName: z.string().optional(),
   remittanceInformationUnstructured: z.string().optional(),
+  remittanceInformationUnstructuredArray: z.array(z.string()).optional(),
+  additionalInformation: z.string().optional(),
 });
 
 export const cardTransactionSchema = z.looseObject({
@@ -159,7 +161,13 @@ export const paymentInitiationSchema = z.looseObject({
   _links: z.looseObject({ scaRedirect: href.optional() }).optional(),
 });
 
-export const paymentStatusSchema = z.looseObject({ transactionStatus: z.string().min(1) });
+export const paymentStatusSchema = z.looseObject({
+  transactionStatus: z.string().min(1),
+  fundsAvailable: z.boolean().optional(),
+});
+
+/** 202 to DELETE /v1/payments/…: the cancellation needs the PSU's authorisation. */
+export const paymentCancelSchema = z.looseObject({ transactionStatus: z.string().min(1) });
 
 export const fundsConfirmationSchema = z.looseObject({ fundsAvailable: z.boolean() });
 

@@ -45,6 +45,10 @@ export interface Transaction {
   creditorName?: string;
   debtorName?: string;
   remittanceInformationUnstructured?: string;
+  /** The bank's additionalInformation (free text; where BEC's banks put the transaction's text). */
+  additionalInformation?: string;
+  /** The text products see: the remittance text, or what the bank profile takes instead (hooks.transactionDescription). */
+  description?: string;
   /** Card transactions */
   cardAcceptorId?: string;
   maskedPan?: string;
@@ -122,4 +126,6 @@ export interface PaymentInitiation {
   paymentId: string;
   transactionStatus: string; // RCVD, ACTC, ACSC, RJCT, ...
   scaRedirect?: string;
+  /** The X-Request-ID the initiation went out with. */
+  requestId: string;
 }

@@ -57,7 +57,20 @@ export interface BankProfile {
   hooks?: {
     /** Extra headers for a given operation, e.g. a bank-specific one on consent creation. */
     extraHeaders?(operation: string): Record<string, string>;
+    /**
+     * The text products see for an account transaction (Transaction.description) where the bank
+     * does not put it in the remittance fields; default: the remittance text. BEC's banks write it
+     * in additionalInformation and leave remittance empty.
+     */
+    transactionDescription?: (text: TransactionText) => string | undefined;
   };
+}
+
+/** A transaction's free text as the bank sent it, for BankProfile.hooks.transactionDescription. */
+export interface TransactionText {
+  /** remittanceInformationUnstructured, else the lines of remittanceInformationUnstructuredArray; never empty. */
+  remittance?: string;
+  additionalInformation?: string;
 }
 
 /** The TPP's certificates for one bank and the bank's server CA. */

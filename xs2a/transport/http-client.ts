@@ -128,7 +128,7 @@ export class HttpXs2aTransport implements Xs2aTransport {
   }
 
   private async send<T>(req: Xs2aRequest<T>): Promise<Xs2aResponse<T>> {
-    const requestId = randomUUID();
+    const requestId = req.requestId ?? randomUUID();
     const context = { requestId, operation: req.operation, aspsp: this.profile.id };
     const url = resolveUrl(this.profile.baseUrl, req.path, req.query);
     if (new URL(url).protocol !== 'https:') {

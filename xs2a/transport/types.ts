@@ -27,6 +27,11 @@ export interface Xs2aRequest<T = unknown> {
   /** Default true: Digest, Signature, TPP-Signature-Certificate. */
   signed?: boolean;
   signal?: AbortSignal;
+  /**
+   * The X-Request-ID to send instead of a fresh one: a caller that stored it before sending can
+   * resend that very request under the same id (a payment initiation's retry).
+   */
+  requestId?: string;
   /** For logs only: the caller's attempt number (a Temporal activity's attempt). */
   attempt?: number;
 }

@@ -76,7 +76,14 @@ export const transactionSchema = z
     currency: z.string(),
     creditorName: z.string().nullable(),
     debtorName: z.string().nullable(),
+    description: z
+      .string()
+      .nullable()
+      .describe(
+        "The transaction's text: the remittance information, or where the bank puts it instead (BEC: additionalInformation)",
+      ),
     remittanceInformation: z.string().nullable(),
+    additionalInformation: z.string().nullable().describe("The bank's additionalInformation, as sent"),
     entryReference: z.string().nullable(),
   })
   .meta({ id: 'Transaction' });

@@ -4,6 +4,7 @@ import { createConnection, reauthorise, revoke, syncNow } from '../../../service
 import { TERMINAL_STATUSES } from '../../../workflows/connection/contract';
 import { mayActFor, principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
+import { accessFaultsFor } from '../../access-schema';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
 import { ownedConnection } from '../../ownership';
 import { ApiProblem, problemResponses } from '../../problem';
@@ -67,6 +68,13 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         throw new ApiProblem(403, 'this API key is not issued for this customer', {
           errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
         });
+      }
+      // Checked before anything is stored or sent: a reference this bank's accounts cannot have.
+      if (body.access && deps.banks.has(body.aspspId)) {
+        const faults = accessFaultsFor(body.access, deps.banks.get(body.aspspId).profile.paths.accountKind);
+        if (faults.length > 0) {
+          throw new ApiProblem(422, `access names accounts ${body.aspspId} does not have`, { errors: faults });
+        }
       }
       const idemKey = request.headers['idempotency-key'];
       const input = { ...body, ...psuIp(request) };

@@ -1,9 +1,24 @@
 import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../../../workflows/connection/contract';
+import { accountAccessSchema } from '../../access-schema';
 
+const HOST_NAME = '[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*';
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = `${OCTET}(\\.${OCTET}){3}`;
+const PORT = '[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]';
+
+/**
+ * An absolute http(s) URL. The pattern says so in the OpenAPI document (a host name that starts
+ * with a letter or an IPv4 address, an optional port, a path, query or fragment of
+ * visible ASCII); the refinement keeps what URL parses.
+ */
 const httpUrl = z
   .string()
   .max(2048)
+  .regex(new RegExp(`^https?://(${HOST_NAME}|${IPV4})(:(${PORT}))?([/?#][!-~]*)?$`), {
+    message: 'must be an absolute http(s) URL',
+    abort: true,
+  })
   .refine((value) => {
     try {
       const url = new URL(value);
@@ -16,7 +31,11 @@ const httpUrl = z
 export const createConnectionBody = z
   .object({
     aspspId: z.string().min(1).max(100),
-    customerId: z.string().min(1).max(200),
+    customerId: z
+      .string()
+      .min(1)
+      .max(200)
+      .describe('One of the customers the API key is issued for (any, for a key without customers)'),
     redirectUrl: httpUrl.describe(
       'Where the PSU lands after the bank, with connectionId and outcome added to its query',
     ),
@@ -31,10 +50,11 @@ export const createConnectionBody = z
       .max(4)
       .optional()
       .describe('Unattended syncs per day (PSD2 allows at most 4)'),
-    access: z
-      .record(z.string(), z.unknown())
+    access: accountAccessSchema
       .optional()
-      .describe('Berlin Group access object; default: all accounts with balances and transactions'),
+      .describe(
+        'Berlin Group 1.3.12 AccountAccess; default: the accounts the PSU offers, with balances and transactions',
+      ),
   })
   .meta({ id: 'CreateConnection' });
 

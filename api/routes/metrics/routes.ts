@@ -14,7 +14,7 @@ export function metricsRoutes(app: ApiApp, metrics: MetricsRegistry): void {
       schema: { tags: ['health'], summary: 'Prometheus metrics (text format 0.0.4)', security: [] },
     },
     async (_request, reply) => {
-      return reply.type(PROMETHEUS_CONTENT_TYPE).send(metrics.render());
+      return reply.type(PROMETHEUS_CONTENT_TYPE).send(await metrics.render());
     },
   );
 }

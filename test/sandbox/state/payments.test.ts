@@ -6,9 +6,9 @@ const METTE = 'DK8004004012345678';
 const LARS = 'DK1961406140009127';
 const CREDITOR = ibanFromBban('DK', '30003330000001');
 
-function payment(debtorIban: string, amount: string) {
+function payment(debtorIban: string, amount: string, product = 'sepa-credit-transfers') {
   return {
-    product: 'sepa-credit-transfers',
+    product,
     debtorIban,
     amount,
     currency: 'DKK',
@@ -84,6 +84,34 @@ describe('payments', () => {
     const denied = state.createPayment(payment(METTE, '1.00'));
     expect(state.decidePayment(denied.paymentId, 'bec-psu-1', 'deny').status).toBe('RJCT');
     expect(state.getPayment(denied.paymentId)!.status).toBe('RJCT');
+  });
+
+  it('move on by product: instant is ACSC at approval, cross-border ACSP for two hours, then ACSC', () => {
+    const { state, clock } = makeBank('bec', { clock: frozenClock(START) });
+    const instant = state.createPayment(payment(METTE, '10.00', 'instant-sepa-credit-transfers'));
+    expect(state.decidePayment(instant.paymentId, 'bec-psu-1', 'approve').status).toBe('ACSC');
+    const abroad = state.createPayment(payment(METTE, '10.00', 'cross-border-credit-transfers'));
+    expect(state.decidePayment(abroad.paymentId, 'bec-psu-1', 'approve').status).toBe('ACSP');
+    clock.advance(2 * 3_600_000 - 1);
+    expect(state.getPayment(abroad.paymentId)!.status).toBe('ACSP');
+    clock.advance(1);
+    expect(state.getPayment(abroad.paymentId)!.status).toBe('ACSC');
+  });
+
+  it('are deleted (CANC) by the TPP before authorisation; afterwards CANCELLATION_INVALID', () => {
+    const { state } = makeBank('bec');
+    const open = state.createPayment(payment(METTE, '3.00'));
+    expect(state.cancelPayment(open.paymentId).status).toBe('CANC');
+    expect(state.getPayment(open.paymentId)!.status).toBe('CANC');
+    expect(() => state.decidePayment(open.paymentId, 'bec-psu-1', 'approve')).toThrow(
+      expect.objectContaining({ code: 'STATUS_INVALID' }),
+    );
+    const approved = state.createPayment(payment(METTE, '3.00'));
+    state.decidePayment(approved.paymentId, 'bec-psu-1', 'approve');
+    expect(() => state.cancelPayment(approved.paymentId)).toThrow(
+      expect.objectContaining({ code: 'CANCELLATION_INVALID' }),
+    );
+    expect(() => state.cancelPayment('nope')).toThrow(expect.objectContaining({ code: 'RESOURCE_UNKNOWN' }));
   });
 
   it('validate amounts and IBANs, and refuse unknown payments and PSUs', () => {

@@ -454,6 +454,7 @@ describe('listTransactions', () => {
       transactionDate: '2026-11-02',
       transactionAmount: { currency: 'SEK', amount: '-5.50' },
       remittanceInformationUnstructured: 'Coffee shop',
+      description: 'Coffee shop',
       cardAcceptorId: 'M-1',
       maskedPan: '524378******8693',
       raw: cardTx('k1'),
@@ -531,20 +532,25 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
       },
     });
     const body = {
-      debtorAccount: { iban: 'DK50' },
+      debtorAccount: { iban: 'DK5000400440116243' },
       instructedAmount: { currency: 'DKK', amount: '10.00' },
-      creditorAccount: { iban: 'DK60' },
+      creditorAccount: { iban: 'DK1961406140009127' },
       creditorName: 'Shop',
     };
-    const payment = await xs2a.initiatePayment('domestic-credit-transfers', body, {
+    const payment = await xs2a.initiatePayment('sepa-credit-transfers', body, {
       psuIpAddress: '192.0.2.1',
       redirectUri: 'https://tpp/ok',
       nokRedirectUri: 'https://tpp/nok',
     });
-    expect(payment).toEqual({ paymentId: 'p-1', transactionStatus: 'RCVD', scaRedirect: 'https://bank/sca/p-1' });
+    expect(payment).toEqual({
+      paymentId: 'p-1',
+      transactionStatus: 'RCVD',
+      scaRedirect: 'https://bank/sca/p-1',
+      requestId: 'req-1',
+    });
     expect(transport.last).toMatchObject({
       method: 'POST',
-      path: '/v1/payments/domestic-credit-transfers',
+      path: '/v1/payments/sepa-credit-transfers',
       operation: 'POST /v1/payments/{payment-product}',
       json: body,
       psuIpAddress: '192.0.2.1',
@@ -559,7 +565,7 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
   it('getPaymentStatus reads transactionStatus', async () => {
     const { transport, xs2a } = client(testBecProfile());
     transport.reply({ body: { transactionStatus: 'ACSC' } });
-    expect(await xs2a.getPaymentStatus('sepa-credit-transfers', 'p-1')).toBe('ACSC');
+    expect(await xs2a.getPaymentStatus('sepa-credit-transfers', 'p-1')).toEqual({ transactionStatus: 'ACSC' });
     expect(transport.last).toMatchObject({
       path: '/v1/payments/sepa-credit-transfers/p-1/status',
       operation: 'GET /v1/payments/{payment-product}/{paymentId}/status',
@@ -614,11 +620,11 @@ describe('PIS, funds confirmation and enrolment (BEC)', () => {
     expect(
       (
         await caught(
-          xs2a.initiatePayment(
-            'sepa-credit-transfers',
-            {},
-            { psuIpAddress: '1', redirectUri: 'r', nokRedirectUri: 'n' },
-          ),
+          xs2a.initiatePayment('sepa-credit-transfers', {} as never, {
+            psuIpAddress: '1',
+            redirectUri: 'r',
+            nokRedirectUri: 'n',
+          }),
         )
       ).kind,
     ).toBe('configuration');

@@ -118,7 +118,7 @@ describe('Xs2aClient against the sandbox banks', () => {
     const payment = await xs2a.initiatePayment(
       'sepa-credit-transfers',
       {
-        debtorAccount: { iban: account.iban },
+        debtorAccount: { iban: account.iban! },
         instructedAmount: { currency: 'EUR', amount: '12.34' },
         creditorAccount: { iban: 'DK5000400440116243' },
         creditorName: 'Shop',
@@ -127,7 +127,7 @@ describe('Xs2aClient against the sandbox banks', () => {
       { psuIpAddress: PSU_IP, redirectUri: CALLBACK, nokRedirectUri: CALLBACK },
     );
     expect(payment).toMatchObject({ transactionStatus: 'RCVD', scaRedirect: expect.stringContaining('/payments/') });
-    expect(await xs2a.getPaymentStatus('sepa-credit-transfers', payment.paymentId)).toBe('RCVD');
+    expect((await xs2a.getPaymentStatus('sepa-credit-transfers', payment.paymentId)).transactionStatus).toBe('RCVD');
     expect(
       typeof (await xs2a.confirmFunds({
         account: { iban: account.iban! },

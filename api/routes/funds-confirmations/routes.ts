@@ -1,0 +1,32 @@
+import { confirmFunds } from '../../../services/payments';
+import { mayActFor, principalOf } from '../../auth/authenticate';
+import type { ApiApp, ApiDeps } from '../../deps';
+import { ApiProblem, problemResponses } from '../../problem';
+import { paymentCall } from '../payments/errors';
+import { fundsConfirmationBody, fundsConfirmationSchema } from '../payments/schemas';
+
+/** PIIS: asks the bank whether the amount is available on the account right now; never cached. */
+export function fundsConfirmationRoutes(app: ApiApp, deps: ApiDeps): void {
+  app.post(
+    '/v1/funds-confirmations',
+    {
+      config: { scope: 'payments:write' },
+      schema: {
+        tags: ['payments'],
+        summary: 'Is the amount available on the account? Asked of the bank on every call (PIIS)',
+        body: fundsConfirmationBody,
+        response: { 200: fundsConfirmationSchema, ...problemResponses(400, 401, 403, 422, 502) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (!mayActFor(principal, request.body.customerId)) {
+        throw new ApiProblem(403, 'this API key is not issued for this customer', {
+          errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
+        });
+      }
+      const result = await paymentCall(() => confirmFunds(deps, request.body));
+      return reply.header('cache-control', 'no-store').send(result);
+    },
+  );
+}

@@ -1,0 +1,189 @@
+import type { FastifyRequest } from 'fastify';
+import type { PaymentRecord } from '../../../repositories/payments';
+import { cancelPayment, createPayment } from '../../../services/payments';
+import { mayActFor, principalOf, type ApiPrincipal } from '../../auth/authenticate';
+import type { ApiApp, ApiDeps } from '../../deps';
+import { idempotentId, requestHash, reserve } from '../../idempotency';
+import { ApiProblem, problemResponses } from '../../problem';
+import { decodePaymentCursor, encodePaymentCursor } from './cursor';
+import { paymentCall } from './errors';
+import {
+  cancelledSchema,
+  createPaymentBody,
+  listPaymentsQuery,
+  paymentCreatedSchema,
+  paymentHeaders,
+  paymentIdParams,
+  paymentListSchema,
+  paymentSchema,
+} from './schemas';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function psuIp(request: FastifyRequest, fromBody?: string): string {
+  if (fromBody) return fromBody;
+  const header = request.headers['x-psu-ip-address'];
+  return typeof header === 'string' && header ? header : request.ip;
+}
+
+function forbiddenCustomer(): ApiProblem {
+  return new ApiProblem(403, 'this API key is not issued for this customer', {
+    errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
+  });
+}
+
+/** What a product sees of a payment: never the debtor's IBAN or the SCA session. */
+export function paymentJson(row: PaymentRecord) {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    aspspId: row.aspspId,
+    product: row.product,
+    status: row.status,
+    statusReason: row.statusReason,
+    bankStatus: row.bankStatus,
+    statusHistory: row.statusHistory.map((change) => ({
+      status: change.status,
+      bankStatus: change.bankStatus ?? null,
+      at: iso(change.at),
+    })),
+    instructedAmount: { currency: row.currency, amount: row.amount },
+    creditorName: row.creditorName,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+    lastError: row.lastError,
+    ...(row.status === 'awaiting_authorisation' && row.authorisationUrl
+      ? { authorisationUrl: row.authorisationUrl }
+      : {}),
+  };
+}
+
+export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
+  const now = () => (deps.now ?? Date.now)();
+  // Read at request time: the repositories are the app's (app.repositories), not the plugin's.
+  const payments = () => deps.repositories.payments;
+
+  /** Another customer's payment is as absent as a nonexistent one: never 403, which would reveal it exists. */
+  async function ownedPayment(principal: ApiPrincipal, id: string): Promise<PaymentRecord> {
+    const row = await payments().get(id);
+    if (!row || !mayActFor(principal, row.customerId)) throw new ApiProblem(404, `no payment ${id}`);
+    return row;
+  }
+
+  app.post(
+    '/v1/payments',
+    {
+      config: { scope: 'payments:write' },
+      schema: {
+        tags: ['payments'],
+        summary: 'Initiate a payment at the bank: returns the URL where the PSU approves it',
+        headers: paymentHeaders,
+        body: createPaymentBody,
+        response: { 201: paymentCreatedSchema, ...problemResponses(400, 401, 403, 409, 422, 502) },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const body = request.body;
+      if (!mayActFor(principal, body.customerId)) throw forbiddenCustomer();
+      const input = { ...body, psuIpAddress: psuIp(request, body.psuIpAddress) };
+      const idemKey = request.headers['idempotency-key'];
+      if (!idemKey) {
+        const created = await paymentCall(() => createPayment(deps, input));
+        return reply.code(201).send(created);
+      }
+      const reservation = await reserve(
+        deps.repositories.idempotency,
+        principal.keyId,
+        idemKey,
+        requestHash(body),
+        now(),
+      );
+      if (reservation.kind === 'replay') {
+        return reply
+          .code(reservation.statusCode as 201)
+          .header('idempotency-replayed', 'true')
+          .send(reservation.response as never);
+      }
+      try {
+        const created = await paymentCall(() =>
+          createPayment(deps, { ...input, paymentId: idempotentId('pay', principal.keyId, idemKey) }),
+        );
+        await reservation.complete(201, created);
+        return reply.code(201).send(created);
+      } catch (err) {
+        // Let a retry try again: nothing was answered (the stable id keeps it one payment).
+        await reservation.release();
+        throw err;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/payments',
+    {
+      config: { scope: 'payments:read' },
+      schema: {
+        tags: ['payments'],
+        summary: "A customer's payments, newest first, by cursor",
+        querystring: listPaymentsQuery,
+        response: { 200: paymentListSchema, ...problemResponses(400, 401, 403, 422) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      let customerId = request.query.customerId;
+      if (!customerId) {
+        if (principal.customerIds?.length !== 1) {
+          throw new ApiProblem(422, 'customerId is required', {
+            errors: [{ field: 'customerId', message: 'required unless the key is for exactly one customer' }],
+          });
+        }
+        customerId = principal.customerIds[0]!;
+      }
+      if (!mayActFor(principal, customerId)) throw forbiddenCustomer();
+      const page = await payments().list({
+        customerId,
+        status: request.query.status,
+        after: request.query.cursor ? decodePaymentCursor(request.query.cursor) : undefined,
+        limit: request.query.limit ?? 50,
+      });
+      return {
+        payments: page.items.map(paymentJson),
+        ...(page.next ? { nextCursor: encodePaymentCursor(page.next) } : {}),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/payments/:id',
+    {
+      config: { scope: 'payments:read' },
+      schema: {
+        tags: ['payments'],
+        summary: 'One payment: our status, the bank’s ISO status and its history',
+        params: paymentIdParams,
+        response: { 200: paymentSchema, ...problemResponses(401, 403, 404) },
+      },
+    },
+    async (request) => paymentJson(await ownedPayment(principalOf(request), request.params.id)),
+  );
+
+  app.delete(
+    '/v1/payments/:id',
+    {
+      config: { scope: 'payments:write' },
+      schema: {
+        tags: ['payments'],
+        summary: 'Cancel the payment while the bank allows it (BEC: until the PSU has approved it); else 409',
+        params: paymentIdParams,
+        response: { 200: cancelledSchema, ...problemResponses(401, 403, 404, 409, 502) },
+      },
+    },
+    async (request) => {
+      const row = await ownedPayment(principalOf(request), request.params.id);
+      const result = await paymentCall(() => cancelPayment(deps, row));
+      return { id: row.id, status: 'cancelled' as const, bankStatus: result.bankStatus ?? null };
+    },
+  );
+}

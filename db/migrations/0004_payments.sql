@@ -1,0 +1,31 @@
+CREATE TABLE `payments` (
+	`id` text PRIMARY KEY NOT NULL,
+	`customer_id` text NOT NULL,
+	`aspsp_id` text NOT NULL,
+	`product` text NOT NULL,
+	`status` text NOT NULL,
+	`bank_status` text,
+	`status_reason` text,
+	`status_history` text NOT NULL,
+	`last_error` text,
+	`debtor_iban` text NOT NULL,
+	`creditor_iban` text NOT NULL,
+	`creditor_name` text NOT NULL,
+	`amount` text NOT NULL,
+	`currency` text NOT NULL,
+	`remittance_information` text,
+	`requested_execution_date` text,
+	`redirect_url` text NOT NULL,
+	`psu_ip_address` text,
+	`bank_payment_id` text,
+	`initiation_request_id` text,
+	`initiation_state` text DEFAULT 'ready' NOT NULL,
+	`authorisation_id` text,
+	`authorisation_url` text,
+	`key_id` text,
+	`sca_state_enc` text,
+	`created_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL,
+	`updated_at` integer DEFAULT (unixepoch('subsec') * 1000) NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `payments_customer` ON `payments` (`customer_id`,`created_at`,`id`);

@@ -1,0 +1,68 @@
+import type { PaymentStatus, StatusChange } from '../workflows/payment/contract';
+
+/**
+ * The payments read model as the API and services see it: an async interface, so another SQL
+ * backend can follow without touching callers (SQLite: repositories/sqlite/payments.ts). The
+ * workflow's activities write the status fields (activities/payments/repository.ts); this side
+ * creates the row and reads.
+ */
+
+export interface PaymentRecord {
+  id: string;
+  customerId: string;
+  aspspId: string;
+  product: string;
+  status: PaymentStatus;
+  bankStatus: string | null;
+  statusReason: string | null;
+  statusHistory: StatusChange[];
+  lastError: string | null;
+  debtorIban: string;
+  creditorIban: string;
+  creditorName: string;
+  amount: string;
+  currency: string;
+  remittanceInformation: string | null;
+  requestedExecutionDate: string | null;
+  redirectUrl: string;
+  authorisationUrl: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface NewPayment {
+  id: string;
+  customerId: string;
+  aspspId: string;
+  product: string;
+  debtorIban: string;
+  creditorIban: string;
+  creditorName: string;
+  amount: string;
+  currency: string;
+  remittanceInformation?: string;
+  requestedExecutionDate?: string;
+  redirectUrl: string;
+  psuIpAddress?: string;
+  createdAt: number;
+}
+
+/** The position after the last row of a page in (createdAt desc, id desc) order. */
+export interface PaymentCursor {
+  createdAt: number;
+  id: string;
+}
+
+export interface PaymentListQuery {
+  customerId: string;
+  status?: PaymentStatus;
+  after?: PaymentCursor;
+  limit: number;
+}
+
+export interface PaymentRepository {
+  /** Inserts the row unless one with this id exists (an idempotent retry); true when inserted. */
+  create(payment: NewPayment): Promise<boolean>;
+  get(id: string): Promise<PaymentRecord | undefined>;
+  list(query: PaymentListQuery): Promise<{ items: PaymentRecord[]; next?: PaymentCursor }>;
+}

@@ -1,0 +1,89 @@
+import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { payments } from '../../db/schema';
+import type { PaymentRecord, PaymentRepository } from '../payments';
+
+function toRecord(row: typeof payments.$inferSelect): PaymentRecord {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    aspspId: row.aspspId,
+    product: row.product,
+    status: row.status,
+    bankStatus: row.bankStatus,
+    statusReason: row.statusReason,
+    statusHistory: row.statusHistory,
+    lastError: row.lastError,
+    debtorIban: row.debtorIban,
+    creditorIban: row.creditorIban,
+    creditorName: row.creditorName,
+    amount: row.amount,
+    currency: row.currency,
+    remittanceInformation: row.remittanceInformation,
+    requestedExecutionDate: row.requestedExecutionDate,
+    redirectUrl: row.redirectUrl,
+    authorisationUrl: row.authorisationUrl,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function sqlitePaymentRepository(db: Db): PaymentRepository {
+  return {
+    create(payment) {
+      const result = db
+        .insert(payments)
+        .values({
+          id: payment.id,
+          customerId: payment.customerId,
+          aspspId: payment.aspspId,
+          product: payment.product,
+          status: 'awaiting_authorisation',
+          statusHistory: [{ status: 'awaiting_authorisation', at: payment.createdAt }],
+          debtorIban: payment.debtorIban,
+          creditorIban: payment.creditorIban,
+          creditorName: payment.creditorName,
+          amount: payment.amount,
+          currency: payment.currency,
+          remittanceInformation: payment.remittanceInformation ?? null,
+          requestedExecutionDate: payment.requestedExecutionDate ?? null,
+          redirectUrl: payment.redirectUrl,
+          psuIpAddress: payment.psuIpAddress ?? null,
+          createdAt: payment.createdAt,
+          updatedAt: payment.createdAt,
+        })
+        .onConflictDoNothing()
+        .run();
+      return Promise.resolve(result.changes === 1);
+    },
+
+    get(id) {
+      const row = db.select().from(payments).where(eq(payments.id, id)).get();
+      return Promise.resolve(row ? toRecord(row) : undefined);
+    },
+
+    list(query) {
+      const conditions: SQL[] = [eq(payments.customerId, query.customerId)];
+      if (query.status) conditions.push(eq(payments.status, query.status));
+      if (query.after) {
+        const { createdAt, id } = query.after;
+        conditions.push(
+          or(lt(payments.createdAt, createdAt), and(eq(payments.createdAt, createdAt), lt(payments.id, id)))!,
+        );
+      }
+      const rows = db
+        .select()
+        .from(payments)
+        .where(and(...conditions))
+        .orderBy(desc(payments.createdAt), desc(payments.id))
+        .limit(query.limit + 1)
+        .all();
+      const items = rows.slice(0, query.limit).map(toRecord);
+      const last = items[items.length - 1];
+      return Promise.resolve({
+        items,
+        ...(rows.length > query.limit && last ? { next: { createdAt: last.createdAt, id: last.id } } : {}),
+      });
+    },
+  };
+}

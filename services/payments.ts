@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import type { BankDirectory } from '../banks/directory';
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { payments } from '../db/schema';
+import type { Repositories } from '../repositories';
+import type { PaymentRecord } from '../repositories/payments';
+import { AspspKey, CustomerIdKey, PaymentIdKey, PaymentStatusKey } from '../temporal/search-attributes';
+import { Xs2aError } from '../xs2a/errors';
+import { ibanChecksumValid } from '../xs2a/operations/payments';
+import {
+  FINAL_PAYMENT_STATUSES,
+  PaymentFailure,
+  paymentWorkflowId,
+  type CancelResult,
+  type PaymentProduct,
+  type PaymentStatus,
+} from '../workflows/payment/contract';
+import {
+  cancelPaymentUpdate,
+  paymentAuthorisationUrlUpdate,
+  paymentPsuCallbackSignal,
+} from '../workflows/payment/messages';
+import { paymentWorkflow } from '../workflows/payment/workflow';
+import { productRedirect, type ScaSubjectHandler } from './sca-sessions';
+
+export interface PaymentServiceDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  banks: BankDirectory;
+  now?: () => number;
+  repositories: Pick<Repositories, 'payments'>;
+}
+
+/** Bad input, or a request the payment's status does not allow: the API answers 4xx naming the field. */
+export class PaymentInputError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status: 400 | 404 | 409 | 422 = 422,
+  ) {
+    super(message);
+    this.name = 'PaymentInputError';
+  }
+}
+
+/** The bank (or the workflow acting on it) failed the request: the API answers 502 with the reason. */
+export class PaymentUpstreamError extends Error {
+  readonly status = 502;
+  constructor(message: string) {
+    super(message);
+    this.name = 'PaymentUpstreamError';
+  }
+}
+
+/**
+ * ISO 4217 codes we accept, with their minor digits (the amount may not have more decimals).
+ * Deliberately the currencies a European aggregator's products pay in, not the whole list.
+ */
+export const CURRENCY_DIGITS: Readonly<Record<string, number>> = {
+  DKK: 2,
+  EUR: 2,
+  SEK: 2,
+  NOK: 2,
+  ISK: 0,
+  GBP: 2,
+  CHF: 2,
+  PLN: 2,
+  CZK: 2,
+  HUF: 2,
+  RON: 2,
+  BGN: 2,
+  USD: 2,
+  CAD: 2,
+  AUD: 2,
+  JPY: 0,
+};
+
+export interface Money {
+  currency: string;
+  amount: string;
+}
+
+/** A positive decimal with at most the currency's minor digits, in a currency we know. */
+export function checkAmount(money: Money, field: string): void {
+  const digits = CURRENCY_DIGITS[money.currency];
+  if (digits === undefined)
+    throw new PaymentInputError(`${field}.currency`, `unknown or unsupported currency "${money.currency}"`);
+  const pattern = digits === 0 ? /^[0-9]{1,14}$/ : new RegExp(`^[0-9]{1,14}(\\.[0-9]{1,${digits}})?$`);
+  if (!pattern.test(money.amount) || !/[1-9]/.test(money.amount)) {
+    throw new PaymentInputError(
+      `${field}.amount`,
+      `amount must be a positive decimal with at most ${digits} decimals for ${money.currency}, e.g. "${digits === 0 ? '100' : '100.00'}"`,
+    );
+  }
+}
+
+export function checkIban(iban: string, field: string): void {
+  if (!ibanChecksumValid(iban)) throw new PaymentInputError(field, 'not a valid IBAN (check digits)');
+}
+
+/** The bank, which must offer the service (PIS for payments, PIIS for funds confirmations). */
+function bankOffering(deps: Pick<PaymentServiceDeps, 'banks'>, aspspId: string, service: 'pis' | 'piis') {
+  if (!deps.banks.has(aspspId)) throw new PaymentInputError('aspspId', `unknown ASPSP "${aspspId}"`);
+  const bank = deps.banks.get(aspspId);
+  const path = service === 'pis' ? bank.profile.paths.payments : bank.profile.paths.fundsConfirmations;
+  if (!bank.profile.services.includes(service) || !path) {
+    const what = service === 'pis' ? 'payment initiation (PIS)' : 'funds confirmation (PIIS)';
+    throw new PaymentInputError('aspspId', `${bank.profile.name} does not offer ${what}`);
+  }
+  return bank;
+}
+
+export interface CreatePaymentInput {
+  customerId: string;
+  aspspId: string;
+  product: PaymentProduct;
+  debtorAccount: { iban: string };
+  creditorAccount: { iban: string };
+  creditorName: string;
+  instructedAmount: Money;
+  remittanceInformationUnstructured?: string;
+  requestedExecutionDate?: string;
+  redirectUrl: string;
+  psuIpAddress?: string;
+  /** Lets a caller's idempotency key map to one payment. */
+  paymentId?: string;
+}
+
+export interface CreatedPayment {
+  id: string;
+  status: PaymentStatus;
+  authorisationUrl: string;
+}
+
+const repository = (deps: PaymentServiceDeps) => deps.repositories.payments;
+
+/** Validates, stores and starts the payment's workflow; answers once the bank has given the PSU's URL. */
+export async function createPayment(deps: PaymentServiceDeps, input: CreatePaymentInput): Promise<CreatedPayment> {
+  bankOffering(deps, input.aspspId, 'pis');
+  checkIban(input.debtorAccount.iban, 'debtorAccount.iban');
+  checkIban(input.creditorAccount.iban, 'creditorAccount.iban');
+  checkAmount(input.instructedAmount, 'instructedAmount');
+  const now = (deps.now ?? Date.now)();
+  if (input.requestedExecutionDate !== undefined) {
+    const today = new Date(now).toISOString().slice(0, 10);
+    if (input.requestedExecutionDate < today)
+      throw new PaymentInputError('requestedExecutionDate', 'requestedExecutionDate is in the past');
+  }
+
+  const id = input.paymentId ?? `pay_${randomUUID()}`;
+  const store = repository(deps);
+  await store.create({
+    id,
+    customerId: input.customerId,
+    aspspId: input.aspspId,
+    product: input.product,
+    debtorIban: input.debtorAccount.iban.replace(/\s+/g, '').toUpperCase(),
+    creditorIban: input.creditorAccount.iban.replace(/\s+/g, '').toUpperCase(),
+    creditorName: input.creditorName,
+    amount: input.instructedAmount.amount,
+    currency: input.instructedAmount.currency,
+    remittanceInformation: input.remittanceInformationUnstructured,
+    requestedExecutionDate: input.requestedExecutionDate,
+    redirectUrl: input.redirectUrl,
+    psuIpAddress: input.psuIpAddress,
+    createdAt: now,
+  });
+
+  let result: { authorisationUrl: string; status: PaymentStatus; lastError?: string };
+  try {
+    const handle = await deps.temporal.workflow.start(paymentWorkflow, {
+      workflowId: paymentWorkflowId(id),
+      taskQueue: deps.taskQueue,
+      args: [{ paymentId: id, customerId: input.customerId, aspspId: input.aspspId, product: input.product }],
+      // A retried create (same idempotency key) reaches the same run; an ended one is never started again.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: PaymentIdKey, value: id },
+        { key: CustomerIdKey, value: input.customerId },
+        { key: AspspKey, value: input.aspspId },
+        { key: PaymentStatusKey, value: 'awaiting_authorisation' },
+      ],
+    });
+    result = await handle.executeUpdate(paymentAuthorisationUrlUpdate);
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    const row = (await store.get(id))!;
+    result = {
+      authorisationUrl: row.authorisationUrl ?? '',
+      status: row.status,
+      lastError: row.lastError ?? undefined,
+    };
+  }
+  if (!result.authorisationUrl || result.status !== 'awaiting_authorisation') {
+    throw new PaymentUpstreamError(
+      `the bank did not start the payment's authorisation (payment ${id} is ${result.status}${result.lastError ? `: ${result.lastError}` : ''})`,
+    );
+  }
+  return { id, status: result.status, authorisationUrl: result.authorisationUrl };
+}
+
+/** Cancels while the bank allows it (BEC: until the PSU has approved); otherwise a 409 with the reason. */
+export async function cancelPayment(deps: PaymentServiceDeps, payment: PaymentRecord): Promise<CancelResult> {
+  if (payment.status === 'cancelled') return { status: 'cancelled', bankStatus: payment.bankStatus ?? undefined };
+  if (FINAL_PAYMENT_STATUSES.includes(payment.status))
+    throw new PaymentInputError('status', `the payment is already ${payment.status}; it cannot be cancelled`, 409);
+  try {
+    return await deps.temporal.workflow.getHandle(paymentWorkflowId(payment.id)).executeUpdate(cancelPaymentUpdate);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      // The workflow ended between our read and the update: answer with the status it ended in.
+      const now = await repository(deps).get(payment.id);
+      throw new PaymentInputError('status', `the payment is already ${now?.status ?? 'finished'}`, 409);
+    }
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    if (err.cause instanceof ApplicationFailure && err.cause.type === PaymentFailure.invalidState)
+      throw new PaymentInputError('status', err.cause.message, 409);
+    throw new PaymentUpstreamError(err.cause?.message ?? err.message);
+  }
+}
+
+export interface FundsConfirmationInput {
+  aspspId: string;
+  customerId: string;
+  account: { iban: string };
+  instructedAmount: Money;
+}
+
+/** Asks the bank now (PIIS, the QWAC's PSP_IC role): never cached, every call reaches the bank. */
+export async function confirmFunds(
+  deps: Pick<PaymentServiceDeps, 'banks'>,
+  input: FundsConfirmationInput,
+): Promise<{ fundsAvailable: boolean }> {
+  const bank = bankOffering(deps, input.aspspId, 'piis');
+  checkIban(input.account.iban, 'account.iban');
+  checkAmount(input.instructedAmount, 'instructedAmount');
+  try {
+    const fundsAvailable = await bank.client.confirmFunds({
+      account: { iban: input.account.iban.replace(/\s+/g, '').toUpperCase() },
+      instructedAmount: input.instructedAmount,
+    });
+    return { fundsAvailable };
+  } catch (err) {
+    if (err instanceof Xs2aError && err.status !== undefined && err.status >= 400 && err.status < 500) {
+      const text = err.tppMessages.find((m) => m.text)?.text ?? err.message;
+      throw new PaymentInputError(err.field ?? 'account', `the bank refused the funds confirmation: ${text}`, 422);
+    }
+    throw new PaymentUpstreamError(
+      `the bank could not confirm funds: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+}
+
+/**
+ * A payment's SCA session: its workflow hears of the PSU's return through the `psuCallback`
+ * signal, and the PSU goes to the payment's redirectUrl with `paymentId` and `outcome`.
+ */
+export const paymentScaSubject: ScaSubjectHandler = {
+  async notify(deps, session, notice) {
+    try {
+      await deps.temporal.workflow
+        .getHandle(paymentWorkflowId(session.subjectId))
+        .signal(paymentPsuCallbackSignal, notice);
+    } catch (err) {
+      // A reload after the payment's workflow has ended (completed, rejected …): nobody to tell.
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  },
+  redirectTo(deps, session, outcome) {
+    const payment = sqlitePaymentRedirect(deps.db, session.subjectId);
+    if (!payment) throw new Error(`SCA session ${session.id} names payment ${session.subjectId}, which is gone`);
+    return productRedirect(payment, 'paymentId', session.subjectId, outcome);
+  },
+};
+
+/** The SCA registry answers the redirect synchronously, so it reads the row directly (as for connections). */
+function sqlitePaymentRedirect(db: Db, paymentId: string): string | undefined {
+  return db.select({ redirectUrl: payments.redirectUrl }).from(payments).where(eq(payments.id, paymentId)).get()
+    ?.redirectUrl;
+}

@@ -1,0 +1,322 @@
+/**
+ * The repository contract: the same tests against every backend (repositories/sqlite and
+ * repositories/pg), so that the API behaves alike on SQLite and PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, title, type Backend } from './backends';
+
+const T0 = 1_760_000_000_000;
+
+for (const backend of backends()) {
+  describe.skipIf(Boolean(backend.skip))(`repositories: ${title(backend)}`, () => {
+    let b: Backend;
+    beforeAll(async () => {
+      b = await backend.open();
+      await b.insert('connections', [
+        connection('con_1', 'cus_a', T0),
+        connection('con_2', 'cus_a', T0 + 10),
+        // Same createdAt: the id breaks the tie, bytewise ('con_B' < 'con_a').
+        connection('con_a', 'cus_b', T0 + 20),
+        connection('con_B', 'cus_b', T0 + 20),
+      ]);
+      await b.insert('consents', [
+        {
+          id: 'cst_1',
+          connectionId: 'con_1',
+          bankConsentId: 'bank-1',
+          status: 'valid',
+          validUntil: '2026-03-01',
+          frequencyPerDay: 4,
+          recurringIndicator: true,
+        },
+      ]);
+      await b.insert('accounts', [
+        account('acc_2', 'con_1', T0 + 1),
+        account('acc_1', 'con_1', T0 + 1),
+        account('acc_0', 'con_1', T0 + 2),
+        account('acc_x', 'con_a', T0),
+      ]);
+    });
+    afterAll(async () => {
+      await b?.close();
+    });
+
+    it('answers ping', async () => {
+      await expect(b.repositories.ping()).resolves.toBeUndefined();
+    });
+
+    describe('connections', () => {
+      it('gets one with its current consent’s validUntil, and nothing for an unknown id', async () => {
+        // Set the current consent after the fact, as the activities do.
+        await b.insert('connections', [
+          {
+            ...connection('con_3', 'cus_c', T0 + 30),
+            currentConsentId: 'cst_1',
+            lastError: 'boom',
+            lastSyncAt: T0 + 5,
+          },
+        ]);
+        expect(await b.repositories.connections.get('con_3')).toEqual({
+          id: 'con_3',
+          customerId: 'cus_c',
+          aspspId: 'bec',
+          status: 'active',
+          statusReason: null,
+          validUntil: '2026-03-01',
+          lastSyncAt: T0 + 5,
+          nextSyncAt: null,
+          lastError: 'boom',
+          createdAt: T0 + 30,
+        });
+        expect((await b.repositories.connections.get('con_1'))?.validUntil).toBeNull();
+        expect(await b.repositories.connections.get('con_nope')).toBeUndefined();
+      });
+
+      it('lists a customer’s connections newest first, ties by id descending (bytewise)', async () => {
+        expect((await b.repositories.connections.listByCustomer('cus_a')).map((c) => c.id)).toEqual(['con_2', 'con_1']);
+        expect((await b.repositories.connections.listByCustomer('cus_b')).map((c) => c.id)).toEqual(['con_a', 'con_B']);
+        expect(await b.repositories.connections.listByCustomer('cus_none')).toEqual([]);
+      });
+    });
+
+    describe('accounts', () => {
+      it('gets an account with its customer, and lists a connection’s oldest first (ties by id)', async () => {
+        const got = await b.repositories.accounts.get('acc_1');
+        expect(got).toEqual({
+          customerId: 'cus_a',
+          account: {
+            id: 'acc_1',
+            connectionId: 'con_1',
+            resourceId: 'res-acc_1',
+            kind: 'account',
+            iban: 'DK5000400440116243',
+            maskedPan: null,
+            currency: 'DKK',
+            name: 'Main',
+            product: null,
+            status: 'active',
+          },
+        });
+        expect(await b.repositories.accounts.get('acc_nope')).toBeUndefined();
+        expect((await b.repositories.accounts.listByConnection('con_1')).map((a) => a.id)).toEqual([
+          'acc_1',
+          'acc_2',
+          'acc_0',
+        ]);
+      });
+
+      it('gives the latest balances per account ordered by type, and the history newest first', async () => {
+        await b.insert('balances', [
+          balance('acc_1', 'interimAvailable', '10.00'),
+          balance('acc_1', 'closingBooked', '9.00'),
+          balance('acc_2', 'expected', '1.00'),
+        ]);
+        await b.insert('balanceHistory', [
+          { accountId: 'acc_1', balanceType: 'closingBooked', amount: '8.00', currency: 'DKK', fetchedAt: T0 },
+          { accountId: 'acc_1', balanceType: 'closingBooked', amount: '9.00', currency: 'DKK', fetchedAt: T0 + 5 },
+          { accountId: 'acc_1', balanceType: 'interimAvailable', amount: '10.00', currency: 'DKK', fetchedAt: T0 + 5 },
+        ]);
+        const latest = await b.repositories.accounts.latestBalances(['acc_1', 'acc_2', 'acc_0']);
+        expect([...latest.keys()].sort()).toEqual(['acc_1', 'acc_2']);
+        expect(latest.get('acc_1')!.map((x) => [x.balanceType, x.amount])).toEqual([
+          ['closingBooked', '9.00'],
+          ['interimAvailable', '10.00'],
+        ]);
+        expect(latest.get('acc_2')![0]).toEqual({
+          accountId: 'acc_2',
+          balanceType: 'expected',
+          amount: '1.00',
+          currency: 'DKK',
+          referenceDate: null,
+          lastChangeDateTime: null,
+          creditLimitIncluded: false,
+          fetchedAt: T0 + 5,
+        });
+        expect((await b.repositories.accounts.latestBalances([])).size).toBe(0);
+        // Newest first; equal fetchedAt: the later insert first.
+        expect((await b.repositories.accounts.balanceHistory('acc_1')).map((h) => h.amount)).toEqual([
+          '10.00',
+          '9.00',
+          '8.00',
+        ]);
+      });
+
+      it('pages transactions by (date desc, id desc) with status and date filters', async () => {
+        await b.insert('transactions', [
+          tx('tx_a', '2025-01-03', 'booked'),
+          tx('tx_B', '2025-01-03', 'booked'),
+          tx('tx-c', '2025-01-03', 'pending'),
+          tx('tx_d', '2025-01-02', 'booked'),
+          tx('tx_e', '2025-01-01', 'booked'),
+          tx('tx_f', '2025-01-10', 'pending'),
+        ]);
+        const page = (q: Partial<Parameters<Backend['repositories']['accounts']['transactions']>[1]>) =>
+          b.repositories.accounts
+            .transactions('acc_1', { status: 'all', limit: 100, ...q })
+            .then((rows) => rows.map((r) => r.id));
+        // Bytewise: 'tx-c' < 'tx_B' < 'tx_a'.
+        expect(await page({})).toEqual(['tx_f', 'tx_a', 'tx_B', 'tx-c', 'tx_d', 'tx_e']);
+        expect(await page({ status: 'booked' })).toEqual(['tx_a', 'tx_B', 'tx_d', 'tx_e']);
+        expect(await page({ status: 'pending' })).toEqual(['tx_f', 'tx-c']);
+        expect(await page({ from: '2025-01-02', to: '2025-01-03' })).toEqual(['tx_a', 'tx_B', 'tx-c', 'tx_d']);
+        // Walk the cursor two at a time: every row once, in order.
+        const seen: string[] = [];
+        let after: { date: string; id: string } | undefined;
+        for (;;) {
+          const rows = await b.repositories.accounts.transactions('acc_1', { status: 'all', limit: 2, after });
+          if (!rows.length) break;
+          seen.push(...rows.map((r) => r.id));
+          after = { date: rows.at(-1)!.date, id: rows.at(-1)!.id };
+        }
+        expect(seen).toEqual(['tx_f', 'tx_a', 'tx_B', 'tx-c', 'tx_d', 'tx_e']);
+        const [first] = await b.repositories.accounts.transactions('acc_1', { status: 'all', limit: 1 });
+        expect(first).toEqual({
+          id: 'tx_f',
+          bookingStatus: 'pending',
+          date: '2025-01-10',
+          bookingDate: null,
+          valueDate: '2025-01-10',
+          transactionDate: null,
+          amount: '-12.50',
+          currency: 'DKK',
+          creditorName: 'Shop',
+          debtorName: null,
+          remittanceInformation: 'Groceries',
+          entryReference: null,
+        });
+      });
+    });
+
+    describe('api keys', () => {
+      it('creates, finds by hash, touches, lists and revokes; refuses a second key with the same hash', async () => {
+        const keys = b.repositories.apiKeys;
+        await keys.create({ id: 'key_1', name: 'one', keyHash: 'h1', customerIds: null, scopes: null });
+        await keys.create({
+          id: 'key_2',
+          name: 'two',
+          keyHash: 'h2',
+          customerIds: ['cus_a', 'cus_b'],
+          scopes: ['connections:read'],
+        });
+        await expect(
+          keys.create({ id: 'key_3', name: 'dup', keyHash: 'h1', customerIds: null, scopes: null }),
+        ).rejects.toThrow();
+        const one = await keys.findByHash('h1');
+        expect(one).toMatchObject({ id: 'key_1', name: 'one', customerIds: null, scopes: null, revokedAt: null });
+        expect(typeof one!.createdAt).toBe('number');
+        expect(one!.createdAt).toBeGreaterThan(T0);
+        expect(await keys.findByHash('h2')).toMatchObject({
+          customerIds: ['cus_a', 'cus_b'],
+          scopes: ['connections:read'],
+        });
+        expect(await keys.findByHash('nope')).toBeUndefined();
+        await keys.touchLastUsed('key_1', T0 + 7);
+        expect((await keys.findByHash('h1'))!.lastUsedAt).toBe(T0 + 7);
+        expect(await keys.revoke('key_2', T0 + 8)).toBe(true);
+        expect(await keys.revoke('key_nope', T0 + 8)).toBe(false);
+        const listed = await keys.list();
+        expect(listed.map((k) => [k.id, k.revokedAt]).sort()).toEqual([
+          ['key_1', null],
+          ['key_2', T0 + 8],
+        ]);
+      });
+    });
+
+    describe('idempotency', () => {
+      it('reserves once, completes, replays the response as stored and keeps answered records', async () => {
+        const store = b.repositories.idempotency;
+        expect(await store.reserve('key_1', 'k1', 'hash', T0)).toBe(true);
+        expect(await store.reserve('key_1', 'k1', 'other', T0 + 1)).toBe(false);
+        expect(await store.reserve('key_2', 'k1', 'hash', T0)).toBe(true);
+        expect(await store.find('key_1', 'k1')).toEqual({
+          requestHash: 'hash',
+          statusCode: null,
+          response: null,
+          createdAt: T0,
+        });
+        const response = { zeta: 1, alpha: { b: [1, 'x', null], a: true }, id: 'con_1' };
+        await store.complete('key_1', 'k1', 201, response);
+        const found = await store.find('key_1', 'k1');
+        expect(found).toEqual({ requestHash: 'hash', statusCode: 201, response, createdAt: T0 });
+        expect(JSON.stringify(found!.response)).toBe(JSON.stringify(response));
+        await store.release('key_1', 'k1');
+        expect(await store.find('key_1', 'k1')).toBeDefined();
+        await store.release('key_2', 'k1');
+        expect(await store.find('key_2', 'k1')).toBeUndefined();
+        expect(await store.find('key_9', 'nope')).toBeUndefined();
+      });
+
+      it('takes over only an unanswered reservation older than the limit', async () => {
+        const store = b.repositories.idempotency;
+        await store.reserve('key_1', 'k2', 'hash', T0);
+        expect(await store.takeOver('key_1', 'k2', T0, T0 + 100)).toBe(false);
+        expect(await store.takeOver('key_1', 'k2', T0 + 1, T0 + 100)).toBe(true);
+        expect((await store.find('key_1', 'k2'))!.createdAt).toBe(T0 + 100);
+        expect(await store.takeOver('key_1', 'k2', T0 + 1, T0 + 200)).toBe(false);
+        await store.complete('key_1', 'k2', 200, { ok: true });
+        expect(await store.takeOver('key_1', 'k2', T0 + 1000, T0 + 300)).toBe(false);
+        expect(await store.takeOver('key_1', 'missing', T0 + 1000, T0 + 300)).toBe(false);
+      });
+
+      it('grants one of many concurrent reservations and takeovers of one key', async () => {
+        const store = b.repositories.idempotency;
+        const reserved = await Promise.all(Array.from({ length: 8 }, () => store.reserve('key_1', 'k3', 'hash', T0)));
+        expect(reserved.filter(Boolean)).toHaveLength(1);
+        const taken = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => store.takeOver('key_1', 'k3', T0 + 1, T0 + 10 + i)),
+        );
+        expect(taken.filter(Boolean)).toHaveLength(1);
+      });
+    });
+  });
+}
+
+function connection(id: string, customerId: string, createdAt: number) {
+  return {
+    id,
+    customerId,
+    aspspId: 'bec',
+    status: 'active',
+    redirectUrl: 'https://example.com/back',
+    createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+function account(id: string, connectionId: string, createdAt: number) {
+  return {
+    id,
+    connectionId,
+    resourceId: `res-${id}`,
+    kind: 'account',
+    iban: 'DK5000400440116243',
+    currency: 'DKK',
+    name: 'Main',
+    createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+function balance(accountId: string, balanceType: string, amount: string) {
+  return { accountId, balanceType, amount, currency: 'DKK', creditLimitIncluded: false, fetchedAt: T0 + 5 };
+}
+
+function tx(id: string, date: string, bookingStatus: 'booked' | 'pending') {
+  return {
+    id,
+    accountId: 'acc_1',
+    bankTransactionId: `bank-${id}`,
+    fingerprint: `fp-${id}`,
+    bookingStatus,
+    bookingDate: bookingStatus === 'booked' ? date : null,
+    valueDate: date,
+    date,
+    amount: '-12.50',
+    currency: 'DKK',
+    creditorName: 'Shop',
+    remittanceInformation: 'Groceries',
+    raw: { transactionId: `bank-${id}` },
+    firstSeenAt: T0,
+    updatedAt: T0,
+  };
+}
