@@ -22,6 +22,7 @@ export function deferredRepositories(ready: Promise<Repositories>): Repositories
     accounts: group('accounts'),
     apiKeys: group('apiKeys'),
     idempotency: group('idempotency'),
+    webhooks: group('webhooks'),
     async ping() {
       await (await ready).ping();
     },

@@ -27,7 +27,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import type { ConnectionStatus, ScaSubjectType } from '../schema';
+import type { ConnectionStatus, ScaSubjectType, WebhookDeliveryStatus } from '../schema';
 
 /** Bytewise-ordered text (see above). */
 const ctext = customType<{ data: string; driverData: string }>({ dataType: () => 'text COLLATE "C"' });
@@ -214,6 +214,10 @@ export const transactions = pgTable(
     creditorName: text('creditor_name'),
     debtorName: text('debtor_name'),
     remittanceInformation: text('remittance_information'),
+    /** The bank's additionalInformation (BEC's banks put the transaction's text here). */
+    additionalInformation: text('additional_information'),
+    /** The text products see: the remittance text, or what the bank profile takes instead. */
+    description: text('description'),
     entryReference: text('entry_reference'),
     raw: jsonb('raw').$type<Record<string, unknown>>(),
     firstSeenAt: epochMs('first_seen_at').notNull(),
@@ -301,4 +305,84 @@ export const idempotencyKeys = pgTable(
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.apiKeyId, t.key] })],
+);
+
+// --- Webhooks (issue 11) -------------------------------------------------------------------------
+
+/**
+ * A product's webhook endpoint. The signing secret is stored only encrypted (the token cipher, bound
+ * to the endpoint id); during a rotation the previous secret keeps signing until previous_expires_at.
+ */
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: ctext('id').primaryKey(),
+    url: text('url').notNull(),
+    description: text('description'),
+    /** Event types delivered; null means all. */
+    events: jsonb('events').$type<string[] | null>(),
+    /** Customers whose events this endpoint receives (those of the API key that created it); null means all. */
+    customerIds: jsonb('customer_ids').$type<string[] | null>(),
+    keyId: text('key_id').notNull(),
+    secretEnc: text('secret_enc').notNull(),
+    previousKeyId: text('previous_key_id'),
+    previousSecretEnc: text('previous_secret_enc'),
+    previousExpiresAt: epochMs('previous_expires_at'),
+    status: text('status').$type<'enabled' | 'disabled'>().notNull().default('enabled'),
+    disabledReason: text('disabled_reason'),
+    deletedAt: epochMs('deleted_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('webhook_endpoints_status').on(t.status)],
+);
+
+/**
+ * The outbox: one row per event, written in the same transaction as the change it reports, under
+ * an id derived from that change (a retried activity writes nothing new). payload is the exact body
+ * sent (text, not jsonb: the signature covers its bytes). dispatched_at is set once the dispatcher
+ * has started a delivery per matching endpoint.
+ */
+export const webhookEvents = pgTable(
+  'webhook_events',
+  {
+    id: ctext('id').primaryKey(),
+    type: text('type').notNull(),
+    customerId: text('customer_id').notNull(),
+    subjectId: text('subject_id').notNull(),
+    payload: text('payload').notNull(),
+    createdAt: epochMs('created_at').notNull(),
+    dispatchedAt: epochMs('dispatched_at'),
+  },
+  (t) => [
+    index('webhook_events_pending').on(t.dispatchedAt, t.createdAt),
+    index('webhook_events_subject').on(t.subjectId),
+  ],
+);
+
+/** One event to one endpoint; driven by one delivery workflow (plus one per redelivery). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: ctext('id').primaryKey(),
+    eventId: ctext('event_id')
+      .notNull()
+      .references(() => webhookEvents.id),
+    endpointId: ctext('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    status: text('status').$type<WebhookDeliveryStatus>().notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    redeliveries: integer('redeliveries').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    lastAttemptAt: epochMs('last_attempt_at'),
+    nextAttemptAt: epochMs('next_attempt_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_endpoint').on(t.eventId, t.endpointId),
+    index('webhook_deliveries_endpoint').on(t.endpointId, t.createdAt),
+  ],
 );

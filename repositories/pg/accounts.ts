@@ -84,6 +84,8 @@ export function pgAccountRepository(db: PgDb): AccountRepository {
           creditorName: transactions.creditorName,
           debtorName: transactions.debtorName,
           remittanceInformation: transactions.remittanceInformation,
+          additionalInformation: transactions.additionalInformation,
+          description: transactions.description,
           entryReference: transactions.entryReference,
         })
         .from(transactions)

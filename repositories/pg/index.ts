@@ -5,6 +5,7 @@ import { pgAccountRepository } from './accounts';
 import { pgApiKeyRepository } from './api-keys';
 import { pgConnectionRepository } from './connections';
 import { pgIdempotencyRepository } from './idempotency';
+import { pgWebhookRepository } from './webhooks';
 
 /** The repositories over one PostgreSQL database (drizzle, node-postgres pool): the same behaviour as repositories/sqlite. */
 export function pgRepositories(db: PgDb): Repositories {
@@ -13,6 +14,7 @@ export function pgRepositories(db: PgDb): Repositories {
     accounts: pgAccountRepository(db),
     apiKeys: pgApiKeyRepository(db),
     idempotency: pgIdempotencyRepository(db),
+    webhooks: pgWebhookRepository(db),
     async ping() {
       await db.execute(sql`select 1 as ok`);
     },

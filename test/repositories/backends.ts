@@ -21,11 +21,16 @@ export type TableName =
   | 'balanceHistory'
   | 'transactions'
   | 'apiKeys'
-  | 'idempotencyKeys';
+  | 'idempotencyKeys'
+  | 'webhookEndpoints'
+  | 'webhookEvents'
+  | 'webhookDeliveries';
 
 export interface Backend {
   repositories: Repositories;
   insert(table: TableName, rows: Record<string, unknown>[]): Promise<void>;
+  /** Every row of a table, for what the repositories do not show (an endpoint's secrets). */
+  select(table: TableName): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -52,6 +57,12 @@ export function backends(): BackendCase[] {
               .values(rows)
               .run();
           },
+          async select(table) {
+            return database.db
+              .select()
+              .from(sqliteSchema[table] as any)
+              .all();
+          },
           async close() {
             database.remove();
           },
@@ -68,6 +79,9 @@ export function backends(): BackendCase[] {
           repositories: pgRepositories(pg.db),
           async insert(table, rows) {
             await pg.db.insert(pgSchema[table] as any).values(rows);
+          },
+          async select(table) {
+            return await pg.db.select().from(pgSchema[table] as any);
           },
           async close() {
             await pg.close();

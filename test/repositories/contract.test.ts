@@ -148,7 +148,7 @@ for (const backend of backends()) {
           tx('tx-c', '2025-01-03', 'pending'),
           tx('tx_d', '2025-01-02', 'booked'),
           tx('tx_e', '2025-01-01', 'booked'),
-          tx('tx_f', '2025-01-10', 'pending'),
+          { ...tx('tx_f', '2025-01-10', 'pending'), additionalInformation: 'Dankort 1234', description: 'Groceries' },
         ]);
         const page = (q: Partial<Parameters<Backend['repositories']['accounts']['transactions']>[1]>) =>
           b.repositories.accounts
@@ -182,8 +182,131 @@ for (const backend of backends()) {
           creditorName: 'Shop',
           debtorName: null,
           remittanceInformation: 'Groceries',
+          additionalInformation: 'Dankort 1234',
+          description: 'Groceries',
           entryReference: null,
         });
+        const [other] = await b.repositories.accounts.transactions('acc_1', { status: 'booked', limit: 1 });
+        expect(other).toMatchObject({ id: 'tx_a', additionalInformation: null, description: null });
+      });
+    });
+
+    describe('webhooks', () => {
+      const secret = (n: number) => ({ keyId: `k${n}`, value: `enc-${n}` });
+      const endpoint = (id: string, at: number, extra: Partial<{ events: string[]; customerIds: string[] }> = {}) => ({
+        id,
+        url: `https://hooks.example.com/${id}`,
+        description: null,
+        events: extra.events ?? null,
+        customerIds: extra.customerIds ?? null,
+        secret: secret(1),
+        at,
+      });
+
+      it('creates an endpoint and shows it without its secret; lists newest first, ties by id descending (bytewise)', async () => {
+        const hooks = b.repositories.webhooks;
+        const created = await hooks.createEndpoint({
+          ...endpoint('we_a', T0, { events: ['transactions.updated'], customerIds: ['cus_a', 'cus_b'] }),
+          description: 'Ledger',
+        });
+        expect(created).toEqual({
+          id: 'we_a',
+          url: 'https://hooks.example.com/we_a',
+          description: 'Ledger',
+          events: ['transactions.updated'],
+          customerIds: ['cus_a', 'cus_b'],
+          status: 'enabled',
+          disabledReason: null,
+          previousSecretExpiresAt: null,
+          createdAt: T0,
+          updatedAt: T0,
+        });
+        expect(await hooks.findEndpoint('we_a')).toEqual(created);
+        expect(await hooks.findEndpoint('we_nope')).toBeUndefined();
+        await hooks.createEndpoint(endpoint('we_B', T0));
+        await hooks.createEndpoint(endpoint('we_c', T0 - 1));
+        const listed = await hooks.listEndpoints();
+        expect(listed.map((e) => e.id)).toEqual(['we_a', 'we_B', 'we_c']);
+        expect(listed[1]).toMatchObject({ events: null, customerIds: null, description: null });
+      });
+
+      it('rotates the secret: the current one becomes the previous, until the time given', async () => {
+        const hooks = b.repositories.webhooks;
+        await hooks.createEndpoint(endpoint('we_rot', T0));
+        await hooks.rotateSecret('we_rot', secret(2), T0 + 1000, T0 + 5);
+        expect(await hooks.findEndpoint('we_rot')).toMatchObject({
+          previousSecretExpiresAt: T0 + 1000,
+          updatedAt: T0 + 5,
+        });
+        const row = (await b.select('webhookEndpoints')).find((r) => r.id === 'we_rot');
+        expect(row).toMatchObject({
+          keyId: 'k2',
+          secretEnc: 'enc-2',
+          previousKeyId: 'k1',
+          previousSecretEnc: 'enc-1',
+          previousExpiresAt: T0 + 1000,
+        });
+      });
+
+      it('deletes an endpoint: no longer found or listed, and neither rotated nor deleted again', async () => {
+        const hooks = b.repositories.webhooks;
+        await hooks.createEndpoint(endpoint('we_del', T0 + 50));
+        await hooks.deleteEndpoint('we_del', T0 + 60);
+        expect(await hooks.findEndpoint('we_del')).toBeUndefined();
+        expect((await hooks.listEndpoints()).map((e) => e.id)).not.toContain('we_del');
+        await hooks.rotateSecret('we_del', secret(3), T0 + 1000, T0 + 70);
+        await hooks.deleteEndpoint('we_del', T0 + 80);
+        await hooks.deleteEndpoint('we_nope', T0 + 80);
+        const row = (await b.select('webhookEndpoints')).find((r) => r.id === 'we_del');
+        expect(row).toMatchObject({ keyId: 'k1', previousKeyId: null, deletedAt: T0 + 60, updatedAt: T0 + 60 });
+      });
+
+      it('lists an endpoint’s deliveries by event time descending (ties by id), filtered by status, and finds one', async () => {
+        const hooks = b.repositories.webhooks;
+        await hooks.createEndpoint(endpoint('we_d1', T0));
+        await hooks.createEndpoint(endpoint('we_d2', T0));
+        await b.insert('webhookEvents', [
+          event('evt_1', 'connection.updated', T0 + 1),
+          event('evt_2', 'transactions.updated', T0 + 2),
+          event('evt_3', 'transactions.updated', T0 + 2),
+        ]);
+        await b.insert('webhookDeliveries', [
+          delivery('wd_1', 'evt_1', 'we_d1', 'succeeded'),
+          { ...delivery('wd_b', 'evt_2', 'we_d1', 'failed'), attempts: 3, lastStatusCode: 500, lastError: 'HTTP 500' },
+          delivery('wd_A', 'evt_3', 'we_d1', 'pending'),
+          delivery('wd_x', 'evt_1', 'we_d2', 'pending'),
+        ]);
+        const ids = (options: { limit: number; status?: 'pending' | 'succeeded' | 'failed' | 'cancelled' }) =>
+          hooks.listDeliveries('we_d1', options).then((rows) => rows.map((r) => r.id));
+        // Same event time: 'wd_b' > 'wd_A' bytewise.
+        expect(await ids({ limit: 10 })).toEqual(['wd_b', 'wd_A', 'wd_1']);
+        expect(await ids({ limit: 2 })).toEqual(['wd_b', 'wd_A']);
+        expect(await ids({ limit: 10, status: 'pending' })).toEqual(['wd_A']);
+        expect(await ids({ limit: 10, status: 'cancelled' })).toEqual([]);
+        expect(await hooks.listDeliveries('we_nope', { limit: 10 })).toEqual([]);
+        expect(await hooks.findDelivery('we_d1', 'wd_b')).toEqual({
+          id: 'wd_b',
+          endpointId: 'we_d1',
+          eventId: 'evt_2',
+          eventType: 'transactions.updated',
+          eventCreatedAt: T0 + 2,
+          status: 'failed',
+          attempts: 3,
+          redeliveries: 0,
+          lastStatusCode: 500,
+          lastError: 'HTTP 500',
+          lastAttemptAt: null,
+          nextAttemptAt: null,
+          createdAt: T0 + 3,
+        });
+        expect(await hooks.findDelivery('we_d2', 'wd_b')).toBeUndefined();
+        expect(await hooks.findDelivery('we_d1', 'wd_nope')).toBeUndefined();
+      });
+
+      it('keeps an event’s payload byte for byte', async () => {
+        const payload = '{"zeta":1, "alpha":{"b":[1,"x",null]},"id":"evt_p"}';
+        await b.insert('webhookEvents', [{ ...event('evt_p', 'connection.updated', T0), payload }]);
+        expect((await b.select('webhookEvents')).find((r) => r.id === 'evt_p')!.payload).toBe(payload);
       });
     });
 
@@ -319,4 +442,12 @@ function tx(id: string, date: string, bookingStatus: 'booked' | 'pending') {
     firstSeenAt: T0,
     updatedAt: T0,
   };
+}
+
+function event(id: string, type: string, createdAt: number) {
+  return { id, type, customerId: 'cus_a', subjectId: 'con_1', payload: JSON.stringify({ id, type }), createdAt };
+}
+
+function delivery(id: string, eventId: string, endpointId: string, status: string) {
+  return { id, eventId, endpointId, status, createdAt: T0 + 3, updatedAt: T0 + 3 };
 }
