@@ -15,7 +15,7 @@ import {
 } from '../../services/connections';
 import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startStack, TEST_CALLBACK_URL, type Stack } from '../helpers/stack';
-import { waitForStatus } from './helpers';
+import { waitFor, waitForStatus } from './helpers';
 
 describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () => {
   let stack: Stack;
@@ -90,11 +90,14 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
       expect(back.outcome).toBe('approved');
       const view = await waitForStatus(stack, created.id, 'active');
       expect(view.lastError).toBeUndefined();
-      const firstSync = stack.deps.db
-        .select()
-        .from(syncRuns)
-        .where(and(eq(syncRuns.connectionId, created.id), eq(syncRuns.reason, 'first')))
-        .get();
+      // The PSU is told approved once the consent is valid; the first sync follows.
+      const firstSync = await waitFor('the first sync', () =>
+        stack.deps.db
+          .select()
+          .from(syncRuns)
+          .where(and(eq(syncRuns.connectionId, created.id), eq(syncRuns.reason, 'first')))
+          .get(),
+      );
       expect(firstSync).toMatchObject({ psuPresent: false });
       const session = stack.deps.db.select().from(authorisations).where(eq(authorisations.subjectId, created.id)).get();
       expect(session?.psuIpAddress).toBe('2001:db8::5');
