@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ConnectionInputError, ConnectionUpstreamError } from '../services/connections';
 import { TemporalWaitError } from '../services/temporal-deadline';
+import { isGrpcNotFound, isTemporalUnavailable, TEMPORAL_UNAVAILABLE_MESSAGE } from '../services/temporal-errors';
 import type { FieldError } from './validation';
 
 export interface MappedError {
@@ -8,10 +9,6 @@ export interface MappedError {
   message: string;
   errors?: FieldError[];
 }
-
-const GRPC_NOT_FOUND = 5;
-const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
 
 /** Errors from the connection services and Temporal that are an answer, not a fault. */
 export function mapServiceError(error: unknown): MappedError | undefined {
@@ -23,19 +20,7 @@ export function mapServiceError(error: unknown): MappedError | undefined {
   if (error instanceof WorkflowNotFoundError || (error instanceof Error && error.name === 'WorkflowNotFoundError')) {
     return { status: 404, message: 'no such connection' };
   }
-  const code = grpcCode(error);
-  if (code === GRPC_NOT_FOUND) return { status: 404, message: 'no such connection' };
-  if (code === GRPC_UNAVAILABLE || code === GRPC_DEADLINE_EXCEEDED)
-    return { status: 503, message: 'the workflow service is unavailable; retry later' };
-  return undefined;
-}
-
-function grpcCode(error: unknown): number | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number' && (current.name === 'ServiceError' || 'details' in current)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
+  if (isGrpcNotFound(error)) return { status: 404, message: 'no such connection' };
+  if (isTemporalUnavailable(error)) return { status: 503, message: TEMPORAL_UNAVAILABLE_MESSAGE };
   return undefined;
 }

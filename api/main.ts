@@ -1,8 +1,8 @@
+import { join } from 'node:path';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
 import { exitCodeFor, hardStopAfter, SHUTDOWN_DEADLINE_MS } from '../config/process';
 import { createLogger } from '../logging/logger';
-import { connectClient } from '../temporal/connection';
 import { assertSearchAttributes } from '../temporal/search-attributes-admin';
 import { buildApp } from './app';
 
@@ -13,8 +13,10 @@ import { buildApp } from './app';
 async function main(): Promise<void> {
   const env = envOrExit();
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'api' });
-  const root = createRoot({ env, logger, role: 'api' });
-  const temporal = await connectClient(env).catch((err: unknown) => {
+  // Local runs without TEMPORAL_PAYLOAD_KEYS share npm start's generated payload key (./var).
+  const root = createRoot({ env, logger, role: 'api', varDir: join(process.cwd(), 'var') });
+  // Payloads are encrypted (TEMPORAL_PAYLOAD_KEYS); /codec/{encode,decode} serve ops with `ops:codec` keys.
+  const temporal = await root.connectTemporal().catch((err: unknown) => {
     throw new Error(`cannot connect to Temporal at ${env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);
   });
   await assertSearchAttributes(temporal.connection, env.TEMPORAL_NAMESPACE);

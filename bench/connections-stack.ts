@@ -14,6 +14,7 @@ import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/w
 import type { BankDirectory, BankSetup } from '../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
 import { createRoot } from '../composition/root';
+import { EncryptionCodec } from '../temporal/payload-codec';
 import { parseEnv } from '../config/env';
 import type { OpenDatabase } from '../db/client';
 import { createLogger, type Logger } from '../logging/logger';
@@ -119,6 +120,8 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       requestTimeoutMs: 30_000,
       now,
       cipherKeys: new Map([['bench1', randomBytes(32)]]),
+      // Encrypted like production: the bench measures the codec's cost too.
+      payloadCodec: new EncryptionCodec(new Map([['bench-payload1', randomBytes(32)]])),
       timing: BENCH_TIMING,
       taskQueue,
       callbackUrl: BENCH_CALLBACK_URL,
@@ -131,7 +134,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     cleanups.push(() => nativeConnection.close());
     const connection = await Connection.connect({ address: devServer.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: NAMESPACE });
+    const client = new Client({ connection, namespace: NAMESPACE, dataConverter: root.dataConverter });
 
     log('bundling workflows and starting the worker');
     const activityDeps = root.activityDeps();
@@ -142,6 +145,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
         namespace: NAMESPACE,
         taskQueue: queue,
         deps: { ...activityDeps, timing },
+        dataConverter: root.dataConverter,
         overrides: opts.workerOverrides,
       });
       const running = started.run();

@@ -5,7 +5,8 @@
  * Used by api/main.ts, worker/main.ts, scripts/local-service.ts (npm start, demo),
  * test/helpers/stack.ts and bench/connections-stack.ts.
  */
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { ActivityDeps } from '../activities';
 import type { ApiDeps } from '../api/deps';
 import { bankProfiles, type BankDirectory, type BankProfiles, type BankSetup } from '../banks/directory';
@@ -23,6 +24,10 @@ import type { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../config/timing';
 import type { ConnectionServiceDeps } from '../services/connections';
 import type { ConnectionTiming } from '../workflows/connection/types';
+import { temporalUiOriginsFrom } from '../api/routes/codec/routes';
+import { temporalConnectionOptions } from '../temporal/connection';
+import { dataConverterFor, type EncryptionCodec } from '../temporal/payload-codec';
+import { payloadCodecFromEnv } from '../temporal/payload-keys';
 import { webhookSettingsFromEnv } from '../webhooks/settings';
 import { banksFor } from './banks';
 import { cipherFor } from './cipher';
@@ -53,6 +58,13 @@ export interface RootOptions {
    * and banks are unavailable. Default 'all' (worker, npm start, tests).
    */
   role?: 'api' | 'all';
+  /**
+   * The Temporal payload codec (tests: one with a random key). Default: TEMPORAL_PAYLOAD_KEYS, or
+   * for local runs a key generated once under varDir (temporal/payload-keys.ts).
+   */
+  payloadCodec?: EncryptionCodec;
+  /** Local runs: where a generated payload key is kept when TEMPORAL_PAYLOAD_KEYS is unset. */
+  varDir?: string;
 }
 
 /** The connection services' deps plus the read model: what the API's routes and tests drive. */
@@ -72,6 +84,12 @@ export interface Root {
   taskQueue: string;
   callbackUrl: string;
   now?: () => number;
+  /** Encrypts every workflow and activity payload (AES-256-GCM); the codec endpoint decodes with it. */
+  payloadCodec: EncryptionCodec;
+  /** For every Temporal client, worker and replay of this service: `{ payloadCodecs: [payloadCodec] }`. */
+  dataConverter: DataConverter;
+  /** A Temporal client with the data converter, connected per TEMPORAL_* (or to `address`). */
+  connectTemporal(address?: string): Promise<Client>;
   /** The services' deps over a Temporal client. */
   serviceDeps(temporal: Client): ServiceDeps;
   apiDeps(temporal: Client, extra?: Partial<Omit<ApiDeps, 'temporal'>>): ApiDeps;
@@ -104,6 +122,14 @@ export function createRoot(options: RootOptions): Root {
     if (ownsDatabase) database.close();
     throw err;
   }
+  let payloadCodec: EncryptionCodec;
+  try {
+    payloadCodec = options.payloadCodec ?? payloadCodecFromEnv(env, { varDir: options.varDir });
+  } catch (err) {
+    if (ownsDatabase) database.close();
+    throw err;
+  }
+  const dataConverter = dataConverterFor(payloadCodec);
   // DATABASE_URL=postgres://… : the API's read model (repositories) comes from PostgreSQL, opened and
   // migrated in the background (calls wait for it). The services' and activities' writes still go to
   // SQLite (database.db) until they move behind the repositories too (issue 12): not for production yet.
@@ -148,10 +174,21 @@ export function createRoot(options: RootOptions): Root {
     taskQueue,
     callbackUrl,
     now,
+    payloadCodec,
+    dataConverter,
+    async connectTemporal(address) {
+      const connection = await Connection.connect({
+        ...temporalConnectionOptions(env),
+        ...(address ? { address } : {}),
+      });
+      return new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
+    },
     serviceDeps,
     apiDeps: (temporal, extra = {}) => ({
       ...serviceDeps(temporal),
       logger,
+      payloadCodec,
+      temporalUiOrigins: temporalUiOriginsFrom(env.TEMPORAL_UI_ORIGIN),
       webhooks: { mode: webhookSettingsFromEnv(env).mode },
       ...extra,
     }),

@@ -36,6 +36,11 @@ export const connections = sqliteTable(
     lastSyncAt: integer('last_sync_at'),
     nextSyncAt: integer('next_sync_at'),
     lastError: text('last_error'),
+    /**
+     * The PSU's IP address of the latest PSU-present request (create, re-authorise, sync now): the
+     * bank calls read it here, so it never enters workflow history (the workflow carries a flag).
+     */
+    psuIpAddress: text('psu_ip_address'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -99,6 +104,11 @@ export const authorisations = sqliteTable(
       .default('pending'),
     error: text('error'),
     psuIpAddress: text('psu_ip_address'),
+    /**
+     * Where the PSU goes to approve, encrypted (key_id, AAD "<id>:url"): an OAuth bank's URL carries
+     * the state, so the URL stays out of workflow history and the API reads it here.
+     */
+    authorisationUrlEnc: text('authorisation_url_enc'),
     expiresAt: integer('expires_at').notNull(),
     completedAt: integer('completed_at'),
     createdAt: createdAt(),

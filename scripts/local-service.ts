@@ -1,6 +1,5 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { buildApp } from '../api/app';
 import { readinessChecks, readinessOf } from '../api/routes/health/routes';
@@ -14,6 +13,7 @@ import { startSandboxBanks, type SandboxBanks } from '../sandbox';
 import { loadOrCreateTppCertificates } from '../sandbox/certificates';
 import { generateKeySpec } from '../secrets/token-cipher';
 import { startDevServer } from '../temporal/dev-server';
+import { startLocalCodecServer } from '../temporal/local-codec-server';
 import type { ConnectionTiming } from '../workflows/connection/types';
 import { startWebhookDispatcher } from '../webhooks/dispatcher';
 import { createWorker } from '../worker/worker';
@@ -28,7 +28,7 @@ export interface LocalServiceOptions {
   databasePath?: string;
   /** An existing Temporal server; otherwise a dev server is started (persisted in varDir). */
   temporalAddress?: string;
-  temporalPorts?: { frontend: number; ui?: number };
+  temporalPorts?: { frontend: number; ui?: number; codec?: number };
   /** 0 = a free port. */
   ports: { api: number; bec: number; rocker: number; st1: number; admin: number };
   apiKey?: string;
@@ -42,6 +42,11 @@ export interface LocalService {
   apiKey: string;
   temporalAddress: string;
   temporalUiUrl?: string;
+  /**
+   * The Temporal UI's codec: a loopback-only listener without a key (the UI sends none), only
+   * when this service started the dev server with its UI. The API's /codec needs an ops:codec key.
+   */
+  codecEndpoint?: string;
   sandbox: SandboxBanks;
   stop(): Promise<void>;
 }
@@ -79,10 +84,15 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
   try {
     let temporalAddress = opts.temporalAddress;
     let temporalUiUrl: string | undefined;
+    // The UI decodes through a loopback codec listener, started below once the codec exists.
+    const uiPort = opts.temporalPorts?.ui;
+    const codecPort = !temporalAddress && uiPort ? (opts.temporalPorts?.codec ?? (await freePort())) : undefined;
+    const codecEndpoint = codecPort ? `http://127.0.0.1:${codecPort}/codec` : undefined;
     if (!temporalAddress) {
       const server = await startDevServer({
         port: opts.temporalPorts?.frontend ?? (await freePort()),
-        uiPort: opts.temporalPorts?.ui,
+        uiPort,
+        uiCodecEndpoint: codecEndpoint,
         dbFilename: join(varDir, 'temporal.sqlite'),
         namespace: env.TEMPORAL_NAMESPACE,
       });
@@ -112,17 +122,26 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       bankSetups: sandboxBankSetups(sandbox, tpp),
       cipherKeys: env.TOKEN_ENCRYPTION_KEYS ?? localKeys(varDir),
       timing: opts.timing,
+      // Without TEMPORAL_PAYLOAD_KEYS a payload key is generated once under varDir.
+      varDir,
     });
     cleanups.push(() => root.close());
+    if (codecPort && uiPort) {
+      const codecServer = await startLocalCodecServer({
+        codec: root.payloadCodec,
+        port: codecPort,
+        uiOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+      });
+      cleanups.push(() => codecServer.close());
+    }
     await enrolAtBec(root.banks, tpp);
 
     // The key works before anything reports ready.
     const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
     ensureApiKey(root.database.db, { name: 'local-demo', key: apiKey });
 
-    const connection = await Connection.connect({ address: temporalAddress });
-    cleanups.push(() => connection.close());
-    const temporal = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE });
+    const temporal = await root.connectTemporal(temporalAddress);
+    cleanups.push(() => temporal.connection.close());
     // Ready means the whole service: also this process's worker running (a previous run's pollers may still be listed).
     let workerRunning = false;
     const deps = root.apiDeps(temporal);
@@ -149,6 +168,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       taskQueue: root.taskQueue,
       deps: root.activityDeps({ callbackUrl: publicCallbackUrl(urls) }),
       workflowBundlePath: opts.workflowBundlePath,
+      dataConverter: root.dataConverter,
     });
     const running = worker.run();
     workerRunning = true;
@@ -160,7 +180,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
     const dispatcher = startWebhookDispatcher({ db: root.database.db, temporal, taskQueue: root.taskQueue, logger });
     cleanups.push(() => dispatcher.stop());
 
-    return { apiUrl, apiKey, temporalAddress, temporalUiUrl, sandbox, stop };
+    return { apiUrl, apiKey, temporalAddress, temporalUiUrl, codecEndpoint, sandbox, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -20,7 +20,11 @@ async function main(): Promise<void> {
     logger,
     varDir: join(process.cwd(), 'var'),
     databasePath: env.DATABASE_PATH,
-    temporalPorts: { frontend: Number(temporalPort ?? 7233), ui: Number(process.env.TEMPORAL_UI_PORT ?? 8233) },
+    temporalPorts: {
+      frontend: Number(temporalPort ?? 7233),
+      ui: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+      codec: Number(process.env.TEMPORAL_UI_CODEC_PORT ?? 8234),
+    },
     ports: { api: env.API_PORT, bec: 8441, rocker: 8442, st1: 8443, admin: 8440 },
     apiKey: env.DEMO_API_KEY,
   });
@@ -30,7 +34,8 @@ async function main(): Promise<void> {
       '',
       'Open-banking aggregator is running (sandbox banks).',
       `  API:           ${api}   (docs ${api}/docs, OpenAPI ${api}/openapi.json)`,
-      `  Temporal UI:   ${service.temporalUiUrl}`,
+      `  Temporal UI:   ${service.temporalUiUrl}   (payloads decoded through the codec below)`,
+      `  Codec:         ${service.codecEndpoint ?? `${api}/codec`}   (loopback only, for the UI; the API's ${api}/codec needs an ops:codec key)`,
       `  Sandbox banks: BEC ${sandbox.banks.bec.baseUrl}`,
       `                 Rocker ${sandbox.banks['enfuce-rocker'].baseUrl}, ST1 ${sandbox.banks['enfuce-st1'].baseUrl}`,
       `                 admin ${sandbox.adminUrl}`,

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankProfiles } from '../banks/directory';
 import type { Db } from '../db/client';
-import { connections } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import { psuIpForBank } from '../banks/psu-ip';
+import { authorisations, connections } from '../db/schema';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { AspspKey, ConnectionIdKey, ConnectionStatusKey, CustomerIdKey } from '../temporal/search-attributes';
 import { connectionWorkflow } from '../workflows/connection/workflow';
@@ -16,6 +18,7 @@ import {
 import {
   isInvalidState,
   workflowIdFor,
+  type AuthorisationUrlResult,
   type ConnectionView,
   type ReauthoriseResult,
   type RevokeResult,
@@ -74,7 +77,10 @@ export interface CreateConnectionInput {
   validUntil?: string;
   frequencyPerDay?: number;
   access?: Record<string, unknown>;
+  /** The PSU's address as the caller named it (X-PSU-IP-Address): refused (422) where the bank cannot take it. */
   psuIpAddress?: string;
+  /** The request's own address, used when none was named; dropped where the bank cannot take it. */
+  requestIp?: string;
   /** Lets a caller's idempotency key map to one connection. */
   connectionId?: string;
 }
@@ -107,8 +113,10 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
     );
   }
 
+  const psuIpAddress = psuAddressFor(deps, input.aspspId, input.psuIpAddress, input.requestIp, 'X-PSU-IP-Address');
+
   const id = input.connectionId ?? `con_${randomUUID()}`;
-  deps.db
+  const inserted = deps.db
     .insert(connections)
     .values({
       id,
@@ -119,34 +127,71 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
       requestedValidUntil: input.validUntil ?? null,
       frequencyPerDay,
       access: input.access ?? null,
+      // Out of workflow history: createConsent reads the PSU's address here.
+      psuIpAddress: psuIpAddress ?? null,
       createdAt: now,
       updatedAt: now,
     })
     .onConflictDoNothing()
     .run();
 
-  const handle = await deps.temporal.workflow.start(connectionWorkflow, {
-    workflowId: workflowIdFor(id),
-    taskQueue: deps.taskQueue,
-    args: [
-      {
-        connectionId: id,
-        customerId: input.customerId,
-        aspspId: input.aspspId,
-        psuIpAddress: input.psuIpAddress,
-      },
-    ],
-    // A retried create (same idempotency key) reaches the same run instead of failing.
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: ConnectionIdKey, value: id },
-      { key: CustomerIdKey, value: input.customerId },
-      { key: AspspKey, value: input.aspspId },
-      { key: ConnectionStatusKey, value: 'awaiting_authorisation' },
-    ],
-  });
-  const { authorisationUrl, status } = await handle.executeUpdate(authorisationUrlUpdate);
-  return { id, status, authorisationUrl: requireUrl(authorisationUrl, status) };
+  let handle;
+  try {
+    handle = await deps.temporal.workflow.start(connectionWorkflow, {
+      workflowId: workflowIdFor(id),
+      taskQueue: deps.taskQueue,
+      args: [{ connectionId: id, customerId: input.customerId, aspspId: input.aspspId }],
+      // A retried create (same idempotency key) reaches the same run instead of failing.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: ConnectionIdKey, value: id },
+        { key: CustomerIdKey, value: input.customerId },
+        { key: AspspKey, value: input.aspspId },
+        { key: ConnectionStatusKey, value: 'awaiting_authorisation' },
+      ],
+    });
+  } catch (err) {
+    // No workflow, no connection: a row this call inserted must not stay awaiting_authorisation
+    // for ever (the idempotent retry inserts it again).
+    if (inserted.changes > 0) deps.db.delete(connections).where(eq(connections.id, id)).run();
+    throw err;
+  }
+  const result = await handle.executeUpdate(authorisationUrlUpdate);
+  return { id, status: result.status, authorisationUrl: authorisationUrlOf(deps, result) };
+}
+
+/**
+ * The PSU address to keep for the bank: the named one (refused with 422 where the bank cannot
+ * take it, naming the field), else the request's own (dropped where the bank cannot take it).
+ */
+function psuAddressFor(
+  deps: Pick<ConnectionServiceDeps, 'banks'>,
+  aspspId: string,
+  named: string | undefined,
+  fallback: string | undefined,
+  field: string,
+): string | undefined {
+  const profile = deps.banks.get(aspspId).profile;
+  const decision = psuIpForBank(profile, named);
+  if (decision.kind === 'send') return decision.ip;
+  if (decision.kind === 'unsupported')
+    throw new ConnectionInputError(field, `${decision.reason}; ${named} cannot be sent`);
+  const implicit = psuIpForBank(profile, fallback);
+  return implicit.kind === 'send' ? implicit.ip : undefined;
+}
+
+/** The URL of the authorisation an update answered: from the SCA session row (older runs return it). */
+function authorisationUrlOf(
+  deps: Pick<ConnectionServiceDeps, 'db' | 'cipher'>,
+  result: AuthorisationUrlResult,
+): string {
+  if (result.authorisationUrl) return result.authorisationUrl;
+  const session = result.authorisationId
+    ? deps.db.select().from(authorisations).where(eq(authorisations.id, result.authorisationId)).get()
+    : undefined;
+  if (!session?.authorisationUrlEnc)
+    throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${result.status})`);
+  return deps.cipher.decrypt(session.keyId, session.authorisationUrlEnc, `${session.id}:url`);
 }
 
 export async function connectionView(
@@ -154,13 +199,6 @@ export async function connectionView(
   connectionId: string,
 ): Promise<ConnectionView> {
   return deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).query(statusQuery);
-}
-
-/** No URL means the bank refused to start the authorisation; the connection's status and lastError say why. */
-function requireUrl(authorisationUrl: string, status: string): string {
-  if (!authorisationUrl)
-    throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${status})`);
-  return authorisationUrl;
 }
 
 async function update<R>(fn: () => Promise<R>): Promise<R> {
@@ -174,33 +212,57 @@ async function update<R>(fn: () => Promise<R>): Promise<R> {
   }
 }
 
+/** Keeps the PSU's address in the connection row, where the bank calls read it (never in history). */
+function storePsuAddress(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string, ip: string | undefined): void {
+  deps.db
+    .update(connections)
+    .set({ psuIpAddress: ip ?? null })
+    .where(eq(connections.id, connectionId))
+    .run();
+}
+
+function aspspOf(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string): string {
+  const row = deps.db.select().from(connections).where(eq(connections.id, connectionId)).get();
+  if (!row) throw new ConnectionInputError('id', 'no such connection', 404);
+  return row.aspspId;
+}
+
+/**
+ * With the PSU's address the PSU is present and the read is not counted against frequencyPerDay.
+ * An address the bank cannot take (IPv6 where the bank wants IPv4) cannot prove the PSU's
+ * presence to the bank: the sync runs unattended (counted), it does not fail.
+ */
 export async function syncNow(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks'>,
   connectionId: string,
   psuIpAddress?: string,
 ): Promise<SyncNowResult> {
+  const ip = psuIpAddress ? psuIpForBank(deps.banks.get(aspspOf(deps, connectionId)).profile, psuIpAddress) : undefined;
+  const present = ip?.kind === 'send';
+  if (present) storePsuAddress(deps, connectionId, ip.ip);
   return update(() =>
     withTemporalDeadline(deps, 'the sync', SYNC_DEADLINE_MS, () =>
       deps.temporal.workflow
         .getHandle(workflowIdFor(connectionId))
-        .executeUpdate(syncNowUpdate, { args: [{ psuIpAddress }] }),
+        .executeUpdate(syncNowUpdate, { args: [present ? { psuPresent: true } : {}] }),
     ),
   );
 }
 
 export async function reauthorise(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks' | 'cipher'>,
   connectionId: string,
   psuIpAddress?: string,
+  requestIp?: string,
 ): Promise<ReauthoriseResult> {
+  const ip = psuAddressFor(deps, aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
+  storePsuAddress(deps, connectionId, ip);
   const result = await update(() =>
     withTemporalDeadline(deps, 'the re-authorisation', UPDATE_DEADLINE_MS, () =>
-      deps.temporal.workflow
-        .getHandle(workflowIdFor(connectionId))
-        .executeUpdate(reauthoriseUpdate, { args: [{ psuIpAddress }] }),
+      deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{}] }),
     ),
   );
-  return { ...result, authorisationUrl: requireUrl(result.authorisationUrl, result.status) };
+  return { ...result, authorisationUrl: authorisationUrlOf(deps, result) };
 }
 
 export async function revoke(

@@ -23,21 +23,24 @@ export interface CallbackQuery {
   error_description?: string;
 }
 
-export type CallbackOutcome = 'approved' | 'denied' | 'error';
+/** What the PSU is told: pending when the subject has not settled the return (yet). */
+export type CallbackOutcome = 'approved' | 'denied' | 'pending' | 'error';
 
 export interface ScaCallbackDeps {
   db: Db;
   temporal: Client;
   cipher: TokenCipher;
   now?: () => number;
+  /** How long /callback waits for the subject's real outcome (default PSU_OUTCOME_WAIT_MS, 15 s). */
+  psuOutcomeWaitMs?: number;
 }
 
 /** What a subject's handler hears of the PSU's return: the payload of its workflow's signal. */
 export interface ScaCallbackNotice {
   authorisationId: string;
-  outcome: CallbackOutcome;
+  /** What the bank's redirect said. */
+  outcome: Exclude<CallbackOutcome, 'pending'>;
   error?: string;
-  psuIpAddress?: string;
 }
 
 /** One subject type's part in the callback. */
@@ -45,9 +48,11 @@ export interface ScaSubjectHandler {
   /**
    * Tells the subject's owner (its workflow) that the PSU is back. Called on the first return and
    * again on every reload of a decided, unexpired session (the first signal may never have
-   * arrived): the receiver must ignore a session it is not waiting for.
+   * arrived): the receiver must ignore a session it is not waiting for. Answers the subject's real
+   * outcome where it can tell (e.g. the consent checked at the bank), which the PSU is told
+   * instead of what the redirect claimed; void leaves the redirect's.
    */
-  notify(deps: ScaCallbackDeps, session: ScaSession, notice: ScaCallbackNotice): Promise<void>;
+  notify(deps: ScaCallbackDeps, session: ScaSession, notice: ScaCallbackNotice): Promise<CallbackOutcome | void>;
   /** Where to send the PSU: the product's redirect URL with the subject's id and the outcome. */
   redirectTo(deps: ScaCallbackDeps, session: ScaSession, outcome: CallbackOutcome): string;
 }
@@ -104,13 +109,14 @@ export function productRedirect(
   return target.toString();
 }
 
-const recordedOutcome = (outcome: ScaSession['outcome']): CallbackOutcome =>
+const recordedOutcome = (outcome: ScaSession['outcome']): ScaCallbackNotice['outcome'] =>
   outcome === 'approved' ? 'approved' : outcome === 'denied' ? 'denied' : 'error';
 
 /**
  * The PSU's return from the bank. Finds the SCA session by the state's hash, keeps the code
  * encrypted in SQLite (never in workflow history), records the outcome, lets the subject's
- * handler tell its workflow and answers where to send the PSU.
+ * handler tell its workflow and answers where to send the PSU with the subject's real outcome.
+ * The PSU's address is kept in the session row, never sent to a workflow.
  */
 export async function handleScaCallback(
   deps: ScaCallbackDeps,
@@ -130,20 +136,25 @@ export async function handleScaCallback(
 
   let outcome: CallbackOutcome;
   if (session.outcome !== 'pending') {
-    // The PSU reloaded the page: answer as before. Tell the subject again, in case the first signal
-    // never arrived (Temporal briefly away); an expired session is over and tells nobody.
-    outcome = recordedOutcome(session.outcome);
+    // The PSU reloaded the page: tell the subject again, in case the first notice never arrived
+    // (Temporal briefly away), and answer its outcome; an expired session is over and tells nobody.
+    const recorded = recordedOutcome(session.outcome);
+    outcome = recorded;
     if (session.outcome !== 'expired') {
-      await handler.notify(deps, session, {
-        authorisationId: session.id,
-        outcome,
-        error: session.error ?? undefined,
-        psuIpAddress,
-      });
+      outcome =
+        (await handler.notify(deps, session, {
+          authorisationId: session.id,
+          outcome: recorded,
+          error: session.error ?? undefined,
+        })) ?? recorded;
     }
   } else {
     if (session.expiresAt < now) throw new ScaCallbackError('this authorisation has expired');
-    outcome = query.error ? (query.error === 'access_denied' ? 'denied' : 'error') : 'approved';
+    const said: ScaCallbackNotice['outcome'] = query.error
+      ? query.error === 'access_denied'
+        ? 'denied'
+        : 'error'
+      : 'approved';
     const code = query.code ? deps.cipher.encrypt(query.code, `${session.id}:code`) : undefined;
     // Code and verifier share one key id: after a key rotation mid-authorisation, move the verifier over.
     const verifier =
@@ -156,16 +167,19 @@ export async function handleScaCallback(
     deps.db
       .update(authorisations)
       .set({
-        outcome,
+        outcome: said,
         codeEnc: code?.value ?? null,
         codeVerifierEnc: verifier,
         keyId: code?.keyId ?? session.keyId,
+        // Under another key the URL would not decrypt; the PSU has used it anyway.
+        ...(code && code.keyId !== session.keyId ? { authorisationUrlEnc: null } : {}),
         error: query.error ?? null,
         psuIpAddress: psuIpAddress ?? session.psuIpAddress,
       })
       .where(eq(authorisations.id, session.id))
       .run();
-    await handler.notify(deps, session, { authorisationId: session.id, outcome, error: query.error, psuIpAddress });
+    outcome =
+      (await handler.notify(deps, session, { authorisationId: session.id, outcome: said, error: query.error })) ?? said;
   }
   return {
     subjectType: session.subjectType,

@@ -15,7 +15,12 @@ type TemporalEnv = Pick<
 
 /** Connection options for the local dev server, a self-hosted cluster with mTLS, or Temporal Cloud with an API key. */
 export function temporalConnectionOptions(env: TemporalEnv): ConnectionOptions {
-  const options: ConnectionOptions = { address: env.TEMPORAL_ADDRESS };
+  const options: ConnectionOptions = {
+    address: env.TEMPORAL_ADDRESS,
+    // After an outage the channel reconnects within about 2 s (grpc's default backoff grows to
+    // 120 s, which kept /readyz and every API call failing long after the server was back).
+    channelArgs: { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2_000 },
+  };
   if (env.TEMPORAL_TLS_CERT_PATH && env.TEMPORAL_TLS_KEY_PATH) {
     options.tls = {
       clientCertPair: { crt: readFileSync(env.TEMPORAL_TLS_CERT_PATH), key: readFileSync(env.TEMPORAL_TLS_KEY_PATH) },

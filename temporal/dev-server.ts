@@ -11,6 +11,11 @@ export interface DevServerOptions {
   uiPort?: number;
   dbFilename?: string;
   namespace?: string;
+  /**
+   * The Temporal UI decodes payloads through this remote codec (`--ui-codec-endpoint`), e.g. the
+   * loopback codec server of `npm start` (temporal/local-codec-server.ts).
+   */
+  uiCodecEndpoint?: string;
   /** Where the server's own output goes; inherit for `npm start`, ignore for benches. */
   stdio?: 'inherit' | 'ignore';
   /** Register the service's search attributes at start (default true; false: as a bare server, for `ops temporal-setup`). */
@@ -32,8 +37,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const host = options.host ?? '127.0.0.1';
   const args = ['server', 'start-dev', '--ip', host, '--port', String(options.port), '--log-level', 'warn'];
   args.push('--namespace', options.namespace ?? 'default');
-  if (options.uiPort) args.push('--ui-port', String(options.uiPort));
-  else args.push('--headless');
+  if (options.uiPort) {
+    args.push('--ui-port', String(options.uiPort));
+    if (options.uiCodecEndpoint) args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  } else args.push('--headless');
   if (options.dbFilename) {
     mkdirSync(dirname(options.dbFilename), { recursive: true });
     args.push('--db-filename', options.dbFilename);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import { envOrExit } from '../config/env';
 import { createRoot } from '../composition/root';
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
   // Before any NativeConnection: the SDK's logs into pino, its metrics on TEMPORAL_METRICS_ADDRESS.
   installTemporalRuntime(logger, { metricsAddress: env.TEMPORAL_METRICS_ADDRESS });
   // Refuses to start, naming what is missing, without TOKEN_ENCRYPTION_KEYS or the bank configuration.
-  const root = createRoot({ env, logger });
+  // Local runs without TEMPORAL_PAYLOAD_KEYS share npm start's generated payload key (./var).
+  const root = createRoot({ env, logger, varDir: join(process.cwd(), 'var') });
   let connection: NativeConnection | undefined;
   let client: Awaited<ReturnType<typeof connectClient>> | undefined;
   let dispatcher: WebhookDispatcher | undefined;
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
       namespace: env.TEMPORAL_NAMESPACE,
       taskQueue: root.taskQueue,
       deps: root.activityDeps(),
+      dataConverter: root.dataConverter,
     });
     // Webhooks (issue 11): the outbox → one delivery workflow per event and endpoint (idempotent, so every worker may run it).
     client = await connectClient(env);

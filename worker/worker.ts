@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, requireActivityDeps, type ActivityDeps } from '../activities';
 
@@ -12,6 +13,8 @@ export interface CreateWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
+  /** The payload codec's converter (composition root's `dataConverter`): histories hold no plaintext. */
+  dataConverter?: DataConverter;
   overrides?: Partial<WorkerOptions>;
 }
 
@@ -30,6 +33,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     shutdownGraceTime: '5 seconds',
     shutdownForceTime: '15 seconds',
     ...workflowSource,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...options.overrides,
   });
 }

@@ -9,13 +9,26 @@ import { recordEvent, requireConnection } from './repository';
 export function createBookkeepingActivities(deps: ActivityDeps) {
   const now = () => (deps.now ?? Date.now)();
   return {
-    /** Closes an authorisation the PSU never finished: the code and verifier are wiped. */
-    async closeAuthorisation(input: { authorisationId: string; outcome: 'expired' }) {
-      deps.db
+    /**
+     * Closes an authorisation the PSU never finished: the code and verifier are wiped. A session
+     * the PSU did return through (its notice lost, e.g. Temporal was away) is left as it is and its
+     * recorded outcome answered, so the workflow can still finish it.
+     */
+    async closeAuthorisation(input: {
+      authorisationId: string;
+      outcome: 'expired';
+    }): Promise<{ recorded?: 'approved' | 'denied' | 'error'; error?: string } | undefined> {
+      const closed = deps.db
         .update(authorisations)
         .set({ outcome: input.outcome, codeEnc: null, codeVerifierEnc: null, completedAt: now() })
         .where(and(eq(authorisations.id, input.authorisationId), eq(authorisations.outcome, 'pending')))
         .run();
+      if (closed.changes > 0) return undefined;
+      const session = deps.db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
+      const recorded = session?.outcome;
+      return recorded === 'approved' || recorded === 'denied' || recorded === 'error'
+        ? { recorded, ...(session?.error ? { error: session.error } : {}) }
+        : undefined;
     },
 
     /**

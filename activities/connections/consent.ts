@@ -4,6 +4,7 @@ import { authorisations, connections, consents } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
 import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ActivityDeps } from '../deps';
+import { sendablePsuIp } from '../../banks/psu-ip';
 import { bankActivity, ourCredentials } from '../failures';
 import { connectionDeps, psuAccessToken, withClientToken } from './context';
 import {
@@ -37,7 +38,7 @@ export function createConsentActivities(deps: ActivityDeps) {
      * Creates the consent at the bank and the PSU's authorisation URL. The state is
      * stored as a hash and the PKCE verifier encrypted; only the URL leaves.
      */
-    async createConsent(input: { connectionId: string; psuIpAddress?: string }) {
+    async createConsent(input: { connectionId: string; psuIpAddress?: string }): Promise<ConsentStarted> {
       return bankActivity(async () => {
         const c = d();
         const now = c.now();
@@ -46,6 +47,8 @@ export function createConsentActivities(deps: ActivityDeps) {
         const { profile } = bank;
         const validUntil = consentValidUntil(connection.requestedValidUntil, profile.consent.maxValidityDays, now);
         const state = createState();
+        // Runs of the previous release pass the IP in their input; new ones leave it in the row.
+        const psuIpAddress = sendablePsuIp(profile, input.psuIpAddress ?? connection.psuIpAddress);
         const request = {
           access: (connection.access as never) ?? { accounts: [], balances: [], transactions: [] },
           recurringIndicator: true,
@@ -60,7 +63,9 @@ export function createConsentActivities(deps: ActivityDeps) {
         } = await ourCredentials(() =>
           bank.sca.startConsent({
             request,
-            psuIpAddress: input.psuIpAddress ?? '0.0.0.0',
+            // Mandatory on POST /consents; the API refuses an address the bank cannot take, so this
+            // placeholder only stands in where no PSU address was given at all.
+            psuIpAddress: psuIpAddress ?? '0.0.0.0',
             callbackUrl: c.callbackUrl,
             state,
             now,
@@ -70,6 +75,8 @@ export function createConsentActivities(deps: ActivityDeps) {
         const consentRowId = `cns_${randomUUID()}`;
         const authorisationId = `auth_${randomUUID()}`;
         const verifier = codeVerifier ? c.cipher.encrypt(codeVerifier, `${authorisationId}:verifier`) : undefined;
+        // Same (active) key as the verifier: the row has one key_id.
+        const url = c.cipher.encrypt(authorisationUrl, `${authorisationId}:url`);
         c.db.transaction((tx) => {
           tx.insert(consents)
             .values({
@@ -94,7 +101,8 @@ export function createConsentActivities(deps: ActivityDeps) {
               stateHash: hashState(state),
               keyId: verifier?.keyId ?? c.cipher.activeKeyId,
               codeVerifierEnc: verifier?.value ?? null,
-              psuIpAddress: input.psuIpAddress ?? null,
+              authorisationUrlEnc: url.value,
+              psuIpAddress: psuIpAddress ?? null,
               expiresAt: now + 24 * 3_600_000,
               createdAt: now,
             })
@@ -107,7 +115,8 @@ export function createConsentActivities(deps: ActivityDeps) {
           { bankConsentId: created.consentId, validUntil, frequencyPerDay: connection.frequencyPerDay },
           consentRowId,
         );
-        return { authorisationId, authorisationUrl, consentRowId };
+        // The URL carries an OAuth bank's state: it stays in the SCA session row, out of history.
+        return { authorisationId, consentRowId };
       });
     },
 
@@ -136,7 +145,15 @@ export function createConsentActivities(deps: ActivityDeps) {
               });
             const code = c.cipher.decrypt(auth.keyId, auth.codeEnc, `${auth.id}:code`);
             const codeVerifier = c.cipher.decrypt(auth.keyId, auth.codeVerifierEnc, `${auth.id}:verifier`);
-            const tokenSet = await bank.sca.completeAuthorisation({ code, codeVerifier, callbackUrl: c.callbackUrl });
+            let tokenSet: Awaited<ReturnType<typeof bank.sca.completeAuthorisation>>;
+            try {
+              tokenSet = await bank.sca.completeAuthorisation({ code, codeVerifier, callbackUrl: c.callbackUrl });
+            } catch (err) {
+              // The bank refused the code (another session's, spent, expired): this session is not
+              // over. Forget the code, keep the verifier, and let the PSU's real return be heard.
+              if (err instanceof Xs2aError && err.kind === 'grant_invalid') reopenSession(c, auth.id);
+              throw err;
+            }
             storeTokens(c.db, c.cipher, connection.id, consent.id, tokenSet, now);
             // Single use: wipe the code and verifier as soon as they are spent.
             c.db
@@ -152,6 +169,9 @@ export function createConsentActivities(deps: ActivityDeps) {
           withClientToken(bank, now, (accessToken) => bank.client.getConsent(consent.bankConsentId, { accessToken })),
         );
         setConsentStatus(c.db, consent.id, details.consentStatus, now);
+        // The PSU came back before deciding (the bank still has the consent as received): the
+        // session waits for the real return.
+        if (details.consentStatus === 'received') reopenSession(c, auth.id);
         if (details.consentStatus === 'valid') {
           const previous =
             connection.currentConsentId && connection.currentConsentId !== consent.id
@@ -223,6 +243,26 @@ export function createConsentActivities(deps: ActivityDeps) {
       });
     },
   };
+}
+
+/**
+ * An SCA session whose return did not settle it (the consent still `received`, the code refused)
+ * goes back to pending: the next GET /callback with its state counts as a new return.
+ */
+function reopenSession(c: ReturnType<typeof connectionDeps>, authorisationId: string): void {
+  c.db
+    .update(authorisations)
+    .set({ outcome: 'pending', codeEnc: null, error: null, completedAt: null })
+    .where(eq(authorisations.id, authorisationId))
+    .run();
+}
+
+/** What createConsent hands the workflow: ids only (runs of the previous release also got the URL). */
+export interface ConsentStarted {
+  authorisationId: string;
+  consentRowId: string;
+  /** Only in results recorded by the previous release; the URL now stays in the session row. */
+  authorisationUrl?: string;
 }
 
 /** Ends a consent at the bank (DELETE, which the client treats as done when the bank no longer knows it). */

@@ -1,6 +1,8 @@
 import { Context } from '@temporalio/activity';
 import { eq } from 'drizzle-orm';
-import { accounts, connections, syncRuns } from '../../db/schema';
+import { sendablePsuIp } from '../../banks/psu-ip';
+import type { Db } from '../../db/client';
+import { accounts, authorisations, connections, syncRuns } from '../../db/schema';
 import { recordSync } from '../../metrics/registry';
 import { Xs2aError } from '../../xs2a/errors';
 import type { AisContext, Transaction } from '../../xs2a/operations/types';
@@ -21,6 +23,31 @@ interface Checkpoint {
   done: string[];
 }
 
+export interface SyncConnectionInput {
+  connectionId: string;
+  reason: string;
+  /** Only runs of the previous release send the address itself (it was in history). */
+  psuIpAddress?: string;
+  /** The PSU is present: its address is read from the SCA session (authorisationId) or the connection row. */
+  psuPresent?: boolean;
+  /** The SCA session the PSU just returned through (the first sync). */
+  authorisationId?: string;
+}
+
+function psuAddressOf(
+  db: Db,
+  connection: typeof connections.$inferSelect,
+  input: SyncConnectionInput,
+): string | undefined {
+  if (input.psuIpAddress !== undefined) return input.psuIpAddress;
+  if (!input.psuPresent) return undefined;
+  if (input.authorisationId) {
+    const session = db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
+    return session?.psuIpAddress ?? undefined;
+  }
+  return connection.psuIpAddress ?? undefined;
+}
+
 export function createSyncActivities(deps: ActivityDeps) {
   return {
     /**
@@ -30,7 +57,7 @@ export function createSyncActivities(deps: ActivityDeps) {
      * resumes after the accounts it finished. Unattended reads are counted durably
      * per consent, endpoint and day, and never exceed frequencyPerDay.
      */
-    async syncConnection(input: { connectionId: string; reason: string; psuIpAddress?: string }): Promise<SyncSummary> {
+    async syncConnection(input: SyncConnectionInput): Promise<SyncSummary> {
       return bankActivity(async () => {
         const c = connectionDeps(deps);
         const ctx = Context.current();
@@ -38,7 +65,11 @@ export function createSyncActivities(deps: ActivityDeps) {
         const { connection, consent } = currentConsent(c.db, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
         const startedAt = c.now();
-        const psuPresent = input.psuIpAddress !== undefined;
+        // The PSU's address: in the input of runs of the previous release, otherwise in the SCA
+        // session row (first sync) or the connection row (sync now). An address the bank cannot
+        // take (IPv6 where it wants IPv4) proves no presence to the bank: the read is unattended.
+        const psuIpAddress = sendablePsuIp(bank.profile, psuAddressOf(c.db, connection, input));
+        const psuPresent = psuIpAddress !== undefined;
         // Same id on every attempt of this activity: the run row is upserted, not duplicated.
         const syncRunId = `${info.workflowExecution?.runId ?? 'standalone'}:${info.activityId}`;
         c.db
@@ -108,7 +139,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           const ais: AisContext = {
             consentId: consent.bankConsentId,
             accessToken: await psuAccessToken(c, bank, connection.id, consent.id, forceRefresh, ctx.cancellationSignal),
-            psuIpAddress: input.psuIpAddress,
+            psuIpAddress,
             frequencyPerDay: consent.frequencyPerDay,
             // A timed-out or cancelled attempt stops its bank calls instead of racing its retry.
             signal: ctx.cancellationSignal,

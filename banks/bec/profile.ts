@@ -45,6 +45,8 @@ export function becProfile(opts: BecProfileOptions): BankProfile {
       fundsConfirmations: '/v1/funds-confirmations',
       enrolment: '/v1/enrolment',
     },
+    // 1.3.12 PSU-IP-Address is format: ipv4; the bank answers IPv6 with 400 FORMAT_ERROR.
+    psuIpv6: false,
     signature: BEC_SIGNATURE_STYLE,
     consent: { maxValidityDays: 180, defaultFrequencyPerDay: 4, transactionHistoryDays: 730 },
     bankId: opts.bankId,

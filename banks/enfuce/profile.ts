@@ -60,6 +60,8 @@ export function enfuceProfile(opts: EnfuceProfileOptions): BankProfile {
       clientId: opts.clientId,
       ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
     },
+    // 1.3.12 PSU-IP-Address is format: ipv4; the bank answers IPv6 with 400 FORMAT_ERROR.
+    psuIpv6: false,
     signature: ENFUCE_SIGNATURE_STYLE,
     consent: { maxValidityDays: 90, defaultFrequencyPerDay: 4, transactionHistoryDays: 730 },
     ...(opts.environment === 'sandbox' ? { rateLimit: { ...SANDBOX_RATE_LIMIT } } : {}),

@@ -72,6 +72,8 @@ const genericProfileSchema = z
     }),
     rateLimit: z.strictObject({ perSecond: z.number().positive(), perDay: z.number().int().positive() }).optional(),
     bankId: z.string().min(1).optional(),
+    /** The bank takes an IPv6 PSU-IP-Address (1.3.12 declares ipv4; default false). */
+    psuIpv6: z.boolean().optional(),
   })
   .superRefine((p, ctx) => {
     if (p.scaApproach === 'oauth2-integrated' && !p.oauth) {
@@ -131,6 +133,7 @@ export function parseGenericProfile(data: unknown, source = 'profile'): BankProf
     consent: p.consent,
     ...(p.rateLimit ? { rateLimit: p.rateLimit } : {}),
     ...(p.bankId ? { bankId: p.bankId } : {}),
+    psuIpv6: p.psuIpv6 ?? false,
   };
 }
 

@@ -62,6 +62,8 @@ export const connections = pgTable(
     lastSyncAt: epochMs('last_sync_at'),
     nextSyncAt: epochMs('next_sync_at'),
     lastError: text('last_error'),
+    /** The PSU's IP of the latest PSU-present request: bank calls read it here, never from history. */
+    psuIpAddress: text('psu_ip_address'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -115,6 +117,8 @@ export const authorisations = pgTable(
       .default('pending'),
     error: text('error'),
     psuIpAddress: text('psu_ip_address'),
+    /** Where the PSU goes to approve, encrypted: an OAuth bank's URL carries the state. */
+    authorisationUrlEnc: text('authorisation_url_enc'),
     expiresAt: epochMs('expires_at').notNull(),
     completedAt: epochMs('completed_at'),
     createdAt: createdAt(),

@@ -169,6 +169,26 @@ describe('POST /v1/connections: bad input', () => {
     expectProblem(await api.call('POST', '/v1/connections', admin, createBody('c-bad', { validUntil: past })), 422);
   });
 
+  it('422 naming X-PSU-IP-Address for an IPv6 PSU where the bank takes only IPv4; an IPv4-mapped one is sent as IPv4', async () => {
+    const v6 = expectProblem(
+      await api.call('POST', '/v1/connections', admin, createBody('c-v6'), { 'x-psu-ip-address': '2001:db8::7' }),
+      422,
+    );
+    expect(v6.errors).toEqual([expect.objectContaining({ field: 'X-PSU-IP-Address' })]);
+    expect(v6.detail).toMatch(/IPv4/);
+    const listed = await api.call('GET', '/v1/connections?customerId=c-v6', admin);
+    expect(listed.json()).toEqual({ connections: [] });
+    const mapped = await api.call('POST', '/v1/connections', admin, createBody('c-v6'), {
+      'x-psu-ip-address': '::ffff:192.0.2.77',
+    });
+    expect(mapped.statusCode).toBe(201);
+    const consentCall = api.stack.sandbox
+      .requestLog('bec')
+      .filter((e) => e.method === 'POST' && e.path.endsWith('/v1/consents'))
+      .at(-1);
+    expect(consentCall?.headers['psu-ip-address']).toBe('192.0.2.77');
+  });
+
   it('403 when the key is not issued for the customer', async () => {
     const key = api.key({ customers: ['alice'] });
     const body = expectProblem(await api.call('POST', '/v1/connections', key, createBody('bob')), 403);

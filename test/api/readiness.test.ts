@@ -41,7 +41,7 @@ describe('/readyz needs a worker polling the task queue', () => {
       expect(before.statusCode).toBe(503);
       expect(before.json()).toEqual({ status: 'not_ready', failed: { worker: 'unavailable' } });
 
-      worker = await startTestWorker(stack.activityDeps, { taskQueue });
+      worker = await startTestWorker(stack.activityDeps, { taskQueue, dataConverter: stack.dataConverter });
       await until('ready', async () => {
         const res = await app.inject({ method: 'GET', url: '/readyz' });
         return res.statusCode === 200 ? res.json() : undefined;

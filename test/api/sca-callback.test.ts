@@ -32,12 +32,34 @@ interface Signal {
   payload: unknown;
 }
 
-function fakeTemporal(signals: Signal[]): Client {
+/** What the fake connection workflow answers to psuReturned: an outcome, never, or Temporal away. */
+interface WorkflowAnswer {
+  outcome?: string;
+  hang?: boolean;
+  unavailable?: boolean;
+}
+
+function unavailable(): Error {
+  return Object.assign(new Error('14 UNAVAILABLE: connection refused'), { name: 'ServiceError', code: 14 });
+}
+
+function fakeTemporal(signals: Signal[], answer: WorkflowAnswer): Client {
   return {
+    connection: { withDeadline: <T>(_deadline: number, fn: () => Promise<T>) => fn() },
     workflow: {
       getHandle: (workflowId: string) => ({
         signal: async (def: string | { name: string }, payload: unknown) => {
           signals.push({ workflowId, name: typeof def === 'string' ? def : def.name, payload });
+        },
+        startUpdate: async (def: { name: string }, options: { args: unknown[] }) => {
+          if (answer.unavailable) throw unavailable();
+          signals.push({ workflowId, name: def.name, payload: options.args[0] });
+          return {
+            result: () =>
+              answer.hang
+                ? new Promise(() => undefined)
+                : Promise.resolve({ outcome: answer.outcome ?? 'approved', status: 'active' }),
+          };
         },
       }),
     },
@@ -48,9 +70,16 @@ describe('SCA sessions on GET /callback', () => {
   let database: OpenDatabase;
   let cipher: TokenCipher;
   let signals: Signal[];
+  let answer: WorkflowAnswer;
   let paymentNotices: { session: ScaSession; notice: ScaCallbackNotice }[];
   let apps: FastifyInstance[];
-  let deps: { db: OpenDatabase['db']; temporal: Client; cipher: TokenCipher; now: () => number };
+  let deps: {
+    db: OpenDatabase['db'];
+    temporal: Client;
+    cipher: TokenCipher;
+    now: () => number;
+    psuOutcomeWaitMs: number;
+  };
 
   const paymentSubject: ScaSubjectHandler = {
     async notify(_deps, session, notice) {
@@ -96,9 +125,10 @@ describe('SCA sessions on GET /callback', () => {
     database = openDatabase(':memory:');
     cipher = new TokenCipher(new Map([['k1', randomBytes(32)]]));
     signals = [];
+    answer = {};
     paymentNotices = [];
     apps = [];
-    deps = { db: database.db, temporal: fakeTemporal(signals), cipher, now: () => NOW };
+    deps = { db: database.db, temporal: fakeTemporal(signals, answer), cipher, now: () => NOW, psuOutcomeWaitMs: 200 };
     database.db
       .insert(connections)
       .values({
@@ -128,7 +158,7 @@ describe('SCA sessions on GET /callback', () => {
     database.close();
   });
 
-  it("a connection's session signals psuCallback to its workflow and redirects with connectionId, on reloads too", async () => {
+  it("a connection's session asks its workflow (psuReturned) and redirects with connectionId, on reloads too", async () => {
     const id = session('conn-state', {
       subjectType: 'connection',
       subjectId: 'con_1',
@@ -145,8 +175,9 @@ describe('SCA sessions on GET /callback', () => {
     expect(stored.psuIpAddress).toBe('192.0.2.10');
     expect(stored.codeEnc).not.toContain('the-code');
     expect(cipher.decrypt(stored.keyId, stored.codeEnc!, `${id}:code`)).toBe('the-code');
-    const notice = { authorisationId: id, outcome: 'approved', psuIpAddress: '192.0.2.10' };
-    expect(signals).toEqual([{ workflowId: 'connection:con_1', name: 'psuCallback', payload: notice }]);
+    // The PSU's address stays in the session row: the workflow hears only the outcome.
+    const notice = { authorisationId: id, outcome: 'approved' };
+    expect(signals).toEqual([{ workflowId: 'connection:con_1', name: 'psuReturned', payload: notice }]);
 
     const reload = await api.inject({ method: 'GET', url, remoteAddress: '192.0.2.10' });
     expect(reload.headers.location).toBe(first.headers.location);
@@ -168,9 +199,52 @@ describe('SCA sessions on GET /callback', () => {
     expect(res.headers.location).toBe('https://shop.example/paid?order=7&paymentId=pay_1&outcome=denied');
     expect(signals).toEqual([]);
     expect(paymentNotices.map((n) => [n.session.id, n.notice])).toEqual([
-      [id, { authorisationId: id, outcome: 'denied', error: 'access_denied', psuIpAddress: '127.0.0.1' }],
+      [id, { authorisationId: id, outcome: 'denied', error: 'access_denied' }],
     ]);
-    expect(row(id)).toMatchObject({ outcome: 'denied', error: 'access_denied', codeEnc: null });
+    expect(row(id)).toMatchObject({
+      outcome: 'denied',
+      error: 'access_denied',
+      codeEnc: null,
+      psuIpAddress: '127.0.0.1',
+    });
+  });
+
+  const connectionSession = (state: string) =>
+    session(state, { subjectType: 'connection', subjectId: 'con_1', connectionId: 'con_1', consentId: 'cns_1' });
+
+  it('the PSU is told the workflow’s real outcome, and pending (never approved) when it does not answer in time', async () => {
+    connectionSession('early-state');
+    const api = app();
+    answer.outcome = 'pending'; // e.g. BEC: back before deciding, the consent still received
+    const early = await api.inject({ method: 'GET', url: '/callback?state=early-state' });
+    expect(early.headers.location).toBe('https://product.example/done?connectionId=con_1&outcome=pending');
+    answer.outcome = 'error'; // e.g. Enfuce: another session's code, refused by the bank
+    const refused = await api.inject({ method: 'GET', url: '/callback?state=early-state&code=c' });
+    expect(refused.headers.location).toBe('https://product.example/done?connectionId=con_1&outcome=error');
+    answer.outcome = undefined;
+    answer.hang = true;
+    const slow = await api.inject({ method: 'GET', url: '/callback?state=early-state' });
+    expect(slow.statusCode).toBe(302);
+    expect(slow.headers.location).toBe('https://product.example/done?connectionId=con_1&outcome=pending');
+  });
+
+  it('during a Temporal outage the PSU gets a page to retry; the answer is saved and a reload hands it on', async () => {
+    const id = connectionSession('outage-state');
+    const api = app();
+    answer.unavailable = true;
+    const url = '/callback?state=outage-state&code=the-code';
+    const during = await api.inject({ method: 'GET', url });
+    expect(during.statusCode).toBe(503);
+    expect(during.headers['content-type']).toMatch(/^text\/html/);
+    expect(during.headers['retry-after']).toBe('10');
+    expect(during.body).toMatch(/saved/);
+    expect(during.body).toMatch(/Try again/);
+    expect(row(id).outcome).toBe('approved');
+    answer.unavailable = false;
+    const after = await api.inject({ method: 'GET', url });
+    expect(after.statusCode).toBe(302);
+    expect(after.headers.location).toBe('https://product.example/done?connectionId=con_1&outcome=approved');
+    expect(signals.map((s) => s.name)).toEqual(['psuReturned']);
   });
 
   it('a session whose subject has no handler fails with a page and records nothing', async () => {

@@ -33,11 +33,15 @@ async function caught(promise: Promise<unknown>): Promise<TemporalWaitError> {
   throw new Error('expected a TemporalWaitError');
 }
 
+/** A sync without the PSU's address reads neither the database nor the bank profiles. */
+const withoutPsu = (deps: { temporal: Client; taskQueue: string }) =>
+  ({ ...deps, db: undefined, banks: undefined }) as unknown as Parameters<typeof syncNow>[0];
+
 describe('timeouts toward Temporal', () => {
   it('an update with no worker polling the task queue is a 503 naming the queue, at once', async () => {
     const taskQueue = `nobody-${randomUUID()}`;
     const started = Date.now();
-    const err = await caught(syncNow({ temporal, taskQueue }, 'con_nobody'));
+    const err = await caught(syncNow(withoutPsu({ temporal, taskQueue }), 'con_nobody'));
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(err.status).toBe(503);
     expect(err.message).toBe(`no worker is polling the task queue ${taskQueue}; retry once a worker runs`);
@@ -78,7 +82,7 @@ describe('timeouts toward Temporal', () => {
   it('an unreachable Temporal is a 503 naming its address', async () => {
     const lazy = Connection.lazy({ address: '127.0.0.1:1' });
     const unreachable = new Client({ connection: lazy, namespace: 'default' });
-    const err = await caught(syncNow({ temporal: unreachable, taskQueue: 'q' }, 'con_x'));
+    const err = await caught(syncNow(withoutPsu({ temporal: unreachable, taskQueue: 'q' }), 'con_x'));
     expect(err.status).toBe(503);
     expect(err.message).toBe('Temporal at 127.0.0.1:1 is unavailable; retry later');
     await lazy.close();

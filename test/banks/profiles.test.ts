@@ -136,6 +136,8 @@ rateLimit: { perSecond: 2, perDay: 500 }
       signature: BEC_SIGNATURE_STYLE,
       consent: { maxValidityDays: 180, defaultFrequencyPerDay: 4, transactionHistoryDays: 365 },
       rateLimit: { perSecond: 2, perDay: 500 },
+      // 1.3.12 declares PSU-IP-Address ipv4: a file must say psuIpv6: true to get IPv6 sent.
+      psuIpv6: false,
     });
   });
 

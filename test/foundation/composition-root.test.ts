@@ -26,7 +26,12 @@ describe('composition root', () => {
   it('builds complete activity deps and API deps from the environment and its overrides', async () => {
     const database = tempDatabase();
     const root = createRoot({
-      env: parseEnv({ TOKEN_ENCRYPTION_KEYS: KEYS, API_PORT: '3456', TEMPORAL_TASK_QUEUE: 'q1' }),
+      env: parseEnv({
+        TOKEN_ENCRYPTION_KEYS: KEYS,
+        TEMPORAL_PAYLOAD_KEYS: `p1:${randomBytes(32).toString('base64')}`,
+        API_PORT: '3456',
+        TEMPORAL_TASK_QUEUE: 'q1',
+      }),
       logger: testLogger(),
       database,
       bankSetups: [],

@@ -1,5 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { DataConverter } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { EncryptionCodec } from '../../temporal/payload-codec';
 import type { BankDirectory } from '../../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../../banks/sandbox-setup';
 import { createRoot, type ServiceDeps } from '../../composition/root';
@@ -49,6 +52,11 @@ export interface Stack {
   /** What the in-process worker's activities are built from (for a worker in another process, too). */
   activityDeps: ActivityDeps;
   cipherKey: { id: string; key: Buffer };
+  /** The Temporal payload key: every history of the stack is encrypted with it. */
+  payloadKey: { id: string; key: Buffer };
+  /** The codec's converter, for another worker or a replay of the stack's histories. */
+  dataConverter: DataConverter;
+  payloadCodec: EncryptionCodec;
   /** Drive the bank's page and hand the redirect to our callback logic, as the API's /callback would. */
   psu(
     authorisationUrl: string,
@@ -82,6 +90,7 @@ export async function startStack(
   const now = () => sandbox.clock.now().getTime();
   const database = tempDatabase();
   const cipherKey = { id: 'test1', key: randomBytes(32) };
+  const payloadKey = { id: 'test-payload1', key: randomBytes(32) };
   const taskQueue = opts.workerOverrides?.taskQueue ?? `test-${randomUUID()}`;
   const root = createRoot({
     env: parseEnv({}),
@@ -94,12 +103,19 @@ export async function startStack(
     timing: { ...FAST_TIMING, ...opts.timing },
     taskQueue,
     callbackUrl: TEST_CALLBACK_URL,
+    payloadCodec: new EncryptionCodec(new Map([[payloadKey.id, payloadKey.key]])),
   });
+  const { dataConverter } = root;
   const { banks } = root;
   await enrolAtBec(banks, tpp);
   const activityDeps = root.activityDeps({ paymentTiming: { ...FAST_PAYMENT_TIMING, ...opts.paymentTiming } });
-  let worker: TestWorker | undefined = await startTestWorker(activityDeps, { taskQueue, ...opts.workerOverrides });
-  const client = worker.client;
+  let worker: TestWorker | undefined = await startTestWorker(activityDeps, {
+    taskQueue,
+    dataConverter,
+    ...opts.workerOverrides,
+  });
+  // The services' client encrypts like the API's: no plaintext payload reaches the server.
+  const client = await root.connectTemporal(inject('temporalAddress'));
   const deps = root.serviceDeps(client);
 
   return {
@@ -114,6 +130,9 @@ export async function startStack(
     deps,
     activityDeps,
     cipherKey,
+    payloadKey,
+    dataConverter,
+    payloadCodec: root.payloadCodec,
     async psu(authorisationUrl, decision, psuId) {
       const { location } = await psuDecides(authorisationUrl, sandbox.serverCaPem, decision, psuId);
       if (!location.startsWith(TEST_CALLBACK_URL))
@@ -128,6 +147,7 @@ export async function startStack(
       if (worker) throw new Error('a worker is already running');
       worker = await startTestWorker(activityDeps, {
         taskQueue: deps.taskQueue,
+        dataConverter,
         ...opts.workerOverrides,
         ...overrides,
       });

@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { accounts, transactions } from '../../db/schema';
 import { connectionView } from '../../services/connections';
 import type { ConnectionStatus, ConnectionView } from '../../workflows/connection/types';
+import { ENCRYPTED_ENCODING, type EncryptionCodec } from '../../temporal/payload-codec';
 import type { Stack } from '../helpers/stack';
 
 /** Polls the workflow's status query until it matches (workflow state, not a sleep guess). */
@@ -46,8 +47,36 @@ export function storedTransactions(stack: Stack, accountId: string) {
   return stack.database.db.select().from(transactions).where(eq(transactions.accountId, accountId)).all();
 }
 
-/** Every workflow history of the run, as JSON text, to search for secrets. */
+const ENCRYPTED = Buffer.from(ENCRYPTED_ENCODING);
+
+/** Decodes every encrypted payload in place, so a search sees what the codec would show. */
+function decodePayloads(node: unknown, codec: EncryptionCodec): unknown {
+  if (Array.isArray(node)) return node.map((item) => decodePayloads(item, codec));
+  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return node;
+  const record = node as Record<string, unknown>;
+  const metadata = record.metadata as Record<string, Uint8Array> | undefined;
+  const encoding = metadata?.encoding;
+  if (encoding instanceof Uint8Array && ENCRYPTED.equals(Buffer.from(encoding)) && record.data instanceof Uint8Array)
+    return codec.decodeOne(record);
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, decodePayloads(v, codec)]));
+}
+
+/** Bytes as UTF-8 text before JSON.stringify (a Buffer's toJSON would hide them as number arrays). */
+function bytesAsText(node: unknown): unknown {
+  if (node instanceof Uint8Array) return Buffer.from(node).toString('utf8');
+  if (Array.isArray(node)) return node.map(bytesAsText);
+  if (!node || typeof node !== 'object') return node;
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, bytesAsText(v)]));
+}
+
+/** The raw history as the server stores it (encrypted payloads), as JSON text. */
+export async function rawHistoryText(stack: Stack, workflowId: string): Promise<string> {
+  const history = await stack.deps.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return JSON.stringify(bytesAsText(history));
+}
+
+/** Every workflow history of the run, decoded with the stack's payload codec, as JSON text, to search for secrets. */
 export async function historyText(stack: Stack, workflowId: string): Promise<string> {
   const history = await stack.deps.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return JSON.stringify(history, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('utf8') : v));
+  return JSON.stringify(bytesAsText(decodePayloads(history, stack.payloadCodec)));
 }

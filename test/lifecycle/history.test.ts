@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
-import { connectionView, createConnection, revoke, syncNow } from '../../services/connections';
+import { connectionView, createConnection, reauthorise, revoke, syncNow } from '../../services/connections';
 import { workflowIdFor } from '../../workflows/connection/types';
 import { startStack, type Stack } from '../helpers/stack';
-import { historyText, waitFor, waitForStatus } from './helpers';
+import { historyText, rawHistoryText, waitFor, waitForStatus } from './helpers';
 
 const FIXTURES = join(__dirname, '../fixtures/histories');
 
@@ -70,23 +70,30 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
         history: temporal.api.history.v1.History.decode(readFileSync(join(FIXTURES, f))),
       }));
     expect(recorded.length).toBeGreaterThan(0);
-    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, [
-      ...recorded,
-      { workflowId: created.id, history: live },
-    ]);
+    // With the codec, like the worker: this run's history is encrypted, the committed fixtures
+    // (recorded before encryption) are plaintext and pass through the codec unchanged.
+    const results = Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter: stack.dataConverter },
+      [...recorded, { workflowId: created.id, history: live }],
+    );
     for await (const result of results) expect(result.error, result.workflowId).toBeUndefined();
   });
 
-  it('no token, refresh token, PKCE verifier or authorisation code is in any history', async () => {
+  it('no token, refresh token, PKCE verifier, authorisation code, OAuth state or PSU address is in any history', async () => {
     const created = await createConnection(stack.deps, {
       customerId: 'c-secret',
       aspspId: 'enfuce-st1',
       redirectUrl: 'https://p.example/r',
       psuIpAddress: '192.0.2.1',
     });
+    const oauthState = new URL(created.authorisationUrl).searchParams.get('state');
+    expect(oauthState).toBeTruthy();
     const callback = await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     await syncNow(stack.deps, created.id, '192.0.2.1');
+    // A re-authorisation's URL (its own state) stays out too.
+    const again = await reauthorise(stack.deps, created.id, '192.0.2.1');
+    const againState = new URL(again.authorisationUrl).searchParams.get('state')!;
     // The secrets as the bank saw them: its state holds every token it issued for this consent.
     const state = stack.sandbox.banks['enfuce-st1'].state;
     const tokens = stack.deps.db
@@ -107,8 +114,22 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
     let searched = 0;
     for await (const wf of list) {
       const text = await historyText(stack, wf.workflowId);
+      // Stored encrypted: the customer id (a search attribute) is there, no payload is plaintext.
+      const raw = await rawHistoryText(stack, wf.workflowId);
+      expect(raw).toContain('binary/encrypted');
+      expect(raw).not.toContain('\\"connectionId\\"');
+      expect(text).toContain('\\"connectionId\\"');
       for (const secret of secrets) expect(text).not.toContain(secret);
       expect(text).not.toMatch(/code_verifier|access_token|refresh_token/);
+      if (wf.workflowId === workflowIdFor(created.id)) {
+        // Runs of this release: the authorisation URL (with the OAuth state) and the PSU's address
+        // stay in the database; the histories carry ids and flags.
+        expect(text).not.toContain(oauthState);
+        expect(text).not.toContain(againState);
+        expect(text).not.toContain('/v1/authorizations');
+        expect(text).not.toMatch(/192\.0\.2\.1\b/);
+        expect(text).not.toContain('192.0.2.10');
+      }
       searched++;
     }
     expect(searched).toBeGreaterThanOrEqual(3);

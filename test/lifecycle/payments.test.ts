@@ -52,6 +52,8 @@ async function startChildWorker(stack: Stack): Promise<ChildProcess> {
     dbPath: stack.database.path,
     keyId: stack.cipherKey.id,
     keyBase64: stack.cipherKey.key.toString('base64'),
+    payloadKeyId: stack.payloadKey.id,
+    payloadKeyBase64: stack.payloadKey.key.toString('base64'),
     callbackUrl: TEST_CALLBACK_URL,
     sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
     tpp: stack.tpp,

@@ -10,6 +10,10 @@ import { parseEnv } from '../../config/env';
 import { tempDatabase } from '../helpers/db';
 import { testLogger } from '../helpers/logger';
 import { createTestDatabase } from '../helpers/postgres';
+import { randomBytes as payloadKeyBytes } from 'node:crypto';
+import { EncryptionCodec } from '../../temporal/payload-codec';
+
+const testPayloadCodec = () => new EncryptionCodec(new Map([['p1', payloadKeyBytes(32)]]));
 
 const KEYS = `k1:${randomBytes(32).toString('base64')}`;
 const postgresUrl = inject('postgresUrl');
@@ -28,6 +32,7 @@ describe('DATABASE_URL in the environment', () => {
       logger: testLogger(),
       database,
       bankSetups: [],
+      payloadCodec: testPayloadCodec(),
     });
     try {
       await expect(root.repositories.ping()).rejects.toThrow();
@@ -49,6 +54,7 @@ describe('DATABASE_URL in the environment', () => {
           logger: testLogger(),
           database,
           bankSetups: [],
+          payloadCodec: testPayloadCodec(),
         });
         try {
           await root.repositories.ping();

@@ -27,12 +27,14 @@ import {
 import {
   authorisationUrlUpdate,
   psuCallbackSignal,
+  psuReturnedUpdate,
   reauthoriseUpdate,
   revokeUpdate,
   statusQuery,
   syncNowUpdate,
 } from '../../workflows/connection/messages';
 import type { connectionWorkflow } from '../../workflows/connection/workflow';
+import type { ConsentStatus } from '../../xs2a/operations/types';
 import { testLogger } from '../helpers/logger';
 
 const MINUTE = 60_000;
@@ -62,9 +64,18 @@ interface FakeBank {
   createFailure?: { kind: BankFailureKind; message: string };
   completeFailure?: { kind: BankFailureKind; message: string };
   refreshFailure?: { kind: BankFailureKind; message: string };
+  /** The next completeAuthorisation answers, in order (then valid): e.g. received when the PSU came back early. */
+  consentStatuses?: ConsentStatus[];
+  /** The next completeAuthorisation calls fail with grant_invalid (the bank refused the code). */
+  refuseCodes?: number;
+  /** The next closeAuthorisation finds the session decided (the PSU came back, its notice was lost). */
+  recordedOnClose?: 'approved' | 'denied' | 'error';
+  /** createConsent answers ids only, as this release's activity does (the URL stays in the session row). */
+  idsOnly?: boolean;
   calls: string[];
   records: ConnectionRecord[];
   closed: string[];
+  syncInputs?: Parameters<SyncActivities['syncConnection']>[0][];
 }
 
 const banks = new Map<string, FakeBank>();
@@ -95,6 +106,7 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
     const { bank } = current();
     if (bank.createFailure) fail(bank.createFailure);
     const n = bank.calls.filter((c) => c === 'createConsent').length;
+    if (bank.idsOnly) return { authorisationId: `auth_${n}`, consentRowId: `cns_${n}` };
     return {
       authorisationId: `auth_${n}`,
       authorisationUrl: `https://bank.example/authorise/${n}`,
@@ -105,9 +117,17 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
     const { bank, now } = current();
     if (bank.completeFailure) fail(bank.completeFailure);
     const n = authorisationNumber(authorisationId);
+    if (bank.refuseCodes) {
+      bank.refuseCodes--;
+      throw ApplicationFailure.create({
+        type: bankFailureType('grant_invalid'),
+        message: 'PKCE verification failed: code_verifier does not match code_challenge',
+        nonRetryable: true,
+      });
+    }
     return {
       consentRowId: `cns_${n}`,
-      consentStatus: 'valid',
+      consentStatus: bank.consentStatuses?.shift() ?? 'valid',
       validUntil: isoDate(now + (bank.validDays - 1) * DAY),
       frequencyPerDay: 4,
       tokenExpiresAt: bank.tokenLifetimeMs === undefined ? undefined : now + bank.tokenLifetimeMs,
@@ -127,8 +147,10 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
   async revokeConsent() {
     current();
   },
-  async syncConnection({ reason }) {
+  async syncConnection(input) {
+    const { reason } = input;
     const { bank, now } = current();
+    (bank.syncInputs ??= []).push(input);
     if (bank.syncFailure)
       throw ApplicationFailure.create({
         type: bankFailureType(bank.syncFailure.kind),
@@ -149,7 +171,12 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
     current().bank.records.push(record);
   },
   async closeAuthorisation({ authorisationId }) {
-    current().bank.closed.push(authorisationId);
+    const { bank } = current();
+    bank.closed.push(authorisationId);
+    // The session the PSU returned through while its notice was lost: answered, not closed.
+    const recorded = bank.recordedOnClose;
+    bank.recordedOnClose = undefined;
+    return recorded ? { recorded } : undefined;
   },
   async connectionTiming() {
     return { ...current().bank.timing };
@@ -319,7 +346,11 @@ describe('connection workflow on the time-skipping test server', () => {
   it('an early re-authorisation the PSU approves moves the connection to the new consent', async () => {
     const { handle, bank } = await approved();
     const result = await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
-    expect(result).toEqual({ authorisationUrl: 'https://bank.example/authorise/2', status: 'awaiting_authorisation' });
+    expect(result).toEqual({
+      authorisationUrl: 'https://bank.example/authorise/2',
+      authorisationId: 'auth_2',
+      status: 'awaiting_authorisation',
+    });
     await handle.signal(psuCallbackSignal, { authorisationId: 'auth_2', outcome: 'approved' });
     const view = await until(
       handle,
@@ -376,6 +407,110 @@ describe('connection workflow on the time-skipping test server', () => {
     );
     expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR);
     expect(after.nextSyncAt! - after.lastSyncAt!).toBeLessThan(2 * HOUR + MINUTE);
+    await finish(handle);
+  });
+
+  it('a PSU back before deciding (consent still received) keeps waiting, is told pending, and the real return activates', async () => {
+    const { handle, bank } = await start({ consentStatuses: ['received'], idsOnly: true });
+    const early = await handle.executeUpdate(psuReturnedUpdate, {
+      args: [{ authorisationId: 'auth_1', outcome: 'approved' }],
+    });
+    expect(early).toEqual({ outcome: 'pending', status: 'awaiting_authorisation' });
+    const waiting = await handle.query(statusQuery);
+    expect(waiting.status).toBe('awaiting_authorisation');
+    expect(waiting.authorisation?.id).toBe('auth_1');
+    expect(bank.records.map((r) => r.status)).not.toContain('failed');
+    const real = await handle.executeUpdate(psuReturnedUpdate, {
+      args: [{ authorisationId: 'auth_1', outcome: 'approved' }],
+    });
+    expect(real).toEqual({ outcome: 'approved', status: 'active' });
+    await until(handle, 'synced', (v) => v.lastSyncAt !== undefined);
+    expect(count(bank, 'completeAuthorisation')).toBe(2);
+    await finish(handle);
+  });
+
+  it('a refused code (another PSU’s, with this state) is not approved and does not poison the authorisation', async () => {
+    const { handle } = await start({ refuseCodes: 1, idsOnly: true });
+    const mismatched = await handle.executeUpdate(psuReturnedUpdate, {
+      args: [{ authorisationId: 'auth_1', outcome: 'approved' }],
+    });
+    expect(mismatched).toEqual({ outcome: 'error', status: 'awaiting_authorisation' });
+    const view = await handle.query(statusQuery);
+    expect(view.authorisation?.id).toBe('auth_1');
+    expect(view.lastError).toMatch(/PKCE/);
+    const own = await handle.executeUpdate(psuReturnedUpdate, {
+      args: [{ authorisationId: 'auth_1', outcome: 'approved' }],
+    });
+    expect(own.outcome).toBe('approved');
+    const done = await until(handle, 'active and synced', (v) => v.status === 'active' && v.lastSyncAt !== undefined);
+    expect(done.lastError).toBeUndefined();
+    await finish(handle);
+  });
+
+  it('an early return still expires when the PSU never comes back', async () => {
+    const { handle, bank } = await start({ consentStatuses: ['received'] });
+    await env.sleep(5 * MINUTE);
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_1', outcome: 'approved' }] }),
+    ).toMatchObject({ outcome: 'pending' });
+    await env.sleep(BASE_TIMING.authorisationTimeoutMs);
+    await status(handle, 'authorisation_expired');
+    expect(bank.closed).toEqual(['auth_1']);
+    // A late reload is told the truth, not approved.
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_1', outcome: 'approved' }] }),
+    ).toEqual({ outcome: 'error', status: 'authorisation_expired' });
+    await finish(handle);
+  });
+
+  it('a denial is told as denied; a reload after approval is told approved; no PSU address reaches the sync', async () => {
+    const denied = await start({ idsOnly: true });
+    expect(
+      await denied.handle.executeUpdate(psuReturnedUpdate, {
+        args: [{ authorisationId: 'auth_1', outcome: 'denied', error: 'access_denied' }],
+      }),
+    ).toEqual({ outcome: 'denied', status: 'rejected' });
+    await finish(denied.handle);
+
+    const { handle, bank } = await start({ idsOnly: true });
+    const { authorisationUrl, authorisationId } = await handle.executeUpdate(authorisationUrlUpdate);
+    expect({ authorisationUrl, authorisationId }).toEqual({ authorisationUrl: '', authorisationId: 'auth_1' });
+    await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_1', outcome: 'approved' }] });
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_1', outcome: 'approved' }] }),
+    ).toEqual({ outcome: 'approved', status: 'active' });
+    await until(handle, 'synced', (v) => v.lastSyncAt !== undefined);
+    expect(bank.syncInputs?.[0]).toEqual({
+      connectionId: handle.workflowId.replace(/^connection:/, ''),
+      reason: 'first',
+      psuPresent: true,
+      authorisationId: 'auth_1',
+    });
+    await finish(handle);
+  });
+
+  it('a waiting authorisation whose code the bank refused may be replaced by a re-authorisation', async () => {
+    const { handle, bank } = await start({ refuseCodes: 1, idsOnly: true });
+    await expect(handle.executeUpdate(reauthoriseUpdate, { args: [{}] })).rejects.toThrow();
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_1', outcome: 'approved' }] }),
+    ).toMatchObject({ outcome: 'error' });
+    const replaced = await handle.executeUpdate(reauthoriseUpdate, { args: [{}] });
+    expect(replaced).toMatchObject({ authorisationId: 'auth_2', status: 'awaiting_authorisation' });
+    expect(bank.closed).toEqual(['auth_1']);
+    expect(
+      await handle.executeUpdate(psuReturnedUpdate, { args: [{ authorisationId: 'auth_2', outcome: 'approved' }] }),
+    ).toEqual({ outcome: 'approved', status: 'active' });
+    await finish(handle);
+  });
+
+  it('a PSU return whose notice was lost (Temporal away, no reload) is finished at the deadline, not expired', async () => {
+    const { handle, bank } = await start({ idsOnly: true, recordedOnClose: 'approved' });
+    await env.sleep(BASE_TIMING.authorisationTimeoutMs + MINUTE);
+    const view = await until(handle, 'active and synced', (v) => v.status === 'active' && v.lastSyncAt !== undefined);
+    expect(view.consent?.consentRowId).toBe('cns_1');
+    expect(bank.closed).toEqual(['auth_1']);
+    expect(bank.records.map((r) => r.status)).not.toContain('authorisation_expired');
     await finish(handle);
   });
 });

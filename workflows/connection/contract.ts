@@ -191,6 +191,10 @@ export interface ConnectionState {
   status: ConnectionStatus;
   statusReason?: string;
   consent?: ConsentSnapshot;
+  /**
+   * The authorisation waiting for the PSU. `url` is set only in runs of the previous release:
+   * an OAuth bank's URL carries the state, so it now stays (encrypted) in the SCA session row.
+   */
   authorisation?: { id: string; url: string; expiresAt: number };
   lastSyncAt?: number;
   nextSyncAt?: number;
@@ -201,7 +205,10 @@ export interface ConnectionWorkflowInput {
   connectionId: string;
   customerId: string;
   aspspId: string;
-  /** The PSU's IP at creation: Berlin Group 1.3.12 requires PSU-IP-Address on POST /consents. */
+  /**
+   * Only runs started by the previous release carry the PSU's IP here. It is personal data and
+   * stays out of history now: the API keeps it in the connection row, where createConsent reads it.
+   */
   psuIpAddress?: string;
   /**
    * Only runs started by the previous release carry this: the worker owns timing now (the
@@ -217,16 +224,29 @@ export interface PsuCallback {
   outcome: 'approved' | 'denied' | 'error';
   /** Bank's error code from the redirect, e.g. access_denied. */
   error?: string;
+  /** Only in signals of the previous release; the address is in the SCA session row now. */
   psuIpAddress?: string;
 }
 
 export interface SyncRequest {
-  /** PSU present: the read is not counted against frequencyPerDay. */
+  /** Only in updates of the previous release. */
   psuIpAddress?: string;
+  /** PSU present: the API stored its address in the connection row; the read is not counted. */
+  psuPresent?: boolean;
 }
 
 export interface ReauthoriseRequest {
+  /** Only in updates of the previous release; the API stores the address in the connection row. */
   psuIpAddress?: string;
+}
+
+/** What the PSU is told after returning from the bank: the connection's real answer. */
+export type PsuOutcome = 'approved' | 'denied' | 'pending' | 'error';
+
+/** psuReturned update: the outcome once the workflow settled this return (the consent checked at the bank). */
+export interface PsuReturnedResult {
+  outcome: PsuOutcome;
+  status: ConnectionStatus;
 }
 
 export interface SyncSummary {
@@ -241,9 +261,14 @@ export interface SyncSummary {
   finishedAt: number;
 }
 
-/** authorisationUrl update: an empty URL means the bank refused to start the authorisation (see status). */
+/**
+ * authorisationUrl update: the authorisation waiting for the PSU; the API reads its URL from the
+ * SCA session row (runs of the previous release return the URL itself). Neither means the bank
+ * refused to start the authorisation (see status).
+ */
 export interface AuthorisationUrlResult {
   authorisationUrl: string;
+  authorisationId?: string;
   status: ConnectionStatus;
 }
 export type ReauthoriseResult = AuthorisationUrlResult;

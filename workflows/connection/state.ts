@@ -20,6 +20,7 @@ import {
   type ConnectionView,
   type ConnectionWorkflowInput,
   type PsuCallback,
+  type PsuOutcome,
   type ReauthoriseRequest,
 } from './contract';
 
@@ -40,6 +41,10 @@ export class ConnectionLifecycle {
    * so a configuration problem does not spin. Unset in runs without the our-fault patch.
    */
   refreshRetryAt: number | undefined;
+  /** The settled outcome of each PSU return heard in this run, by authorisation id. */
+  readonly verdicts = new Map<string, PsuOutcome>();
+  /** Counts settled returns, so a psuReturned update can wait for the one after its arrival. */
+  verdictSeq = 0;
   /** Counts finished starts of an authorisation (URL ready, or failed), so an update can wait for "its" round. */
   authorisationRounds = 0;
 
@@ -163,6 +168,28 @@ export class ConnectionLifecycle {
     if (this.state.authorisation?.id === answer.authorisationId) this.callback = answer;
   }
 
+  /** Records what a PSU return came to (what the PSU is told). */
+  settle(authorisationId: string, outcome: PsuOutcome): void {
+    this.verdicts.set(authorisationId, outcome);
+    this.verdictSeq++;
+  }
+
+  /** The PSU's outcome for an authorisation: its settled one, else what the connection's status says. */
+  outcomeFor(authorisationId: string): PsuOutcome {
+    const settled = this.verdicts.get(authorisationId);
+    if (settled) return settled;
+    if (this.state.authorisation?.id === authorisationId || this.state.status === 'awaiting_authorisation')
+      return 'pending';
+    if (this.syncing()) return 'approved';
+    return this.state.status === 'rejected' ? 'denied' : 'error';
+  }
+
+  /** The waiting authorisation's last return was refused by the bank (its code spent or foreign). */
+  authorisationSpoilt(): boolean {
+    const waiting = this.state.authorisation;
+    return waiting !== undefined && this.verdicts.get(waiting.id) === 'error';
+  }
+
   validateSyncNow(): void {
     if (!this.syncing())
       throw invalidStateFailure(`connection is ${this.state.status}; a sync needs an active consent`);
@@ -170,7 +197,10 @@ export class ConnectionLifecycle {
 
   validateReauthorise(): void {
     if (this.state.status === 'revoked') throw invalidStateFailure('connection is revoked; create a new one');
-    if (this.state.authorisation) throw invalidStateFailure('an authorisation is already waiting for the PSU');
+    // A waiting authorisation whose code the bank refused (spent by a mismatched callback) may be
+    // replaced: the PSU cannot finish it any more.
+    if (this.state.authorisation && !this.authorisationSpoilt())
+      throw invalidStateFailure('an authorisation is already waiting for the PSU');
   }
 
   validateRevoke(): void {

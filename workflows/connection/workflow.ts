@@ -14,12 +14,14 @@ import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '.
 import { ConnectionStatusKey } from '../../temporal/search-attributes';
 import {
   bankFailureKind,
+  failureMessage,
   isBankFailure,
   isOurFault,
   type ConnectionState,
   type ConnectionStatus,
   type ConnectionWorkflowInput,
   type PsuCallback,
+  type PsuOutcome,
   type ReauthoriseRequest,
   type SyncRequest,
   type SyncSummary,
@@ -27,6 +29,7 @@ import {
 import {
   authorisationUrlUpdate,
   psuCallbackSignal,
+  psuReturnedUpdate,
   reauthoriseUpdate,
   revokeUpdate,
   statusQuery,
@@ -40,6 +43,16 @@ export const WORKER_OWNED_TIMING_PATCH = 'worker-owned-timing';
 export const READ_MODEL_PATCH = 'connection-read-model';
 /** Patch: a failure of ours (configuration, our certificate or signature) keeps the connection's status. */
 export const OUR_FAULT_PATCH = 'our-fault-keeps-status';
+/**
+ * Patch: a PSU return that does not settle the authorisation (the consent still `received` at
+ * the bank, the code refused) goes back to waiting for the PSU instead of failing the connection.
+ */
+export const UNSETTLED_RETURN_PATCH = 'psu-return-unsettled';
+/**
+ * Patch: at the authorisation deadline, a session the PSU did return through (the notice lost
+ * while Temporal was away, and no reload) is finished with its recorded outcome, not expired.
+ */
+export const LOST_RETURN_PATCH = 'psu-return-lost';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -122,10 +135,17 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     return false;
   }
 
-  async function runSync(reason: string, psuIpAddress?: string): Promise<SyncSummary | undefined> {
+  /** The PSU's presence: an address (runs of the previous release) or a flag, the address in the database. */
+  interface PsuPresence {
+    psuIpAddress?: string;
+    psuPresent?: boolean;
+    authorisationId?: string;
+  }
+
+  async function runSync(reason: string, psu: PsuPresence = {}): Promise<SyncSummary | undefined> {
     sync ??= syncActivities(m.requireTiming().syncHeartbeatTimeoutMs);
     try {
-      const summary = await sync.syncConnection({ connectionId, reason, psuIpAddress });
+      const summary = await sync.syncConnection({ connectionId, reason, ...psu });
       state.lastSyncAt = summary.finishedAt;
       state.lastError = undefined;
       if (summary.outcome === 'deferred' && summary.nextAllowedAt) state.nextSyncAt = summary.nextAllowedAt;
@@ -173,38 +193,87 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       else await recordState();
       return;
     }
+    const authorisationId = created.authorisationId;
     state.authorisation = {
-      id: created.authorisationId,
-      url: created.authorisationUrl,
+      id: authorisationId,
+      // Only results recorded by the previous release carry the URL.
+      url: created.authorisationUrl ?? '',
       expiresAt: Date.now() + timing.authorisationTimeoutMs,
     };
     const statusWritten = setStatus('awaiting_authorisation');
     m.authorisationRounds++;
     await statusWritten;
 
-    const answered = await condition(
-      () => (m.callback !== undefined && m.callback.authorisationId === created.authorisationId) || m.revokeRequested,
-      timing.authorisationTimeoutMs,
-    );
-    if (m.revokeRequested) return;
-    if (!answered || !m.callback) {
-      await closeAuthorisation({ authorisationId: created.authorisationId, outcome: 'expired' });
-      state.authorisation = undefined;
-      await setStatus('authorisation_expired', 'the PSU did not return from the bank in time');
-      return;
-    }
-    const answer: PsuCallback = m.callback;
-    state.authorisation = undefined;
-    if (answer.outcome !== 'approved') {
-      await setStatus(
-        answer.outcome === 'denied' ? 'rejected' : 'failed',
-        answer.error ?? 'the PSU did not approve the consent',
+    const settle = (outcome: PsuOutcome) => m.settle(authorisationId, outcome);
+    let waitMs = timing.authorisationTimeoutMs;
+    for (;;) {
+      const answered = await condition(
+        () =>
+          (m.callback !== undefined && m.callback.authorisationId === authorisationId) ||
+          m.revokeRequested ||
+          // Only reachable after a refused code (psu-return-unsettled): replaced by a new authorisation.
+          (m.reauthoriseRequested !== undefined && m.authorisationSpoilt()),
+        waitMs,
       );
-      return;
-    }
-    try {
-      const completed = await completeAuthorisation({ connectionId, authorisationId: created.authorisationId });
+      if (m.revokeRequested) return;
+      if (m.reauthoriseRequested !== undefined && m.authorisationSpoilt() && m.callback === undefined) {
+        await closeAuthorisation({ authorisationId, outcome: 'expired' });
+        state.authorisation = undefined;
+        return;
+      }
+      if (!answered || !m.callback) {
+        const closed = await closeAuthorisation({ authorisationId, outcome: 'expired' });
+        if (closed?.recorded && patched(LOST_RETURN_PATCH)) {
+          m.callback = { authorisationId, outcome: closed.recorded, ...(closed.error ? { error: closed.error } : {}) };
+          waitMs = 1;
+          continue;
+        }
+        state.authorisation = undefined;
+        settle('error');
+        await setStatus('authorisation_expired', 'the PSU did not return from the bank in time');
+        return;
+      }
+      const answer: PsuCallback = m.callback;
+      /** This return did not settle the authorisation: wait for the PSU's real one (until the deadline). */
+      const keepWaiting = (outcome: PsuOutcome) => {
+        if (m.callback === answer) m.callback = undefined;
+        settle(outcome);
+        waitMs = Math.max(1, (state.authorisation?.expiresAt ?? 0) - Date.now());
+      };
+      if (answer.outcome !== 'approved') {
+        state.authorisation = undefined;
+        settle(answer.outcome === 'denied' ? 'denied' : 'error');
+        await setStatus(
+          answer.outcome === 'denied' ? 'rejected' : 'failed',
+          answer.error ?? 'the PSU did not approve the consent',
+        );
+        return;
+      }
+      let completed: Awaited<ReturnType<typeof completeAuthorisation>>;
+      try {
+        completed = await completeAuthorisation({ connectionId, authorisationId });
+      } catch (err) {
+        // A refused code (another session's, spent, expired) is not this PSU's answer.
+        if (bankFailureKind(err) === 'grant_invalid' && patched(UNSETTLED_RETURN_PATCH)) {
+          state.lastError = failureMessage(err);
+          keepWaiting('error');
+          await recordState();
+          continue;
+        }
+        state.authorisation = undefined;
+        settle('error');
+        if (!(await onBankFailure(err)) && lastEffect !== 'ours') await setStatus('failed', state.lastError);
+        else if (lastEffect === 'ours') await setStatus(before, 'the PSU approved; completing failed on our side');
+        return;
+      }
+      // The PSU came back before deciding: the bank still has the consent as received.
+      if (completed.consentStatus === 'received' && patched(UNSETTLED_RETURN_PATCH)) {
+        keepWaiting('pending');
+        continue;
+      }
       if (completed.consentStatus !== 'valid') {
+        state.authorisation = undefined;
+        settle(completed.consentStatus === 'rejected' ? 'denied' : 'error');
         await setStatus(
           completed.consentStatus === 'rejected' ? 'rejected' : 'failed',
           `consent is ${completed.consentStatus} after authorisation`,
@@ -217,32 +286,58 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         frequencyPerDay: completed.frequencyPerDay,
         tokenExpiresAt: completed.tokenExpiresAt,
       };
-    } catch (err) {
-      if (!(await onBankFailure(err)) && lastEffect !== 'ours') await setStatus('failed', state.lastError);
-      else if (lastEffect === 'ours') await setStatus(before, 'the PSU approved; completing failed on our side');
+      // The read model says active before the PSU is told approved (and sent to the product).
+      await setStatus(m.authorisedStatus(Date.now()));
+      state.authorisation = undefined;
+      settle('approved');
+      // The PSU is at our callback right now: the first sync is attended and costs no daily access.
+      // Its address is in the SCA session row (signals of the previous release carried it).
+      await runSync(
+        'first',
+        answer.psuIpAddress !== undefined
+          ? { psuIpAddress: answer.psuIpAddress }
+          : { psuPresent: true, authorisationId },
+      );
       return;
     }
-    await setStatus(m.authorisedStatus(Date.now()));
-    // The PSU is at our callback right now: the first sync is attended and costs no daily access.
-    await runSync('first', answer.psuIpAddress);
   }
 
   setHandler(statusQuery, () => m.view());
   setHandler(psuCallbackSignal, (answer) => m.onPsuCallback(answer));
+  setHandler(psuReturnedUpdate, async (answer) => {
+    const seq = m.verdictSeq;
+    m.onPsuCallback(answer);
+    // Waiting on this authorisation: answer once this (or a concurrent) return of it is settled.
+    await condition(() => m.verdictSeq > seq || state.authorisation?.id !== answer.authorisationId);
+    return { outcome: m.outcomeFor(answer.authorisationId), status: state.status };
+  });
+  const authorisationResult = () => ({
+    authorisationUrl: state.authorisation?.url ?? '',
+    ...(state.authorisation ? { authorisationId: state.authorisation.id } : {}),
+    status: state.status,
+  });
   setHandler(authorisationUrlUpdate, async () => {
     await condition(() => m.authorisationRounds > 0);
-    return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
+    return authorisationResult();
   });
-  setHandler(syncNowUpdate, (request) => exclusive(async () => (await runSync('on-demand', request.psuIpAddress))!), {
-    validator: (_request: SyncRequest) => m.validateSyncNow(),
-  });
+  setHandler(
+    syncNowUpdate,
+    (request) =>
+      exclusive(
+        async () =>
+          (await runSync('on-demand', { psuIpAddress: request.psuIpAddress, psuPresent: request.psuPresent }))!,
+      ),
+    {
+      validator: (_request: SyncRequest) => m.validateSyncNow(),
+    },
+  );
   setHandler(
     reauthoriseUpdate,
     async (request) => {
       const round = m.authorisationRounds;
       m.reauthoriseRequested = request;
       await condition(() => m.authorisationRounds > round);
-      return { authorisationUrl: state.authorisation?.url ?? '', status: state.status };
+      return authorisationResult();
     },
     { validator: (_request: ReauthoriseRequest) => m.validateReauthorise() },
   );

@@ -45,6 +45,12 @@ export interface BankProfile {
   };
   /** The bank's request budget, enforced on our side. */
   rateLimit?: { perSecond: number; perDay: number };
+  /**
+   * Whether the bank takes an IPv6 PSU-IP-Address. Berlin Group 1.3.12 declares the header
+   * `format: ipv4` and BEC's and Enfuce's sandboxes refuse IPv6 (400 FORMAT_ERROR), so the
+   * default is false: an IPv4-mapped address is sent as IPv4, any other IPv6 address is not sent.
+   */
+  psuIpv6?: boolean;
   /** BEC: the bank's registration number in the shared API. */
   bankId?: string;
   /** Only for what data cannot say. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { handleScaCallback, ScaCallbackError, type ScaSubjectRegistry } from '../../../services/sca-sessions';
 import { scaSubjects } from '../../../services/sca-subjects';
+import { isTemporalUnavailable } from '../../../services/temporal-errors';
 import type { ApiApp, ApiDeps } from '../../deps';
 
 const callbackQuerySchema = z.object({
@@ -14,13 +15,18 @@ const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The PSU is a person in a browser: a short page, never JSON or a stack trace. */
-export function errorPage(title: string, message: string): string {
+export function errorPage(title: string, message: string, retry = false): string {
+  const next = retry
+    ? '<p><a href="">Try again</a> (this page reloads itself in a few seconds).</p>'
+    : '<p>Please return to the app you came from and start connecting your bank again.</p>';
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${
+    retry ? '<meta http-equiv="refresh" content="10">' : ''
+  }<title>${escapeHtml(title)}</title></head>
 <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto; padding: 0 1rem">
 <h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(message)}</p>
-<p>Please return to the app you came from and start connecting your bank again.</p>
+${next}
 </body></html>`;
 }
 
@@ -65,6 +71,22 @@ export function callbackRoutes(app: ApiApp, deps: ApiDeps & { scaSubjects?: ScaS
             .code(400)
             .type('text/html; charset=utf-8')
             .send(errorPage('We could not complete the connection', 'This link is unknown or has expired.'));
+        }
+        if (isTemporalUnavailable(err)) {
+          // The PSU's answer is saved in the SCA session; a reload (or this page's own) hands it on.
+          request.log.warn({ err }, 'PSU callback: Temporal is unavailable');
+          return reply
+            .code(503)
+            .header('retry-after', '10')
+            .type('text/html; charset=utf-8')
+            .send(
+              errorPage(
+                'Almost done',
+                'Your answer from the bank is saved, but we cannot finish connecting right now. ' +
+                  'Please try again in a moment.',
+                true,
+              ),
+            );
         }
         request.log.error({ err }, 'PSU callback failed');
         return reply

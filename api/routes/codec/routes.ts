@@ -27,19 +27,19 @@ const jsonPayloadSchema = z.object({
   metadata: z.record(z.string(), base64).optional(),
   data: base64.optional(),
 });
-const codecBodySchema = z
+export const codecBodySchema = z
   .object({ payloads: z.array(jsonPayloadSchema) })
   .meta({ id: 'CodecPayloads', description: 'Payloads in Temporal JSON form (base64 metadata values and data)' });
 
-type JsonPayload = z.infer<typeof jsonPayloadSchema>;
+export type JsonPayload = z.infer<typeof jsonPayloadSchema>;
 
-function fromJson(payload: JsonPayload): Payload {
+export function fromJson(payload: JsonPayload): Payload {
   const metadata: Record<string, Uint8Array> = {};
   for (const [key, value] of Object.entries(payload.metadata ?? {})) metadata[key] = Buffer.from(value, 'base64');
   return { metadata, data: Buffer.from(payload.data ?? '', 'base64') };
 }
 
-function toJson(payload: Payload): JsonPayload {
+export function toJson(payload: Payload): JsonPayload {
   const metadata: Record<string, string> = {};
   for (const [key, value] of Object.entries(payload.metadata ?? {})) {
     metadata[key] = Buffer.from(value ?? new Uint8Array()).toString('base64');

@@ -24,9 +24,10 @@ import {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function psuIp(request: FastifyRequest): string {
+/** The PSU's address as named (X-PSU-IP-Address) and the request's own, for when none is named. */
+function psuIp(request: FastifyRequest): { psuIpAddress?: string; requestIp: string } {
   const header = request.headers['x-psu-ip-address'];
-  return typeof header === 'string' && header ? header : request.ip;
+  return { ...(typeof header === 'string' && header ? { psuIpAddress: header } : {}), requestIp: request.ip };
 }
 
 /** List and detail alike: the row the workflow keeps current, nothing merged from a live query. */
@@ -76,7 +77,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         }
       }
       const idemKey = request.headers['idempotency-key'];
-      const input = { ...body, psuIpAddress: psuIp(request) };
+      const input = { ...body, ...psuIp(request) };
       if (!idemKey) {
         const created = await createConnection(deps, input);
         return reply.code(201).send(created);
@@ -193,7 +194,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         summary: 'A new consent for the same connection (same account ids); returns the URL to send the PSU to',
         params: connectionIdParams,
         headers: psuHeaders,
-        response: { 200: authorisationResponse, ...problemResponses(401, 403, 404, 409) },
+        response: { 200: authorisationResponse, ...problemResponses(401, 403, 404, 409, 422) },
       },
     },
     async (request) => {
@@ -202,7 +203,8 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         throw new ApiProblem(409, `the connection is ${row.status}`, {
           errors: [{ field: 'status', message: row.status }],
         });
-      const result = await reauthorise(deps, row.id, psuIp(request));
+      const ip = psuIp(request);
+      const result = await reauthorise(deps, row.id, ip.psuIpAddress, ip.requestIp);
       return { id: row.id, status: result.status, authorisationUrl: result.authorisationUrl };
     },
   );

@@ -99,7 +99,11 @@ export const syncBody = z
     psuIpAddress: z
       .union([z.ipv4(), z.ipv6()])
       .optional()
-      .describe('Given when the PSU is present: the read does not count against frequencyPerDay'),
+      .describe(
+        'Given when the PSU is present: the read does not count against frequencyPerDay. Where the bank takes ' +
+          'only IPv4 (BEC, Enfuce: Berlin Group 1.3.12 PSU-IP-Address is format ipv4) an IPv4-mapped IPv6 address ' +
+          'is sent as IPv4 and any other IPv6 address cannot prove presence: the sync runs unattended (counted).',
+      ),
   })
   // No body at all is fine: fastify hands over null then.
   .nullish();
@@ -129,9 +133,17 @@ export const idempotencyHeaders = z.object({
   'x-psu-ip-address': z
     .union([z.ipv4(), z.ipv6()])
     .optional()
-    .describe("The PSU's IP address, when the request comes from the PSU's session"),
+    .describe(
+      "The PSU's IP address, when the request comes from the PSU's session. 422 where the bank takes only IPv4 " +
+        '(BEC, Enfuce) and this is IPv6 other than IPv4-mapped (::ffff:a.b.c.d, sent as IPv4).',
+    ),
 });
 
 export const psuHeaders = z.object({
-  'x-psu-ip-address': z.union([z.ipv4(), z.ipv6()]).optional(),
+  'x-psu-ip-address': z
+    .union([z.ipv4(), z.ipv6()])
+    .optional()
+    .describe(
+      "The PSU's IP address; 422 where the bank takes only IPv4 and this is IPv6 (IPv4-mapped is sent as IPv4)",
+    ),
 });
