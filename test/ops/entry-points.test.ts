@@ -68,6 +68,17 @@ describe('entry points under a process manager', () => {
       if (Date.now() > gone) throw new Error('the sandbox still serves after SIGTERM to npm');
       await new Promise((r) => setTimeout(r, 100));
     }
+    // Nothing of its process group is left (helpers such as tsx's esbuild service exit a moment later).
+    const groupAlive = () => {
+      try {
+        process.kill(-child.pid!, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const empty = Date.now() + 5_000;
+    while (groupAlive() && Date.now() < empty) await new Promise((r) => setTimeout(r, 100));
     expect(() => process.kill(-child.pid!, 0)).toThrowError(/ESRCH/);
   }, 45_000);
 
