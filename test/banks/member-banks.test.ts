@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { bankProfiles } from '../../banks/directory';
 import { BankConfigError, bankProfilesFromEnv, bankSetupsFromEnv, loadBankProfiles } from '../../banks/from-env';
 import { sandboxBankSetups } from '../../banks/sandbox-setup';
 import { createRoot } from '../../composition/root';
+import { EncryptionCodec } from '../../temporal/payload-codec';
 import type { SandboxBanks } from '../../sandbox';
 import { parseEnv } from '../../config/env';
 import { generateSandboxCertificates } from '../../xs2a/certs';
@@ -85,7 +87,14 @@ describe('least privilege: the API process needs the profiles, not the keys', ()
       BANK_PROFILES_FILE: twoBecBanks(),
       TOKEN_ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     };
-    const root = createRoot({ env: parseEnv(source), logger: testLogger(), database: ':memory:', source, role: 'api' });
+    const root = createRoot({
+      env: parseEnv(source),
+      logger: testLogger(),
+      database: ':memory:',
+      source,
+      role: 'api',
+      payloadCodec: new EncryptionCodec(new Map([['test1', randomBytes(32)]])),
+    });
     try {
       expect(root.profiles.has('bec-6140')).toBe(true);
       expect(root.profiles.get('bec-6140').profile.bankId).toBe('6140');
