@@ -33,6 +33,17 @@ describe('the loopback codec server of npm start (the Temporal UI sends no API k
     expect(Buffer.from(body.payloads[0].data, 'base64').toString()).toBe('{"iban":"DK50"}');
   });
 
+  it('answers `{}` (how the Temporal CLI sends a message without payloads) with an empty list, not 400', async () => {
+    // A 400 here made `temporal workflow show --codec-endpoint` retry each history page until its deadline.
+    const res = await fetch(`${server.endpoint}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ payloads: [] });
+  });
+
   it('refuses other origins and other paths', async () => {
     const foreign = await fetch(`${server.endpoint}/decode`, {
       method: 'POST',

@@ -27,8 +27,9 @@ const jsonPayloadSchema = z.object({
   metadata: z.record(z.string(), base64).optional(),
   data: base64.optional(),
 });
+// Protobuf JSON leaves out an empty list: the Temporal CLI sends `{}` for a message with no payloads.
 export const codecBodySchema = z
-  .object({ payloads: z.array(jsonPayloadSchema) })
+  .object({ payloads: z.array(jsonPayloadSchema).default([]) })
   .meta({ id: 'CodecPayloads', description: 'Payloads in Temporal JSON form (base64 metadata values and data)' });
 
 export type JsonPayload = z.infer<typeof jsonPayloadSchema>;
