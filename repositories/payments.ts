@@ -66,3 +66,32 @@ export interface PaymentRepository {
   get(id: string): Promise<PaymentRecord | undefined>;
   list(query: PaymentListQuery): Promise<{ items: PaymentRecord[]; next?: PaymentCursor }>;
 }
+
+/** What a backend's payments row holds of a record (the SQLite and PostgreSQL rows alike). */
+export type PaymentRecordRow = PaymentRecord & Record<string, unknown>;
+
+/** The record the API shows, from either backend's row (it leaves out the SCA and initiation columns). */
+export function paymentRecord(row: PaymentRecordRow): PaymentRecord {
+  return {
+    id: row.id,
+    customerId: row.customerId,
+    aspspId: row.aspspId,
+    product: row.product,
+    status: row.status,
+    bankStatus: row.bankStatus,
+    statusReason: row.statusReason,
+    statusHistory: row.statusHistory,
+    lastError: row.lastError,
+    debtorIban: row.debtorIban,
+    creditorIban: row.creditorIban,
+    creditorName: row.creditorName,
+    amount: row.amount,
+    currency: row.currency,
+    remittanceInformation: row.remittanceInformation,
+    requestedExecutionDate: row.requestedExecutionDate,
+    redirectUrl: row.redirectUrl,
+    authorisationUrl: row.authorisationUrl,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,32 +1,17 @@
 import type { BankHandle } from '../../banks/directory';
 import type { ActivityDeps } from '../deps';
-import { Xs2aError } from '../../xs2a/errors';
 import { loadTokens, storeTokens } from './repository';
 
-/** The deps the connection activities cannot run without, checked once. */
+/** The connection activities' deps with their defaults (completeness is checked when the worker starts). */
 export function connectionDeps(deps: ActivityDeps) {
-  const { banks, cipher, callbackUrl } = deps;
-  if (!banks || !cipher || !callbackUrl) {
-    throw new Xs2aError('connection activities need banks, a token cipher and a callback URL', {
-      kind: 'configuration',
-    });
-  }
   return {
     ...deps,
-    banks,
-    cipher,
-    callbackUrl,
     now: deps.now ?? Date.now,
     syncOverlapMs: deps.syncOverlapMs ?? 7 * 86_400_000,
     tokenRefreshMarginMs: deps.tokenRefreshMarginMs ?? deps.timing.tokenRefreshMarginMs,
   };
 }
 export type ConnectionDeps = ReturnType<typeof connectionDeps>;
-
-/** The token consent resource calls carry where the bank wants one (the SCA flow caches it per bank). */
-export function clientToken(bank: BankHandle, now: number): Promise<string | undefined> {
-  return bank.sca.consentAccessToken(now);
-}
 
 /** Runs a consent resource call with the client token, renewing it once when the bank refuses the cached one. */
 export function withClientToken<T>(

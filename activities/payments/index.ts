@@ -16,13 +16,9 @@ import type { ActivityDeps } from '../deps';
 import { bankActivity, toActivityFailure } from '../failures';
 import { recordStatus, requirePayment, updatePayment, type PaymentRow } from './repository';
 
-/** The deps payment activities cannot run without, checked once per call. */
+/** The payment activities' deps with their defaults (completeness is checked when the worker starts). */
 function paymentDeps(deps: ActivityDeps) {
-  const { banks, cipher, callbackUrl } = deps;
-  if (!banks || !cipher || !callbackUrl) {
-    throw new Xs2aError('payment activities need banks, a token cipher and a callback URL', { kind: 'configuration' });
-  }
-  return { ...deps, banks, cipher, callbackUrl, now: deps.now ?? Date.now };
+  return { ...deps, now: deps.now ?? Date.now };
 }
 
 /** A session's expiry at the bank page: the PSU's link is dead after this (the workflow's own timeout is shorter). */

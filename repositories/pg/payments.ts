@@ -1,32 +1,7 @@
 import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { payments } from '../../db/pg/schema';
-import type { PaymentRecord, PaymentRepository } from '../payments';
-
-function toRecord(row: typeof payments.$inferSelect): PaymentRecord {
-  return {
-    id: row.id,
-    customerId: row.customerId,
-    aspspId: row.aspspId,
-    product: row.product,
-    status: row.status,
-    bankStatus: row.bankStatus,
-    statusReason: row.statusReason,
-    statusHistory: row.statusHistory,
-    lastError: row.lastError,
-    debtorIban: row.debtorIban,
-    creditorIban: row.creditorIban,
-    creditorName: row.creditorName,
-    amount: row.amount,
-    currency: row.currency,
-    remittanceInformation: row.remittanceInformation,
-    requestedExecutionDate: row.requestedExecutionDate,
-    redirectUrl: row.redirectUrl,
-    authorisationUrl: row.authorisationUrl,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-}
+import { paymentRecord, type PaymentRepository } from '../payments';
 
 /** The same behaviour as repositories/sqlite/payments.ts, on PostgreSQL. */
 export function pgPaymentRepository(db: PgDb): PaymentRepository {
@@ -60,7 +35,7 @@ export function pgPaymentRepository(db: PgDb): PaymentRepository {
 
     async get(id) {
       const [row] = await db.select().from(payments).where(eq(payments.id, id)).limit(1);
-      return row ? toRecord(row) : undefined;
+      return row ? paymentRecord(row) : undefined;
     },
 
     async list(query) {
@@ -78,7 +53,7 @@ export function pgPaymentRepository(db: PgDb): PaymentRepository {
         .where(and(...conditions))
         .orderBy(desc(payments.createdAt), desc(payments.id))
         .limit(query.limit + 1);
-      const items = rows.slice(0, query.limit).map(toRecord);
+      const items = rows.slice(0, query.limit).map(paymentRecord);
       const last = items[items.length - 1];
       return {
         items,

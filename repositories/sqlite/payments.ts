@@ -1,32 +1,7 @@
 import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { payments } from '../../db/schema';
-import type { PaymentRecord, PaymentRepository } from '../payments';
-
-function toRecord(row: typeof payments.$inferSelect): PaymentRecord {
-  return {
-    id: row.id,
-    customerId: row.customerId,
-    aspspId: row.aspspId,
-    product: row.product,
-    status: row.status,
-    bankStatus: row.bankStatus,
-    statusReason: row.statusReason,
-    statusHistory: row.statusHistory,
-    lastError: row.lastError,
-    debtorIban: row.debtorIban,
-    creditorIban: row.creditorIban,
-    creditorName: row.creditorName,
-    amount: row.amount,
-    currency: row.currency,
-    remittanceInformation: row.remittanceInformation,
-    requestedExecutionDate: row.requestedExecutionDate,
-    redirectUrl: row.redirectUrl,
-    authorisationUrl: row.authorisationUrl,
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  };
-}
+import { paymentRecord, type PaymentRepository } from '../payments';
 
 export function sqlitePaymentRepository(db: Db): PaymentRepository {
   return {
@@ -59,7 +34,7 @@ export function sqlitePaymentRepository(db: Db): PaymentRepository {
 
     get(id) {
       const row = db.select().from(payments).where(eq(payments.id, id)).get();
-      return Promise.resolve(row ? toRecord(row) : undefined);
+      return Promise.resolve(row ? paymentRecord(row) : undefined);
     },
 
     list(query) {
@@ -78,7 +53,7 @@ export function sqlitePaymentRepository(db: Db): PaymentRepository {
         .orderBy(desc(payments.createdAt), desc(payments.id))
         .limit(query.limit + 1)
         .all();
-      const items = rows.slice(0, query.limit).map(toRecord);
+      const items = rows.slice(0, query.limit).map(paymentRecord);
       const last = items[items.length - 1];
       return Promise.resolve({
         items,
