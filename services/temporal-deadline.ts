@@ -4,6 +4,7 @@
  * answer in time) with problem+json naming which, never hanging on a connection with no worker.
  */
 import { WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import { GRPC_DEADLINE_EXCEEDED, grpcCode, isTemporalUnavailable } from './temporal-errors';
 
 /** The update waited on longest: a sync-now runs a whole sync at the bank. */
 export const SYNC_DEADLINE_MS = 120_000;
@@ -15,8 +16,6 @@ const POLLERS_DEADLINE_MS = 5_000;
 // temporal.api.enums.v1: TaskQueueKind.TASK_QUEUE_KIND_NORMAL and TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW.
 const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
-const GRPC_DEADLINE_EXCEEDED = 4;
-const GRPC_UNAVAILABLE = 14;
 
 export class TemporalWaitError extends Error {
   constructor(
@@ -26,16 +25,6 @@ export class TemporalWaitError extends Error {
     super(message);
     this.name = 'TemporalWaitError';
   }
-}
-
-function grpcCode(err: unknown): number | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 function address(temporal: Client): string {
@@ -55,8 +44,7 @@ export async function requireWorker(temporal: Client, taskQueue: string): Promis
       }),
     ));
   } catch (err) {
-    const code = grpcCode(err);
-    if (code === GRPC_DEADLINE_EXCEEDED || code === GRPC_UNAVAILABLE)
+    if (isTemporalUnavailable(err))
       throw new TemporalWaitError(503, `Temporal at ${address(temporal)} is unavailable; retry later`);
     throw err;
   }
@@ -80,7 +68,7 @@ export async function withTemporalDeadline<T>(
         504,
         `Temporal did not answer ${what} within ${Math.round(ms / 1000)} s (is a worker polling ${deps.taskQueue}?)`,
       );
-    if (grpcCode(err) === GRPC_UNAVAILABLE)
+    if (isTemporalUnavailable(err))
       throw new TemporalWaitError(503, `Temporal at ${address(deps.temporal)} is unavailable; retry later`);
     throw err;
   }

@@ -1,6 +1,6 @@
 /** gRPC status codes a Temporal client call fails with when the server is away or slow. */
 const GRPC_UNAVAILABLE = 14;
-const GRPC_DEADLINE_EXCEEDED = 4;
+export const GRPC_DEADLINE_EXCEEDED = 4;
 const GRPC_NOT_FOUND = 5;
 
 /** The gRPC status code somewhere in an error's cause chain (a Temporal client call's failure). */
