@@ -3,6 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { and, eq } from 'drizzle-orm';
 import { authorisations } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
+import { errorCodes } from '../../xs2a/transport';
 import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { PaymentInitiationJson } from '../../xs2a/operations/payments';
 import {
@@ -23,20 +24,6 @@ function paymentDeps(deps: ActivityDeps) {
 
 /** A session's expiry at the bank page: the PSU's link is dead after this (the workflow's own timeout is shorter). */
 const SESSION_TTL_MS = 24 * 3_600_000;
-
-/** Low-level error codes along an error's cause chain (undici wraps socket errors). */
-function causeCodes(err: unknown): string[] {
-  const codes: string[] = [];
-  const seen = new Set<unknown>();
-  let current: unknown = err;
-  while (current && typeof current === 'object' && !seen.has(current)) {
-    seen.add(current);
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return codes;
-}
 
 /** Failed before a byte left: the connection was never made. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH']);
@@ -59,7 +46,7 @@ export function initiationOutcome(err: unknown): 'resend' | 'refused' | 'lost' {
   // No HTTP answer at all.
   if (err.kind === 'configuration' || err.kind === 'certificate' || err.kind === 'bad_request') return 'refused';
   if (err.kind === 'rate_limited' || err.kind === 'access_exceeded') return 'resend';
-  if (causeCodes(err).some((code) => NOT_SENT_CODES.has(code))) return 'resend';
+  if (errorCodes(err).some((code) => NOT_SENT_CODES.has(code))) return 'resend';
   return 'lost';
 }
 

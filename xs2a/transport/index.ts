@@ -3,7 +3,7 @@ export type { AgentTlsOptions } from './agent';
 export type { BankAgentOptions, HandshakeStats } from './agent';
 export { HttpXs2aTransport } from './http-client';
 export type { HttpXs2aTransportOptions } from './http-client';
-export { classifyTransportError } from './transport-errors';
+export { classifyTransportError, errorCodes } from './transport-errors';
 export { resolveUrl, fieldPath } from './url';
 export type * from './types';
 export { WorkerPoolSigner } from './worker-signer';

@@ -77,7 +77,7 @@ export function classifyTransportError(
 }
 
 /** Codes along the cause chain: undici wraps socket and TLS errors. */
-function errorCodes(err: unknown): string[] {
+export function errorCodes(err: unknown): string[] {
   const codes: string[] = [];
   const seen = new Set<unknown>();
   let current: unknown = err;
