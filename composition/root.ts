@@ -22,6 +22,7 @@ import { pgRepositories } from '../repositories/pg';
 import { sqliteRepositories } from '../repositories/sqlite';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../config/timing';
+import { workerTuningFromEnv, type WorkerTuning } from '../config/worker-tuning';
 import type { ConnectionServiceDeps } from '../services/connections';
 import type { ConnectionTiming } from '../workflows/connection/types';
 import { temporalUiOriginsFrom } from '../api/routes/codec/routes';
@@ -85,6 +86,8 @@ export interface Root {
   cipher: TokenCipher;
   repositories: Repositories;
   timing: ConnectionTiming;
+  /** The worker's concurrency and cache (WORKER_*), for createWorker. */
+  workerTuning: WorkerTuning;
   taskQueue: string;
   callbackUrl: string;
   now?: () => number;
@@ -111,9 +114,9 @@ export function createRoot(options: RootOptions): Root {
     typeof options.database === 'object' ? options.database : openDatabase(options.database ?? env.DATABASE_PATH);
   let banks: BankDirectory | undefined;
   let profiles: BankProfiles;
-  // Set below, once the database is chosen; the banks' limiters ask it only when a request goes.
-  let requestSlots: BankRequestSlotRepository | undefined;
-  const slots: BankRequestSlotRepository = { reserve: (request) => requestSlots!.reserve(request) };
+  // Filled below, once the database is chosen; the banks' limiters ask it only when a request goes.
+  const chosen: { slots?: BankRequestSlotRepository } = {};
+  const slots: BankRequestSlotRepository = { reserve: (request) => chosen.slots!.reserve(request) };
   try {
     if (options.role === 'api' && !options.bankSetups) {
       profiles = bankProfiles(bankProfilesFromEnv(options.source));
@@ -156,7 +159,7 @@ export function createRoot(options: RootOptions): Root {
   // With DATABASE_URL the workers on every machine pace each bank on PostgreSQL's clock.
   const pgSlots = postgres?.then((pg) => pgBankRequestSlots(pg.db));
   pgSlots?.catch(() => {});
-  requestSlots = pgSlots
+  chosen.slots = pgSlots
     ? { reserve: async (request) => (await pgSlots).reserve(request) }
     : sqliteBankRequestSlots(database.db);
   const timing = timingFromEnv(env, options.timing);
@@ -190,6 +193,7 @@ export function createRoot(options: RootOptions): Root {
     cipher,
     repositories,
     timing,
+    workerTuning: workerTuningFromEnv(env),
     taskQueue,
     callbackUrl,
     now,
