@@ -6,6 +6,7 @@ import { createPaymentActivities } from './payments';
 import { createPingActivities } from './ping';
 import { createWebhookActivities } from './webhooks/delivery';
 import { createFundsConfirmationActivities } from './payments/funds-confirmation';
+import { BANK_ACTIVITY_NAMES, type BankActivityName } from '../temporal/bank-task-queues';
 
 export type { ActivityDeps, PingActivityDeps } from './deps';
 export { missingActivityDeps, requireActivityDeps } from './deps';
@@ -31,3 +32,12 @@ export type ConsentActivities = ReturnType<typeof createConsentActivities>;
 export type SyncActivities = ReturnType<typeof createSyncActivities>;
 /** Our own records and configuration: recordConnectionStatus, closeAuthorisation, connectionTiming. */
 export type BookkeepingActivities = ReturnType<typeof createBookkeepingActivities>;
+
+/** The activities that call a bank, for the Workers on the bank task queues (worker/worker.ts). */
+export function bankActivities(all: Activities): Pick<Activities, BankActivityName> {
+  const names = new Set<string>(BANK_ACTIVITY_NAMES);
+  return Object.fromEntries(Object.entries(all).filter(([name]) => names.has(name))) as Pick<
+    Activities,
+    BankActivityName
+  >;
+}

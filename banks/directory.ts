@@ -6,6 +6,7 @@ import type { BankProfile, TppCredentials } from '../xs2a/profiles/types';
 import { HttpXs2aTransport } from '../xs2a/transport/http-client';
 import type { Xs2aTransport } from '../xs2a/transport/types';
 import { UnattendedAccessCounter } from '../xs2a/limits/unattended-counter';
+import type { RequestLimiter } from '../xs2a/limits/request-limiter';
 import { scaFlowFor, type ScaFlow } from './sca';
 
 export interface BankHandle {
@@ -91,10 +92,17 @@ export interface BankSetup {
   credentials: TppCredentials;
 }
 
+export interface BankDirectoryOptions {
+  requestTimeoutMs?: number;
+  now?: () => number;
+  /** The bank's limit shared with the other processes (banks/fleet-limiter.ts); default none. */
+  limiterFor?: (profile: BankProfile) => RequestLimiter | undefined;
+}
+
 export function createBankDirectory(
   setups: BankSetup[],
   logger: Logger,
-  options: { requestTimeoutMs?: number; now?: () => number } = {},
+  options: BankDirectoryOptions = {},
 ): BankDirectory {
   assertUniqueIds(setups.map((s) => s.profile));
   const unattended = new UnattendedAccessCounter(options.now);
@@ -105,6 +113,7 @@ export function createBankDirectory(
       credentials,
       logger,
       unattended,
+      limiter: options.limiterFor?.(profile),
       requestTimeoutMs: options.requestTimeoutMs,
       now: options.now,
       observe: ({ aspsp, operation, status, error }) => {

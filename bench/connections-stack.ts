@@ -10,7 +10,7 @@ import { freePort } from '../scripts/local-service';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { BankDirectory, BankSetup } from '../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
 import { createRoot } from '../composition/root';
@@ -24,7 +24,7 @@ import { handlePsuCallback, type ConnectionServiceDeps } from '../services/conne
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { callbackQuery, psuDecides } from '../test/helpers/psu';
 import type { ConnectionTiming } from '../workflows/connection/types';
-import { createWorker } from '../worker/worker';
+import { createWorker, type ServiceWorker } from '../worker/worker';
 import { generateSandboxCertificates } from '../xs2a/certs';
 import type { SandboxCertificateSet } from '../xs2a/certs/types';
 import type { BankProfile } from '../xs2a/profiles/types';
@@ -55,7 +55,7 @@ export interface BenchStack {
   sandbox: SandboxBanks;
   banks: BankDirectory;
   database: OpenDatabase;
-  worker: Worker;
+  worker: ServiceWorker;
   client: Client;
   deps: ConnectionServiceDeps;
   /**

@@ -1,4 +1,4 @@
-import { createBankDirectory, type BankDirectory, type BankSetup } from '../banks/directory';
+import { createBankDirectory, type BankDirectory, type BankDirectoryOptions, type BankSetup } from '../banks/directory';
 import { bankSetupsFromEnv } from '../banks/from-env';
 import type { Logger } from '../logging/logger';
 
@@ -7,9 +7,14 @@ export interface BankOptions {
   setups?: BankSetup[];
   requestTimeoutMs?: number;
   now?: () => number;
+  limiterFor?: BankDirectoryOptions['limiterFor'];
 }
 
 export function banksFor(options: BankOptions, logger: Logger, source: NodeJS.ProcessEnv = process.env): BankDirectory {
   const setups = options.setups ?? bankSetupsFromEnv(source);
-  return createBankDirectory(setups, logger, { requestTimeoutMs: options.requestTimeoutMs, now: options.now });
+  return createBankDirectory(setups, logger, {
+    requestTimeoutMs: options.requestTimeoutMs,
+    now: options.now,
+    limiterFor: options.limiterFor,
+  });
 }

@@ -22,6 +22,7 @@ import { pgRepositories } from '../repositories/pg';
 import { sqliteRepositories } from '../repositories/sqlite';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../config/timing';
+import { workerTuningFromEnv, type WorkerTuning } from '../config/worker-tuning';
 import type { ConnectionServiceDeps } from '../services/connections';
 import type { ConnectionTiming } from '../workflows/connection/types';
 import { temporalUiOriginsFrom } from '../api/routes/codec/routes';
@@ -29,6 +30,10 @@ import { temporalConnectionOptions } from '../temporal/connection';
 import { dataConverterFor, type EncryptionCodec } from '../temporal/payload-codec';
 import { payloadCodecFromEnv } from '../temporal/payload-keys';
 import { webhookSettingsFromEnv } from '../webhooks/settings';
+import { fleetRequestLimiter } from '../banks/fleet-limiter';
+import type { BankRequestSlotRepository } from '../repositories/bank-request-slots';
+import { pgBankRequestSlots } from '../repositories/pg/bank-request-slots';
+import { sqliteBankRequestSlots } from '../repositories/sqlite/bank-request-slots';
 import { banksFor } from './banks';
 import { cipherFor } from './cipher';
 
@@ -81,6 +86,8 @@ export interface Root {
   cipher: TokenCipher;
   repositories: Repositories;
   timing: ConnectionTiming;
+  /** The worker's concurrency and cache (WORKER_*), for createWorker. */
+  workerTuning: WorkerTuning;
   taskQueue: string;
   callbackUrl: string;
   now?: () => number;
@@ -107,12 +114,21 @@ export function createRoot(options: RootOptions): Root {
     typeof options.database === 'object' ? options.database : openDatabase(options.database ?? env.DATABASE_PATH);
   let banks: BankDirectory | undefined;
   let profiles: BankProfiles;
+  // Filled below, once the database is chosen; the banks' limiters ask it only when a request goes.
+  const chosen: { slots?: BankRequestSlotRepository } = {};
+  const slots: BankRequestSlotRepository = { reserve: (request) => chosen.slots!.reserve(request) };
   try {
     if (options.role === 'api' && !options.bankSetups) {
       profiles = bankProfiles(bankProfilesFromEnv(options.source));
     } else {
       banks = banksFor(
-        { setups: options.bankSetups, requestTimeoutMs: options.requestTimeoutMs, now: options.now },
+        {
+          setups: options.bankSetups,
+          requestTimeoutMs: options.requestTimeoutMs,
+          now: options.now,
+          // Every bank with a known limit is paced for the whole fleet through the shared database.
+          limiterFor: (profile) => fleetRequestLimiter(slots, profile),
+        },
         logger,
         options.source,
       );
@@ -140,6 +156,12 @@ export function createRoot(options: RootOptions): Root {
   const repositories = postgres
     ? deferredRepositories(postgres.then((pg) => pgRepositories(pg.db)))
     : sqliteRepositories(database.db);
+  // With DATABASE_URL the workers on every machine pace each bank on PostgreSQL's clock.
+  const pgSlots = postgres?.then((pg) => pgBankRequestSlots(pg.db));
+  pgSlots?.catch(() => {});
+  chosen.slots = pgSlots
+    ? { reserve: async (request) => (await pgSlots).reserve(request) }
+    : sqliteBankRequestSlots(database.db);
   const timing = timingFromEnv(env, options.timing);
   const taskQueue = options.taskQueue ?? env.TEMPORAL_TASK_QUEUE;
   const callbackUrl = options.callbackUrl ?? publicCallbackUrl(env);
@@ -171,6 +193,7 @@ export function createRoot(options: RootOptions): Root {
     cipher,
     repositories,
     timing,
+    workerTuning: workerTuningFromEnv(env),
     taskQueue,
     callbackUrl,
     now,

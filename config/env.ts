@@ -18,6 +18,13 @@ const duration = z.string().transform((text, ctx) => {
   }
 });
 
+const count = (min: number) =>
+  z.coerce
+    .number({ error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(100_000, 'must be at most 100000');
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -116,6 +123,14 @@ export const envSchema = z
     TOKEN_REFRESH_MARGIN: duration.default(60_000),
     SYNC_OVERLAP_WINDOW: duration.default(7 * 86_400_000),
     SYNC_JITTER: duration.default(30 * 60_000),
+
+    /** Worker tuning (config/worker-tuning.ts); the first three default to the Temporal SDK's own defaults. */
+    WORKER_MAX_CONCURRENT_ACTIVITIES: count(1).default(100),
+    WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: count(2).default(40),
+    /** 0 disables the sticky cache; unset: the SDK's default from the heap size (at least 10). */
+    WORKER_MAX_CACHED_WORKFLOWS: count(0).optional(),
+    /** Per bank task queue and process: bank activities in flight, each waiting for its bank's request slots. */
+    WORKER_BANK_MAX_CONCURRENT_ACTIVITIES: count(1).default(10),
   })
   .superRefine((env, ctx) => {
     if (
@@ -149,6 +164,21 @@ export const envSchema = z
     }
     if (env.NODE_ENV === 'production' && !env.TOKEN_ENCRYPTION_KEYS) {
       ctx.addIssue({ code: 'custom', path: ['TOKEN_ENCRYPTION_KEYS'], message: 'is required in production' });
+    }
+    const cache = env.WORKER_MAX_CACHED_WORKFLOWS;
+    if (cache === 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_MAX_CACHED_WORKFLOWS'],
+        message: 'must be 0 (no cache) or at least 2',
+      });
+    }
+    if (cache !== undefined && cache > 0 && env.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS > cache) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS'],
+        message: `must not exceed WORKER_MAX_CACHED_WORKFLOWS (${cache}) while the cache is on`,
+      });
     }
     if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
       ctx.addIssue({

@@ -269,6 +269,21 @@ export const accessCounters = sqliteTable(
   (t) => [primaryKey({ columns: [t.consentId, t.endpoint, t.day] })],
 );
 
+/**
+ * Each rate-limited bank's next free request slot, shared by every worker process (GCRA): a
+ * request reserves `max(tat, now)` and moves `tat` one interval on, in one atomic step
+ * (repositories/bank-request-slots.ts). Times are epoch microseconds; `day`/`day_count` count the
+ * UTC day's requests for the bank's daily budget; `last_slot_us` is the slot the last caller got
+ * (null: refused).
+ */
+export const bankRequestSlots = sqliteTable('bank_request_slots', {
+  bankId: text('bank_id').primaryKey(),
+  tatUs: integer('tat_us').notNull(),
+  day: text('day').notNull(),
+  dayCount: integer('day_count').notNull(),
+  lastSlotUs: integer('last_slot_us'),
+});
+
 /** Audit trail of everything that happened to a connection's consents. */
 export const consentEvents = sqliteTable(
   'consent_events',

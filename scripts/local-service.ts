@@ -169,6 +169,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       deps: root.activityDeps({ callbackUrl: publicCallbackUrl(urls) }),
       workflowBundlePath: opts.workflowBundlePath,
       dataConverter: root.dataConverter,
+      tuning: root.workerTuning,
     });
     const running = worker.run();
     workerRunning = true;

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       taskQueue: root.taskQueue,
       deps: root.activityDeps(),
       dataConverter: root.dataConverter,
+      tuning: root.workerTuning,
     });
     // Webhooks (issue 11): the outbox → one delivery workflow per event and endpoint (idempotent, so every worker may run it).
     client = await connectClient(env);
@@ -56,7 +57,13 @@ async function main(): Promise<void> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
     logger.info(
-      { taskQueue: root.taskQueue, address: env.TEMPORAL_ADDRESS, banks: root.banks.profiles().map((p) => p.id) },
+      {
+        taskQueue: root.taskQueue,
+        address: env.TEMPORAL_ADDRESS,
+        banks: root.banks.profiles().map((p) => p.id),
+        bankQueues: [...worker.banks.values()].map((w) => w.options.taskQueue),
+        tuning: root.workerTuning,
+      },
       'worker started',
     );
     await worker.run();

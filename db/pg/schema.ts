@@ -306,6 +306,15 @@ export const accessCounters = pgTable(
   (t) => [primaryKey({ columns: [t.consentId, t.endpoint, t.day] })],
 );
 
+/** See db/schema.ts; epoch microseconds stay below 2^53 until the year 2255. */
+export const bankRequestSlots = pgTable('bank_request_slots', {
+  bankId: text('bank_id').primaryKey(),
+  tatUs: bigint('tat_us', { mode: 'number' }).notNull(),
+  day: text('day').notNull(),
+  dayCount: integer('day_count').notNull(),
+  lastSlotUs: bigint('last_slot_us', { mode: 'number' }),
+});
+
 export const consentEvents = pgTable(
   'consent_events',
   {

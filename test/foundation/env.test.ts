@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseEnv } from '../../config/env';
 import { parseDuration } from '../../config/duration';
+import { workerTuningFromEnv } from '../../config/worker-tuning';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -57,6 +58,48 @@ describe('environment schema', () => {
   it('refuses a DEMO_API_KEY shorter than 16 characters, naming it', () => {
     expect(() => parseEnv({ DEMO_API_KEY: 'short' })).toThrowError(/DEMO_API_KEY: .*at least 16 characters/);
     expect(parseEnv({ DEMO_API_KEY: 'a-demo-key-of-20-chars' }).DEMO_API_KEY).toBe('a-demo-key-of-20-chars');
+  });
+
+  it('tunes the worker from WORKER_*: the SDK defaults and 10 per bank queue, validated by name', () => {
+    expect(workerTuningFromEnv(parseEnv({}))).toEqual({
+      maxConcurrentActivityTaskExecutions: 100,
+      maxConcurrentWorkflowTaskExecutions: 40,
+      bankMaxConcurrentActivityTaskExecutions: 10,
+    });
+    expect(
+      workerTuningFromEnv(
+        parseEnv({
+          WORKER_MAX_CONCURRENT_ACTIVITIES: '20',
+          WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
+          WORKER_MAX_CACHED_WORKFLOWS: '0',
+          WORKER_BANK_MAX_CONCURRENT_ACTIVITIES: '3',
+        }),
+      ),
+    ).toEqual({
+      maxConcurrentActivityTaskExecutions: 20,
+      maxConcurrentWorkflowTaskExecutions: 8,
+      maxCachedWorkflows: 0,
+      bankMaxConcurrentActivityTaskExecutions: 3,
+    });
+    expect(() => parseEnv({ WORKER_MAX_CONCURRENT_ACTIVITIES: '0' })).toThrowError(
+      /WORKER_MAX_CONCURRENT_ACTIVITIES: must be at least 1/,
+    );
+    expect(() => parseEnv({ WORKER_BANK_MAX_CONCURRENT_ACTIVITIES: '2.5' })).toThrowError(
+      /WORKER_BANK_MAX_CONCURRENT_ACTIVITIES: must be a whole number/,
+    );
+    expect(() => parseEnv({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: 'many' })).toThrowError(
+      /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS/,
+    );
+    // The SDK would quietly change these; we stop instead, naming the variable.
+    expect(() => parseEnv({ WORKER_MAX_CACHED_WORKFLOWS: '1' })).toThrowError(
+      /WORKER_MAX_CACHED_WORKFLOWS: must be 0 \(no cache\) or at least 2/,
+    );
+    expect(() => parseEnv({ WORKER_MAX_CACHED_WORKFLOWS: '10' })).toThrowError(
+      /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must not exceed WORKER_MAX_CACHED_WORKFLOWS \(10\)/,
+    );
+    expect(() => parseEnv({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' })).toThrowError(
+      /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: must be at least 2/,
+    );
   });
 
   it('parses durations', () => {

@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { ActivityDeps } from '../../activities';
 import { forwardTemporalLogs } from '../../logging/temporal-runtime';
-import { createWorker } from '../../worker/worker';
+import { createWorker, type ServiceWorker } from '../../worker/worker';
 import { testLogger } from './logger';
 
 export const NAMESPACE = 'default';
 
 export interface TestWorker {
   client: Client;
-  worker: Worker;
+  worker: ServiceWorker;
   taskQueue: string;
   /** Stops the worker and closes its connections (the client's too, unless keepClient). */
   stop(options?: { keepClient?: boolean }): Promise<void>;

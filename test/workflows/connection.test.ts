@@ -13,6 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
 import { forwardTemporalLogs } from '../../logging/temporal-runtime';
+import { bankTaskQueue } from '../../temporal/bank-task-queues';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../temporal/search-attributes';
 import { resolveTemporalTestServer } from '../../temporal/test-server';
 import {
@@ -185,7 +186,8 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
 
 let env: TestWorkflowEnvironment;
 let worker: Worker;
-let running: Promise<void>;
+let bankWorker: Worker;
+let running: Promise<unknown>;
 const taskQueue = `wf-test-${randomUUID()}`;
 
 beforeAll(async () => {
@@ -206,11 +208,17 @@ beforeAll(async () => {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     activities,
   });
-  running = worker.run();
+  // The bank's calls run on its own task queue (patch bank-task-queues), served by the same stubs.
+  bankWorker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: bankTaskQueue(taskQueue, 'bec'),
+    activities,
+  });
+  running = Promise.all([worker.run(), bankWorker.run()]);
 });
 
 afterAll(async () => {
-  if (worker?.getState() === 'RUNNING') worker.shutdown();
+  for (const w of [worker, bankWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
   await running;
   await env?.teardown();
 });

@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { PaymentActivities } from '../../activities/payments';
 import { forwardTemporalLogs } from '../../logging/temporal-runtime';
+import { bankTaskQueue } from '../../temporal/bank-task-queues';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../temporal/search-attributes';
 import { resolveTemporalTestServer } from '../../temporal/test-server';
 import {
@@ -70,7 +71,8 @@ const stub: PaymentActivities = {
 describe('payment workflow branches (stubbed activities, time-skipping server)', () => {
   let env: TestWorkflowEnvironment;
   let worker: Worker;
-  let running: Promise<void>;
+  let bankWorker: Worker;
+  let running: Promise<unknown>;
   let client: Client;
   const taskQueue = `payment-wf-${randomUUID()}`;
 
@@ -95,11 +97,18 @@ describe('payment workflow branches (stubbed activities, time-skipping server)',
       workflowBundle: { codePath: inject('workflowBundlePath') },
       activities: stub,
     });
-    running = worker.run();
+    // Initiation, status reads and cancellation run on the bank's own task queue (patch bank-task-queues).
+    bankWorker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue: bankTaskQueue(taskQueue, 'bec'),
+      activities: stub,
+    });
+    running = Promise.all([worker.run(), bankWorker.run()]);
     client = env.client;
   });
   afterAll(async () => {
     worker?.shutdown();
+    bankWorker?.shutdown();
     await running;
     await env?.teardown();
   });

@@ -12,6 +12,7 @@ import {
 } from '@temporalio/workflow';
 import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
 import { ConnectionStatusKey } from '../../temporal/search-attributes';
+import { bankQueue } from '../bank-queue';
 import {
   bankFailureKind,
   failureMessage,
@@ -56,16 +57,20 @@ export const LOST_RETURN_PATCH = 'psu-return-lost';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
-const { createConsent, completeAuthorisation, refreshTokens, revokeConsent } = proxyActivities<ConsentActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
-});
+// The bank-calling groups take their task queue (workflows/bank-queue.ts) where they are scheduled.
+const consentActivities = (queue: { taskQueue?: string }) =>
+  proxyActivities<ConsentActivities>({
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 6 },
+    ...queue,
+  });
 
-const syncActivities = (heartbeatTimeoutMs = 60_000) => {
+const syncActivities = (heartbeatTimeoutMs: number, queue: { taskQueue?: string }) => {
   const { syncConnection } = proxyActivities<SyncActivities>({
     startToCloseTimeout: '15 minutes',
     heartbeatTimeout: heartbeatTimeoutMs,
     retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 6 },
+    ...queue,
   });
   return { syncConnection };
 };
@@ -84,7 +89,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const { connectionId } = input;
   const m = new ConnectionLifecycle(input);
   const state = m.state;
-  let sync: ReturnType<typeof syncActivities> | undefined;
+  /** The consent activities on the bank's queue (or, in runs before the patch, the workflow's). */
+  const consent = () => consentActivities(bankQueue(input.aspspId));
   // Bank calls run one at a time: a sync-now, a timer and a revoke never overlap.
   let busy = false;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -143,7 +149,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   }
 
   async function runSync(reason: string, psu: PsuPresence = {}): Promise<SyncSummary | undefined> {
-    sync ??= syncActivities(m.requireTiming().syncHeartbeatTimeoutMs);
+    const sync = syncActivities(m.requireTiming().syncHeartbeatTimeoutMs ?? 60_000, bankQueue(input.aspspId));
     try {
       const summary = await sync.syncConnection({ connectionId, reason, ...psu });
       state.lastSyncAt = summary.finishedAt;
@@ -183,9 +189,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     const timing = m.requireTiming();
     const before = state.status;
     m.callback = undefined;
-    let created: Awaited<ReturnType<typeof createConsent>>;
+    let created: Awaited<ReturnType<ConsentActivities['createConsent']>>;
     try {
-      created = await createConsent({ connectionId, psuIpAddress });
+      created = await consent().createConsent({ connectionId, psuIpAddress });
     } catch (err) {
       m.authorisationRounds++;
       // Ours: the status stays (lastError says why); a re-authorisation works once the configuration is fixed.
@@ -249,9 +255,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         );
         return;
       }
-      let completed: Awaited<ReturnType<typeof completeAuthorisation>>;
+      let completed: Awaited<ReturnType<ConsentActivities['completeAuthorisation']>>;
       try {
-        completed = await completeAuthorisation({ connectionId, authorisationId });
+        completed = await consent().completeAuthorisation({ connectionId, authorisationId });
       } catch (err) {
         // A refused code (another session's, spent, expired) is not this PSU's answer.
         if (bankFailureKind(err) === 'grant_invalid' && patched(UNSETTLED_RETURN_PATCH)) {
@@ -371,7 +377,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   while (state.status !== 'revoked') {
     if (m.revokeRequested) {
       await exclusive(async () => {
-        await revokeConsent({ connectionId });
+        await consent().revokeConsent({ connectionId });
         state.authorisation = undefined;
         await setStatus('revoked', 'revoked by us');
       });
@@ -411,7 +417,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     if (now >= m.refreshAt()) {
       await exclusive(async () => {
         try {
-          const refreshed = await refreshTokens({ connectionId });
+          const refreshed = await consent().refreshTokens({ connectionId });
           m.refreshRetryAt = undefined;
           if (state.consent) state.consent.tokenExpiresAt = refreshed.expiresAt;
         } catch (err) {

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { PaymentActivities } from '../../activities/payments';
 import { PaymentStatusKey } from '../../temporal/search-attributes';
+import { bankQueue } from '../bank-queue';
 import {
   FINAL_PAYMENT_STATUSES,
   PaymentFailure,
@@ -39,17 +40,19 @@ const local = proxyLocalActivities<
 });
 
 /** The initiation: a few retries, each of which resends only what certainly never reached the bank. */
-const initiationActivities = (timing: PaymentTiming) =>
+const initiationActivities = (timing: PaymentTiming, queue: { taskQueue?: string }) =>
   proxyActivities<Pick<PaymentActivities, 'initiatePayment'>>({
     startToCloseTimeout: timing.bankCallTimeoutMs,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5 },
+    ...queue,
   });
 
 /** Status reads and cancellation: a failed read is only a missed poll; the next one follows on the backoff. */
-const bankActivities = (timing: PaymentTiming) =>
+const bankActivities = (timing: PaymentTiming, queue: { taskQueue?: string }) =>
   proxyActivities<Pick<PaymentActivities, 'readPaymentStatus' | 'cancelPaymentAtBank'>>({
     startToCloseTimeout: timing.bankCallTimeoutMs,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '20 seconds', maximumAttempts: 4 },
+    ...queue,
   });
 
 function failureOf(err: unknown): { type?: string; message: string } {
@@ -132,8 +135,10 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   );
 
   const timing: PaymentTiming = await local.paymentTiming();
-  const initiation = initiationActivities(timing);
-  const bank = bankActivities(timing);
+  // Decided once per run: the bank's own queue (rate-limited for the fleet), or the workflow's in older runs.
+  const queue = bankQueue(input.aspspId);
+  const initiation = initiationActivities(timing, queue);
+  const bank = bankActivities(timing, queue);
 
   // 1. Initiation.
   try {

@@ -5,6 +5,7 @@ import { request as undiciRequest, type Agent } from 'undici';
 import type { Xs2aLogger } from '../logger';
 import { Xs2aError, errorFromResponse } from '../errors';
 import { budgetFor, type RateBudget } from '../limits/rate-budget';
+import type { RequestLimiter } from '../limits/request-limiter';
 import { sharedUnattendedCounter, type UnattendedAccessCounter } from '../limits/unattended-counter';
 import type { BankProfile, TppCredentials } from '../profiles/types';
 import { Xs2aSigner } from '../signing';
@@ -25,6 +26,11 @@ export interface HttpXs2aTransportOptions {
   signer?: RequestSigner;
   /** Default: the process-wide budget of this profile (budgetFor). */
   budget?: RateBudget;
+  /**
+   * The bank's limit shared with other processes (the fleet's), asked after `budget` for every
+   * request. Default: none (the in-process budget alone).
+   */
+  limiter?: RequestLimiter;
   /** Default: the process-wide counter (sharedUnattendedCounter). */
   unattended?: UnattendedAccessCounter;
   /** Time allowed for the response headers, and between body chunks. Default 30 s. */
@@ -68,6 +74,7 @@ export class HttpXs2aTransport implements Xs2aTransport {
   private readonly logger: Xs2aLogger;
   private readonly signer: RequestSigner;
   private readonly budget: RateBudget;
+  private readonly limiter?: RequestLimiter;
   private readonly unattended: UnattendedAccessCounter;
   private readonly requestTimeoutMs: number;
   private readonly agent: Agent;
@@ -89,6 +96,7 @@ export class HttpXs2aTransport implements Xs2aTransport {
     this.logger = opts.logger.child({ aspsp: opts.profile.id });
     this.signer = opts.signer ?? new Xs2aSigner(opts.credentials.qseal, opts.profile.signature);
     this.budget = opts.budget ?? budgetFor(opts.profile);
+    this.limiter = opts.limiter;
     this.unattended = opts.unattended ?? sharedUnattendedCounter();
     this.requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.ownsAgent = !opts.agent;
@@ -142,6 +150,8 @@ export class HttpXs2aTransport implements Xs2aTransport {
     try {
       this.countUnattendedRead(req, requestId);
       await this.budget.acquire(req.signal);
+      // Last before signing: the fleet's slot is the moment the request goes, so waits above cannot bunch sends.
+      await this.acquireShared(req.signal);
     } catch (err) {
       if (err instanceof Xs2aError) {
         // Refused locally, nothing was sent; the budget's own error lacks the request context.
@@ -240,6 +250,24 @@ export class HttpXs2aTransport implements Xs2aTransport {
 
   async close(): Promise<void> {
     if (this.ownsAgent) await this.agent.close();
+  }
+
+  /**
+   * The shared limiter's answer. A limiter that cannot be asked (its database away) refuses like a
+   * full budget, as a retryable 'rate_limited' error that says nothing was sent: a payment
+   * initiation may then be resent safely, and no request bypasses the fleet's limit.
+   */
+  private async acquireShared(signal: AbortSignal | undefined): Promise<void> {
+    if (!this.limiter) return;
+    try {
+      await this.limiter.acquire(signal);
+    } catch (err) {
+      if (err instanceof Xs2aError || signal?.aborted) throw err;
+      throw new Xs2aError(
+        `the shared request limiter could not be asked, nothing was sent: ${err instanceof Error ? err.message : String(err)}`,
+        { kind: 'rate_limited', retryAfterMs: 1_000, cause: err },
+      );
+    }
   }
 
   /** Refuses locally, without sending, when the consent's frequencyPerDay for this endpoint is used up today. */

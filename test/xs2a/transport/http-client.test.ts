@@ -558,6 +558,69 @@ describe('HttpXs2aTransport over loopback mTLS', () => {
     expect(t.stats().requests).toBe(6);
   });
 
+  it('sends each request only once the shared limiter grants it, after the in-process budget', async () => {
+    const asked: number[] = [];
+    const grants: number[] = [];
+    let budgetTaken = 0;
+    const budget = new RateBudget({ perSecond: 10_000, perDay: 1_000_000 });
+    const acquireBudget = budget.acquire.bind(budget);
+    budget.acquire = async (signal) => {
+      await acquireBudget(signal);
+      budgetTaken++;
+    };
+    // Grants one request every 100 ms, in the order asked, as the fleet's limiter spaces its slots.
+    let next = Date.now();
+    const t = transport({
+      budget,
+      limiter: {
+        async acquire() {
+          asked.push(budgetTaken);
+          next = Math.max(next, Date.now()) + 100;
+          await new Promise((resolve) => setTimeout(resolve, next - 100 - Date.now()));
+          grants.push(Date.now());
+        },
+      },
+    });
+    const received: number[] = [];
+    handler = () => {
+      received.push(Date.now());
+      return { status: 200, body: {} };
+    };
+    await Promise.all(
+      Array.from({ length: 4 }, () => t.request({ method: 'GET', path: '/v1/accounts', operation: 'op' })),
+    );
+    // Each ask came after its own budget token: the limiter is the last gate before sending.
+    expect(asked).toHaveLength(4);
+    asked.forEach((taken, i) => expect(taken).toBeGreaterThanOrEqual(i + 1));
+    expect(received).toHaveLength(4);
+    // No request reached the bank before its grant.
+    received.sort((a, b) => a - b);
+    grants.sort((a, b) => a - b);
+    received.forEach((at, i) => expect(at).toBeGreaterThanOrEqual(grants[i]));
+    expect(received[3] - received[0]).toBeGreaterThanOrEqual(290);
+  });
+
+  it("refuses without sending when the shared limiter refuses or cannot be asked (a retryable 'rate_limited')", async () => {
+    const refusing = transport({
+      limiter: {
+        acquire: () =>
+          Promise.reject(new Xs2aError('fleet budget used up', { kind: 'rate_limited', retryAfterMs: 7_000 })),
+      },
+    });
+    const refused = await failure(refusing.request({ method: 'GET', path: '/v1/accounts', operation: 'op' }));
+    expect(refused).toMatchObject({ kind: 'rate_limited', retryAfterMs: 7_000, aspsp: 'test-bank', operation: 'op' });
+
+    const broken = transport({ limiter: { acquire: () => Promise.reject(new Error('connection terminated')) } });
+    const unasked = await failure(
+      broken.request({ method: 'POST', path: '/v1/payments/x', operation: 'pay', json: {} }),
+    );
+    expect(unasked).toMatchObject({ kind: 'rate_limited', retryable: true, aspsp: 'test-bank', operation: 'pay' });
+    expect(unasked.message).toMatch(/nothing was sent: connection terminated/);
+    expect(unasked.status).toBeUndefined();
+    expect(server.requests).toHaveLength(0);
+    expect(refusing.stats().requests + broken.stats().requests).toBe(0);
+  });
+
   it('logs one line per request and never a token, signature, certificate or token-request body', async () => {
     const lines: string[] = [];
     const sink = new Writable({

@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import type { WorkerProcessConfig } from '../fixtures/worker-process';
+import { TEST_CALLBACK_URL, type Stack } from './stack';
+
+/**
+ * A worker of the stack in its own process (test/fixtures/worker-process.ts): the same task queue,
+ * SQLite file, keys and sandbox banks; resolves once it polls.
+ */
+export async function startChildWorker(
+  stack: Stack,
+  name: string,
+  extra: Partial<WorkerProcessConfig> = {},
+): Promise<ChildProcess> {
+  const configPath = join(stack.database.path, '..', `${name}.json`);
+  const config: WorkerProcessConfig = {
+    address: inject('temporalAddress'),
+    taskQueue: stack.deps.taskQueue,
+    bundlePath: inject('workflowBundlePath'),
+    dbPath: stack.database.path,
+    keyId: stack.cipherKey.id,
+    keyBase64: stack.cipherKey.key.toString('base64'),
+    payloadKeyId: stack.payloadKey.id,
+    payloadKeyBase64: stack.payloadKey.key.toString('base64'),
+    callbackUrl: TEST_CALLBACK_URL,
+    sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
+    tpp: stack.tpp,
+    timing: stack.activityDeps.timing,
+    ...extra,
+  };
+  // The sandbox's bank state is not configuration: leave it out.
+  writeFileSync(
+    configPath,
+    JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)),
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures/worker-process.ts')], {
+    env: { ...process.env, WORKER_CONFIG: configPath },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`child worker ${name} exited with ${code}`)));
+  });
+  return child;
+}
+
+/** SIGKILLs the child (if still running) and waits for it to be gone. */
+export async function killChild(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await gone;
+}
