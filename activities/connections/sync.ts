@@ -10,7 +10,7 @@ import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
 import { storeBalances, upsertAccounts } from './accounts-store';
-import { connectionDeps, psuAccessToken, withClientToken, type ConnectionDeps } from './context';
+import { connectionDeps, psuTokens, withClientToken, type ConnectionDeps, type PsuTokens } from './context';
 import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
 import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
 import { reconcileTransactions } from './transactions-store';
@@ -134,11 +134,15 @@ export function createSyncActivities(deps: ActivityDeps) {
         let upserted = 0;
         let inserted = 0; // webhooks: connection.sync_completed's "added"
         let removed = 0;
+        let tokens: PsuTokens | undefined;
 
         const run = async (forceRefresh: boolean) => {
+          // Refreshed here, right before the reads, when expired or nearly so: the workflow does not
+          // keep access tokens fresh on a timer.
+          tokens = await psuTokens(c, bank, connection.id, consent.id, forceRefresh);
           const ais: AisContext = {
             consentId: consent.bankConsentId,
-            accessToken: await psuAccessToken(c, bank, connection.id, consent.id, forceRefresh, ctx.cancellationSignal),
+            accessToken: tokens.accessToken,
             psuIpAddress,
             frequencyPerDay: consent.frequencyPerDay,
             // A timed-out or cancelled attempt stops its bank calls instead of racing its retry.
@@ -238,9 +242,18 @@ export function createSyncActivities(deps: ActivityDeps) {
           transactionsRemoved: removed,
           bankCalls,
           finishedAt,
+          ...tokenExpiry(tokens),
         };
       });
     },
+  };
+}
+
+/** When the PSU's tokens lapse, for the workflow's token upkeep (instants only, nothing secret). */
+function tokenExpiry(tokens: PsuTokens | undefined): Pick<SyncSummary, 'tokenExpiresAt' | 'refreshTokenExpiresAt'> {
+  return {
+    ...(tokens?.expiresAt !== undefined ? { tokenExpiresAt: tokens.expiresAt } : {}),
+    ...(tokens?.refreshExpiresAt !== undefined ? { refreshTokenExpiresAt: tokens.refreshExpiresAt } : {}),
   };
 }
 
