@@ -53,6 +53,12 @@ export const UNSETTLED_RETURN_PATCH = 'psu-return-unsettled';
  * while Temporal was away, and no reload) is finished with its recorded outcome, not expired.
  */
 export const LOST_RETURN_PATCH = 'psu-return-lost';
+/**
+ * Patch: syncs (and every bank read) refresh the access token right before their reads; the
+ * workflow wakes for tokens only before the refresh token would lapse, not before each access
+ * token expires. A run of the previous release switches at its next live workflow task.
+ */
+export const REFRESH_ON_USE_PATCH = 'refresh-on-use';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -85,6 +91,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const m = new ConnectionLifecycle(input);
   const state = m.state;
   let sync: ReturnType<typeof syncActivities> | undefined;
+  /** Asked where token upkeep is decided: false while replaying a run of the previous release, true once live. */
+  const refreshOnUse = () => (m.refreshOnUse ||= patched(REFRESH_ON_USE_PATCH));
   // Bank calls run one at a time: a sync-now, a timer and a revoke never overlap.
   let busy = false;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -146,6 +154,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     sync ??= syncActivities(m.requireTiming().syncHeartbeatTimeoutMs);
     try {
       const summary = await sync.syncConnection({ connectionId, reason, ...psu });
+      if (refreshOnUse()) m.tokensReported(summary);
       state.lastSyncAt = summary.finishedAt;
       state.lastError = undefined;
       if (summary.outcome === 'deferred' && summary.nextAllowedAt) state.nextSyncAt = summary.nextAllowedAt;
@@ -285,6 +294,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         validUntil: completed.validUntil,
         frequencyPerDay: completed.frequencyPerDay,
         tokenExpiresAt: completed.tokenExpiresAt,
+        ...(completed.refreshTokenExpiresAt !== undefined
+          ? { refreshTokenExpiresAt: completed.refreshTokenExpiresAt }
+          : {}),
       };
       // The read model says active before the PSU is told approved (and sent to the product).
       await setStatus(m.authorisedStatus(Date.now()));
@@ -362,6 +374,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     m.timing = input.timing;
   }
   const timing = m.requireTiming();
+  refreshOnUse();
 
   if (!input.carried) {
     upsertSearchAttributes([{ key: ConnectionStatusKey, value: state.status }]);
@@ -401,6 +414,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
 
     const now = Date.now();
+    refreshOnUse();
     if (now >= m.expiryAt()) {
       await exclusive(() => setStatus('expired', `consent validUntil ${state.consent?.validUntil} has passed`));
       continue;
@@ -414,6 +428,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
           const refreshed = await refreshTokens({ connectionId });
           m.refreshRetryAt = undefined;
           if (state.consent) state.consent.tokenExpiresAt = refreshed.expiresAt;
+          if (refreshOnUse()) {
+            m.tokensReported(refreshed);
+            // A refresh token that is due again at once (shorter-lived than the margin) waits for the syncs.
+            if (m.refreshAt() <= Date.now()) m.deferRefresh(Date.now());
+          }
         } catch (err) {
           await onBankFailure(err);
           if (lastEffect === 'ours') m.deferRefresh(Date.now());
