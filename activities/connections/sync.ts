@@ -32,6 +32,11 @@ export interface SyncConnectionInput {
   psuPresent?: boolean;
   /** The SCA session the PSU just returned through (the first sync). */
   authorisationId?: string;
+  /**
+   * The workflow's next sync: written to the read model with lastSyncAt when this sync succeeds,
+   * so the workflow has nothing else to record (runs without the sync-records patch send none).
+   */
+  nextSyncAt?: number;
 }
 
 function psuAddressOf(
@@ -223,7 +228,12 @@ export function createSyncActivities(deps: ActivityDeps) {
         // Webhooks (issue 11): connection.sync_completed commits with lastSyncAt, once per sync run.
         c.db.transaction((tx) => {
           tx.update(connections)
-            .set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt })
+            .set({
+              lastSyncAt: finishedAt,
+              lastError: null,
+              ...(input.nextSyncAt !== undefined ? { nextSyncAt: input.nextSyncAt } : {}),
+              updatedAt: finishedAt,
+            })
             .where(eq(connections.id, connection.id))
             .run();
           recordSyncCompleted(tx, {

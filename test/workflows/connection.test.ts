@@ -193,6 +193,11 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
       tokens = refresh(bank, now);
       (bank.refreshedOnUse ??= []).push(now);
     }
+    // As the activity does: the read model gets lastSyncAt and the workflow's next sync with the data.
+    if (input.nextSyncAt !== undefined) {
+      const last = bank.records[bank.records.length - 1];
+      if (last) bank.records.push({ ...last, lastError: undefined, lastSyncAt: now, nextSyncAt: input.nextSyncAt });
+    }
     return {
       ...tokens,
       syncRunId: `${reason}-${bank.calls.length}`,
@@ -355,9 +360,15 @@ describe('connection workflow on the time-skipping test server', () => {
 
   it('does not wake for access tokens between syncs: each sync refreshes the expired token before its reads', async () => {
     const { handle, bank } = await approved({ tokenLifetimeMs: HOUR, refreshTokenLifetimeMs: 90 * DAY });
+    await until(handle, 'recorded', () => lastRecord(bank)?.lastSyncAt !== undefined);
     const since = await env.currentTimeMs();
+    const recordsBefore = count(bank, 'recordConnectionStatus');
     await env.sleep(2 * DAY + HOUR);
     await until(handle, 'four more syncs', () => count(bank, 'syncConnection') >= 5);
+    // Each cycle is one timer and one activity: the sync writes the read model itself.
+    expect(count(bank, 'recordConnectionStatus')).toBe(recordsBefore);
+    const view0 = await handle.query(statusQuery);
+    expect(lastRecord(bank)).toMatchObject({ lastSyncAt: view0.lastSyncAt, nextSyncAt: view0.nextSyncAt });
     // An hour's token, syncs 12 h apart: 48 expiries, no refresh of the workflow's own.
     expect(count(bank, 'refreshTokens')).toBe(0);
     expect(bank.refreshedOnUse?.length).toBe(4);
@@ -500,7 +511,8 @@ describe('connection workflow on the time-skipping test server', () => {
       'a sync in the new run',
       (v) => count(bank, 'syncConnection') > syncs && v.nextSyncAt! > v.lastSyncAt!,
     );
-    expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR);
+    // Counted from the sync's start (drawn before it, so the sync can record it): lastSyncAt is its end.
+    expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR - MINUTE);
     expect(after.nextSyncAt! - after.lastSyncAt!).toBeLessThan(2 * HOUR + MINUTE);
     await finish(handle);
   });
@@ -580,6 +592,7 @@ describe('connection workflow on the time-skipping test server', () => {
       reason: 'first',
       psuPresent: true,
       authorisationId: 'auth_1',
+      nextSyncAt: expect.any(Number),
     });
     await finish(handle);
   });

@@ -127,10 +127,14 @@ export class ConnectionLifecycle {
 
   /** Next unattended sync: 24 h / frequencyPerDay (or the fixed interval) plus jitter that only ever adds. */
   scheduleNextSync(from: number, random: () => number): void {
+    this.state.nextSyncAt = this.nextSyncFrom(from, random);
+  }
+
+  nextSyncFrom(from: number, random: () => number): number {
     const timing = this.requireTiming();
     const perDay = this.state.consent?.frequencyPerDay ?? 4;
     const interval = timing.syncIntervalMs ?? Math.ceil(DAY_MS / perDay);
-    this.state.nextSyncAt = from + interval + Math.floor(random() * timing.syncJitterMs);
+    return from + interval + Math.floor(random() * timing.syncJitterMs);
   }
 
   /** When the main loop must wake up next if nothing arrives. */

@@ -59,6 +59,12 @@ export const LOST_RETURN_PATCH = 'psu-return-lost';
  * token expires. A run of the previous release switches at its next live workflow task.
  */
 export const REFRESH_ON_USE_PATCH = 'refresh-on-use';
+/**
+ * Patch: the next sync is drawn before a sync and the sync activity writes it to the read model
+ * with lastSyncAt, so a successful sync needs no recordConnectionStatus after it (one activity a
+ * cycle instead of two).
+ */
+export const SYNC_RECORDS_PATCH = 'sync-records-read-model';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -104,7 +110,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       busy = false;
     }
   };
-  /** The last record written by this run (the after-sync write skips an unchanged one). */
+  /** The last record written by this run or, after a sync, as that sync wrote it (an unchanged one is not written again). */
   let recorded: string | undefined;
   async function writeRecord(): Promise<void> {
     const record = m.record();
@@ -152,13 +158,27 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   async function runSync(reason: string, psu: PsuPresence = {}): Promise<SyncSummary | undefined> {
     sync ??= syncActivities(m.requireTiming().syncHeartbeatTimeoutMs);
+    const nextSyncAt = patched(SYNC_RECORDS_PATCH) ? m.nextSyncFrom(Date.now(), Math.random) : undefined;
+    const before = m.record();
+    const upToDate = JSON.stringify(before) === recorded;
     try {
-      const summary = await sync.syncConnection({ connectionId, reason, ...psu });
+      const summary = await sync.syncConnection({
+        connectionId,
+        reason,
+        ...psu,
+        ...(nextSyncAt ? { nextSyncAt } : {}),
+      });
       if (refreshOnUse()) m.tokensReported(summary);
       state.lastSyncAt = summary.finishedAt;
       state.lastError = undefined;
       if (summary.outcome === 'deferred' && summary.nextAllowedAt) state.nextSyncAt = summary.nextAllowedAt;
+      else if (nextSyncAt) state.nextSyncAt = nextSyncAt;
       else m.scheduleNextSync(Date.now(), Math.random);
+      // The sync wrote lastSyncAt, nextSyncAt and the cleared lastError itself: nothing else to write.
+      if (nextSyncAt && upToDate && summary.outcome === 'ok') {
+        const written = JSON.stringify({ ...before, lastError: undefined, lastSyncAt: state.lastSyncAt, nextSyncAt });
+        if (written === JSON.stringify(m.record())) recorded = written;
+      }
       await recordState();
       return summary;
     } catch (err) {
