@@ -405,6 +405,15 @@ describe('connection workflow on the time-skipping test server', () => {
     await finish(handle);
   });
 
+  it('a refresh token shorter-lived than the refresh margin is kept up at the sync cadence, not in a loop', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: DAY, refreshTokenLifetimeMs: 2 * MINUTE });
+    await env.sleep(11 * HOUR);
+    await until(handle, 'an upkeep refresh', () => count(bank, 'refreshTokens') >= 1);
+    expect(count(bank, 'refreshTokens')).toBe(1);
+    expect((await handle.query(statusQuery)).status).toBe('active');
+    await finish(handle);
+  });
+
   it('a refresh the bank refuses during a sync moves the connection to reauth_required', async () => {
     const { handle, bank } = await approved({ tokenLifetimeMs: HOUR, refreshTokenLifetimeMs: 90 * DAY });
     bank.refuseRefresh = true;
