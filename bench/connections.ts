@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/connections.ts [--connections 100] [--concurrency 20] [--seconds 30]
  *        [--limited-connections 20] [--limited-seconds 25] [--scheduled 3] [--history-syncs 5]
+ *        [--cost-connections 3] [--cost-days 4] [--cost-only]
  *
  * 1. N connections at the unlimited sandbox BEC, each created through createConnection, the
  *    scripted PSU and handlePsuCallback, `--concurrency` at a time; then on-demand syncs
@@ -13,6 +14,10 @@
  * 2. Enfuce Rocker limited to 5 requests/s at the bank and in our profile (RateBudget): every
  *    one of `--limited-connections` connections syncs in a loop for `--limited-seconds`; the
  *    bank's received rate in that window / 5 (goal ≥ 95%) and its 429 answers (goal 0).
+ * 3. Cost per connection-day (bench/connections-cost.ts): `--cost-connections` connections per
+ *    bank left alone for `--cost-days` skipped days on the time-skipping test server; token calls
+ *    and all calls the bank received, and billable Temporal actions from the histories.
+ *    `--cost-only` runs only this part (a couple of minutes); `--cost-days 0` skips it.
  *
  * Progress goes to stderr; a table and one JSON line to stdout. Everything runs on loopback
  * and is stopped in `finally`, including the `temporal server start-dev` child.
@@ -24,6 +29,7 @@ import { and, eq } from 'drizzle-orm';
 import { connections, syncRuns } from '../db/schema';
 import type { RequestLogEntry } from '../sandbox';
 import { createConnection, syncNow, type ConnectionServiceDeps } from '../services/connections';
+import { measureCostPerConnectionDay, type CostResult } from './connections-cost';
 import { historyOf, onDemandCycle, scheduledCycle, type CycleBreakdown } from './connections-history';
 import { startBenchStack, type BenchStack } from './connections-stack';
 
@@ -39,10 +45,13 @@ interface Args {
   limitedSeconds: number;
   scheduled: number;
   historySyncs: number;
+  costConnections: number;
+  costDays: number;
+  costOnly: boolean;
 }
 
 const USAGE =
-  'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H';
+  'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H --cost-connections N --cost-days D (0 skips part 3) [--cost-only]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -53,8 +62,11 @@ function parseArgs(argv: string[]): Args {
     limitedSeconds: 25,
     scheduled: 3,
     historySyncs: 5,
+    costConnections: 3,
+    costDays: 4,
+    costOnly: false,
   };
-  const flags: Record<string, keyof Args> = {
+  const flags: Record<string, Exclude<keyof Args, 'costOnly'>> = {
     '--connections': 'connections',
     '--concurrency': 'concurrency',
     '--seconds': 'seconds',
@@ -62,8 +74,15 @@ function parseArgs(argv: string[]): Args {
     '--limited-seconds': 'limitedSeconds',
     '--scheduled': 'scheduled',
     '--history-syncs': 'historySyncs',
+    '--cost-connections': 'costConnections',
+    '--cost-days': 'costDays',
   };
   for (let i = 0; i < argv.length; i += 2) {
+    if (argv[i] === '--cost-only') {
+      args.costOnly = true;
+      i--;
+      continue;
+    }
     const key = flags[argv[i]];
     const value = Number(argv[i + 1]);
     if (!key || !Number.isFinite(value) || value < 0)
@@ -426,9 +445,39 @@ function table(rows: Array<[string, string | number]>): string {
     .join('\n');
 }
 
+async function costPart(args: Args): Promise<CostResult | undefined> {
+  if (!(args.costDays > 0 && args.costConnections > 0)) return undefined;
+  progress(`part 3: cost per connection-day, ${args.costConnections} connections per bank, ${args.costDays} days`);
+  return measureCostPerConnectionDay({
+    connections: args.costConnections,
+    days: args.costDays,
+    warmupDays: 1,
+    log: progress,
+  });
+}
+
+function costRows(cost: CostResult): Array<[string, string | number]> {
+  return Object.entries(cost.detail).map(([bank, d]) => [
+    `cost per connection-day, ${bank} (${d.connections} connections × ${d.days} days)`,
+    `token calls ${d.tokenCalls} (goal ≤ ${d.frequencyPerDay}: ${d.goals.tokenCalls ? 'met' : 'NOT met'}), bank calls ${d.bankCalls}, Temporal actions ${d.temporalActions} (goal ≤ ${2 * d.frequencyPerDay + 2}: ${d.goals.temporalActions ? 'met' : 'NOT met'})`,
+  ]);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const loadBefore = os.loadavg();
+  if (args.costOnly) {
+    const cost = (await costPart(args))!;
+    const result = {
+      date: new Date().toISOString(),
+      node: process.version,
+      args,
+      cost: { window: cost.window, realSeconds: cost.realSeconds, detail: cost.detail },
+      costPerConnectionDay: cost.costPerConnectionDay,
+    };
+    process.stdout.write(`\n${table(costRows(cost))}\n\n${JSON.stringify(result)}\n`);
+    return;
+  }
   progress(
     `${args.connections} connections, concurrency ${args.concurrency}, ${args.seconds} s of syncs; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`,
   );
@@ -498,6 +547,8 @@ async function main(): Promise<void> {
 
     const limited =
       args.limitedSeconds > 0 && args.limitedConnections > 0 ? await rateLimitedRun(stack, args) : undefined;
+    unlessStopped();
+    const cost = await costPart(args);
     const memoryAtEnd = memory(stack);
     const loadAfter = os.loadavg();
 
@@ -549,6 +600,8 @@ async function main(): Promise<void> {
         atEnd: memoryAtEnd,
       },
       rateLimited: limited ?? null,
+      cost: cost ? { window: cost.window, realSeconds: cost.realSeconds, detail: cost.detail } : null,
+      costPerConnectionDay: cost?.costPerConnectionDay ?? null,
     };
 
     const rows: Array<[string, string | number]> = [
@@ -607,6 +660,7 @@ async function main(): Promise<void> {
         ['  syncs completed / failed', `${limited.syncsCompleted} / ${limited.syncsFailed}`],
       );
     }
+    if (cost) rows.push(...costRows(cost));
     rows.push([
       'load average before / after',
       `${loadBefore.map((l) => l.toFixed(2)).join(' ')} / ${loadAfter.map((l) => l.toFixed(2)).join(' ')}`,

@@ -100,6 +100,8 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Servic
     shutdownGraceTime: overrides.shutdownGraceTime ?? '5 seconds',
     shutdownForceTime: overrides.shutdownForceTime ?? '15 seconds',
     ...(dataConverter ? { dataConverter } : {}),
+    // Activity interceptors must see the activities wherever they run, bank queues included.
+    ...(overrides.interceptors ? { interceptors: overrides.interceptors } : {}),
   };
   const main = await Worker.create({
     ...shared,

@@ -6,7 +6,7 @@ import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ActivityDeps } from '../deps';
 import { sendablePsuIp } from '../../banks/psu-ip';
 import { bankActivity, ourCredentials } from '../failures';
-import { connectionDeps, psuAccessToken, withClientToken } from './context';
+import { connectionDeps, psuTokens, withClientToken } from './context';
 import {
   deleteTokens,
   isoDate,
@@ -133,10 +133,12 @@ export function createConsentActivities(deps: ActivityDeps) {
         const bank = c.banks.get(connection.aspspId);
 
         let tokenExpiresAt: number | undefined;
+        let refreshTokenExpiresAt: number | undefined;
         if (bank.sca.exchangesCode) {
           const stored = loadTokens(c.db, c.cipher, connection.id);
           if (stored && auth.outcome === 'approved' && !auth.codeEnc && stored.expiresAt > now) {
             tokenExpiresAt = stored.expiresAt; // a retry after the exchange already succeeded
+            refreshTokenExpiresAt = stored.refreshExpiresAt;
           } else {
             if (!auth.codeEnc || !auth.codeVerifierEnc)
               throw new Xs2aError('no authorisation code was received for this authorisation', {
@@ -162,6 +164,7 @@ export function createConsentActivities(deps: ActivityDeps) {
               .where(eq(authorisations.id, auth.id))
               .run();
             tokenExpiresAt = tokenSet.expiresAt;
+            refreshTokenExpiresAt = tokenSet.refreshExpiresAt;
           }
         }
         // A refused client token is renewed once; refused again, it is our credentials, not the PSU's consent.
@@ -196,6 +199,7 @@ export function createConsentActivities(deps: ActivityDeps) {
           validUntil: details.validUntil,
           frequencyPerDay: details.frequencyPerDay,
           tokenExpiresAt,
+          ...(refreshTokenExpiresAt !== undefined ? { refreshTokenExpiresAt } : {}),
         };
       });
     },
@@ -207,9 +211,12 @@ export function createConsentActivities(deps: ActivityDeps) {
         const bank = c.banks.get(connection.aspspId);
         if (!connection.currentConsentId)
           throw new Xs2aError('no authorised consent to refresh tokens for', { kind: 'consent_invalid' });
-        await psuAccessToken(c, bank, connection.id, connection.currentConsentId, true);
+        const tokens = await psuTokens(c, bank, connection.id, connection.currentConsentId, true);
         recordEvent(c.db, connection.id, 'tokens_refreshed', undefined, connection.currentConsentId);
-        return { expiresAt: loadTokens(c.db, c.cipher, connection.id)!.expiresAt };
+        return {
+          expiresAt: tokens.expiresAt ?? loadTokens(c.db, c.cipher, connection.id)!.expiresAt,
+          ...(tokens.refreshExpiresAt !== undefined ? { refreshTokenExpiresAt: tokens.refreshExpiresAt } : {}),
+        };
       });
     },
 

@@ -10,7 +10,7 @@ import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
 import { storeBalances, upsertAccounts } from './accounts-store';
-import { connectionDeps, psuAccessToken, withClientToken, type ConnectionDeps } from './context';
+import { connectionDeps, psuTokens, withClientToken, type ConnectionDeps, type PsuTokens } from './context';
 import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
 import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
 import { reconcileTransactions } from './transactions-store';
@@ -32,6 +32,11 @@ export interface SyncConnectionInput {
   psuPresent?: boolean;
   /** The SCA session the PSU just returned through (the first sync). */
   authorisationId?: string;
+  /**
+   * The workflow's next sync: written to the read model with lastSyncAt when this sync succeeds,
+   * so the workflow has nothing else to record (runs without the sync-records patch send none).
+   */
+  nextSyncAt?: number;
 }
 
 function psuAddressOf(
@@ -134,11 +139,15 @@ export function createSyncActivities(deps: ActivityDeps) {
         let upserted = 0;
         let inserted = 0; // webhooks: connection.sync_completed's "added"
         let removed = 0;
+        let tokens: PsuTokens | undefined;
 
         const run = async (forceRefresh: boolean) => {
+          // Refreshed here, right before the reads, when expired or nearly so: the workflow does not
+          // keep access tokens fresh on a timer.
+          tokens = await psuTokens(c, bank, connection.id, consent.id, forceRefresh);
           const ais: AisContext = {
             consentId: consent.bankConsentId,
-            accessToken: await psuAccessToken(c, bank, connection.id, consent.id, forceRefresh, ctx.cancellationSignal),
+            accessToken: tokens.accessToken,
             psuIpAddress,
             frequencyPerDay: consent.frequencyPerDay,
             // A timed-out or cancelled attempt stops its bank calls instead of racing its retry.
@@ -219,7 +228,12 @@ export function createSyncActivities(deps: ActivityDeps) {
         // Webhooks (issue 11): connection.sync_completed commits with lastSyncAt, once per sync run.
         c.db.transaction((tx) => {
           tx.update(connections)
-            .set({ lastSyncAt: finishedAt, lastError: null, updatedAt: finishedAt })
+            .set({
+              lastSyncAt: finishedAt,
+              lastError: null,
+              ...(input.nextSyncAt !== undefined ? { nextSyncAt: input.nextSyncAt } : {}),
+              updatedAt: finishedAt,
+            })
             .where(eq(connections.id, connection.id))
             .run();
           recordSyncCompleted(tx, {
@@ -238,9 +252,18 @@ export function createSyncActivities(deps: ActivityDeps) {
           transactionsRemoved: removed,
           bankCalls,
           finishedAt,
+          ...tokenExpiry(tokens),
         };
       });
     },
+  };
+}
+
+/** When the PSU's tokens lapse, for the workflow's token upkeep (instants only, nothing secret). */
+function tokenExpiry(tokens: PsuTokens | undefined): Pick<SyncSummary, 'tokenExpiresAt' | 'refreshTokenExpiresAt'> {
+  return {
+    ...(tokens?.expiresAt !== undefined ? { tokenExpiresAt: tokens.expiresAt } : {}),
+    ...(tokens?.refreshExpiresAt !== undefined ? { refreshTokenExpiresAt: tokens.refreshExpiresAt } : {}),
   };
 }
 

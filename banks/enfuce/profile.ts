@@ -33,6 +33,13 @@ const ISSUERS: Record<EnfuceIssuer, IssuerFacts> = {
   },
 };
 
+/**
+ * A refresh token's lifetime where the token response does not say (refresh_expires_in). A guess
+ * on the safe side until onboarding confirms it: too short costs one token call when syncs are
+ * further apart than it, too long would lose the connection.
+ */
+const REFRESH_TOKEN_LIFETIME_MS = 30 * 86_400_000;
+
 /** Enfuce's published sandbox budget; production limits are not known yet, so none is enforced. */
 const SANDBOX_RATE_LIMIT = { perSecond: 5, perDay: 1000 };
 
@@ -59,6 +66,7 @@ export function enfuceProfile(opts: EnfuceProfileOptions): BankProfile {
       authorizeUrl: `${baseUrl}/v1/authorizations`,
       clientId: opts.clientId,
       ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}),
+      refreshTokenLifetimeMs: REFRESH_TOKEN_LIFETIME_MS,
     },
     // 1.3.12 PSU-IP-Address is format: ipv4; the bank answers IPv6 with 400 FORMAT_ERROR.
     psuIpv6: false,

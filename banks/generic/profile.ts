@@ -62,6 +62,8 @@ const genericProfileSchema = z
         authorizeUrl: absoluteUrl,
         clientId: z.string().min(1),
         apiKey: z.string().min(1).optional(),
+        /** When token responses carry no refresh_expires_in: the refresh token's lifetime in days. */
+        refreshTokenLifetimeDays: z.number().positive().optional(),
       })
       .optional(),
     signature: z.union([z.enum(['bec', 'enfuce']), signatureStyleSchema]),
@@ -128,12 +130,22 @@ export function parseGenericProfile(data: unknown, source = 'profile'): BankProf
     scaApproach: p.scaApproach,
     baseUrl: trimSlash(p.baseUrl),
     paths: p.paths,
-    ...(p.oauth ? { oauth: p.oauth } : {}),
+    ...(p.oauth ? { oauth: oauthOf(p.oauth) } : {}),
     signature: typeof p.signature === 'string' ? NAMED_STYLES[p.signature] : p.signature,
     consent: p.consent,
     ...(p.rateLimit ? { rateLimit: p.rateLimit } : {}),
     ...(p.bankId ? { bankId: p.bankId } : {}),
     psuIpv6: p.psuIpv6 ?? false,
+  };
+}
+
+function oauthOf(oauth: NonNullable<z.output<typeof genericProfileSchema>['oauth']>): BankProfile['oauth'] {
+  const { refreshTokenLifetimeDays, ...rest } = oauth;
+  return {
+    ...rest,
+    ...(refreshTokenLifetimeDays !== undefined
+      ? { refreshTokenLifetimeMs: refreshTokenLifetimeDays * 86_400_000 }
+      : {}),
   };
 }
 

@@ -104,9 +104,16 @@ export class OAuth2IntegratedScaFlow implements ScaFlow {
     if (!current.refreshToken)
       throw new Xs2aError('the PSU token expired and the bank gave no refresh token', { kind: 'grant_invalid', aspsp });
     const fresh = await this.client.tokens().refresh(current.refreshToken, { signal: input.signal });
+    // A bank that does not rotate keeps the refresh token, and with it its expiry (unless it says another).
+    const kept = fresh.refreshToken === undefined ? current : undefined;
+    const refreshExpiresAt = fresh.refreshExpiresAt ?? kept?.refreshExpiresAt;
     return {
       accessToken: fresh.accessToken,
-      refreshed: { ...fresh, refreshToken: fresh.refreshToken ?? current.refreshToken },
+      refreshed: {
+        ...fresh,
+        refreshToken: fresh.refreshToken ?? current.refreshToken,
+        ...(refreshExpiresAt !== undefined ? { refreshExpiresAt } : {}),
+      },
     };
   }
 }

@@ -238,6 +238,26 @@ describe('OAuth2 integrated flow (Enfuce)', () => {
       expect(forced.refreshed).toMatchObject({ accessToken: 'psu-at-3', refreshToken: 'rt-3' });
     });
 
+    it('a bank that does not rotate the refresh token leaves its expiry as it was; a rotated one brings its own', async () => {
+      const t = new FakeTransport()
+        .reply({ body: { access_token: 'psu-at-2', token_type: 'Bearer', expires_in: 3600 } })
+        .reply({
+          body: {
+            access_token: 'psu-at-3',
+            token_type: 'Bearer',
+            expires_in: 3600,
+            refresh_token: 'rt-3',
+            refresh_expires_in: 600,
+          },
+        });
+      const flow = enfuce(t);
+      const old = { ...stored(NOW + 30_000, 'rt'), refreshExpiresAt: NOW + 86_400_000 };
+      const kept = await flow.psuAccessToken({ ...input, stored: () => old });
+      expect(kept.refreshed).toMatchObject({ refreshToken: 'rt', refreshExpiresAt: NOW + 86_400_000 });
+      const rotated = await flow.psuAccessToken({ ...input, stored: () => old });
+      expect(rotated.refreshed).toMatchObject({ refreshToken: 'rt-3', refreshExpiresAt: NOW + 600_000 });
+    });
+
     it('no stored token, or an expired one without a refresh token, is grant_invalid', async () => {
       const flow = enfuce(new FakeTransport());
       expect(await caught(flow.psuAccessToken({ ...input, stored: () => undefined }))).toMatchObject({

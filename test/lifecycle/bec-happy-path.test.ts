@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { connections } from '../../db/schema';
 import { connectionView, createConnection, syncNow } from '../../services/connections';
+import { workflowIdFor } from '../../workflows/connection/types';
 import { startStack, type Stack } from '../helpers/stack';
 import { storedAccounts, storedTransactions, waitFor, waitForStatus } from './helpers';
 
@@ -30,6 +33,23 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
       return v.lastSyncAt ? v : undefined;
     });
     expect(view.nextSyncAt).toBeGreaterThan(view.lastSyncAt!);
+    // The sync wrote the read model itself: what the API shows, and no recordConnectionStatus after it.
+    const row = stack.database.db.select().from(connections).where(eq(connections.id, created.id)).get();
+    expect(row).toMatchObject({ lastSyncAt: view.lastSyncAt, nextSyncAt: view.nextSyncAt, lastError: null });
+    const handle = stack.deps.temporal.workflow.getHandle(workflowIdFor(created.id));
+    const isSync = (e: {
+      activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+    }) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'syncConnection';
+    // Asleep until the next sync: whatever followed the first sync is in the history.
+    const events = await waitFor('the timer after the first sync', async () => {
+      const all = (await handle.fetchHistory()).events ?? [];
+      return all.slice(all.findIndex(isSync)).some((e) => e.timerStartedEventAttributes) ? all : undefined;
+    });
+    const scheduled = events.flatMap((e) => {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      return name ? [name] : [];
+    });
+    expect(scheduled.slice(scheduled.indexOf('syncConnection'))).toEqual(['syncConnection']);
     const accounts = storedAccounts(stack, created.id);
     expect(accounts.length).toBe(2);
     expect(accounts.every((a) => a.iban?.startsWith('DK'))).toBe(true);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { connectionView, createConnection, syncNow } from '../../services/connections';
+import { connectionView, createConnection, revoke, syncNow } from '../../services/connections';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitFor, waitForStatus } from './helpers';
 
@@ -8,52 +8,72 @@ const tokenGrants = (stack: Stack, bank: 'enfuce-rocker' | 'enfuce-st1', grant: 
     .requestLog(bank)
     .filter((e) => e.path === '/v1/token' && String(e.body).includes(`grant_type=${grant}`));
 
-describe('tokens: refreshed before they expire; a refused refresh needs the PSU again', () => {
+describe('tokens: refreshed when a read needs them; a refused refresh needs the PSU again', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      settings: { accessTokenTtlMs: 4_000, refreshTokenTtlMs: 60_000 },
-      timing: { tokenRefreshMarginMs: 2_000 },
+      settings: { accessTokenTtlMs: 3_000, refreshTokenTtlMs: 60_000 },
+      timing: { tokenRefreshMarginMs: 1_000 },
     });
   });
   afterAll(async () => stack?.stop());
 
-  it('refreshes the PSU token on a timer, with rotation, and keeps syncing', async () => {
+  async function active(bank: 'enfuce-rocker' | 'enfuce-st1', customerId: string) {
     const created = await createConnection(stack.deps, {
-      customerId: 'c-tok',
-      aspspId: 'enfuce-rocker',
+      customerId,
+      aspspId: bank,
       redirectUrl: 'https://p.example/r',
       psuIpAddress: '192.0.2.1',
     });
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
-    await waitFor(
-      'two refreshes',
-      () => (tokenGrants(stack, 'enfuce-rocker', 'refresh_token').length >= 2 ? true : undefined),
-      15_000,
-    );
+    return created.id;
+  }
+
+  it('lets an unused access token expire, and the next sync refreshes it once, with rotation', async () => {
+    const id = await active('enfuce-rocker', 'c-tok');
+    const issued = (await connectionView(stack.deps, id)).consent!;
+    // Two lifetimes of the access token pass with no sync: no refresh on a timer.
+    await new Promise((r) => setTimeout(r, 6_500));
+    expect(tokenGrants(stack, 'enfuce-rocker', 'refresh_token')).toEqual([]);
+
+    expect((await syncNow(stack.deps, id, '192.0.2.1')).outcome).toBe('ok');
     const refreshes = tokenGrants(stack, 'enfuce-rocker', 'refresh_token');
-    expect(refreshes.every((e) => e.status === 200)).toBe(true);
-    expect((await connectionView(stack.deps, created.id)).status).toBe('active');
-    expect((await syncNow(stack.deps, created.id, '192.0.2.1')).outcome).toBe('ok');
+    expect(refreshes.map((e) => e.status)).toEqual([200]);
+    // The sync told the workflow when the new tokens lapse: its upkeep follows the refresh token.
+    const view = await connectionView(stack.deps, id);
+    expect(view.status).toBe('active');
+    expect(view.consent!.tokenExpiresAt).toBeGreaterThan(issued.tokenExpiresAt!);
+    expect(view.consent!.refreshTokenExpiresAt).toBeGreaterThan(issued.refreshTokenExpiresAt!);
   });
 
-  it('a refresh the bank refuses ends in reauth_required', async () => {
-    const created = await createConnection(stack.deps, {
-      customerId: 'c-tok2',
-      aspspId: 'enfuce-st1',
-      redirectUrl: 'https://p.example/r',
-      psuIpAddress: '192.0.2.1',
-    });
-    await stack.psu(created.authorisationUrl, 'approve');
-    await waitForStatus(stack, created.id, 'active');
-    // The bank forgets every refresh token it issued (as after a password change).
-    stack.sandbox.banks['enfuce-st1'].state.updateSettings({ refreshTokenTtlMs: 1 });
-    stack.sandbox.clock.advance(2_000);
+  it('wakes to refresh before the refresh token lapses when no sync comes first', async () => {
+    // Refresh tokens of 5 s, syncs an hour apart: the workflow keeps the refresh token alive itself.
+    stack.sandbox.banks['enfuce-rocker'].state.updateSettings({ refreshTokenTtlMs: 5_000 });
+    onTestFinished(() => stack.sandbox.banks['enfuce-rocker'].state.updateSettings({ refreshTokenTtlMs: 60_000 }));
+    const before = tokenGrants(stack, 'enfuce-rocker', 'refresh_token').length;
+    const id = await active('enfuce-rocker', 'c-tok-upkeep');
+    await waitFor(
+      'two upkeep refreshes',
+      () => (tokenGrants(stack, 'enfuce-rocker', 'refresh_token').length - before >= 2 ? true : undefined),
+      15_000,
+    );
+    expect(tokenGrants(stack, 'enfuce-rocker', 'refresh_token').every((e) => e.status === 200)).toBe(true);
+    expect((await connectionView(stack.deps, id)).status).toBe('active');
+    expect((await syncNow(stack.deps, id, '192.0.2.1')).outcome).toBe('ok');
+    await revoke(stack.deps, id);
+  });
+
+  it('a refresh the bank refuses during a sync ends in reauth_required', async () => {
+    const id = await active('enfuce-st1', 'c-tok2');
+    // The bank's clock past the refresh token's lifetime (ours follows it): the read needs a refresh it refuses.
+    stack.sandbox.clock.advance(61_000);
     // Keep the bank's clock where the other tests expect it.
-    onTestFinished(() => stack.sandbox.clock.advance(-2_000));
-    const view = await waitForStatus(stack, created.id, 'reauth_required', 15_000);
+    onTestFinished(() => stack.sandbox.clock.advance(-61_000));
+    await expect(syncNow(stack.deps, id, '192.0.2.1')).rejects.toThrow(/refresh token refused|invalid_grant/);
+    const view = await waitForStatus(stack, id, 'reauth_required', 15_000);
     expect(view.statusReason).toMatch(/invalid_grant|grant/i);
+    expect(tokenGrants(stack, 'enfuce-st1', 'refresh_token').map((e) => e.status)).toEqual([400]);
   });
 });
 

@@ -58,7 +58,15 @@ interface FakeBank {
   validDays: number;
   /** OAuth banks: lifetime of each PSU access token. */
   tokenLifetimeMs?: number;
+  /** OAuth banks: lifetime of each refresh token, as the token response says. */
+  refreshTokenLifetimeMs?: number;
+  /** A refresh after the refresh token lapsed is refused (grant_invalid), as a real bank does. */
+  enforceRefreshLapse?: boolean;
   refuseRefresh?: boolean;
+  /** The PSU's tokens at the fake bank (OAuth banks). */
+  tokens?: { expiresAt: number; refreshExpiresAt?: number };
+  /** Refreshes done by syncs (refresh on use), with when. */
+  refreshedOnUse?: number[];
   /** The next syncs fail with this (permanently: no retries in the test). */
   syncFailure?: { kind: BankFailureKind; message: string };
   /** The next consent creations, completions and refreshes fail with this (no retries in the test). */
@@ -93,6 +101,30 @@ function current(): { bank: FakeBank; now: number } {
 
 const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const authorisationNumber = (authorisationId: string) => Number(authorisationId.split('_')[1]);
+
+/** New PSU tokens at the fake bank: what completeAuthorisation, refreshTokens and syncs report. */
+function issueTokens(bank: FakeBank, now: number) {
+  bank.tokens = {
+    expiresAt: now + bank.tokenLifetimeMs!,
+    ...(bank.refreshTokenLifetimeMs !== undefined ? { refreshExpiresAt: now + bank.refreshTokenLifetimeMs } : {}),
+  };
+  return {
+    tokenExpiresAt: bank.tokens.expiresAt,
+    ...(bank.tokens.refreshExpiresAt !== undefined ? { refreshTokenExpiresAt: bank.tokens.refreshExpiresAt } : {}),
+  };
+}
+
+/** A refresh at the fake bank: refused when configured so, or when the refresh token has lapsed. */
+function refresh(bank: FakeBank, now: number) {
+  const lapsed = bank.enforceRefreshLapse && (bank.tokens?.refreshExpiresAt ?? Infinity) <= now;
+  if (bank.refuseRefresh || lapsed)
+    throw ApplicationFailure.create({
+      type: bankFailureType('grant_invalid'),
+      message: lapsed ? 'the refresh token has expired' : 'the bank refused the refresh token',
+      nonRetryable: true,
+    });
+  return issueTokens(bank, now);
+}
 
 function fail(failure: { kind: BankFailureKind; message: string }): never {
   throw ApplicationFailure.create({
@@ -131,19 +163,14 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
       consentStatus: bank.consentStatuses?.shift() ?? 'valid',
       validUntil: isoDate(now + (bank.validDays - 1) * DAY),
       frequencyPerDay: 4,
-      tokenExpiresAt: bank.tokenLifetimeMs === undefined ? undefined : now + bank.tokenLifetimeMs,
+      ...(bank.tokenLifetimeMs === undefined ? { tokenExpiresAt: undefined } : issueTokens(bank, now)),
     };
   },
   async refreshTokens() {
     const { bank, now } = current();
     if (bank.refreshFailure) fail(bank.refreshFailure);
-    if (bank.refuseRefresh)
-      throw ApplicationFailure.create({
-        type: bankFailureType('grant_invalid'),
-        message: 'the bank refused the refresh token',
-        nonRetryable: true,
-      });
-    return { expiresAt: now + bank.tokenLifetimeMs! };
+    const { tokenExpiresAt, ...rest } = refresh(bank, now);
+    return { expiresAt: tokenExpiresAt, ...rest };
   },
   async revokeConsent() {
     current();
@@ -158,7 +185,22 @@ const activities: ConsentActivities & SyncActivities & BookkeepingActivities = {
         message: bank.syncFailure.message,
         nonRetryable: true,
       });
+    // As the activity does: an expired (or nearly expired) access token is refreshed right before the reads.
+    let tokens = bank.tokens && {
+      tokenExpiresAt: bank.tokens.expiresAt,
+      ...(bank.tokens.refreshExpiresAt !== undefined ? { refreshTokenExpiresAt: bank.tokens.refreshExpiresAt } : {}),
+    };
+    if (bank.tokens && bank.tokens.expiresAt - bank.timing.tokenRefreshMarginMs <= now) {
+      tokens = refresh(bank, now);
+      (bank.refreshedOnUse ??= []).push(now);
+    }
+    // As the activity does: the read model gets lastSyncAt and the workflow's next sync with the data.
+    if (input.nextSyncAt !== undefined) {
+      const last = bank.records[bank.records.length - 1];
+      if (last) bank.records.push({ ...last, lastError: undefined, lastSyncAt: now, nextSyncAt: input.nextSyncAt });
+    }
     return {
+      ...tokens,
       syncRunId: `${reason}-${bank.calls.length}`,
       outcome: 'ok',
       accounts: 1,
@@ -274,6 +316,14 @@ async function finish(handle: Handle): Promise<void> {
 }
 
 const count = (bank: FakeBank, activity: string) => bank.calls.filter((c) => c === activity).length;
+
+async function historyEvents(handle: Handle) {
+  return (await handle.fetchHistory()).events ?? [];
+}
+
+/** An event's time on the server's (skipped) clock. */
+const millis = (event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+  Number(event.eventTime?.seconds ?? 0) * 1000 + Math.floor((event.eventTime?.nanos ?? 0) / 1e6);
 const lastRecord = (bank: FakeBank) => bank.records[bank.records.length - 1];
 
 describe('connection workflow on the time-skipping test server', () => {
@@ -316,21 +366,86 @@ describe('connection workflow on the time-skipping test server', () => {
     await finish(handle);
   });
 
-  it('refreshes tokens before they expire and keeps syncing', async () => {
-    const { handle, bank } = await approved({ tokenLifetimeMs: HOUR });
-    await env.sleep(3 * HOUR);
-    await until(handle, 'three refreshes', () => count(bank, 'refreshTokens') >= 3);
+  it('does not wake for access tokens between syncs: each sync refreshes the expired token before its reads', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: HOUR, refreshTokenLifetimeMs: 90 * DAY });
+    await until(handle, 'recorded', () => lastRecord(bank)?.lastSyncAt !== undefined);
+    const since = await env.currentTimeMs();
+    const recordsBefore = count(bank, 'recordConnectionStatus');
+    await env.sleep(2 * DAY + HOUR);
+    await until(handle, 'four more syncs', () => count(bank, 'syncConnection') >= 5);
+    // Each cycle is one timer and one activity: the sync writes the read model itself.
+    expect(count(bank, 'recordConnectionStatus')).toBe(recordsBefore);
+    const view0 = await handle.query(statusQuery);
+    expect(lastRecord(bank)).toMatchObject({ lastSyncAt: view0.lastSyncAt, nextSyncAt: view0.nextSyncAt });
+    // An hour's token, syncs 12 h apart: 48 expiries, no refresh of the workflow's own.
+    expect(count(bank, 'refreshTokens')).toBe(0);
+    expect(bank.refreshedOnUse?.length).toBe(4);
+    const timers = (await historyEvents(handle)).filter((e) => e.timerStartedEventAttributes && millis(e) >= since);
+    // One timer per sync (the one running when the first sync ended, four fired, the next pending).
+    expect(timers.length).toBeLessThanOrEqual(6);
     const view = await handle.query(statusQuery);
     expect(view.status).toBe('active');
-    expect(view.consent!.tokenExpiresAt!).toBeGreaterThan((await env.currentTimeMs()) + 5 * MINUTE);
+    // What the last sync left: the workflow follows it for its refresh-token upkeep.
+    expect(view.consent).toMatchObject({
+      tokenExpiresAt: bank.tokens!.expiresAt,
+      refreshTokenExpiresAt: bank.tokens!.refreshExpiresAt,
+    });
     await finish(handle);
   });
 
-  it('a refused refresh moves the connection to reauth_required with the reason in the read model', async () => {
-    const { handle, bank } = await approved({ tokenLifetimeMs: HOUR, refuseRefresh: true });
-    await env.sleep(HOUR);
+  it('wakes before the refresh token lapses when syncs are further apart than its lifetime', async () => {
+    // Syncs 12 h apart, refresh tokens of 8 h: without upkeep the next sync would find it lapsed.
+    const { handle, bank } = await approved({
+      tokenLifetimeMs: HOUR,
+      refreshTokenLifetimeMs: 8 * HOUR,
+      enforceRefreshLapse: true,
+    });
+    await env.sleep(8 * HOUR);
+    await until(handle, 'an upkeep refresh', () => count(bank, 'refreshTokens') === 1);
+    await env.sleep(2 * DAY);
+    await until(handle, 'four more syncs', () => count(bank, 'syncConnection') >= 5);
+    const view = await handle.query(statusQuery);
+    expect(view.status).toBe('active');
+    expect(view.lastError).toBeUndefined();
+    // At most one upkeep per sync interval (each sync rotates the refresh token too).
+    expect(count(bank, 'refreshTokens')).toBeGreaterThanOrEqual(3);
+    expect(count(bank, 'refreshTokens')).toBeLessThanOrEqual(5);
+    await finish(handle);
+  });
+
+  it('a refresh token shorter-lived than the refresh margin is kept up at the sync cadence, not in a loop', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: DAY, refreshTokenLifetimeMs: 2 * MINUTE });
+    await env.sleep(11 * HOUR);
+    await until(handle, 'an upkeep refresh', () => count(bank, 'refreshTokens') >= 1);
+    expect(count(bank, 'refreshTokens')).toBe(1);
+    expect((await handle.query(statusQuery)).status).toBe('active');
+    await finish(handle);
+  });
+
+  it('a refresh the bank refuses during a sync moves the connection to reauth_required', async () => {
+    const { handle, bank } = await approved({ tokenLifetimeMs: HOUR, refreshTokenLifetimeMs: 90 * DAY });
+    bank.refuseRefresh = true;
+    await env.sleep(13 * HOUR);
     const view = await status(handle, 'reauth_required');
     expect(view.statusReason).toBe('the bank refused the refresh token');
+    expect(count(bank, 'refreshTokens')).toBe(0);
+    expect(lastRecord(bank)).toMatchObject({
+      status: 'reauth_required',
+      lastError: 'the bank refused the refresh token',
+    });
+    await finish(handle);
+  });
+
+  it('a refused upkeep refresh moves the connection to reauth_required with the reason in the read model', async () => {
+    const { handle, bank } = await approved({
+      tokenLifetimeMs: DAY,
+      refreshTokenLifetimeMs: 6 * HOUR,
+      refuseRefresh: true,
+    });
+    await env.sleep(6 * HOUR);
+    const view = await status(handle, 'reauth_required');
+    expect(view.statusReason).toBe('the bank refused the refresh token');
+    expect(count(bank, 'refreshTokens')).toBe(1);
     expect(lastRecord(bank)).toMatchObject({
       status: 'reauth_required',
       lastError: 'the bank refused the refresh token',
@@ -413,7 +528,8 @@ describe('connection workflow on the time-skipping test server', () => {
       'a sync in the new run',
       (v) => count(bank, 'syncConnection') > syncs && v.nextSyncAt! > v.lastSyncAt!,
     );
-    expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR);
+    // Counted from the sync's start (drawn before it, so the sync can record it): lastSyncAt is its end.
+    expect(after.nextSyncAt! - after.lastSyncAt!).toBeGreaterThanOrEqual(2 * HOUR - MINUTE);
     expect(after.nextSyncAt! - after.lastSyncAt!).toBeLessThan(2 * HOUR + MINUTE);
     await finish(handle);
   });
@@ -493,6 +609,7 @@ describe('connection workflow on the time-skipping test server', () => {
       reason: 'first',
       psuPresent: true,
       authorisationId: 'auth_1',
+      nextSyncAt: expect.any(Number),
     });
     await finish(handle);
   });
@@ -551,14 +668,17 @@ describe("our fault is not the customer's fault", () => {
   }
 
   it('a refresh we cannot do (a token we cannot decrypt) keeps the status and retries at the sync cadence', async () => {
-    const { handle, bank } = await approved({ tokenLifetimeMs: 2 * DAY });
+    // The refresh token would lapse (6 h) before the next sync (12 h): the workflow's own upkeep.
+    const { handle, bank } = await approved({ tokenLifetimeMs: 2 * DAY, refreshTokenLifetimeMs: 6 * HOUR });
     bank.refreshFailure = { kind: 'configuration', message: 'a stored secret failed authentication under key "k1"' };
-    await env.sleep(2 * DAY);
+    await env.sleep(6 * HOUR);
     await until(handle, 'the error recorded', () => lastRecord(bank)?.lastError === bank.refreshFailure?.message);
     expect((await handle.query(statusQuery)).status).toBe('active');
-    expect(count(bank, 'refreshTokens')).toBeLessThanOrEqual(2);
+    // Not retried in a loop: the next try comes a sync interval later.
+    await env.sleep(10 * HOUR);
+    expect(count(bank, 'refreshTokens')).toBe(1);
     bank.refreshFailure = undefined;
-    await env.sleep(13 * HOUR);
+    await env.sleep(3 * HOUR);
     await until(
       handle,
       'refreshed',

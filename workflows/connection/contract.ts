@@ -185,6 +185,8 @@ export interface ConsentSnapshot {
   validUntil: string; // YYYY-MM-DD, inclusive
   frequencyPerDay: number;
   tokenExpiresAt?: number;
+  /** When the refresh token lapses (refresh-on-use runs): the workflow wakes for token upkeep only before that. */
+  refreshTokenExpiresAt?: number;
 }
 
 export interface ConnectionState {
@@ -259,6 +261,10 @@ export interface SyncSummary {
   /** When deferred: frequencyPerDay used up until then. */
   nextAllowedAt?: number;
   finishedAt: number;
+  /** OAuth banks: when the PSU's access token, as the sync left it (refreshed on use), expires. */
+  tokenExpiresAt?: number;
+  /** OAuth banks: when the refresh token lapses, if the bank or its profile says. */
+  refreshTokenExpiresAt?: number;
 }
 
 /**

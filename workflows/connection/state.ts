@@ -41,6 +41,11 @@ export class ConnectionLifecycle {
    * so a configuration problem does not spin. Unset in runs without the our-fault patch.
    */
   refreshRetryAt: number | undefined;
+  /**
+   * Runs that know the refresh-on-use patch: bank reads refresh the access token themselves, and
+   * the workflow wakes for token upkeep only before the refresh token would lapse.
+   */
+  refreshOnUse = false;
   /** The settled outcome of each PSU return heard in this run, by authorisation id. */
   readonly verdicts = new Map<string, PsuOutcome>();
   /** Counts settled returns, so a psuReturned update can wait for the one after its arrival. */
@@ -99,8 +104,14 @@ export class ConnectionLifecycle {
     return this.expiryAt() - this.requireTiming().expiringSoonWarningMs;
   }
 
+  /**
+   * When the tokens need the workflow: before the access token expires (runs without refresh-on-use),
+   * or before the refresh token lapses (with it; never when its lifetime is unknown). Syncs come
+   * first when they are due sooner, and a sync that refreshed reports the new expiry.
+   */
   refreshAt(): number {
-    const expiresAt = this.state.consent?.tokenExpiresAt;
+    const consent = this.state.consent;
+    const expiresAt = this.refreshOnUse ? consent?.refreshTokenExpiresAt : consent?.tokenExpiresAt;
     if (expiresAt === undefined) return Infinity;
     const due = expiresAt - this.requireTiming().tokenRefreshMarginMs;
     return this.refreshRetryAt === undefined ? due : Math.max(due, this.refreshRetryAt);
@@ -116,10 +127,14 @@ export class ConnectionLifecycle {
 
   /** Next unattended sync: 24 h / frequencyPerDay (or the fixed interval) plus jitter that only ever adds. */
   scheduleNextSync(from: number, random: () => number): void {
+    this.state.nextSyncAt = this.nextSyncFrom(from, random);
+  }
+
+  nextSyncFrom(from: number, random: () => number): number {
     const timing = this.requireTiming();
     const perDay = this.state.consent?.frequencyPerDay ?? 4;
     const interval = timing.syncIntervalMs ?? Math.ceil(DAY_MS / perDay);
-    this.state.nextSyncAt = from + interval + Math.floor(random() * timing.syncJitterMs);
+    return from + interval + Math.floor(random() * timing.syncJitterMs);
   }
 
   /** When the main loop must wake up next if nothing arrives. */
@@ -130,6 +145,14 @@ export class ConnectionLifecycle {
       this.expiryAt(),
       this.state.status === 'active' ? this.expiringSoonAt() : Infinity,
     );
+  }
+
+  /** What a bank read (refresh-on-use) reports about the tokens it used or refreshed. */
+  tokensReported(tokens: { tokenExpiresAt?: number; refreshTokenExpiresAt?: number }): void {
+    const consent = this.state.consent;
+    if (!consent || !this.refreshOnUse) return;
+    if (tokens.tokenExpiresAt !== undefined) consent.tokenExpiresAt = tokens.tokenExpiresAt;
+    if (tokens.refreshTokenExpiresAt !== undefined) consent.refreshTokenExpiresAt = tokens.refreshTokenExpiresAt;
   }
 
   /** After a refresh failed on our side: try again after one sync interval, like a sync. */

@@ -54,6 +54,18 @@ export const UNSETTLED_RETURN_PATCH = 'psu-return-unsettled';
  * while Temporal was away, and no reload) is finished with its recorded outcome, not expired.
  */
 export const LOST_RETURN_PATCH = 'psu-return-lost';
+/**
+ * Patch: syncs (and every bank read) refresh the access token right before their reads; the
+ * workflow wakes for tokens only before the refresh token would lapse, not before each access
+ * token expires. A run of the previous release switches at its next live workflow task.
+ */
+export const REFRESH_ON_USE_PATCH = 'refresh-on-use';
+/**
+ * Patch: the next sync is drawn before a sync and the sync activity writes it to the read model
+ * with lastSyncAt, so a successful sync needs no recordConnectionStatus after it (one activity a
+ * cycle instead of two).
+ */
+export const SYNC_RECORDS_PATCH = 'sync-records-read-model';
 
 // Activity groups, each with the timeouts it needs. All are regular activities (recorded
 // histories schedule them as such). Names must never change: histories refer to them.
@@ -91,6 +103,8 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
   const state = m.state;
   /** The consent activities on the bank's queue (or, in runs before the patch, the workflow's). */
   const consent = () => consentActivities(bankQueue(input.aspspId));
+  /** Asked where token upkeep is decided: false while replaying a run of the previous release, true once live. */
+  const refreshOnUse = () => (m.refreshOnUse ||= patched(REFRESH_ON_USE_PATCH));
   // Bank calls run one at a time: a sync-now, a timer and a revoke never overlap.
   let busy = false;
   const exclusive = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -102,7 +116,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
       busy = false;
     }
   };
-  /** The last record written by this run (the after-sync write skips an unchanged one). */
+  /** The last record written by this run or, after a sync, as that sync wrote it (an unchanged one is not written again). */
   let recorded: string | undefined;
   async function writeRecord(): Promise<void> {
     const record = m.record();
@@ -150,12 +164,27 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
 
   async function runSync(reason: string, psu: PsuPresence = {}): Promise<SyncSummary | undefined> {
     const sync = syncActivities(m.requireTiming().syncHeartbeatTimeoutMs ?? 60_000, bankQueue(input.aspspId));
+    const nextSyncAt = patched(SYNC_RECORDS_PATCH) ? m.nextSyncFrom(Date.now(), Math.random) : undefined;
+    const before = m.record();
+    const upToDate = JSON.stringify(before) === recorded;
     try {
-      const summary = await sync.syncConnection({ connectionId, reason, ...psu });
+      const summary = await sync.syncConnection({
+        connectionId,
+        reason,
+        ...psu,
+        ...(nextSyncAt ? { nextSyncAt } : {}),
+      });
+      if (refreshOnUse()) m.tokensReported(summary);
       state.lastSyncAt = summary.finishedAt;
       state.lastError = undefined;
       if (summary.outcome === 'deferred' && summary.nextAllowedAt) state.nextSyncAt = summary.nextAllowedAt;
+      else if (nextSyncAt) state.nextSyncAt = nextSyncAt;
       else m.scheduleNextSync(Date.now(), Math.random);
+      // The sync wrote lastSyncAt, nextSyncAt and the cleared lastError itself: nothing else to write.
+      if (nextSyncAt && upToDate && summary.outcome === 'ok') {
+        const written = JSON.stringify({ ...before, lastError: undefined, lastSyncAt: state.lastSyncAt, nextSyncAt });
+        if (written === JSON.stringify(m.record())) recorded = written;
+      }
       await recordState();
       return summary;
     } catch (err) {
@@ -291,6 +320,9 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
         validUntil: completed.validUntil,
         frequencyPerDay: completed.frequencyPerDay,
         tokenExpiresAt: completed.tokenExpiresAt,
+        ...(completed.refreshTokenExpiresAt !== undefined
+          ? { refreshTokenExpiresAt: completed.refreshTokenExpiresAt }
+          : {}),
       };
       // The read model says active before the PSU is told approved (and sent to the product).
       await setStatus(m.authorisedStatus(Date.now()));
@@ -368,6 +400,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     m.timing = input.timing;
   }
   const timing = m.requireTiming();
+  refreshOnUse();
 
   if (!input.carried) {
     upsertSearchAttributes([{ key: ConnectionStatusKey, value: state.status }]);
@@ -407,6 +440,7 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
     }
 
     const now = Date.now();
+    refreshOnUse();
     if (now >= m.expiryAt()) {
       await exclusive(() => setStatus('expired', `consent validUntil ${state.consent?.validUntil} has passed`));
       continue;
@@ -420,6 +454,11 @@ export async function connectionWorkflow(input: ConnectionWorkflowInput): Promis
           const refreshed = await consent().refreshTokens({ connectionId });
           m.refreshRetryAt = undefined;
           if (state.consent) state.consent.tokenExpiresAt = refreshed.expiresAt;
+          if (refreshOnUse()) {
+            m.tokensReported(refreshed);
+            // A refresh token that is due again at once (shorter-lived than the margin) waits for the syncs.
+            if (m.refreshAt() <= Date.now()) m.deferRefresh(Date.now());
+          }
         } catch (err) {
           await onBankFailure(err);
           if (lastEffect === 'ours') m.deferRefresh(Date.now());

@@ -134,13 +134,20 @@ export class TokenClient {
       });
     }
     const t = parsed.data;
+    // Where the bank does not say (or says 0, which some servers use for "no fixed lifetime"), the
+    // profile's default lifetime applies to a refresh token it issued.
+    const refreshLifetimeMs = t.refresh_expires_in
+      ? t.refresh_expires_in * 1000
+      : t.refresh_token !== undefined
+        ? this.oauth.refreshTokenLifetimeMs
+        : undefined;
     return {
       accessToken: t.access_token,
       tokenType: t.token_type,
       // From when we asked, not when the answer arrived: errs on the side of refreshing early.
       expiresAt: requestedAt + t.expires_in * 1000,
       ...(t.refresh_token !== undefined ? { refreshToken: t.refresh_token } : {}),
-      ...(t.refresh_expires_in !== undefined ? { refreshExpiresAt: requestedAt + t.refresh_expires_in * 1000 } : {}),
+      ...(refreshLifetimeMs !== undefined ? { refreshExpiresAt: requestedAt + refreshLifetimeMs } : {}),
       ...(t.scope !== undefined ? { scope: t.scope } : {}),
     };
   }

@@ -35,6 +35,11 @@ export interface BankProfile {
     clientId: string;
     /** Sent as X-API-Key on the consent endpoint where the bank wants one (Enfuce). */
     apiKey?: string;
+    /**
+     * How long a refresh token lives when the token response does not say (no refresh_expires_in).
+     * Absent: unknown, and the refresh token is not expected to lapse before the consent.
+     */
+    refreshTokenLifetimeMs?: number;
   };
   signature: SignatureStyle;
   consent: {

@@ -122,6 +122,22 @@ describe('TokenClient', () => {
     expect(t.last.form).toEqual({ grant_type: 'refresh_token', client_id: 'tpp-client-1', refresh_token: 'rt1' });
   });
 
+  it("a refresh token the bank gives no lifetime for (or 0) lives the profile's default; no refresh token, no expiry", async () => {
+    const profile = testEnfuceProfile();
+    const lifetime = profile.oauth!.refreshTokenLifetimeMs!;
+    expect(lifetime).toBeGreaterThan(0);
+    const t = new FakeTransport()
+      .reply({ body: { access_token: 'a1', token_type: 'Bearer', expires_in: 60, refresh_token: 'r1' } })
+      .reply({
+        body: { access_token: 'a2', token_type: 'Bearer', expires_in: 60, refresh_token: 'r2', refresh_expires_in: 0 },
+      })
+      .reply({ body: { access_token: 'a3', token_type: 'Bearer', expires_in: 60 } });
+    const client = new TokenClient(t, profile, clock);
+    expect((await client.refresh('r0')).refreshExpiresAt).toBe(NOW + lifetime);
+    expect((await client.refresh('r1')).refreshExpiresAt).toBe(NOW + lifetime);
+    expect((await client.refresh('r2')).refreshExpiresAt).toBeUndefined();
+  });
+
   it('a refused refresh (invalid_grant) is grant_invalid, without the token in the message', async () => {
     const t = new FakeTransport().reply({
       status: 400,
