@@ -17,6 +17,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { BookkeepingActivities, ConsentActivities, SyncActivities } from '../../activities';
 import { forwardTemporalLogs } from '../../logging/temporal-runtime';
+import { bankTaskQueue } from '../../temporal/bank-task-queues';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../temporal/search-attributes';
 import { resolveTemporalTestServer } from '../../temporal/test-server';
 import { workflowIdFor, type ConnectionTiming } from '../../workflows/connection/contract';
@@ -178,6 +179,13 @@ describe.skipIf(!previous)(
         workflowBundle: { codePath: inject('workflowBundlePath') },
         activities,
       });
+      // This release schedules bank calls on the bank's own queue (patch bank-task-queues).
+      const bankWorker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue: bankTaskQueue(taskQueue, 'enfuce-rocker'),
+        activities,
+      });
+      const bankRun = bankWorker.run();
       await newWorker.runUntil(async () => {
         await env.sleep(2 * DAY);
         await until('four more syncs', () => count('syncConnection') >= syncsBefore + 4);
@@ -190,6 +198,8 @@ describe.skipIf(!previous)(
         expect(await handle.executeUpdate(revokeUpdate)).toEqual({ status: 'revoked' });
         await handle.result();
       });
+      bankWorker.shutdown();
+      await bankRun;
 
       // The switch is recorded where it happened: the whole history replays through this release.
       const history = await handle.fetchHistory();
