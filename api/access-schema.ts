@@ -3,7 +3,8 @@ import { z } from 'zod';
 /**
  * The Berlin Group 1.3.12 AccountAccess object (psd2-api_v1.3.12 components/schemas/accountAccess),
  * checked before anything is stored or sent: what the bank would refuse is a 422 here, not a
- * failed connection. Unknown members are refused, lists are bounded, IBANs must pass mod-97.
+ * failed connection. Unknown members are refused, lists are bounded; an IBAN failing mod-97 names no
+ * account (404, accountsThatCannotExist).
  */
 
 const MAX_REFERENCES = 100;
@@ -24,8 +25,7 @@ export function ibanChecksumValid(iban: string): boolean {
 const iban = z
   .string()
   .regex(/^[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}$/, 'must be an IBAN')
-  .refine(ibanChecksumValid, 'is not a valid IBAN (ISO 13616 mod-97 check digits)')
-  .describe('An IBAN whose check digits pass ISO 13616 mod-97');
+  .describe('An IBAN; one whose ISO 13616 mod-97 check digits fail names no account: 404');
 
 const otherType = z.strictObject({
   identification: z.string().min(1).max(35),
@@ -62,6 +62,24 @@ const references = z.array(accountReferenceSchema).max(MAX_REFERENCES);
 const allAccounts = z.enum(['allAccounts', 'allAccountsWithOwnerName']);
 const LISTS = ['accounts', 'balances', 'transactions'] as const;
 const BANK_OFFERED = ['availableAccounts', 'availableAccountsWithBalance', 'allPsd2'] as const;
+
+const has = (key: string) => ({ required: [key] });
+const noneOf = (keys: readonly string[]) => ({ not: { anyOf: keys.map(has) } });
+const eachList = (constraint: Record<string, number>) => Object.fromEntries(LISTS.map((list) => [list, constraint]));
+
+/**
+ * The refinement below, as the document says it (so every AccountAccess the document admits is
+ * one we take): named accounts (every list used names some; no restrictedTo), or empty lists (the
+ * accounts the PSU offers), or exactly one of the bank-offered forms alone.
+ */
+const ACCESS_SHAPES = [
+  { anyOf: LISTS.map(has), ...noneOf([...BANK_OFFERED, 'restrictedTo']), properties: eachList({ minItems: 1 }) },
+  { anyOf: LISTS.map(has), ...noneOf(BANK_OFFERED), properties: eachList({ maxItems: 0 }) },
+  ...BANK_OFFERED.map((form) => ({
+    required: [form],
+    ...noneOf([...LISTS, ...BANK_OFFERED.filter((other) => other !== form), 'additionalInformation']),
+  })),
+];
 
 export const accountAccessSchema = z
   .strictObject({
@@ -118,8 +136,7 @@ export const accountAccessSchema = z
   })
   .meta({
     id: 'AccountAccess',
-    // What the refinement needs at least, said in the document: one of the services is asked for.
-    anyOf: [...LISTS, ...BANK_OFFERED].map((name) => ({ required: [name] })),
+    anyOf: ACCESS_SHAPES,
     description:
       'Berlin Group 1.3.12 AccountAccess: accounts/balances/transactions (lists of account references, ' +
       'each naming the account by exactly one identifier; all empty = the accounts the PSU offers), or one of ' +
@@ -132,6 +149,51 @@ const IDENTIFIERS_FOR: Record<'accounts' | 'card-accounts', readonly (typeof IDE
   'card-accounts': ['maskedPan', 'pan'],
 };
 
+/** Every account reference in an AccountAccess, with the field that names it. */
+function referencesIn(access: z.infer<typeof accountAccessSchema>) {
+  const lists = {
+    accounts: access.accounts,
+    balances: access.balances,
+    transactions: access.transactions,
+    'additionalInformation.ownerName': access.additionalInformation?.ownerName,
+    'additionalInformation.trustedBeneficiaries': access.additionalInformation?.trustedBeneficiaries,
+  };
+  return Object.entries(lists).flatMap(([list, refs]) =>
+    (refs ?? []).map((ref, i) => ({ field: `access.${list}.${i}`, ref })),
+  );
+}
+
+/**
+ * References that name no account anywhere: an IBAN whose ISO 13616 check digits fail (beyond
+ * what a pattern can say, so the API answers 404, no such account, rather than 422).
+ */
+export function accountsThatCannotExist(
+  access: z.infer<typeof accountAccessSchema>,
+): { field: string; message: string }[] {
+  return referencesIn(access)
+    .filter(({ ref }) => ref.iban !== undefined && !ibanChecksumValid(ref.iban))
+    .map(({ field }) => ({ field: `${field}.iban`, message: 'no such account: the IBAN fails its check digits' }));
+}
+
+/**
+ * The document's AccountAccess for one kind of account (a bank's accountKind): references only by
+ * the identifiers that kind has. `schema` is the AccountAccess component as generated.
+ */
+export function accessDocumentFor(schema: unknown, accountKind: 'accounts' | 'card-accounts'): unknown {
+  const allowed = new Set<string>(IDENTIFIERS_FOR[accountKind]);
+  const copy = structuredClone(schema) as { properties?: Record<string, { items?: unknown; properties?: unknown }> };
+  const narrow = (items: unknown) => {
+    const reference = items as { properties?: Record<string, unknown>; oneOf?: { required: string[] }[] } | undefined;
+    if (!reference?.properties) return;
+    for (const name of IDENTIFIERS) if (!allowed.has(name)) delete reference.properties[name];
+    reference.oneOf = reference.oneOf?.filter((option) => allowed.has(option.required[0]));
+  };
+  for (const list of LISTS) narrow(copy.properties?.[list]?.items);
+  const info = copy.properties?.additionalInformation?.properties as Record<string, { items?: unknown }> | undefined;
+  for (const list of ['ownerName', 'trustedBeneficiaries']) narrow(info?.[list]?.items);
+  return copy;
+}
+
 /**
  * What a valid AccountAccess still cannot ask of this bank: account references by an identifier
  * its kind of account does not have (an IBAN at a card issuer, a PAN at a payment-account bank).
@@ -142,22 +204,13 @@ export function accessFaultsFor(
 ): { field: string; message: string }[] {
   const allowed = IDENTIFIERS_FOR[accountKind];
   const faults: { field: string; message: string }[] = [];
-  const lists = {
-    accounts: access.accounts,
-    balances: access.balances,
-    transactions: access.transactions,
-    'additionalInformation.ownerName': access.additionalInformation?.ownerName,
-    'additionalInformation.trustedBeneficiaries': access.additionalInformation?.trustedBeneficiaries,
-  };
-  for (const [list, refs] of Object.entries(lists)) {
-    for (const [i, ref] of (refs ?? []).entries()) {
-      const used = IDENTIFIERS.find((k) => ref[k] !== undefined);
-      if (used && !allowed.includes(used)) {
-        faults.push({
-          field: `access.${list}.${i}.${used}`,
-          message: `this bank's ${accountKind} are named by ${allowed.join(', ')}, not ${used}`,
-        });
-      }
+  for (const { field, ref } of referencesIn(access)) {
+    const used = IDENTIFIERS.find((k) => ref[k] !== undefined);
+    if (used && !allowed.includes(used)) {
+      faults.push({
+        field: `${field}.${used}`,
+        message: `this bank's ${accountKind} are named by ${allowed.join(', ')}, not ${used}`,
+      });
     }
   }
   return faults;

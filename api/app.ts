@@ -52,6 +52,10 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     // X-Forwarded-For is trusted only from loopback (a local proxy); set trustProxy in front of a real one.
     trustProxy: 'loopback',
     bodyLimit: 256 * 1024,
+    // A JSON member named __proto__ (or constructor.prototype) is dropped on parsing, like any member
+    // the API does not read, rather than refusing the body: it can never reach an object's prototype.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
@@ -89,7 +93,12 @@ export function buildApp(deps: ApiDeps): FastifyInstance {
     transformObject: (document) =>
       finishOpenApi(jsonSchemaTransformObject(document), {
         // Some compositions (the codec's tests) build the API without banks.
-        aspspIds: (deps.banks as ApiDeps['banks'] | undefined)?.profiles().map((p) => p.id) ?? [],
+        banks:
+          (deps.banks as ApiDeps['banks'] | undefined)?.profiles().map((p) => ({
+            id: p.id,
+            services: p.services,
+            accountKind: p.paths?.accountKind,
+          })) ?? [],
         globalSecurity: true,
       }),
   });

@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { PROBLEM_CONTENT_TYPE, sendProblem } from './problem';
+import { errorPage, prefersJson } from './routes/callback/page';
 
 /**
  * Errors fastify and node answer before any route runs, as problem+json like every other
@@ -43,14 +44,51 @@ function clientErrorStatus(code: string | undefined): { status: number; detail: 
 }
 
 /**
+ * A PSU's return to GET /callback too long for the server to read (request line and headers over
+ * 16 KB): the PSU's browser gets the callback's own "link cannot be read" page (400), as for any
+ * unreadable callback, not a bare 414/431 (problem+json where the client asked for JSON).
+ */
+function psuCallbackTooLarge(status: number, raw: unknown): { type: string; body: string } | undefined {
+  // Node hands the bytes it read as a Buffer (its typings say otherwise).
+  if ((status !== 431 && status !== 414) || !Buffer.isBuffer(raw)) return undefined;
+  const head = raw.subarray(0, 64 * 1024).toString('latin1');
+  if (!/^(GET|HEAD) \/callback([?/ ]|$)/.test(head)) return undefined;
+  const accept = /\r\naccept:[ \t]*([^\r\n]*)/i.exec(head)?.[1];
+  const detail = 'the callback cannot be read: it is longer than the server takes';
+  if (prefersJson(accept)) {
+    return {
+      type: PROBLEM_CONTENT_TYPE,
+      body: JSON.stringify({ type: 'about:blank', title: 'Bad Request', status: 400, detail, instance: '/callback' }),
+    };
+  }
+  return {
+    type: 'text/html; charset=utf-8',
+    body: errorPage('This link is not valid', 'The bank sent you back with a link we cannot read.'),
+  };
+}
+
+/**
  * fastify's `clientErrorHandler`: the node HTTP server's 'clientError' (the parser refused the
  * request, so there is no request object): answer problem+json on the socket and close it.
  */
-export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+export function clientErrorHandler(
+  this: FastifyInstance,
+  error: Error & { code?: string; rawPacket?: unknown },
+  socket: Socket,
+): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const { status, detail } = clientErrorStatus(error.code);
   this.log.debug({ err: error, status }, 'client error');
-  if (socket.writable) {
+  const page = psuCallbackTooLarge(status, error.rawPacket);
+  if (page && socket.writable) {
+    socket.write(
+      'HTTP/1.1 400 Bad Request\r\n' +
+        `Content-Type: ${page.type}\r\n` +
+        `Content-Length: ${Buffer.byteLength(page.body)}\r\n` +
+        'Cache-Control: no-store\r\nConnection: close\r\n\r\n' +
+        page.body,
+    );
+  } else if (socket.writable) {
     const title = STATUS_CODES[status] ?? 'Error';
     const body = JSON.stringify({ type: 'about:blank', title, status, detail });
     socket.write(

@@ -42,8 +42,10 @@ export type Reservation =
   | { kind: 'proceed'; complete(statusCode: number, response: unknown): Promise<void>; release(): Promise<void> };
 
 /**
- * Reserves (apiKeyId, key) for this request. The same body again replays the
- * stored answer; another body is a 422; a request still in flight is a 409.
+ * Reserves (apiKeyId, key) for this request. The same body again replays the stored answer;
+ * another body conflicts with what the key is bound to (409, naming Idempotency-Key), as does a
+ * request still in flight (409). The IETF draft suggests 422 for the first; 409 says what it is: the
+ * key is taken, the body is not at fault.
  */
 export async function reserve(
   store: IdempotencyRepository,
@@ -62,7 +64,7 @@ export async function reserve(
   const existing = await store.find(apiKeyId, key);
   if (!existing) return reserve(store, apiKeyId, key, hash, now); // released between our insert and read
   if (existing.requestHash !== hash) {
-    throw new ApiProblem(422, 'this Idempotency-Key was used with a different request body', {
+    throw new ApiProblem(409, 'this Idempotency-Key was used with a different request body', {
       errors: [{ field: 'Idempotency-Key', message: 'reused with a different request body' }],
     });
   }

@@ -41,6 +41,11 @@ export const connections = sqliteTable(
      * bank calls read it here, so it never enters workflow history (the workflow carries a flag).
      */
     psuIpAddress: text('psu_ip_address'),
+    /**
+     * When a product deleted the connection through the API (DELETE /v1/connections/{id}): the API
+     * answers 404 for it from then on; the row stays for audit, webhooks and the workflow.
+     */
+    deletedAt: integer('deleted_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -58,7 +58,7 @@ export interface TransactionQuery {
 }
 
 export interface AccountRepository {
-  /** The account with its connection's customer, for ownership checks. */
+  /** The account with its connection's customer, for ownership checks; none once the connection is deleted. */
   get(id: string): Promise<{ account: AccountRecord; customerId: string } | undefined>;
   /** Oldest first (createdAt, id). */
   listByConnection(connectionId: string): Promise<AccountRecord[]>;

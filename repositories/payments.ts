@@ -54,7 +54,8 @@ export interface PaymentCursor {
 }
 
 export interface PaymentListQuery {
-  customerId: string;
+  /** These customers' payments; null: every customer's. */
+  customerIds: readonly string[] | null;
   status?: PaymentStatus;
   after?: PaymentCursor;
   limit: number;

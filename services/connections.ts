@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankProfiles } from '../banks/directory';
 import type { Db } from '../db/client';
+import type { BankProfile } from '../xs2a/profiles/types';
+import type { Notice } from './notices';
 import { eq } from 'drizzle-orm';
 import { psuIpForBank } from '../banks/psu-ip';
-import { authorisations, connections } from '../db/schema';
+import { authorisations, connections, consents, type ConnectionStatus } from '../db/schema';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { AspspKey, ConnectionIdKey, ConnectionStatusKey, CustomerIdKey } from '../temporal/search-attributes';
 import { connectionWorkflow } from '../workflows/connection/workflow';
@@ -20,7 +22,6 @@ import {
   workflowIdFor,
   type AuthorisationUrlResult,
   type ConnectionView,
-  type ReauthoriseResult,
   type RevokeResult,
   type SyncNowResult,
 } from '../workflows/connection/contract';
@@ -77,7 +78,7 @@ export interface CreateConnectionInput {
   validUntil?: string;
   frequencyPerDay?: number;
   access?: Record<string, unknown>;
-  /** The PSU's address as the caller named it (X-PSU-IP-Address): refused (422) where the bank cannot take it. */
+  /** The PSU's address as the caller named it (X-PSU-IP-Address). */
   psuIpAddress?: string;
   /** The request's own address, used when none was named; dropped where the bank cannot take it. */
   requestIp?: string;
@@ -85,25 +86,65 @@ export interface CreateConnectionInput {
   connectionId?: string;
 }
 
+/** What create and re-authorise answer: where to send the PSU, and what the bank was asked. */
+export interface StartedAuthorisation {
+  id: string;
+  status: ConnectionStatus;
+  authorisationUrl: string;
+  /** The last day of access asked of the bank for this consent (the bank may grant less). */
+  validUntil?: string;
+  notices?: Notice[];
+}
+
 const DAY_MS = 86_400_000;
 
-export async function createConnection(deps: ConnectionServiceDeps, input: CreateConnectionInput) {
+/**
+ * The validUntil to ask the bank for: as requested, moved into what the bank grants (today to
+ * today + maxValidityDays − 1). A later date is shortened, as Berlin Group lets the bank do
+ * itself ("9999-12-31": as long as possible); a date already past asks for the shortest consent,
+ * until today. Either way the caller is told.
+ */
+export function clampValidUntil(
+  requested: string,
+  profile: Pick<BankProfile, 'name' | 'consent'>,
+  now: number,
+): { validUntil: string; notice?: Notice } {
+  const today = new Date(now).toISOString().slice(0, 10);
+  const max = new Date(now + (profile.consent.maxValidityDays - 1) * DAY_MS).toISOString().slice(0, 10);
+  if (requested > max) {
+    return {
+      validUntil: max,
+      notice: {
+        field: 'validUntil',
+        message: `${profile.name} grants consents of at most ${profile.consent.maxValidityDays} days: asked until ${max}`,
+      },
+    };
+  }
+  if (requested < today) {
+    return {
+      validUntil: today,
+      notice: { field: 'validUntil', message: `${requested} is past: asked until today, ${today}` },
+    };
+  }
+  return { validUntil: requested };
+}
+
+export async function createConnection(
+  deps: ConnectionServiceDeps,
+  input: CreateConnectionInput,
+): Promise<StartedAuthorisation> {
   if (!deps.banks.has(input.aspspId)) throw new ConnectionInputError('aspspId', `unknown ASPSP "${input.aspspId}"`);
   const profile = deps.banks.get(input.aspspId).profile;
   const now = (deps.now ?? Date.now)();
-  const today = new Date(now).toISOString().slice(0, 10);
+  const notices: Notice[] = [];
+  let validUntil: string | undefined;
   if (input.validUntil !== undefined) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(input.validUntil) || Number.isNaN(Date.parse(input.validUntil))) {
       throw new ConnectionInputError('validUntil', 'validUntil must be a date, YYYY-MM-DD');
     }
-    if (input.validUntil < today) throw new ConnectionInputError('validUntil', 'validUntil is in the past');
-    const max = new Date(now + (profile.consent.maxValidityDays - 1) * DAY_MS).toISOString().slice(0, 10);
-    if (input.validUntil > max) {
-      throw new ConnectionInputError(
-        'validUntil',
-        `${profile.name} grants consents of at most ${profile.consent.maxValidityDays} days (until ${max})`,
-      );
-    }
+    const clamped = clampValidUntil(input.validUntil, profile, now);
+    validUntil = clamped.validUntil;
+    if (clamped.notice) notices.push(clamped.notice);
   }
   const frequencyPerDay = input.frequencyPerDay ?? profile.consent.defaultFrequencyPerDay;
   if (!Number.isInteger(frequencyPerDay) || frequencyPerDay < 1 || frequencyPerDay > 4) {
@@ -113,7 +154,9 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
     );
   }
 
-  const psuIpAddress = psuAddressFor(deps, input.aspspId, input.psuIpAddress, input.requestIp, 'X-PSU-IP-Address');
+  const psu = psuAddressFor(deps, input.aspspId, input.psuIpAddress, input.requestIp, 'X-PSU-IP-Address');
+  const psuIpAddress = psu.ip;
+  if (psu.notice) notices.push(psu.notice);
 
   const id = input.connectionId ?? `con_${randomUUID()}`;
   const inserted = deps.db
@@ -124,7 +167,7 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
       aspspId: input.aspspId,
       status: 'awaiting_authorisation',
       redirectUrl: input.redirectUrl,
-      requestedValidUntil: input.validUntil ?? null,
+      requestedValidUntil: validUntil ?? null,
       frequencyPerDay,
       access: input.access ?? null,
       // Out of workflow history: createConsent reads the PSU's address here.
@@ -157,12 +200,15 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
     throw err;
   }
   const result = await handle.executeUpdate(authorisationUrlUpdate);
-  return { id, status: result.status, authorisationUrl: authorisationUrlOf(deps, result) };
+  return started(deps, id, result, notices);
 }
 
 /**
- * The PSU address to keep for the bank: the named one (refused with 422 where the bank cannot
- * take it, naming the field), else the request's own (dropped where the bank cannot take it).
+ * The PSU address to keep for the bank: the named one, else the request's own. Consent requests
+ * carry PSU-IP-Address (mandatory on POST /consents), so where the bank cannot take the named
+ * address (IPv6 at an IPv4-only bank) the connection goes ahead without it (the bank is told
+ * 0.0.0.0, unknown, as when no address is known) and the caller is told: our header never fails
+ * a PSU's connection. A request address the bank cannot take is dropped silently: nobody named it.
  */
 function psuAddressFor(
   deps: Pick<ConnectionServiceDeps, 'banks'>,
@@ -170,25 +216,51 @@ function psuAddressFor(
   named: string | undefined,
   fallback: string | undefined,
   field: string,
-): string | undefined {
+): { ip?: string; notice?: Notice } {
   const profile = deps.banks.get(aspspId).profile;
   const decision = psuIpForBank(profile, named);
-  if (decision.kind === 'send') return decision.ip;
-  if (decision.kind === 'unsupported')
-    throw new ConnectionInputError(field, `${decision.reason}; ${named} cannot be sent`);
+  if (decision.kind === 'send') return { ip: decision.ip };
+  if (decision.kind === 'unsupported') {
+    return {
+      notice: {
+        field,
+        message: `${decision.reason}: ${named} is not sent; the bank is told the PSU's address is unknown (0.0.0.0)`,
+      },
+    };
+  }
   const implicit = psuIpForBank(profile, fallback);
-  return implicit.kind === 'send' ? implicit.ip : undefined;
+  return implicit.kind === 'send' ? { ip: implicit.ip } : {};
+}
+
+/** Create's and re-authorise's answer: the URL and what the bank was asked, from the SCA session row. */
+function started(
+  deps: Pick<ConnectionServiceDeps, 'db' | 'cipher'>,
+  id: string,
+  result: AuthorisationUrlResult,
+  notices: Notice[],
+): StartedAuthorisation {
+  const session = result.authorisationId
+    ? deps.db.select().from(authorisations).where(eq(authorisations.id, result.authorisationId)).get()
+    : undefined;
+  const consent = session?.consentId
+    ? deps.db.select({ validUntil: consents.validUntil }).from(consents).where(eq(consents.id, session.consentId)).get()
+    : undefined;
+  return {
+    id,
+    status: result.status,
+    authorisationUrl: authorisationUrlOf(deps, result, session),
+    ...(consent ? { validUntil: consent.validUntil } : {}),
+    ...(notices.length > 0 ? { notices } : {}),
+  };
 }
 
 /** The URL of the authorisation an update answered: from the SCA session row (older runs return it). */
 function authorisationUrlOf(
-  deps: Pick<ConnectionServiceDeps, 'db' | 'cipher'>,
+  deps: Pick<ConnectionServiceDeps, 'cipher'>,
   result: AuthorisationUrlResult,
+  session: typeof authorisations.$inferSelect | undefined,
 ): string {
   if (result.authorisationUrl) return result.authorisationUrl;
-  const session = result.authorisationId
-    ? deps.db.select().from(authorisations).where(eq(authorisations.id, result.authorisationId)).get()
-    : undefined;
   if (!session?.authorisationUrlEnc)
     throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${result.status})`);
   return deps.cipher.decrypt(session.keyId, session.authorisationUrlEnc, `${session.id}:url`);
@@ -227,26 +299,40 @@ function aspspOf(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string):
   return row.aspspId;
 }
 
+/** A sync's summary, and whether the bank was told the PSU is present (PSU-IP-Address). */
+export type SyncNowAnswer = SyncNowResult & { psuPresent: boolean; notices?: Notice[] };
+
 /**
  * With the PSU's address the PSU is present and the read is not counted against frequencyPerDay.
  * An address the bank cannot take (IPv6 where the bank wants IPv4) cannot prove the PSU's
- * presence to the bank: the sync runs unattended (counted), it does not fail.
+ * presence to the bank: the sync runs unattended (counted), it does not fail, and the answer
+ * says so (psuPresent false, a notice naming the field).
  */
 export async function syncNow(
   deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks'>,
   connectionId: string,
   psuIpAddress?: string,
-): Promise<SyncNowResult> {
+): Promise<SyncNowAnswer> {
   const ip = psuIpAddress ? psuIpForBank(deps.banks.get(aspspOf(deps, connectionId)).profile, psuIpAddress) : undefined;
   const present = ip?.kind === 'send';
   if (present) storePsuAddress(deps, connectionId, ip.ip);
-  return update(() =>
+  const summary = await update(() =>
     withTemporalDeadline(deps, 'the sync', SYNC_DEADLINE_MS, () =>
       deps.temporal.workflow
         .getHandle(workflowIdFor(connectionId))
         .executeUpdate(syncNowUpdate, { args: [present ? { psuPresent: true } : {}] }),
     ),
   );
+  const notices =
+    ip?.kind === 'unsupported'
+      ? [
+          {
+            field: 'psuIpAddress',
+            message: `${ip.reason}: ${psuIpAddress} is not sent, so the bank counts this read as unattended (frequencyPerDay)`,
+          },
+        ]
+      : undefined;
+  return { ...summary, psuPresent: present, ...(notices ? { notices } : {}) };
 }
 
 export async function reauthorise(
@@ -254,15 +340,15 @@ export async function reauthorise(
   connectionId: string,
   psuIpAddress?: string,
   requestIp?: string,
-): Promise<ReauthoriseResult> {
-  const ip = psuAddressFor(deps, aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
-  storePsuAddress(deps, connectionId, ip);
+): Promise<StartedAuthorisation> {
+  const psu = psuAddressFor(deps, aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
+  storePsuAddress(deps, connectionId, psu.ip);
   const result = await update(() =>
     withTemporalDeadline(deps, 'the re-authorisation', UPDATE_DEADLINE_MS, () =>
       deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{}] }),
     ),
   );
-  return { ...result, authorisationUrl: authorisationUrlOf(deps, result) };
+  return started(deps, connectionId, result, psu.notice ? [psu.notice] : []);
 }
 
 export async function revoke(
@@ -276,12 +362,40 @@ export async function revoke(
   );
 }
 
+/**
+ * DELETE /v1/connections/{id}: revokes the consent at the bank (unless the connection is revoked
+ * already, e.g. by the PSU) and marks the row deleted, after which the API answers 404 for it. The
+ * row stays for audit, webhooks and the workflow. Marked only once the revocation held: a failed
+ * one leaves the connection as it was, for a retry.
+ */
+export async function deleteConnection(
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'now'>,
+  connectionId: string,
+): Promise<void> {
+  const statusOf = () =>
+    deps.db.select({ status: connections.status }).from(connections).where(eq(connections.id, connectionId)).get()
+      ?.status;
+  if (statusOf() !== 'revoked') {
+    try {
+      await revoke(deps, connectionId);
+    } catch (err) {
+      // Revoked between our read and the update (the PSU at the bank): the caller's intent holds.
+      if (!(err instanceof ConnectionInputError && err.status === 409 && statusOf() === 'revoked')) throw err;
+    }
+  }
+  deps.db
+    .update(connections)
+    .set({ deletedAt: (deps.now ?? Date.now)() })
+    .where(eq(connections.id, connectionId))
+    .run();
+}
+
 export type { CallbackOutcome, CallbackQuery } from './sca-sessions';
 
 /**
  * The PSU's return from the bank, as GET /callback handles it: routed by SCA session (see
  * `handleScaCallback`), so a connection's session signals its workflow and a payment's its own.
- * A refused callback (no, unknown or expired state) is a ConnectionInputError with status 400.
+ * A refused callback is a ConnectionInputError: 400 without a state, 404 for an unknown or expired one.
  */
 export async function handlePsuCallback(
   deps: ScaCallbackDeps & { scaSubjects?: ScaSubjectRegistry },

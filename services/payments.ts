@@ -14,6 +14,8 @@ import type { Repositories } from '../repositories';
 import type { PaymentRecord } from '../repositories/payments';
 import { AspspKey, CustomerIdKey, PaymentIdKey, PaymentStatusKey } from '../temporal/search-attributes';
 import { ibanChecksumValid } from '../xs2a/operations/payments';
+import { psuIpForBank } from '../banks/psu-ip';
+import type { Notice } from './notices';
 import {
   FINAL_PAYMENT_STATUSES,
   PaymentFailure,
@@ -90,13 +92,29 @@ export interface Money {
   amount: string;
 }
 
+/**
+ * The amounts a currency with `digits` minor digits takes, as a regular expression (the API's
+ * schema says the same): a positive decimal without leading zeros, at most 14 integer digits and
+ * at most `digits` decimals.
+ */
+export function amountPattern(digits: number): string {
+  const integer = '[1-9][0-9]{0,13}';
+  if (digits === 0) return `^${integer}$`;
+  // 0.x…: some decimal digit is not zero.
+  const fractions: string[] = [];
+  for (let zeros = 0; zeros < digits; zeros++) {
+    const rest = digits - 1 - zeros;
+    fractions.push(`${'0'.repeat(zeros)}[1-9]${rest > 0 ? `[0-9]{0,${rest}}` : ''}`);
+  }
+  return `^(?:${integer}(?:\\.[0-9]{1,${digits}})?|0\\.(?:${fractions.join('|')}))$`;
+}
+
 /** A positive decimal with at most the currency's minor digits, in a currency we know. */
 export function checkAmount(money: Money, field: string): void {
   const digits = CURRENCY_DIGITS[money.currency];
   if (digits === undefined)
     throw new PaymentInputError(`${field}.currency`, `unknown or unsupported currency "${money.currency}"`);
-  const pattern = digits === 0 ? /^[0-9]{1,14}$/ : new RegExp(`^[0-9]{1,14}(\\.[0-9]{1,${digits}})?$`);
-  if (!pattern.test(money.amount) || !/[1-9]/.test(money.amount)) {
+  if (!new RegExp(amountPattern(digits)).test(money.amount)) {
     throw new PaymentInputError(
       `${field}.amount`,
       `amount must be a positive decimal with at most ${digits} decimals for ${money.currency}, e.g. "${digits === 0 ? '100' : '100.00'}"`,
@@ -104,8 +122,13 @@ export function checkAmount(money: Money, field: string): void {
   }
 }
 
+/**
+ * An IBAN whose ISO 13616 check digits fail names no account anywhere: 404, no such account (the
+ * schema's pattern says everything else about its form; check digits are beyond a pattern).
+ */
 export function checkIban(iban: string, field: string): void {
-  if (!ibanChecksumValid(iban)) throw new PaymentInputError(field, 'not a valid IBAN (check digits)');
+  if (!ibanChecksumValid(iban))
+    throw new PaymentInputError(field, 'no such account: the IBAN fails its check digits (ISO 13616)', 404);
 }
 
 /** The bank, which must offer the service (PIS for payments, PIIS for funds confirmations). */
@@ -131,7 +154,10 @@ export interface CreatePaymentInput {
   remittanceInformationUnstructured?: string;
   requestedExecutionDate?: string;
   redirectUrl: string;
+  /** The PSU's address as the caller named it (body or X-PSU-IP-Address). */
   psuIpAddress?: string;
+  /** The request's own address, used when none was named; dropped where the bank cannot take it. */
+  requestIp?: string;
   /** Lets a caller's idempotency key map to one payment. */
   paymentId?: string;
 }
@@ -140,6 +166,10 @@ export interface CreatedPayment {
   id: string;
   status: PaymentStatus;
   authorisationUrl: string;
+  /** The execution date asked of the bank, where one was given. */
+  requestedExecutionDate?: string;
+  /** What was done differently from what was asked, naming the field. */
+  notices?: Notice[];
 }
 
 const repository = (deps: PaymentServiceDeps) => deps.repositories.payments;
@@ -151,11 +181,22 @@ export async function createPayment(deps: PaymentServiceDeps, input: CreatePayme
   checkIban(input.creditorAccount.iban, 'creditorAccount.iban');
   checkAmount(input.instructedAmount, 'instructedAmount');
   const now = (deps.now ?? Date.now)();
-  if (input.requestedExecutionDate !== undefined) {
+  const notices: Notice[] = [];
+  let requestedExecutionDate = input.requestedExecutionDate;
+  if (requestedExecutionDate !== undefined) {
+    // A day already past cannot be had: the payment goes on the earliest day, today, as banks move
+    // a day they cannot execute on to the next one they can. The answer says so.
     const today = new Date(now).toISOString().slice(0, 10);
-    if (input.requestedExecutionDate < today)
-      throw new PaymentInputError('requestedExecutionDate', 'requestedExecutionDate is in the past');
+    if (requestedExecutionDate < today) {
+      notices.push({
+        field: 'requestedExecutionDate',
+        message: `${requestedExecutionDate} is past: the payment is asked for today, ${today}`,
+      });
+      requestedExecutionDate = today;
+    }
   }
+  const psu = psuAddressForPayment(deps, input.aspspId, input.psuIpAddress, input.requestIp);
+  if (psu.notice) notices.push(psu.notice);
 
   const id = input.paymentId ?? `pay_${randomUUID()}`;
   const store = repository(deps);
@@ -170,9 +211,9 @@ export async function createPayment(deps: PaymentServiceDeps, input: CreatePayme
     amount: input.instructedAmount.amount,
     currency: input.instructedAmount.currency,
     remittanceInformation: input.remittanceInformationUnstructured,
-    requestedExecutionDate: input.requestedExecutionDate,
+    requestedExecutionDate,
     redirectUrl: input.redirectUrl,
-    psuIpAddress: input.psuIpAddress,
+    psuIpAddress: psu.ip,
     createdAt: now,
   });
 
@@ -207,7 +248,40 @@ export async function createPayment(deps: PaymentServiceDeps, input: CreatePayme
       `the bank did not start the payment's authorisation (payment ${id} is ${result.status}${result.lastError ? `: ${result.lastError}` : ''})`,
     );
   }
-  return { id, status: result.status, authorisationUrl: result.authorisationUrl };
+  return {
+    id,
+    status: result.status,
+    authorisationUrl: result.authorisationUrl,
+    ...(requestedExecutionDate !== undefined ? { requestedExecutionDate } : {}),
+    ...(notices.length > 0 ? { notices } : {}),
+  };
+}
+
+/**
+ * The PSU address to send with the initiation (PSU-IP-Address is mandatory there): the named one,
+ * else the request's own. Where the bank cannot take the named address (IPv6 at an IPv4-only
+ * bank) the payment goes ahead without it (the bank is told 0.0.0.0, unknown, as when no address is
+ * known) and the caller is told: our header never fails a PSU's payment.
+ */
+function psuAddressForPayment(
+  deps: Pick<PaymentServiceDeps, 'banks'>,
+  aspspId: string,
+  named: string | undefined,
+  fallback: string | undefined,
+): { ip?: string; notice?: Notice } {
+  const profile = deps.banks.get(aspspId).profile;
+  const decision = psuIpForBank(profile, named);
+  if (decision.kind === 'send') return { ip: decision.ip };
+  if (decision.kind === 'unsupported') {
+    return {
+      notice: {
+        field: 'psuIpAddress',
+        message: `${decision.reason}: ${named} is not sent; the bank is told the PSU's address is unknown (0.0.0.0)`,
+      },
+    };
+  }
+  const implicit = psuIpForBank(profile, fallback);
+  return implicit.kind === 'send' ? { ip: implicit.ip } : {};
 }
 
 /** Cancels while the bank allows it (BEC: until the PSU has approved); otherwise a 409 with the reason. */
@@ -263,6 +337,9 @@ export async function confirmFunds(
     });
   } catch (err) {
     const refusal = refusalOf(err);
+    // An account the bank does not know: no such account (404), as for an IBAN that cannot exist.
+    if (refusal?.code === 'RESOURCE_UNKNOWN')
+      throw new PaymentInputError('account.iban', `no such account at the bank: ${refusal.message}`, 404);
     if (refusal)
       throw new PaymentInputError(refusal.field, `the bank refused the funds confirmation: ${refusal.message}`, 422);
     throw new PaymentUpstreamError(
@@ -272,12 +349,12 @@ export async function confirmFunds(
 }
 
 /** The bank's 4xx refusal, carried by the workflow's failure from its activity. */
-function refusalOf(err: unknown): { field: string; message: string } | undefined {
+function refusalOf(err: unknown): { field: string; message: string; code?: string } | undefined {
   let current: unknown = err;
   for (let depth = 0; current instanceof Error && depth < 5; depth++) {
     if (current instanceof ApplicationFailure && current.type === FUNDS_CONFIRMATION_REFUSED) {
-      const details = current.details?.[0] as { field?: string } | undefined;
-      return { field: details?.field ?? 'account', message: current.message };
+      const details = current.details?.[0] as { field?: string; code?: string } | undefined;
+      return { field: details?.field ?? 'account', message: current.message, code: details?.code };
     }
     current = current.cause;
   }

@@ -78,11 +78,16 @@ export class ScaSubjectRegistry {
   }
 }
 
-/** The callback cannot be honoured (no, unknown or expired state): the PSU gets a 400 page. */
+/**
+ * The callback cannot be honoured: no state (400, the link cannot be read), or a state naming no
+ * SCA session we hold, unknown or expired (404: no such authorisation session).
+ */
 export class ScaCallbackError extends Error {
-  readonly status = 400;
   readonly field = 'state';
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 = 404,
+  ) {
     super(message);
     this.name = 'ScaCallbackError';
   }
@@ -124,7 +129,7 @@ export async function handleScaCallback(
   query: CallbackQuery,
   psuIpAddress?: string,
 ): Promise<ScaCallbackResult> {
-  if (!query.state) throw new ScaCallbackError('the callback carries no state');
+  if (!query.state) throw new ScaCallbackError('the callback carries no state', 400);
   const session = deps.db
     .select()
     .from(authorisations)

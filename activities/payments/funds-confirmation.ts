@@ -28,7 +28,8 @@ export function createFundsConfirmationActivities(deps: ActivityDeps) {
             type: FUNDS_CONFIRMATION_REFUSED,
             message: text,
             nonRetryable: true,
-            details: [{ field: err.field ?? 'account' }],
+            // The bank's code tells an account it does not know (RESOURCE_UNKNOWN) from other refusals.
+            details: [{ field: err.field ?? 'account', ...(err.code ? { code: err.code } : {}) }],
           });
         }
         throw toActivityFailure(err);

@@ -64,6 +64,8 @@ export const connections = pgTable(
     lastError: text('last_error'),
     /** The PSU's IP of the latest PSU-present request: bank calls read it here, never from history. */
     psuIpAddress: text('psu_ip_address'),
+    /** When a product deleted the connection through the API: 404 from then on; the row stays. */
+    deletedAt: epochMs('deleted_at'),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

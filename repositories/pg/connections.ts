@@ -1,4 +1,4 @@
-import { desc, eq } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { connections, consents } from '../../db/pg/schema';
 import type { ConnectionRecord, ConnectionRepository } from '../connections';
@@ -17,12 +17,23 @@ function selectRecords(db: PgDb) {
       nextSyncAt: connections.nextSyncAt,
       lastError: connections.lastError,
       createdAt: connections.createdAt,
+      deletedAt: connections.deletedAt,
     })
     .from(connections)
     .leftJoin(consents, eq(consents.id, connections.currentConsentId));
 }
 
-const record = (row: ConnectionRecord): ConnectionRecord => ({ ...row, validUntil: row.validUntil ?? null });
+/** Not deleted, and one of these customers' (null: any customer's). */
+function listed(customerIds: readonly string[] | null): SQL | undefined {
+  const live = isNull(connections.deletedAt);
+  return customerIds === null ? live : and(live, inArray(connections.customerId, [...customerIds]));
+}
+
+const record = (row: ConnectionRecord): ConnectionRecord => ({
+  ...row,
+  validUntil: row.validUntil ?? null,
+  deletedAt: row.deletedAt ?? null,
+});
 
 export function pgConnectionRepository(db: PgDb): ConnectionRepository {
   return {
@@ -31,10 +42,15 @@ export function pgConnectionRepository(db: PgDb): ConnectionRepository {
       return row && record(row);
     },
     async listByCustomer(customerId) {
-      const rows = await selectRecords(db)
-        .where(eq(connections.customerId, customerId))
-        .orderBy(desc(connections.createdAt), desc(connections.id));
-      return rows.map(record);
+      return listByCustomers([customerId]);
     },
+    listByCustomers,
   };
+  async function listByCustomers(customerIds: readonly string[] | null): Promise<ConnectionRecord[]> {
+    if (customerIds !== null && customerIds.length === 0) return [];
+    const rows = await selectRecords(db)
+      .where(listed(customerIds))
+      .orderBy(desc(connections.createdAt), desc(connections.id));
+    return rows.map(record);
+  }
 }

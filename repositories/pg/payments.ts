@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { payments } from '../../db/pg/schema';
 import { paymentRecord, type PaymentRepository } from '../payments';
@@ -39,7 +39,11 @@ export function pgPaymentRepository(db: PgDb): PaymentRepository {
     },
 
     async list(query) {
-      const conditions: SQL[] = [eq(payments.customerId, query.customerId)];
+      const conditions: SQL[] = [];
+      if (query.customerIds !== null) {
+        if (query.customerIds.length === 0) return Promise.resolve({ items: [] });
+        conditions.push(inArray(payments.customerId, [...query.customerIds]));
+      }
       if (query.status) conditions.push(eq(payments.status, query.status));
       if (query.after) {
         const { createdAt, id } = query.after;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, lte, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lt, lte, or, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { accounts, balanceHistory, balances, connections, transactions } from '../../db/schema';
 import type { AccountRecord, AccountRepository, BalanceRecord } from '../accounts';
@@ -23,7 +23,7 @@ export function sqliteAccountRepository(db: Db): AccountRepository {
         .select({ account: accountColumns, customerId: connections.customerId })
         .from(accounts)
         .innerJoin(connections, eq(accounts.connectionId, connections.id))
-        .where(eq(accounts.id, id))
+        .where(and(eq(accounts.id, id), isNull(connections.deletedAt)))
         .get();
     },
     async listByConnection(connectionId): Promise<AccountRecord[]> {

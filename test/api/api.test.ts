@@ -11,7 +11,7 @@ import { bankSetupsFromEnv } from '../../banks/from-env';
 import { idempotentId } from '../../api/idempotency';
 import { NotReadyError } from '../../api/routes/health/routes';
 import { writeCertificateSet } from '../../xs2a/certs';
-import { apiKeys, connections, idempotencyKeys, transactions } from '../../db/schema';
+import { apiKeys, connections, consents, idempotencyKeys, transactions } from '../../db/schema';
 import { createLogger } from '../../logging/logger';
 import { AppMetrics } from '../../metrics/registry';
 import { startApi, type ApiHarness } from './helpers';
@@ -151,42 +151,63 @@ describe('POST /v1/connections: bad input', () => {
     expect(ftp.errors![0].field).toBe('redirectUrl');
   });
 
-  it('422 from the service: unknown bank, validUntil beyond the bank’s maximum or in the past', async () => {
+  it('422 from the service for an unknown bank', async () => {
     const unknown = expectProblem(
       await api.call('POST', '/v1/connections', admin, { ...createBody('c-bad'), aspspId: 'nobank' }),
       422,
     );
     expect(unknown.errors).toEqual([expect.objectContaining({ field: 'aspspId' })]);
-    const today = new Date(api.stack.deps.now!()).getTime();
-    const far = new Date(today + 400 * 86_400_000).toISOString().slice(0, 10);
-    const tooLong = expectProblem(
-      await api.call('POST', '/v1/connections', admin, createBody('c-bad', { validUntil: far })),
-      422,
-    );
-    expect(tooLong.errors).toEqual([expect.objectContaining({ field: 'validUntil' })]);
-    expect(tooLong.detail).toMatch(/180 days/);
-    const past = new Date(today - 2 * 86_400_000).toISOString().slice(0, 10);
-    expectProblem(await api.call('POST', '/v1/connections', admin, createBody('c-bad', { validUntil: past })), 422);
   });
 
-  it('422 naming X-PSU-IP-Address for an IPv6 PSU where the bank takes only IPv4; an IPv4-mapped one is sent as IPv4', async () => {
-    const v6 = expectProblem(
-      await api.call('POST', '/v1/connections', admin, createBody('c-v6'), { 'x-psu-ip-address': '2001:db8::7' }),
-      422,
-    );
-    expect(v6.errors).toEqual([expect.objectContaining({ field: 'X-PSU-IP-Address' })]);
-    expect(v6.detail).toMatch(/IPv4/);
-    const listed = await api.call('GET', '/v1/connections?customerId=c-v6', admin);
-    expect(listed.json()).toEqual({ connections: [] });
+  it('validUntil beyond the bank’s maximum is shortened to it, a past one asks until today; the answer says so', async () => {
+    const now = api.stack.deps.now!();
+    const day = (offset: number) => new Date(now + offset * 86_400_000).toISOString().slice(0, 10);
+    const lastConsentBody = () =>
+      JSON.parse(
+        String(
+          api.stack.sandbox
+            .requestLog('bec')
+            .filter((e) => e.method === 'POST' && e.path.endsWith('/v1/consents'))
+            .at(-1)?.body,
+        ),
+      ) as { validUntil: string };
+    for (const [asked, expected, notice] of [
+      [day(400), day(179), /at most 180 days/],
+      ['9999-12-31', day(179), /at most 180 days/],
+      [day(-2), day(0), /past/],
+      ['0020-02-29', day(0), /past/],
+      [day(30), day(30), undefined],
+    ] as const) {
+      const res = await api.call('POST', '/v1/connections', admin, createBody('c-valid-until', { validUntil: asked }));
+      expect(res.statusCode, res.body).toBe(201);
+      const body = res.json();
+      expect(body.validUntil, asked).toBe(expected);
+      expect(lastConsentBody().validUntil).toBe(expected);
+      if (notice) expect(body.notices).toEqual([{ field: 'validUntil', message: expect.stringMatching(notice) }]);
+      else expect(body).not.toHaveProperty('notices');
+    }
+  });
+
+  it('an IPv6 PSU where the bank takes only IPv4: the connection goes ahead without it, naming X-PSU-IP-Address; an IPv4-mapped one is sent as IPv4', async () => {
+    const consentCall = () =>
+      api.stack.sandbox
+        .requestLog('bec')
+        .filter((e) => e.method === 'POST' && e.path.endsWith('/v1/consents'))
+        .at(-1);
+    const v6 = await api.call('POST', '/v1/connections', admin, createBody('c-v6'), {
+      'x-psu-ip-address': '2001:db8::7',
+    });
+    expect(v6.statusCode, v6.body).toBe(201);
+    expect(v6.json().notices).toEqual([
+      { field: 'X-PSU-IP-Address', message: expect.stringMatching(/IPv4.*not sent.*0\.0\.0\.0/) },
+    ]);
+    expect(consentCall()?.headers['psu-ip-address']).toBe('0.0.0.0');
     const mapped = await api.call('POST', '/v1/connections', admin, createBody('c-v6'), {
       'x-psu-ip-address': '::ffff:192.0.2.77',
     });
     expect(mapped.statusCode).toBe(201);
-    const consentCall = api.stack.sandbox
-      .requestLog('bec')
-      .filter((e) => e.method === 'POST' && e.path.endsWith('/v1/consents'))
-      .at(-1);
-    expect(consentCall?.headers['psu-ip-address']).toBe('192.0.2.77');
+    expect(mapped.json()).not.toHaveProperty('notices');
+    expect(consentCall()?.headers['psu-ip-address']).toBe('192.0.2.77');
   });
 
   it('403 when the key is not issued for the customer', async () => {
@@ -214,9 +235,10 @@ describe('Idempotency-Key', () => {
     expect(again.statusCode).toBe(201);
     expect(again.headers['idempotency-replayed']).toBe('true');
     expect(again.json()).toEqual(first.json());
+    // The key is taken by another body: a conflict (409), not a fault in this body.
     const other = expectProblem(
       await api.call('POST', '/v1/connections', key, createBody('idem', { frequencyPerDay: 2 }), headers),
-      422,
+      409,
     );
     expect(other.errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
     const list = await api.call('GET', '/v1/connections?customerId=idem', key);
@@ -332,7 +354,9 @@ describe('a connection’s life through the API', () => {
       accounts: accounts.length,
       syncRunId: expect.any(String),
       finishedAt: expect.any(String),
+      psuPresent: true,
     });
+    expect(sync.json()).not.toHaveProperty('notices');
     expect(
       expectProblem(await api.call('POST', `/v1/connections/${id}/sync`, key, { psuIpAddress: 'not-an-ip' }), 422)
         .errors![0].field,
@@ -383,17 +407,21 @@ describe('a connection’s life through the API', () => {
     ).json().transactions;
     expect(ranged.length).toBeGreaterThan(0);
     expect(ranged.every((t: { date: string }) => t.date === middle)).toBe(true);
-    expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?cursor=not-a-cursor`, key), 400);
+    expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?cursor=not-a-cursor`, key), 422);
+    // Any position of the cursor's form is a place in the order: one before every row is an empty page.
+    const beforeAll = await api.call('GET', `/v1/accounts/${accountId}/transactions?cursor=0000-00-00~0`, key);
+    expect(beforeAll.statusCode).toBe(200);
+    expect(beforeAll.json()).toEqual({ transactions: [] });
     expect(
       expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?limit=501`, key), 422).errors![0]
         .field,
     ).toBe('limit');
     expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?limit=abc`, key), 400);
     expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions?status=settled`, key), 422);
-    expectProblem(
-      await api.call('GET', `/v1/accounts/${accountId}/transactions?from=2025-05-02&to=2025-05-01`, key),
-      422,
-    );
+    // from after to is an empty range: an empty page, not an error.
+    const empty = await api.call('GET', `/v1/accounts/${accountId}/transactions?from=${middle}&to=1121-03-24`, key);
+    expect(empty.statusCode).toBe(200);
+    expect(empty.json()).toEqual({ transactions: [] });
 
     // Another customer's key sees nothing of it: 404, never 403.
     const stranger = api.key({ customers: ['someone-else'] });
@@ -405,9 +433,17 @@ describe('a connection’s life through the API', () => {
     expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions`, stranger), 404);
     expectProblem(await api.call('GET', `/v1/connections/con_does_not_exist`, key), 404);
 
-    const reauth = await api.call('POST', `/v1/connections/${id}/reauthorise`, key);
-    expect(reauth.statusCode).toBe(200);
-    expect(reauth.json()).toMatchObject({ id, authorisationUrl: expect.stringMatching(/^https:/) });
+    // Re-authorising an IPv6 PSU at an IPv4-only bank goes ahead, saying the address was not sent.
+    const reauth = await api.call('POST', `/v1/connections/${id}/reauthorise`, key, undefined, {
+      'x-psu-ip-address': '::6e',
+    });
+    expect(reauth.statusCode, reauth.body).toBe(200);
+    expect(reauth.json()).toMatchObject({
+      id,
+      authorisationUrl: expect.stringMatching(/^https:/),
+      validUntil: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
+      notices: [{ field: 'X-PSU-IP-Address', message: expect.stringMatching(/::6e is not sent/) }],
+    });
     expect(reauth.json().authorisationUrl).not.toBe(authorisationUrl);
     expect((await api.psuThroughApi(reauth.json().authorisationUrl, 'approve')).statusCode).toBe(302);
     await until('active again', async () => {
@@ -425,14 +461,51 @@ describe('a connection’s life through the API', () => {
     const deleted = await api.call('DELETE', `/v1/connections/${id}`, key);
     expect(deleted.statusCode).toBe(200);
     expect(deleted.json()).toEqual({ id, status: 'revoked' });
-    await until('revoked in the table', async () => {
-      const view = (await api.call('GET', '/v1/connections', key)).json().connections[0];
-      return view.status === 'revoked' ? view : undefined;
+    // Deleted: gone from the API (the row stays, revoked, for audit and webhooks).
+    expectProblem(await api.call('GET', `/v1/connections/${id}`, key), 404);
+    expectProblem(await api.call('POST', `/v1/connections/${id}/sync`, key, {}), 404);
+    expectProblem(await api.call('POST', `/v1/connections/${id}/reauthorise`, key), 404);
+    expectProblem(await api.call('GET', `/v1/connections/${id}/accounts`, key), 404);
+    expectProblem(await api.call('GET', `/v1/accounts/${accountId}`, key), 404);
+    expectProblem(await api.call('GET', `/v1/accounts/${accountId}/transactions`, key), 404);
+    expectProblem(await api.call('DELETE', `/v1/connections/${id}`, key), 404);
+    expect((await api.call('GET', '/v1/connections', key)).json()).toEqual({ connections: [] });
+    const row = await until('revoked in the table', async () => {
+      const stored = api.stack.database.db.select().from(connections).where(eq(connections.id, id)).get()!;
+      return stored.status === 'revoked' ? stored : undefined;
     });
-    const afterRevoke = expectProblem(await api.call('POST', `/v1/connections/${id}/sync`, key, {}), 409);
-    expect(afterRevoke.detail).toMatch(/revoked/);
-    // Revoking again is harmless.
-    expect((await api.call('DELETE', `/v1/connections/${id}`, key)).statusCode).toBe(200);
+    expect(row.deletedAt).toEqual(expect.any(Number));
+  });
+
+  it('a connection the PSU revoked at the bank stays readable as revoked until the product deletes it', async () => {
+    const customer = 'psu-revoker';
+    const key = api.key({ customers: [customer] });
+    const created = (await api.call('POST', '/v1/connections', key, createBody(customer))).json();
+    expect((await api.psuThroughApi(created.authorisationUrl, 'approve')).statusCode).toBe(302);
+    await until('active', async () => {
+      const view = (await api.call('GET', `/v1/connections/${created.id}`, key)).json();
+      return view.status === 'active' && view.lastSyncAt ? view : undefined;
+    });
+    const consent = api.stack.database.db.select().from(consents).where(eq(consents.connectionId, created.id)).get()!;
+    api.stack.sandbox.banks.bec.state.revokeConsent(consent.bankConsentId, 'psu');
+    await api.call('POST', `/v1/connections/${created.id}/sync`, key, {});
+    const revoked = await until('revoked', async () => {
+      const view = await api.call('GET', `/v1/connections/${created.id}`, key);
+      return view.statusCode === 200 && view.json().status === 'revoked'
+        ? view.json<{ statusReason: string }>()
+        : undefined;
+    });
+    expect(revoked.statusReason).toMatch(/PSU/);
+    expect((await api.call('GET', '/v1/connections', key)).json().connections).toEqual([revoked]);
+    expect(expectProblem(await api.call('POST', `/v1/connections/${created.id}/sync`, key, {}), 409).detail).toMatch(
+      /revoked/,
+    );
+    // Deleting it asks nothing more of the bank, and then it is gone.
+    const deletes = () => api.stack.sandbox.requestLog('bec').filter((e) => e.method === 'DELETE').length;
+    const before = deletes();
+    expect((await api.call('DELETE', `/v1/connections/${created.id}`, key)).statusCode).toBe(200);
+    expect(deletes()).toBe(before);
+    expectProblem(await api.call('GET', `/v1/connections/${created.id}`, key), 404);
   });
 
   it('a denied authorisation redirects with outcome=denied', async () => {
@@ -514,23 +587,61 @@ describe('a connection’s life through the API', () => {
     expect(list).toEqual([detail.json()]);
   });
 
-  it('GET /v1/connections needs customerId unless the key names exactly one customer', async () => {
-    const res = expectProblem(await api.call('GET', '/v1/connections', admin), 422);
-    expect(res.errors![0].field).toBe('customerId');
+  it('GET /v1/connections without customerId lists every customer of the key, never another key’s', async () => {
+    const mine = ['multi-a', 'multi-b'];
+    const ids: Record<string, string> = {};
+    for (const customer of [...mine, 'multi-other']) {
+      ids[customer] = (await api.call('POST', '/v1/connections', admin, createBody(customer))).json().id;
+    }
+    const key = api.key({ customers: mine });
+    const listed = (await api.call('GET', '/v1/connections', key)).json().connections as { id: string }[];
+    expect(listed.map((c) => c.id).sort()).toEqual([ids['multi-a'], ids['multi-b']].sort());
+    const narrowed = (await api.call('GET', '/v1/connections?customerId=multi-b', key)).json().connections;
+    expect(narrowed.map((c: { id: string }) => c.id)).toEqual([ids['multi-b']]);
+    expectProblem(await api.call('GET', '/v1/connections?customerId=multi-other', key), 403);
     expectProblem(await api.call('GET', '/v1/connections?customerId=bob', api.key({ customers: ['alice'] })), 403);
+    // A key without customers acts for every customer: it lists them all.
+    const all = (await api.call('GET', '/v1/connections', admin)).json().connections.map((c: { id: string }) => c.id);
+    expect(all).toEqual(expect.arrayContaining(Object.values(ids)));
   });
 });
 
 describe('GET /callback', () => {
-  it('answers an unknown or missing state with an HTML page and 400, no stack trace', async () => {
-    for (const url of ['/callback?state=forged-state&code=abc', '/callback', '/callback?state=']) {
-      const res = await api.app.inject({ method: 'GET', url });
-      expect(res.statusCode).toBe(400);
+  it('answers a missing state with a 400 page and an unknown one with a 404 page (no such session), no stack trace', async () => {
+    for (const [url, status] of [
+      ['/callback?state=forged-state&code=abc', 404],
+      ['/callback?state=0000000000&code=0&error=0', 404],
+      ['/callback', 400],
+      ['/callback?state=', 400],
+    ] as const) {
+      const res = await api.app.inject({
+        method: 'GET',
+        url,
+        headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+      });
+      expect(res.statusCode, url).toBe(status);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
       expect(res.body).toContain('<h1>');
       expect(res.body).not.toMatch(/at .*\.ts:\d+|Error:/);
       expect(res.body).not.toContain('forged-state');
     }
+    // No Accept at all: a browser's page too.
+    expect((await api.app.inject({ method: 'GET', url: '/callback?state=x' })).headers['content-type']).toMatch(
+      /^text\/html/,
+    );
+  });
+
+  it('answers problem+json to a client that prefers JSON', async () => {
+    for (const accept of ['application/json', 'application/problem+json', 'text/html;q=0.5, application/json']) {
+      const res = await api.app.inject({ method: 'GET', url: '/callback?state=forged-state', headers: { accept } });
+      const body = expectProblem(res, 404);
+      expect(body.detail).toMatch(/no such authorisation session/);
+      expect(JSON.stringify(body)).not.toContain('forged-state');
+    }
+    expectProblem(
+      await api.app.inject({ method: 'GET', url: '/callback', headers: { accept: 'application/json' } }),
+      400,
+    );
   });
 
   it('never logs the callback query, nor Authorization headers', async () => {

@@ -221,7 +221,7 @@ describe('payments end to end (BEC sandbox)', () => {
     expect(second.json()).toEqual(first.json());
     expect(initiations(api).length).toBe(before + 1);
     const other = await api.call('POST', '/v1/payments', key, paymentBody({ creditorName: 'Other' }), headers);
-    expectProblem(other, 422);
+    expect(expectProblem(other, 409).errors).toEqual([expect.objectContaining({ field: 'Idempotency-Key' })]);
   });
 
   it('DELETE cancels before the PSU approves (CANC at the bank); after approval it is a 409 with the reason', async () => {
@@ -242,6 +242,42 @@ describe('payments end to end (BEC sandbox)', () => {
     expect(refused.detail).toMatch(/approved/);
   });
 
+  it('what the bank cannot take is done as near as it allows, and the answer says so', async () => {
+    const today = new Date(api.stack.deps.now!()).toISOString().slice(0, 10);
+    const created = await create(api, key, { psuIpAddress: '2001:db8::44', requestedExecutionDate: '2020-01-02' });
+    expect(created).toMatchObject({
+      requestedExecutionDate: today,
+      notices: [
+        { field: 'requestedExecutionDate', message: expect.stringMatching(/2020-01-02 is past.*today/) },
+        { field: 'psuIpAddress', message: expect.stringMatching(/IPv4.*2001:db8::44 is not sent.*0\.0\.0\.0/) },
+      ],
+    });
+    const initiation = initiations(api).at(-1)!;
+    expect(initiation.headers['psu-ip-address']).toBe('0.0.0.0');
+    expect(JSON.parse(initiation.body!).requestedExecutionDate).toBe(today);
+    const shown = (await api.call('GET', `/v1/payments/${created.id}`, key)).json();
+    expect(shown.requestedExecutionDate).toBe(today);
+    // An IPv4-mapped address goes as IPv4, without a notice.
+    const mapped = await create(api, key, { psuIpAddress: '::ffff:192.0.2.45' });
+    expect(mapped).not.toHaveProperty('notices');
+    expect(initiations(api).at(-1)!.headers['psu-ip-address']).toBe('192.0.2.45');
+  });
+
+  it('lists every customer of the key without customerId, never another key’s', async () => {
+    const twoCustomers = api.key({
+      customers: ['cust-pay', 'cust-pay-2'],
+      scopes: ['payments:read', 'payments:write'],
+    });
+    const second = await create(api, twoCustomers, { customerId: 'cust-pay-2' });
+    const other = await create(api, key, { customerId: 'cust-pay-other' });
+    const listed = (await api.call('GET', '/v1/payments?limit=200', twoCustomers)).json().payments as Json[];
+    expect(listed.map((p) => p.id)).toContain(second.id);
+    expect(listed.map((p) => p.id)).not.toContain(other.id);
+    expect(new Set(listed.map((p) => p.customerId))).toEqual(new Set(['cust-pay', 'cust-pay-2']));
+    expectProblem(await api.call('GET', '/v1/payments?customerId=cust-pay-other', twoCustomers), 403);
+    expectProblem(await api.call('GET', '/v1/payments?cursor=not-a-cursor', twoCustomers), 422);
+  });
+
   it('lists a customer’s payments by status with a cursor', async () => {
     const page1 = await api.call('GET', '/v1/payments?customerId=cust-pay&limit=2', key);
     expect(page1.statusCode).toBe(200);
@@ -258,12 +294,15 @@ describe('payments end to end (BEC sandbox)', () => {
   });
 
   it('refuses bad input naming the field, and a bank without PIS (Rocker, ST1) with 422', async () => {
+    // An IBAN whose check digits fail names no account: 404, nothing sent.
+    const before = initiations(api).length;
     const badIban = expectProblem(
       await api.call('POST', '/v1/payments', key, paymentBody({ creditorAccount: { iban: 'DK5000400440116244' } })),
-      422,
+      404,
     );
     expect(badIban.errors).toEqual([{ field: 'creditorAccount.iban', message: expect.stringMatching(/check digits/) }]);
-    for (const amount of ['0.00', '-5.00', '1.005', '12,50']) {
+    expect(initiations(api).length).toBe(before);
+    for (const amount of ['0.00', '-5.00', '1.005', '12,50', '0012.50']) {
       const res = await api.call(
         'POST',
         '/v1/payments',
@@ -282,6 +321,16 @@ describe('payments end to end (BEC sandbox)', () => {
       422,
     );
     expect(currency.errors?.[0]?.field).toBe('instructedAmount.currency');
+    const jpyDecimals = expectProblem(
+      await api.call(
+        'POST',
+        '/v1/payments',
+        key,
+        paymentBody({ instructedAmount: { currency: 'JPY', amount: '100.5' } }),
+      ),
+      422,
+    );
+    expect(jpyDecimals.errors?.[0]?.field).toBe('instructedAmount.amount');
     for (const aspspId of ['enfuce-rocker', 'enfuce-st1']) {
       const res = await api.call('POST', '/v1/payments', key, paymentBody({ aspspId }));
       const problem = expectProblem(res, 422);
@@ -309,6 +358,19 @@ describe('payments end to end (BEC sandbox)', () => {
     expect((await ask('10000.00')).json()).toEqual({ fundsAvailable: false });
     const after = api.stack.sandbox.requestLog('bec').filter((e) => e.path.endsWith('/funds-confirmations')).length;
     expect(after - before).toBe(3);
+    // An account the bank does not know is 404, as is one whose IBAN cannot exist.
+    for (const iban of [CREDITOR, 'DK1961406140009128']) {
+      const unknown = expectProblem(
+        await api.call('POST', '/v1/funds-confirmations', key, {
+          aspspId: 'bec',
+          customerId: 'cust-pay',
+          account: { iban },
+          instructedAmount: { currency: 'DKK', amount: '1.00' },
+        }),
+        404,
+      );
+      expect(unknown.errors?.[0]?.field).toBe('account.iban');
+    }
     const rocker = expectProblem(
       await api.call('POST', '/v1/funds-confirmations', key, {
         aspspId: 'enfuce-rocker',
@@ -339,8 +401,8 @@ describe('a PSU who never comes back', () => {
     expect(
       api.stack.sandbox.requestLog('bec').some((e) => e.method === 'DELETE' && e.path.includes('/v1/payments/')),
     ).toBe(true);
-    // The PSU's late return finds an expired session.
+    // The PSU's late return finds no such session.
     const late = await api.call('GET', `/callback?state=whatever`, undefined);
-    expect(late.statusCode).toBe(400);
+    expect(late.statusCode).toBe(404);
   });
 });

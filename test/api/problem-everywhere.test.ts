@@ -2,6 +2,8 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import Ajv from 'ajv';
+import { accountAccessSchema } from '../../api/access-schema';
 import { buildApp } from '../../api/app';
 import { testLogger } from '../helpers/logger';
 
@@ -17,7 +19,13 @@ beforeAll(async () => {
   // Nothing here reaches a handler: routing, the HTTP parser and the document only.
   app = buildApp({
     repositories: {} as never,
-    banks: { has: () => false, profiles: () => [{ id: 'bec' }, { id: 'enfuce-rocker' }] } as never,
+    banks: {
+      has: () => false,
+      profiles: () => [
+        { id: 'bec', services: ['ais', 'pis', 'piis'], paths: { accountKind: 'accounts' } },
+        { id: 'enfuce-rocker', services: ['ais'], paths: { accountKind: 'card-accounts' } },
+      ],
+    } as never,
     logger: testLogger(),
   } as never);
   await app.listen({ port: 0, host: '127.0.0.1' });
@@ -70,6 +78,16 @@ describe('errors outside the routes are problem+json', () => {
     expectProblem(431, res);
   });
 
+  it('a PSU callback too long to read is the callback’s own 400 page (problem+json when JSON is asked for)', async () => {
+    const long = `/callback?state=s&error_description=${'%F0%9F%98%80'.repeat(2_000)}`;
+    const page = await raw(long);
+    expect(page.statusCode).toBe(400);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('This link is not valid');
+    const json = await raw(long, { accept: 'application/json' });
+    expectProblem(400, json);
+  });
+
   it('a request node cannot parse → 400', async () => {
     const { connect } = await import('node:net');
     const port = (app.server.address() as AddressInfo).port;
@@ -92,23 +110,31 @@ describe('the OpenAPI document says what the API answers', () => {
   beforeAll(async () => {
     doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
   });
+  /** Whether the document's schema `name` admits a value (OpenAPI 3.0 keywords ajv does not know are ignored). */
+  const validatorFor = (name: string) => {
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    ajv.addSchema({ components: doc.components }, 'doc');
+    const validate = ajv.compile({ $ref: `doc#/components/schemas/${name}` });
+    return (value: unknown) => validate(value);
+  };
 
-  it('every error is application/problem+json (HTML for the PSU’s /callback)', () => {
+  it('every error is application/problem+json (HTML too for the PSU’s /callback)', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         for (const [status, response] of Object.entries(op.responses)) {
           if (Number(status) < 400 || path === '/readyz') continue;
           const types = Object.keys(response.content ?? {});
-          const expected = path === '/callback' ? ['text/html'] : ['application/problem+json'];
+          const expected =
+            path === '/callback' ? ['text/html', 'application/problem+json'] : ['application/problem+json'];
           expect(types, `${method} ${path} ${status}`).toEqual(expected);
         }
       }
     }
   });
 
-  it('/callback documents its redirect and HTML pages', () => {
+  it('/callback documents its redirect and pages: 400 unreadable, 404 no such session', () => {
     const responses = doc.paths['/callback'].get.responses;
-    expect(Object.keys(responses).sort()).toEqual(expect.arrayContaining(['302', '400', '409', '500']));
+    expect(Object.keys(responses).sort()).toEqual(['302', '400', '404', '500', '503']);
     expect(responses['200']).toBeUndefined();
     expect(responses['302'].headers).toHaveProperty('Location');
   });
@@ -125,6 +151,79 @@ describe('the OpenAPI document says what the API answers', () => {
     expect(doc.paths['/v1/connections/{id}'].get.responses).toHaveProperty('414');
   });
 
+  it('a 204 has no body', () => {
+    const deleted = doc.paths['/v1/webhook-endpoints/{id}'].delete.responses['204'];
+    expect(deleted).toBeDefined();
+    expect(deleted.content).toBeUndefined();
+  });
+
+  it('payments and funds confirmations name only the banks offering them; amounts say their decimals per currency', () => {
+    expect(doc.components.schemas.CreatePaymentInput.properties.aspspId.enum).toEqual(['bec']);
+    expect(doc.components.schemas.FundsConfirmationRequestInput.properties.aspspId.enum).toEqual(['bec']);
+    const admits = validatorFor('AmountInput');
+    expect(admits({ currency: 'DKK', amount: '125.50' })).toBe(true);
+    expect(admits({ currency: 'JPY', amount: '100' })).toBe(true);
+    for (const amount of [
+      { currency: 'JPY', amount: '100.5' },
+      { currency: 'DKK', amount: '0.00' },
+      { currency: 'DKK', amount: '012.50' },
+      { currency: 'XYZ', amount: '1' },
+    ]) {
+      expect(admits(amount), JSON.stringify(amount)).toBe(false);
+    }
+  });
+
+  it('the document admits exactly the AccountAccess objects the API takes, per the bank’s kind of account', () => {
+    const admits = validatorFor('AccountAccessInput');
+    const iban = { iban: 'DK5000400440116243' };
+    const cases: unknown[] = [
+      {},
+      { accounts: [] },
+      { accounts: [], balances: [], transactions: [] },
+      { accounts: [iban], transactions: [iban] },
+      { accounts: [], balances: [iban] },
+      { accounts: [iban], allPsd2: 'allAccounts' },
+      { allPsd2: 'allAccounts' },
+      { allPsd2: 'allAccounts', availableAccounts: 'allAccounts' },
+      { availableAccounts: 'allAccounts', restrictedTo: ['CACC'] },
+      { accounts: [], restrictedTo: ['CACC'] },
+      { accounts: [iban], restrictedTo: ['CACC'] },
+      { additionalInformation: { ownerName: [] }, allPsd2: 'allAccounts' },
+      { additionalInformation: { ownerName: [iban] }, accounts: [iban] },
+      { accounts: [{ currency: 'DKK' }] },
+      { accounts: [{ iban: iban.iban, maskedPan: '1234' }] },
+    ];
+    for (const access of cases) {
+      expect(admits(access), JSON.stringify(access)).toBe(accountAccessSchema.safeParse(access).success);
+    }
+    const create = validatorFor('CreateConnectionInput');
+    const body = (aspspId: string, access: unknown) => ({
+      aspspId,
+      customerId: 'c',
+      redirectUrl: 'https://p.example/',
+      access,
+    });
+    expect(create(body('bec', { accounts: [iban] }))).toBe(true);
+    expect(create(body('bec', { accounts: [{ maskedPan: '524378******8693' }] }))).toBe(false);
+    expect(create(body('enfuce-rocker', { accounts: [{ maskedPan: '524378******8693' }] }))).toBe(true);
+    expect(create(body('enfuce-rocker', { accounts: [iban] }))).toBe(false);
+  });
+
+  it('webhook URLs: the pattern states the form the API takes', () => {
+    const admits = validatorFor('CreateWebhookEndpointInput');
+    for (const url of ['https://hooks.example.com/a?b=1', 'https://192.0.2.1:8443/x', 'http://localhost:3000/x']) {
+      expect(admits({ url }), url).toBe(true);
+    }
+    for (const url of [
+      '0',
+      'http://hooks.example.com/a',
+      'https://hooks.example.com/a#top',
+      'https://u:p@hooks.example.com/',
+    ]) {
+      expect(admits({ url }), url).toBe(false);
+    }
+  });
+
   it('runtime rules are in the schema: redirectUrl absolute http(s), aspspId one of the banks, customerId rule', () => {
     const create = doc.components.schemas.CreateConnection;
     const pattern = new RegExp(create.properties.redirectUrl.pattern as string);
@@ -136,6 +235,8 @@ describe('the OpenAPI document says what the API answers', () => {
     const list = doc.paths['/v1/connections'].get as unknown as {
       parameters: { name: string; description?: string }[];
     };
-    expect(list.parameters.find((p) => p.name === 'customerId')?.description).toMatch(/exactly one customer/);
+    expect(list.parameters.find((p) => p.name === 'customerId')?.description).toMatch(
+      /every customer the key is issued for/,
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor } from '../../api/routes/accounts/cursor';
+import { decodeCursor, encodeCursor, transactionCursorSchema } from '../../api/routes/accounts/cursor';
+import { decodePaymentCursor, encodePaymentCursor, paymentCursorSchema } from '../../api/routes/payments/cursor';
 import { idempotentId, requestHash } from '../../api/idempotency';
 import {
   AppMetrics,
@@ -61,11 +62,16 @@ describe('metrics registry', () => {
 });
 
 describe('cursor and idempotency helpers', () => {
-  it('round-trips an opaque cursor and refuses a forged one', () => {
-    const c = encodeCursor({ date: '2025-01-02', id: 'tx_1' });
-    expect(c).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(decodeCursor(c)).toEqual({ date: '2025-01-02', id: 'tx_1' });
-    expect(() => decodeCursor('bm9wZQ')).toThrow(/cursor/);
+  it('round-trips a cursor: a position the query schema admits, and nothing else', () => {
+    const c = encodeCursor({ date: '2025-01-02', id: 'txn_1' });
+    expect(c).toMatch(/^[A-Za-z0-9_~.:+-]+$/);
+    expect(transactionCursorSchema.safeParse(c).success).toBe(true);
+    expect(decodeCursor(c)).toEqual({ date: '2025-01-02', id: 'txn_1' });
+    expect(transactionCursorSchema.safeParse('bm9wZQ').success).toBe(false);
+    const p = encodePaymentCursor({ createdAt: 1_760_000_000_123, id: 'pay_0a-B' });
+    expect(paymentCursorSchema.safeParse(p).success).toBe(true);
+    expect(decodePaymentCursor(p)).toEqual({ createdAt: 1_760_000_000_123, id: 'pay_0a-B' });
+    expect(paymentCursorSchema.safeParse('not-a-cursor').success).toBe(false);
   });
 
   it('hashes bodies independently of key order and derives stable ids per API key', () => {

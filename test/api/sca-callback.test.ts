@@ -259,14 +259,18 @@ describe('SCA sessions on GET /callback', () => {
     expect(row(id)).toMatchObject({ outcome: 'pending', codeEnc: null });
   });
 
-  it('an expired, unknown or missing state is a 400 page', async () => {
+  it('an expired or unknown state is a 404 page (no such authorisation session), a missing one a 400 page', async () => {
     session('old-state', { expiresAt: NOW - 1 });
     const api = app(
       new ScaSubjectRegistry().register('connection', connectionScaSubject).register('payment', paymentSubject),
     );
-    for (const url of ['/callback?state=old-state&code=c', '/callback?state=nobody', '/callback']) {
+    for (const [url, status] of [
+      ['/callback?state=old-state&code=c', 404],
+      ['/callback?state=nobody', 404],
+      ['/callback', 400],
+    ] as const) {
       const res = await api.inject({ method: 'GET', url });
-      expect(res.statusCode).toBe(400);
+      expect(res.statusCode, url).toBe(status);
       expect(res.headers['content-type']).toMatch(/^text\/html/);
     }
     expect(paymentNotices).toEqual([]);

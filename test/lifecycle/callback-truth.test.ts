@@ -6,13 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
 import { authorisations, connections, consents, syncRuns } from '../../db/schema';
-import {
-  ConnectionInputError,
-  createConnection,
-  handlePsuCallback,
-  reauthorise,
-  syncNow,
-} from '../../services/connections';
+import { createConnection, handlePsuCallback, reauthorise, syncNow } from '../../services/connections';
 import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startStack, TEST_CALLBACK_URL, type Stack } from '../helpers/stack';
 import { waitFor, waitForStatus } from './helpers';
@@ -72,11 +66,22 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
     await waitForStatus(stack, a.id, 'active');
   });
 
-  it('a consent for an IPv6 PSU is refused with 422 naming the header where the bank takes only IPv4', async () => {
-    const refused = create('bec', 'c-v6', '2001:db8::1');
-    await expect(refused).rejects.toBeInstanceOf(ConnectionInputError);
-    await expect(refused).rejects.toMatchObject({ status: 422, field: 'X-PSU-IP-Address' });
-    expect(stack.deps.db.select().from(connections).where(eq(connections.customerId, 'c-v6')).all()).toEqual([]);
+  it('a consent for an IPv6 PSU goes ahead without the address where the bank takes only IPv4, and says so', async () => {
+    const created = await create('bec', 'c-v6', '2001:db8::1');
+    expect(created.notices).toEqual([
+      { field: 'X-PSU-IP-Address', message: expect.stringMatching(/IPv4.*2001:db8::1 is not sent/) },
+    ]);
+    const row = stack.deps.db.select().from(connections).where(eq(connections.id, created.id)).get()!;
+    expect(row.psuIpAddress).toBeNull();
+    const consentCall = stack.sandbox
+      .requestLog('bec')
+      .filter((e) => e.method === 'POST' && e.path.endsWith('/v1/consents'))
+      .at(-1);
+    expect(consentCall?.headers['psu-ip-address']).toBe('0.0.0.0');
+    // The PSU can still connect.
+    const { location } = await psuDecides(created.authorisationUrl, stack.sandbox.serverCaPem, 'approve');
+    expect((await handlePsuCallback(stack.deps, callbackQuery(location), '2001:db8::1')).outcome).toBe('approved');
+    await waitForStatus(stack, created.id, 'active');
   });
 
   it('an IPv4-mapped IPv6 PSU is sent as IPv4; a PSU back over IPv6 gets an active connection and an unattended first sync', async () => {
@@ -104,6 +109,9 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
       // A sync "with the PSU present" over IPv6 runs unattended instead of failing at the bank.
       const summary = await syncNow(stack.deps, created.id, '2001:db8::5');
       expect(summary.outcome).toBe('ok');
+      // … and says so: the read counted.
+      expect(summary.psuPresent).toBe(false);
+      expect(summary.notices).toEqual([{ field: 'psuIpAddress', message: expect.stringMatching(/unattended/) }]);
       expect((await waitForStatus(stack, created.id, 'active')).lastError).toBeUndefined();
     }
   });

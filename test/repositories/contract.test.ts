@@ -67,6 +67,7 @@ for (const backend of backends()) {
           nextSyncAt: null,
           lastError: 'boom',
           createdAt: T0 + 30,
+          deletedAt: null,
         });
         expect((await b.repositories.connections.get('con_1'))?.validUntil).toBeNull();
         expect(await b.repositories.connections.get('con_nope')).toBeUndefined();
@@ -76,6 +77,24 @@ for (const backend of backends()) {
         expect((await b.repositories.connections.listByCustomer('cus_a')).map((c) => c.id)).toEqual(['con_2', 'con_1']);
         expect((await b.repositories.connections.listByCustomer('cus_b')).map((c) => c.id)).toEqual(['con_a', 'con_B']);
         expect(await b.repositories.connections.listByCustomer('cus_none')).toEqual([]);
+      });
+
+      it('lists several customers’ connections (null: every customer’s) in the same order, never a deleted one', async () => {
+        await b.insert('connections', [
+          { ...connection('con_gone', 'cus_a', T0 + 40), status: 'revoked', deletedAt: T0 + 50 },
+        ]);
+        await b.insert('accounts', [account('acc_gone', 'con_gone', T0 + 41)]);
+        expect((await b.repositories.connections.get('con_gone'))?.deletedAt).toBe(T0 + 50);
+        // Its accounts go with it.
+        expect(await b.repositories.accounts.get('acc_gone')).toBeUndefined();
+        const ids = async (customers: string[] | null) =>
+          (await b.repositories.connections.listByCustomers(customers)).map((c) => c.id);
+        expect(await ids(['cus_a', 'cus_b'])).toEqual(['con_a', 'con_B', 'con_2', 'con_1']);
+        expect(await ids(['cus_b', 'cus_none'])).toEqual(['con_a', 'con_B']);
+        expect(await ids([])).toEqual([]);
+        expect(await ids(null)).toEqual(expect.arrayContaining(['con_a', 'con_B', 'con_2', 'con_1']));
+        expect(await ids(null)).not.toContain('con_gone');
+        expect((await b.repositories.connections.listByCustomer('cus_a')).map((c) => c.id)).toEqual(['con_2', 'con_1']);
       });
     });
 

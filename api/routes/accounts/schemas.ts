@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { transactionCursorSchema } from './cursor';
 
 export const balanceSchema = z
   .object({
@@ -54,15 +55,19 @@ export const balancesResponse = z
   })
   .meta({ id: 'Balances' });
 
-export const transactionsQuery = z
-  .object({
-    from: z.iso.date().optional().describe('First date (inclusive), YYYY-MM-DD'),
-    to: z.iso.date().optional().describe('Last date (inclusive), YYYY-MM-DD'),
-    status: z.enum(['booked', 'pending', 'all']).default('all'),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-    cursor: z.string().max(512).optional().describe('nextCursor of the previous page'),
-  })
-  .refine((q) => !q.from || !q.to || q.from <= q.to, { message: 'from must not be after to', path: ['from'] });
+export const transactionsQuery = z.object({
+  from: z.iso
+    .date()
+    .optional()
+    .describe('First date (inclusive), YYYY-MM-DD. After `to` the range is empty: an empty page, not an error'),
+  to: z.iso
+    .date()
+    .optional()
+    .describe('Last date (inclusive), YYYY-MM-DD. Before `from` the range is empty: an empty page, not an error'),
+  status: z.enum(['booked', 'pending', 'all']).default('all'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: transactionCursorSchema.optional(),
+});
 
 export const transactionSchema = z
   .object({

@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import type { ConnectionRecord } from '../../../repositories';
-import { createConnection, reauthorise, revoke, syncNow } from '../../../services/connections';
+import { createConnection, deleteConnection, reauthorise, syncNow } from '../../../services/connections';
 import { TERMINAL_STATUSES } from '../../../workflows/connection/contract';
 import { mayActFor, principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
-import { accessFaultsFor } from '../../access-schema';
+import { accessFaultsFor, accountsThatCannotExist } from '../../access-schema';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
 import { ownedConnection } from '../../ownership';
-import { ApiProblem, problemResponses } from '../../problem';
+import { ApiProblem, problemResponses, problemSchema } from '../../problem';
 import {
   authorisationResponse,
   connectionIdParams,
@@ -58,7 +58,11 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         summary: 'Connect a customer to a bank: returns the URL to send the PSU to',
         headers: idempotencyHeaders,
         body: createConnectionBody,
-        response: { 201: authorisationResponse, ...problemResponses(400, 401, 403, 409, 422) },
+        response: {
+          201: authorisationResponse,
+          ...problemResponses(400, 401, 403, 409, 422),
+          404: problemSchema.describe('No such account: access names an IBAN whose check digits fail (ISO 13616)'),
+        },
       },
     },
     async (request, reply) => {
@@ -69,12 +73,17 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
           errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
         });
       }
-      // Checked before anything is stored or sent: a reference this bank's accounts cannot have.
+      // Checked before anything is stored or sent: a reference this bank's accounts cannot have,
+      // or one naming no account at all.
       if (body.access && deps.banks.has(body.aspspId)) {
         const faults = accessFaultsFor(body.access, deps.banks.get(body.aspspId).profile.paths.accountKind);
         if (faults.length > 0) {
           throw new ApiProblem(422, `access names accounts ${body.aspspId} does not have`, { errors: faults });
         }
+      }
+      if (body.access) {
+        const missing = accountsThatCannotExist(body.access);
+        if (missing.length > 0) throw new ApiProblem(404, 'access names no such account', { errors: missing });
       }
       const idemKey = request.headers['idempotency-key'];
       const input = { ...body, ...psuIp(request) };
@@ -116,28 +125,23 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       config: { scope: 'connections:read' },
       schema: {
         tags: ['connections'],
-        summary: "A customer's connections",
+        summary: "The API key's customers' connections, newest first; customerId narrows to one customer",
         querystring: listConnectionsQuery,
         response: { 200: connectionListSchema, ...problemResponses(401, 403, 422) },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      let customerId = request.query.customerId;
-      if (!customerId) {
-        if (principal.customerIds?.length !== 1) {
-          throw new ApiProblem(422, 'customerId is required', {
-            errors: [{ field: 'customerId', message: 'required unless the key is for exactly one customer' }],
-          });
-        }
-        customerId = principal.customerIds[0]!;
-      }
-      if (!mayActFor(principal, customerId)) {
+      const { customerId } = request.query;
+      if (customerId !== undefined && !mayActFor(principal, customerId)) {
         throw new ApiProblem(403, 'this API key is not issued for this customer', {
           errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
         });
       }
-      const rows = await deps.repositories.connections.listByCustomer(customerId);
+      // Without customerId: every customer the key is issued for (a key without customers: all).
+      const rows = await deps.repositories.connections.listByCustomers(
+        customerId !== undefined ? [customerId] : principal.customerIds,
+      );
       return { connections: rows.map(connectionView) };
     },
   );
@@ -204,8 +208,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
           errors: [{ field: 'status', message: row.status }],
         });
       const ip = psuIp(request);
-      const result = await reauthorise(deps, row.id, ip.psuIpAddress, ip.requestIp);
-      return { id: row.id, status: result.status, authorisationUrl: result.authorisationUrl };
+      return reauthorise(deps, row.id, ip.psuIpAddress, ip.requestIp);
     },
   );
 
@@ -215,15 +218,19 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       config: { scope: 'connections:write' },
       schema: {
         tags: ['connections'],
-        summary: 'Revoke the consent at the bank and end the connection',
+        summary: 'Revoke the consent at the bank and delete the connection',
+        description:
+          'Revokes the consent at the bank (a connection the PSU revoked already is just deleted) and deletes ' +
+          'the connection: from then on GET, sync, reauthorise, its accounts and another DELETE answer 404 and ' +
+          'the list leaves it out. A connection the PSU revoked at the bank, not deleted here, stays readable ' +
+          'with status revoked.',
         params: connectionIdParams,
         response: { 200: revokedSchema, ...problemResponses(401, 403, 404, 409) },
       },
     },
     async (request) => {
       const row = await ownedConnection(deps.repositories, principalOf(request), request.params.id);
-      // Revoking twice is not an error: the caller's intent already holds.
-      if (row.status !== 'revoked') await revoke(deps, row.id);
+      await deleteConnection(deps, row.id);
       return { id: row.id, status: 'revoked' as const };
     },
   );

@@ -1,32 +1,7 @@
 import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../../../workflows/connection/contract';
 import { accountAccessSchema } from '../../access-schema';
-
-const HOST_NAME = '[A-Za-z][A-Za-z0-9-]*(\\.[A-Za-z][A-Za-z0-9-]*)*';
-const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4 = `${OCTET}(\\.${OCTET}){3}`;
-const PORT = '[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]';
-
-/**
- * An absolute http(s) URL. The pattern says so in the OpenAPI document (a host name that starts
- * with a letter or an IPv4 address, an optional port, a path, query or fragment of
- * visible ASCII); the refinement keeps what URL parses.
- */
-const httpUrl = z
-  .string()
-  .max(2048)
-  .regex(new RegExp(`^https?://(${HOST_NAME}|${IPV4})(:(${PORT}))?([/?#][!-~]*)?$`), {
-    message: 'must be an absolute http(s) URL',
-    abort: true,
-  })
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'https:' || url.protocol === 'http:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL');
+import { httpUrl } from '../../http-url';
 
 export const createConnectionBody = z
   .object({
@@ -42,7 +17,12 @@ export const createConnectionBody = z
     validUntil: z.iso
       .date()
       .optional()
-      .describe('Last day of access (YYYY-MM-DD); at most the bank’s maximum consent validity'),
+      .describe(
+        'Last day of access (YYYY-MM-DD). A date beyond the bank’s maximum consent validity (BEC 180 days, ' +
+          'Enfuce 90, counting today) is shortened to it, as Berlin Group lets the bank do (9999-12-31: as long ' +
+          'as possible); a date already past asks for the shortest consent, until today. The answer’s ' +
+          'validUntil and notices say what was asked of the bank. Default: the bank’s maximum',
+      ),
     frequencyPerDay: z
       .number()
       .int()
@@ -58,11 +38,27 @@ export const createConnectionBody = z
   })
   .meta({ id: 'CreateConnection' });
 
+/** A request carried out, but not as asked in every detail: what differs and why. */
+export const noticesSchema = z
+  .array(z.object({ field: z.string(), message: z.string() }).meta({ id: 'Notice' }))
+  .describe(
+    'What was done differently from what was asked, naming the field (a validUntil moved into what the bank ' +
+      'grants, a PSU address the bank cannot take); absent when everything went as asked',
+  );
+
 export const authorisationResponse = z
   .object({
     id: z.string(),
     status: z.string(),
     authorisationUrl: z.string().describe('Send the PSU here (browser redirect)'),
+    validUntil: z
+      .string()
+      .optional()
+      .describe(
+        'The last day of access asked of the bank for this consent (YYYY-MM-DD); the connection shows the ' +
+          'granted one once the PSU has approved',
+      ),
+    notices: noticesSchema.optional(),
   })
   .meta({ id: 'ConnectionAuthorisation' });
 
@@ -89,7 +85,10 @@ export const listConnectionsQuery = z.object({
     .min(1)
     .max(200)
     .optional()
-    .describe('Required unless the API key is issued for exactly one customer'),
+    .describe(
+      "Only this customer's connections (one the API key is issued for, else 403). Without it: the " +
+        'connections of every customer the key is issued for; for a key without customers, of every customer',
+    ),
 });
 
 export const connectionIdParams = z.object({ id: z.string().min(1).max(100) });
@@ -102,7 +101,8 @@ export const syncBody = z
       .describe(
         'Given when the PSU is present: the read does not count against frequencyPerDay. Where the bank takes ' +
           'only IPv4 (BEC, Enfuce: Berlin Group 1.3.12 PSU-IP-Address is format ipv4) an IPv4-mapped IPv6 address ' +
-          'is sent as IPv4 and any other IPv6 address cannot prove presence: the sync runs unattended (counted).',
+          'is sent as IPv4 and any other IPv6 address cannot prove presence: the sync runs unattended (counted) ' +
+          'and the answer says so (psuPresent false, a notice naming psuIpAddress).',
       ),
   })
   // No body at all is fine: fastify hands over null then.
@@ -118,6 +118,10 @@ export const syncSummarySchema = z
     bankCalls: z.number().int(),
     nextAllowedAt: z.string().optional(),
     finishedAt: z.string(),
+    psuPresent: z
+      .boolean()
+      .describe('Whether the bank was told the PSU is present (PSU-IP-Address): if not, the read counts'),
+    notices: noticesSchema.optional(),
   })
   .meta({ id: 'SyncSummary' });
 
@@ -129,13 +133,15 @@ export const idempotencyHeaders = z.object({
     .min(1)
     .max(255)
     .optional()
-    .describe('Replays the first answer for the same body; 422 for another body'),
+    .describe('Replays the first answer for the same body; 409 for another body (the key is taken)'),
   'x-psu-ip-address': z
     .union([z.ipv4(), z.ipv6()])
     .optional()
     .describe(
-      "The PSU's IP address, when the request comes from the PSU's session. 422 where the bank takes only IPv4 " +
-        '(BEC, Enfuce) and this is IPv6 other than IPv4-mapped (::ffff:a.b.c.d, sent as IPv4).',
+      "The PSU's IP address, when the request comes from the PSU's session. Where the bank takes only IPv4 " +
+        '(BEC, Enfuce: Berlin Group 1.3.12 PSU-IP-Address is format ipv4) an IPv4-mapped address (::ffff:a.b.c.d) ' +
+        'is sent as IPv4; any other IPv6 address is not sent (the bank is told 0.0.0.0, unknown, as when no ' +
+        'address is known), the connection goes ahead and the answer carries a notice naming this header.',
     ),
 });
 
@@ -144,6 +150,8 @@ export const psuHeaders = z.object({
     .union([z.ipv4(), z.ipv6()])
     .optional()
     .describe(
-      "The PSU's IP address; 422 where the bank takes only IPv4 and this is IPv6 (IPv4-mapped is sent as IPv4)",
+      "The PSU's IP address. Where the bank takes only IPv4 an IPv4-mapped address is sent as IPv4; any other " +
+        'IPv6 address is not sent (the bank is told 0.0.0.0, unknown), the re-authorisation goes ahead and the ' +
+        'answer carries a notice naming this header.',
     ),
 });

@@ -1,7 +1,7 @@
 import { confirmFunds } from '../../../services/payments';
 import { mayActFor, principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
-import { ApiProblem, problemResponses } from '../../problem';
+import { ApiProblem, problemResponses, problemSchema } from '../../problem';
 import { paymentCall } from '../payments/errors';
 import { fundsConfirmationBody, fundsConfirmationSchema } from '../payments/schemas';
 
@@ -15,7 +15,13 @@ export function fundsConfirmationRoutes(app: ApiApp, deps: ApiDeps): void {
         tags: ['payments'],
         summary: 'Is the amount available on the account? Asked of the bank on every call (PIIS)',
         body: fundsConfirmationBody,
-        response: { 200: fundsConfirmationSchema, ...problemResponses(400, 401, 403, 422, 502) },
+        response: {
+          200: fundsConfirmationSchema,
+          ...problemResponses(400, 401, 403, 422, 502),
+          404: problemSchema.describe(
+            'No such account: its IBAN fails the check digits (ISO 13616), or the bank knows no such account',
+          ),
+        },
       },
     },
     async (request, reply) => {

@@ -1,20 +1,24 @@
+import { z } from 'zod';
 import type { PaymentCursor } from '../../../repositories/payments';
-import { ApiProblem } from '../../problem';
+
+/**
+ * `<createdAt in ms>~<id>`: a position, not a token. Every value of this form is a place in the
+ * order (a keyset), so a page after any of them is well defined (possibly empty).
+ */
+const CURSOR = /^([0-9]{1,15})~([A-Za-z0-9_-]{1,100})$/;
+
+export const paymentCursorSchema = z
+  .string()
+  .regex(CURSOR, 'must be a nextCursor this API gave')
+  .describe('nextCursor of the previous page: the page starts after that position (createdAt desc, id desc)');
 
 export function encodePaymentCursor(cursor: PaymentCursor): string {
-  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id]), 'utf8').toString('base64url');
+  return `${cursor.createdAt}~${cursor.id}`;
 }
 
+/** The position in a cursor the schema admitted. */
 export function decodePaymentCursor(text: string): PaymentCursor {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string') {
-      return { createdAt: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through
-  }
-  throw new ApiProblem(400, 'the cursor is not one we issued', {
-    errors: [{ field: 'cursor', message: 'invalid cursor' }],
-  });
+  const match = CURSOR.exec(text);
+  if (!match) throw new Error('not a payment cursor (the query schema admits only cursors)');
+  return { createdAt: Number(match[1]), id: match[2] };
 }

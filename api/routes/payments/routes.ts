@@ -4,7 +4,7 @@ import { cancelPayment, createPayment } from '../../../services/payments';
 import { mayActFor, principalOf, type ApiPrincipal } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
-import { ApiProblem, problemResponses } from '../../problem';
+import { ApiProblem, problemResponses, problemSchema } from '../../problem';
 import { decodePaymentCursor, encodePaymentCursor } from './cursor';
 import { paymentCall } from './errors';
 import {
@@ -20,10 +20,11 @@ import {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function psuIp(request: FastifyRequest, fromBody?: string): string {
-  if (fromBody) return fromBody;
+/** The PSU's address as named (the body's, else X-PSU-IP-Address) and the request's own, for when none is. */
+function psuIp(request: FastifyRequest, fromBody?: string): { psuIpAddress?: string; requestIp: string } {
   const header = request.headers['x-psu-ip-address'];
-  return typeof header === 'string' && header ? header : request.ip;
+  const named = fromBody || (typeof header === 'string' && header ? header : undefined);
+  return { ...(named ? { psuIpAddress: named } : {}), requestIp: request.ip };
 }
 
 function forbiddenCustomer(): ApiProblem {
@@ -49,6 +50,7 @@ export function paymentJson(row: PaymentRecord) {
     })),
     instructedAmount: { currency: row.currency, amount: row.amount },
     creditorName: row.creditorName,
+    requestedExecutionDate: row.requestedExecutionDate,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
     lastError: row.lastError,
@@ -79,14 +81,18 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
         summary: 'Initiate a payment at the bank: returns the URL where the PSU approves it',
         headers: paymentHeaders,
         body: createPaymentBody,
-        response: { 201: paymentCreatedSchema, ...problemResponses(400, 401, 403, 409, 422, 502) },
+        response: {
+          201: paymentCreatedSchema,
+          ...problemResponses(400, 401, 403, 409, 422, 502),
+          404: problemSchema.describe('No such account: an IBAN named fails its check digits (ISO 13616)'),
+        },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
       const body = request.body;
       if (!mayActFor(principal, body.customerId)) throw forbiddenCustomer();
-      const input = { ...body, psuIpAddress: psuIp(request, body.psuIpAddress) };
+      const input = { ...body, ...psuIp(request, body.psuIpAddress) };
       const idemKey = request.headers['idempotency-key'];
       if (!idemKey) {
         const created = await paymentCall(() => createPayment(deps, input));
@@ -125,25 +131,18 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
       config: { scope: 'payments:read' },
       schema: {
         tags: ['payments'],
-        summary: "A customer's payments, newest first, by cursor",
+        summary: "The API key's customers' payments, newest first, by cursor; customerId narrows to one customer",
         querystring: listPaymentsQuery,
         response: { 200: paymentListSchema, ...problemResponses(400, 401, 403, 422) },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      let customerId = request.query.customerId;
-      if (!customerId) {
-        if (principal.customerIds?.length !== 1) {
-          throw new ApiProblem(422, 'customerId is required', {
-            errors: [{ field: 'customerId', message: 'required unless the key is for exactly one customer' }],
-          });
-        }
-        customerId = principal.customerIds[0]!;
-      }
-      if (!mayActFor(principal, customerId)) throw forbiddenCustomer();
+      const { customerId } = request.query;
+      if (customerId !== undefined && !mayActFor(principal, customerId)) throw forbiddenCustomer();
       const page = await payments().list({
-        customerId,
+        // Without customerId: every customer the key is issued for (a key without customers: all).
+        customerIds: customerId !== undefined ? [customerId] : principal.customerIds,
         status: request.query.status,
         after: request.query.cursor ? decodePaymentCursor(request.query.cursor) : undefined,
         limit: request.query.limit ?? 50,

@@ -1,36 +1,46 @@
 import { z } from 'zod';
+import { amountPattern, CURRENCY_DIGITS } from '../../../services/payments';
+import { httpUrl } from '../../http-url';
+import { noticesSchema } from '../connections/schemas';
+import { paymentCursorSchema } from './cursor';
 import { PAYMENT_PRODUCTS, PAYMENT_STATUSES } from '../../../workflows/payment/contract';
 
-const httpUrl = z
-  .string()
-  .max(2048)
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'https:' || url.protocol === 'http:';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL');
-
-/** Shape only; check digits are checked by the service (a 422 naming the field). */
+/**
+ * An IBAN's form: country, check digits, then up to 30 letters or digits, single spaces allowed
+ * between characters (printed groups). Its ISO 13616 check digits are beyond a pattern: the
+ * service answers 404 (no such account) for an IBAN that fails them.
+ */
 const ibanField = z
   .string()
-  .min(5)
-  .max(42)
-  .regex(/^[A-Za-z]{2}[0-9]{2}[A-Za-z0-9 ]+$/, 'must be an IBAN');
+  .regex(/^[A-Za-z]{2}[0-9]{2}( ?[A-Za-z0-9]){1,30}$/, 'must be an IBAN')
+  .describe('IBAN; one whose check digits fail names no account: 404');
 
 export const accountReference = z.object({ iban: ibanField }).meta({ id: 'PaymentAccountReference' });
 
+const CURRENCIES = Object.keys(CURRENCY_DIGITS) as [string, ...string[]];
+const withDigits = (digits: number) => CURRENCIES.filter((c) => CURRENCY_DIGITS[c] === digits);
+
+/**
+ * The document states the whole rule: which currencies, and per currency how many decimals (the
+ * anyOf); zod checks the form and the service the decimals per currency, with messages naming
+ * the field.
+ */
 export const amountSchema = z
   .object({
     currency: z
+      .enum(CURRENCIES, 'must be a currency we pay in (ISO 4217)')
+      .describe(`ISO 4217: ${CURRENCIES.join(', ')}`),
+    amount: z
       .string()
-      .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 currency code')
-      .describe('ISO 4217, e.g. DKK or EUR'),
-    amount: z.string().max(20).describe('Positive decimal string with at most the currency’s minor digits: "125.50"'),
+      .regex(new RegExp(amountPattern(2)), 'must be a positive decimal with at most the currency’s decimals')
+      .describe('Positive decimal string, no leading zeros, at most the currency’s minor digits: "125.50"'),
   })
-  .meta({ id: 'Amount' });
+  .meta({
+    id: 'Amount',
+    anyOf: [2, 0].map((digits) => ({
+      properties: { currency: { enum: withDigits(digits) }, amount: { pattern: amountPattern(digits) } },
+    })),
+  } as never);
 
 export const createPaymentBody = z
   .object({
@@ -42,13 +52,22 @@ export const createPaymentBody = z
     creditorName: z.string().min(1).max(70),
     instructedAmount: amountSchema,
     remittanceInformationUnstructured: z.string().min(1).max(140).optional(),
-    requestedExecutionDate: z.iso.date().optional().describe('YYYY-MM-DD, where the bank offers future-dated payments'),
+    requestedExecutionDate: z.iso
+      .date()
+      .optional()
+      .describe(
+        'YYYY-MM-DD, where the bank offers future-dated payments. A day already past asks for today (the ' +
+          'answer’s requestedExecutionDate and notices say so)',
+      ),
     redirectUrl: httpUrl.describe('Where the PSU lands after the bank, with paymentId and outcome added to its query'),
     psuIpAddress: z
       .union([z.ipv4(), z.ipv6()])
       .optional()
       .describe(
-        "The PSU's IP address (sent to the bank as PSU-IP-Address); default: X-PSU-IP-Address, else the caller's",
+        "The PSU's IP address (sent to the bank as PSU-IP-Address); default: X-PSU-IP-Address, else the caller's. " +
+          'Where the bank takes only IPv4 (Berlin Group 1.3.12: format ipv4) an IPv4-mapped address is sent as ' +
+          'IPv4; any other IPv6 address is not sent (the bank is told 0.0.0.0, unknown), the payment goes ahead ' +
+          'and the answer carries a notice naming psuIpAddress.',
       ),
   })
   .meta({ id: 'CreatePayment' });
@@ -58,6 +77,8 @@ export const paymentCreatedSchema = z
     id: z.string(),
     status: z.enum(PAYMENT_STATUSES),
     authorisationUrl: z.string().describe('Send the PSU here (browser redirect) to approve the payment'),
+    requestedExecutionDate: z.string().optional().describe('The execution date asked of the bank'),
+    notices: noticesSchema.optional(),
   })
   .meta({ id: 'PaymentAuthorisation' });
 
@@ -84,6 +105,7 @@ export const paymentSchema = z
     statusHistory: z.array(statusChangeSchema),
     instructedAmount: amountSchema,
     creditorName: z.string(),
+    requestedExecutionDate: z.string().nullable().describe('The execution date asked of the bank; null: at once'),
     createdAt: z.string(),
     updatedAt: z.string(),
     lastError: z.string().nullable(),
@@ -104,9 +126,12 @@ export const listPaymentsQuery = z.object({
     .min(1)
     .max(200)
     .optional()
-    .describe('Required unless the API key is issued for exactly one customer'),
+    .describe(
+      "Only this customer's payments (one the API key is issued for, else 403). Without it: the payments of " +
+        'every customer the key is issued for; for a key without customers, of every customer',
+    ),
   status: z.enum(PAYMENT_STATUSES).optional(),
-  cursor: z.string().max(500).optional(),
+  cursor: paymentCursorSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 
@@ -122,11 +147,14 @@ export const paymentHeaders = z.object({
     .min(1)
     .max(255)
     .optional()
-    .describe('Replays the first answer for the same body; 422 for another body'),
+    .describe('Replays the first answer for the same body; 409 for another body (the key is taken)'),
   'x-psu-ip-address': z
     .union([z.ipv4(), z.ipv6()])
     .optional()
-    .describe("The PSU's IP address, when the request comes from the PSU's session"),
+    .describe(
+      "The PSU's IP address, when the request comes from the PSU's session (the body's psuIpAddress wins); " +
+        'an IPv6 address an IPv4-only bank cannot take is not sent and the answer says so',
+    ),
 });
 
 export const fundsConfirmationBody = z

@@ -95,7 +95,7 @@ export function webhookEndpointRoutes(app: ApiApp, deps: ApiDeps): void {
       schema: {
         tags: ['webhooks'],
         summary: "Register a webhook endpoint for the API key's customers; the signing secret is shown once",
-        body: createWebhookEndpointBody,
+        body: createWebhookEndpointBody(mode),
         response: { 201: createdWebhookEndpointSchema, ...problemResponses(400, 401, 403, 422) },
       },
     },

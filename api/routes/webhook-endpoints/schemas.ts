@@ -1,25 +1,53 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../../../webhooks/contract';
+import type { WebhookUrlMode } from '../../../webhooks/url-policy';
+import { HOST_NAME, IPV4, PORT } from '../../http-url';
 
 const eventType = z.enum(WEBHOOK_EVENT_TYPES);
 
-export const createWebhookEndpointBody = z
-  .object({
-    url: z
-      .string()
-      .min(1)
-      .max(2048)
-      .describe('https (http://localhost or http://127.0.0.1 in development); never a private address in production'),
-    events: z
-      .array(eventType)
-      .min(1)
-      .max(WEBHOOK_EVENT_TYPES.length)
-      .optional()
-      .describe('Event types to receive; all when absent'),
-    description: z.string().max(500).optional(),
-  })
-  .strict()
-  .meta({ id: 'CreateWebhookEndpoint' });
+/**
+ * A webhook URL's form, as the document states it: https to a host name or IPv4 address (in
+ * development also http to localhost, 127.0.0.1 or [::1]), an optional port, a path and query of
+ * visible ASCII; no credentials, no fragment. Production also refuses, with 422, what a pattern
+ * cannot say: localhost, non-public addresses, and names that do not resolve to public ones.
+ */
+export function webhookUrlPattern(mode: WebhookUrlMode): RegExp {
+  const port = `(:(${PORT}))?`;
+  // Visible ASCII but '#': a fragment is never sent.
+  const rest = '([/?][!-"$-~]*)?';
+  const https = `https://(${HOST_NAME}|${IPV4})${port}`;
+  const local = `http://(localhost|127\\.0\\.0\\.1|\\[::1\\])${port}`;
+  return new RegExp(`^(${mode === 'development' ? `${https}|${local}` : https})${rest}$`);
+}
+
+export const createWebhookEndpointBody = (mode: WebhookUrlMode) =>
+  z
+    .object({
+      url: z
+        .string()
+        .max(2048)
+        .regex(webhookUrlPattern(mode), {
+          message:
+            mode === 'development'
+              ? 'must be an https URL (or http to localhost, 127.0.0.1 or [::1]) without credentials or fragment'
+              : 'must be an https URL without credentials or fragment',
+        })
+        .describe(
+          mode === 'development'
+            ? 'https, or http to localhost, 127.0.0.1 or [::1] (development); no credentials, no fragment'
+            : 'https; no credentials, no fragment; never localhost or a private, loopback or link-local address, ' +
+                'checked after DNS resolution (422)',
+        ),
+      events: z
+        .array(eventType)
+        .min(1)
+        .max(WEBHOOK_EVENT_TYPES.length)
+        .optional()
+        .describe('Event types to receive; all when absent'),
+      description: z.string().max(500).optional(),
+    })
+    .strict()
+    .meta({ id: 'CreateWebhookEndpoint' });
 
 const endpointFields = {
   id: z.string(),
