@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankProfiles } from '../banks/directory';
-import type { Db } from '../db/client';
-import { eq } from 'drizzle-orm';
 import { psuIpForBank } from '../banks/psu-ip';
-import { authorisations, connections } from '../db/schema';
+import type { Repositories } from '../repositories';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { AspspKey, ConnectionIdKey, ConnectionStatusKey, CustomerIdKey } from '../temporal/search-attributes';
 import { connectionWorkflow } from '../workflows/connection/workflow';
@@ -36,7 +34,8 @@ import { scaSubjects } from './sca-subjects';
 import { SYNC_DEADLINE_MS, UPDATE_DEADLINE_MS, withTemporalDeadline } from './temporal-deadline';
 
 export interface ConnectionServiceDeps {
-  db: Db;
+  /** Reads and writes (SQLite or PostgreSQL, as composition/root.ts chose). */
+  repositories: Repositories;
   temporal: Client;
   taskQueue: string;
   /** Profiles only: the API process holds no bank transport or key. */
@@ -116,24 +115,20 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
   const psuIpAddress = psuAddressFor(deps, input.aspspId, input.psuIpAddress, input.requestIp, 'X-PSU-IP-Address');
 
   const id = input.connectionId ?? `con_${randomUUID()}`;
-  const inserted = deps.db
-    .insert(connections)
-    .values({
-      id,
-      customerId: input.customerId,
-      aspspId: input.aspspId,
-      status: 'awaiting_authorisation',
-      redirectUrl: input.redirectUrl,
-      requestedValidUntil: input.validUntil ?? null,
-      frequencyPerDay,
-      access: input.access ?? null,
-      // Out of workflow history: createConsent reads the PSU's address here.
-      psuIpAddress: psuIpAddress ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .run();
+  const inserted = await deps.repositories.connections.insert({
+    id,
+    customerId: input.customerId,
+    aspspId: input.aspspId,
+    status: 'awaiting_authorisation',
+    redirectUrl: input.redirectUrl,
+    requestedValidUntil: input.validUntil ?? null,
+    frequencyPerDay,
+    access: input.access ?? null,
+    // Out of workflow history: createConsent reads the PSU's address here.
+    psuIpAddress: psuIpAddress ?? null,
+    createdAt: now,
+    updatedAt: now,
+  });
 
   let handle;
   try {
@@ -153,11 +148,11 @@ export async function createConnection(deps: ConnectionServiceDeps, input: Creat
   } catch (err) {
     // No workflow, no connection: a row this call inserted must not stay awaiting_authorisation
     // for ever (the idempotent retry inserts it again).
-    if (inserted.changes > 0) deps.db.delete(connections).where(eq(connections.id, id)).run();
+    if (inserted) await deps.repositories.connections.delete(id);
     throw err;
   }
   const result = await handle.executeUpdate(authorisationUrlUpdate);
-  return { id, status: result.status, authorisationUrl: authorisationUrlOf(deps, result) };
+  return { id, status: result.status, authorisationUrl: await authorisationUrlOf(deps, result) };
 }
 
 /**
@@ -181,14 +176,12 @@ function psuAddressFor(
 }
 
 /** The URL of the authorisation an update answered: from the SCA session row (older runs return it). */
-function authorisationUrlOf(
-  deps: Pick<ConnectionServiceDeps, 'db' | 'cipher'>,
+async function authorisationUrlOf(
+  deps: Pick<ConnectionServiceDeps, 'repositories' | 'cipher'>,
   result: AuthorisationUrlResult,
-): string {
+): Promise<string> {
   if (result.authorisationUrl) return result.authorisationUrl;
-  const session = result.authorisationId
-    ? deps.db.select().from(authorisations).where(eq(authorisations.id, result.authorisationId)).get()
-    : undefined;
+  const session = result.authorisationId ? await deps.repositories.scaSessions.get(result.authorisationId) : undefined;
   if (!session?.authorisationUrlEnc)
     throw new ConnectionUpstreamError(`the bank did not start an authorisation (connection is ${result.status})`);
   return deps.cipher.decrypt(session.keyId, session.authorisationUrlEnc, `${session.id}:url`);
@@ -213,16 +206,16 @@ async function update<R>(fn: () => Promise<R>): Promise<R> {
 }
 
 /** Keeps the PSU's address in the connection row, where the bank calls read it (never in history). */
-function storePsuAddress(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string, ip: string | undefined): void {
-  deps.db
-    .update(connections)
-    .set({ psuIpAddress: ip ?? null })
-    .where(eq(connections.id, connectionId))
-    .run();
+function storePsuAddress(
+  deps: Pick<ConnectionServiceDeps, 'repositories'>,
+  connectionId: string,
+  ip: string | undefined,
+): Promise<void> {
+  return deps.repositories.connections.setPsuAddress(connectionId, ip ?? null);
 }
 
-function aspspOf(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string): string {
-  const row = deps.db.select().from(connections).where(eq(connections.id, connectionId)).get();
+async function aspspOf(deps: Pick<ConnectionServiceDeps, 'repositories'>, connectionId: string): Promise<string> {
+  const row = await deps.repositories.connections.row(connectionId);
   if (!row) throw new ConnectionInputError('id', 'no such connection', 404);
   return row.aspspId;
 }
@@ -233,13 +226,15 @@ function aspspOf(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string):
  * presence to the bank: the sync runs unattended (counted), it does not fail.
  */
 export async function syncNow(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'repositories' | 'banks'>,
   connectionId: string,
   psuIpAddress?: string,
 ): Promise<SyncNowResult> {
-  const ip = psuIpAddress ? psuIpForBank(deps.banks.get(aspspOf(deps, connectionId)).profile, psuIpAddress) : undefined;
+  const ip = psuIpAddress
+    ? psuIpForBank(deps.banks.get(await aspspOf(deps, connectionId)).profile, psuIpAddress)
+    : undefined;
   const present = ip?.kind === 'send';
-  if (present) storePsuAddress(deps, connectionId, ip.ip);
+  if (present) await storePsuAddress(deps, connectionId, ip.ip);
   return update(() =>
     withTemporalDeadline(deps, 'the sync', SYNC_DEADLINE_MS, () =>
       deps.temporal.workflow
@@ -250,19 +245,19 @@ export async function syncNow(
 }
 
 export async function reauthorise(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks' | 'cipher'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'repositories' | 'banks' | 'cipher'>,
   connectionId: string,
   psuIpAddress?: string,
   requestIp?: string,
 ): Promise<ReauthoriseResult> {
-  const ip = psuAddressFor(deps, aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
-  storePsuAddress(deps, connectionId, ip);
+  const ip = psuAddressFor(deps, await aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
+  await storePsuAddress(deps, connectionId, ip);
   const result = await update(() =>
     withTemporalDeadline(deps, 'the re-authorisation', UPDATE_DEADLINE_MS, () =>
       deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{}] }),
     ),
   );
-  return { ...result, authorisationUrl: authorisationUrlOf(deps, result) };
+  return { ...result, authorisationUrl: await authorisationUrlOf(deps, result) };
 }
 
 export async function revoke(

@@ -33,12 +33,12 @@ export async function psuAccessToken(
 ): Promise<string | undefined> {
   const now = d.now();
   const { accessToken, refreshed } = await bank.sca.psuAccessToken({
-    stored: () => loadTokens(d.db, d.cipher, connectionId),
+    stored: () => loadTokens(d.repositories, d.cipher, connectionId),
     force,
     refreshMarginMs: d.tokenRefreshMarginMs,
     now,
     signal,
   });
-  if (refreshed) storeTokens(d.db, d.cipher, connectionId, consentRowId, refreshed, now);
+  if (refreshed) await storeTokens(d.repositories, d.cipher, connectionId, consentRowId, refreshed, now);
   return accessToken;
 }

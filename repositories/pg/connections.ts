@@ -24,7 +24,7 @@ function selectRecords(db: PgDb) {
 
 const record = (row: ConnectionRecord): ConnectionRecord => ({ ...row, validUntil: row.validUntil ?? null });
 
-export function pgConnectionRepository(db: PgDb): ConnectionRepository {
+export function pgConnectionRepository(db: PgDb): Pick<ConnectionRepository, 'get' | 'listByCustomer'> {
   return {
     async get(id) {
       const [row] = await selectRecords(db).where(eq(connections.id, id)).limit(1);

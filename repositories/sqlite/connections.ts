@@ -24,7 +24,7 @@ function selectRecords(db: Db) {
 
 const record = (row: ConnectionRecord): ConnectionRecord => ({ ...row, validUntil: row.validUntil ?? null });
 
-export function sqliteConnectionRepository(db: Db): ConnectionRepository {
+export function sqliteConnectionRepository(db: Db): Pick<ConnectionRepository, 'get' | 'listByCustomer'> {
   return {
     async get(id) {
       const row = selectRecords(db).where(eq(connections.id, id)).get();
