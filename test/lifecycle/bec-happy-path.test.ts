@@ -1,12 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectionView, createConnection, syncNow } from '../../services/connections';
+import { describeEachBackend } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
 import { storedAccounts, storedTransactions, waitFor, waitForStatus } from './helpers';
 
-describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
+describeEachBackend('BEC: consent, MitID redirect, first sync, on-demand sync', (backend) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ backend });
   });
   afterAll(async () => stack?.stop());
 
@@ -30,10 +31,10 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
       return v.lastSyncAt ? v : undefined;
     });
     expect(view.nextSyncAt).toBeGreaterThan(view.lastSyncAt!);
-    const accounts = storedAccounts(stack, created.id);
+    const accounts = await storedAccounts(stack, created.id);
     expect(accounts.length).toBe(2);
     expect(accounts.every((a) => a.iban?.startsWith('DK'))).toBe(true);
-    const txns = storedTransactions(stack, accounts[0].id);
+    const txns = await storedTransactions(stack, accounts[0].id);
     expect(txns.length).toBeGreaterThan(300);
     expect(txns.some((t) => t.bookingStatus === 'pending')).toBe(true);
 
@@ -41,6 +42,6 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
     const before = txns.length;
     const summary = await syncNow(stack.deps, created.id, '192.0.2.1');
     expect(summary.outcome).toBe('ok');
-    expect(storedTransactions(stack, accounts[0].id).length).toBe(before);
+    expect((await storedTransactions(stack, accounts[0].id)).length).toBe(before);
   });
 });

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { afterAll, beforeAll, expect, it, onTestFinished } from 'vitest';
 import { connectionView, createConnection, syncNow } from '../../services/connections';
+import { describeEachBackend } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitFor, waitForStatus } from './helpers';
 
@@ -8,10 +9,11 @@ const tokenGrants = (stack: Stack, bank: 'enfuce-rocker' | 'enfuce-st1', grant: 
     .requestLog(bank)
     .filter((e) => e.path === '/v1/token' && String(e.body).includes(`grant_type=${grant}`));
 
-describe('tokens: refreshed before they expire; a refused refresh needs the PSU again', () => {
+describeEachBackend('tokens: refreshed before they expire; a refused refresh needs the PSU again', (backend) => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
+      backend,
       settings: { accessTokenTtlMs: 4_000, refreshTokenTtlMs: 60_000 },
       timing: { tokenRefreshMarginMs: 2_000 },
     });
@@ -57,47 +59,50 @@ describe('tokens: refreshed before they expire; a refused refresh needs the PSU 
   });
 });
 
-describe('frequencyPerDay: never more than the consent allows, and the bank never has to say 429', () => {
-  let stack: Stack;
-  beforeAll(async () => {
-    stack = await startStack({ timing: { syncIntervalMs: 200 } });
-  });
-  afterAll(async () => stack?.stop());
-
-  it('defers unattended syncs once today is used up, while a PSU-present sync still runs', async () => {
-    const created = await createConnection(stack.deps, {
-      customerId: 'c-freq',
-      aspspId: 'bec',
-      redirectUrl: 'https://p.example/r',
-      psuIpAddress: '192.0.2.1',
-      frequencyPerDay: 2,
+describeEachBackend(
+  'frequencyPerDay: never more than the consent allows, and the bank never has to say 429',
+  (backend) => {
+    let stack: Stack;
+    beforeAll(async () => {
+      stack = await startStack({ backend, timing: { syncIntervalMs: 200 } });
     });
-    await stack.psu(created.authorisationUrl, 'approve');
-    await waitForStatus(stack, created.id, 'active');
-    // Syncs are due every 200 ms: after two unattended ones the workflow waits for tomorrow.
-    const view = await waitFor(
-      'deferral to tomorrow',
-      async () => {
-        const v = await connectionView(stack.deps, created.id);
-        // Deferred to the next UTC midnight plus a minute: at least 60 s away whatever the time of day
-        // (syncs are otherwise 200 ms apart).
-        return v.nextSyncAt && v.nextSyncAt - Date.now() > 50_000 ? v : undefined;
-      },
-      15_000,
-    );
-    expect(view.status).toBe('active');
+    afterAll(async () => stack?.stop());
 
-    const log = stack.sandbox.requestLog('bec');
-    const unattendedAccountReads = log.filter(
-      (e) => e.method === 'GET' && e.path.endsWith('/v1/accounts') && !e.headers['psu-ip-address'],
-    );
-    expect(unattendedAccountReads.length).toBe(2);
-    expect(log.filter((e) => e.status === 429)).toEqual([]);
+    it('defers unattended syncs once today is used up, while a PSU-present sync still runs', async () => {
+      const created = await createConnection(stack.deps, {
+        customerId: 'c-freq',
+        aspspId: 'bec',
+        redirectUrl: 'https://p.example/r',
+        psuIpAddress: '192.0.2.1',
+        frequencyPerDay: 2,
+      });
+      await stack.psu(created.authorisationUrl, 'approve');
+      await waitForStatus(stack, created.id, 'active');
+      // Syncs are due every 200 ms: after two unattended ones the workflow waits for tomorrow.
+      const view = await waitFor(
+        'deferral to tomorrow',
+        async () => {
+          const v = await connectionView(stack.deps, created.id);
+          // Deferred to the next UTC midnight plus a minute: at least 60 s away whatever the time of day
+          // (syncs are otherwise 200 ms apart).
+          return v.nextSyncAt && v.nextSyncAt - Date.now() > 50_000 ? v : undefined;
+        },
+        15_000,
+      );
+      expect(view.status).toBe('active');
 
-    const attended = await syncNow(stack.deps, created.id, '192.0.2.44');
-    expect(attended.outcome).toBe('ok');
-    const unattended = await syncNow(stack.deps, created.id);
-    expect(unattended.outcome).toBe('deferred');
-    expect(stack.sandbox.requestLog('bec').filter((e) => e.status === 429)).toEqual([]);
-  });
-});
+      const log = stack.sandbox.requestLog('bec');
+      const unattendedAccountReads = log.filter(
+        (e) => e.method === 'GET' && e.path.endsWith('/v1/accounts') && !e.headers['psu-ip-address'],
+      );
+      expect(unattendedAccountReads.length).toBe(2);
+      expect(log.filter((e) => e.status === 429)).toEqual([]);
+
+      const attended = await syncNow(stack.deps, created.id, '192.0.2.44');
+      expect(attended.outcome).toBe('ok');
+      const unattended = await syncNow(stack.deps, created.id);
+      expect(unattended.outcome).toBe('deferred');
+      expect(stack.sandbox.requestLog('bec').filter((e) => e.status === 429)).toEqual([]);
+    });
+  },
+);
