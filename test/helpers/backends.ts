@@ -35,6 +35,8 @@ export interface TestDb {
   /** The rows whose columns equal `where`'s values (all rows without it). */
   select<T extends TableName>(table: T, where?: Partial<Row<T>>): Promise<Row<T>[]>;
   update<T extends TableName>(table: T, where: Partial<Row<T>>, set: Partial<Row<T>>): Promise<void>;
+  /** Runs SQL as it is (in this backend's dialect). */
+  exec(sql: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,9 @@ export function sqliteTestDb(): TestDb {
         .where(where(table(name), values))
         .run();
     },
+    async exec(sql) {
+      database.sqlite.exec(sql);
+    },
     async close() {
       database.remove();
     },
@@ -145,6 +150,9 @@ export async function pgTestDb(url?: string): Promise<TestDb> {
         .update(table(name))
         .set(set)
         .where(where(table(name), values));
+    },
+    async exec(sql) {
+      await pg.pool.query(sql);
     },
     async close() {
       await pg.close();
