@@ -1,5 +1,7 @@
 import type { Repositories } from './index';
 
+type Methods = Record<string, (...args: unknown[]) => Promise<unknown>>;
+
 /**
  * Repositories usable before their backend is: every call waits for `ready` (PostgreSQL's pool
  * opened and migrated), so the composition root can stay synchronous. If opening fails, every
@@ -15,11 +17,8 @@ export function deferredRepositories(ready: Promise<Repositories>): Repositories
       {
         get(_target, method: string) {
           return async (...args: unknown[]) => {
-            const repository = (await ready)[name as keyof Repositories] as unknown as Record<
-              string,
-              (...a: unknown[]) => Promise<unknown>
-            >;
-            return repository[method](...args);
+            const repositories = (await ready) as unknown as Record<string, Methods>;
+            return repositories[name][method](...args);
           };
         },
       },

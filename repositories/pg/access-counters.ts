@@ -1,7 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { accessCounters } from '../../db/pg/schema';
 import type { AccessCounterRepository } from '../access-counters';
+import { countBelow } from '../plans/sql';
 
 export function pgAccessCounterRepository(db: PgDb): AccessCounterRepository {
   return {
@@ -14,16 +15,11 @@ export function pgAccessCounterRepository(db: PgDb): AccessCounterRepository {
     },
     async count(consentId, endpoint, day, limit) {
       if (limit < 1) return false;
-      // One statement: ON CONFLICT DO UPDATE locks the row, so concurrent counters queue on it and
-      // each re-checks the limit against the committed count; no row returned means not counted.
+      // One statement (plans/sql.ts): counted only below the limit, however many count at once.
       const counted = await db
         .insert(accessCounters)
         .values({ consentId, endpoint, day, count: 1 })
-        .onConflictDoUpdate({
-          target: [accessCounters.consentId, accessCounters.endpoint, accessCounters.day],
-          set: { count: sql`${accessCounters.count} + 1` },
-          setWhere: sql`${accessCounters.count} < ${limit}`,
-        })
+        .onConflictDoUpdate(countBelow(accessCounters, limit))
         .returning({ count: accessCounters.count });
       return counted.length > 0;
     },

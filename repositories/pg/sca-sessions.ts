@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { authorisations } from '../../db/pg/schema';
+import { pendingSessionsOf } from '../plans/sql';
 import type { ScaSessionRepository } from '../sca-sessions';
 
 export function pgScaSessionRepository(db: PgDb): ScaSessionRepository {
@@ -29,13 +30,7 @@ export function pgScaSessionRepository(db: PgDb): ScaSessionRepository {
       await db
         .update(authorisations)
         .set(values)
-        .where(
-          and(
-            eq(authorisations.subjectType, subjectType),
-            eq(authorisations.subjectId, subjectId),
-            eq(authorisations.outcome, 'pending'),
-          ),
-        );
+        .where(pendingSessionsOf(authorisations, subjectType, subjectId));
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Account, Balance } from '../../xs2a/operations/types';
+import type { BalanceRecord } from '../accounts';
 import type { AccountRow } from '../rows';
 
 /**
@@ -70,37 +71,26 @@ export function planAccounts(rows: AccountRow[], connectionId: string, fetched: 
   return writes;
 }
 
-export interface BalanceValues {
-  accountId: string;
-  balanceType: string;
-  amount: string;
-  currency: string;
-  referenceDate: string | null;
-  lastChangeDateTime: string | null;
-  creditLimitIncluded: boolean | null;
-  fetchedAt: number;
-}
-
 export interface BalanceWrites {
   /** Upserted on (accountId, balanceType). */
-  latest: BalanceValues[];
+  latest: BalanceRecord[];
   /** A history row whenever the amount or reference date changed. */
-  history: Omit<BalanceValues, 'lastChangeDateTime' | 'creditLimitIncluded'>[];
+  history: Omit<BalanceRecord, 'lastChangeDateTime' | 'creditLimitIncluded'>[];
 }
 
 /** The latest balance per type, plus a history row whenever the amount or reference date changed. */
 export function planBalances(
-  stored: Pick<BalanceValues, 'balanceType' | 'amount' | 'referenceDate'>[],
+  stored: Pick<BalanceRecord, 'balanceType' | 'amount' | 'referenceDate'>[],
   accountId: string,
   fetched: Balance[],
   now: number,
 ): BalanceWrites {
   const latest = new Map(stored.map((b) => [b.balanceType, b]));
   const writes: BalanceWrites = { latest: [], history: [] };
-  const byType = new Map<string, BalanceValues>();
+  const byType = new Map<string, BalanceRecord>();
   for (const b of fetched) {
     const previous = latest.get(b.balanceType);
-    const values: BalanceValues = {
+    const values: BalanceRecord = {
       accountId,
       balanceType: b.balanceType,
       amount: b.balanceAmount.amount,

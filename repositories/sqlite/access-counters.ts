@@ -1,7 +1,8 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { accessCounters } from '../../db/schema';
 import type { AccessCounterRepository } from '../access-counters';
+import { countBelow } from '../plans/sql';
 
 export function sqliteAccessCounterRepository(db: Db): AccessCounterRepository {
   return {
@@ -15,15 +16,11 @@ export function sqliteAccessCounterRepository(db: Db): AccessCounterRepository {
     },
     async count(consentId, endpoint, day, limit) {
       if (limit < 1) return false;
-      // One statement: the conditional upsert counts only below the limit (and says so by returning the row).
+      // One statement (plans/sql.ts): counted only below the limit, however many count at once.
       const counted = db
         .insert(accessCounters)
         .values({ consentId, endpoint, day, count: 1 })
-        .onConflictDoUpdate({
-          target: [accessCounters.consentId, accessCounters.endpoint, accessCounters.day],
-          set: { count: sql`${accessCounters.count} + 1` },
-          setWhere: sql`${accessCounters.count} < ${limit}`,
-        })
+        .onConflictDoUpdate(countBelow(accessCounters, limit))
         .returning({ count: accessCounters.count })
         .all();
       return counted.length > 0;

@@ -1,6 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { authorisations } from '../../db/schema';
+import { pendingSessionsOf } from '../plans/sql';
 import type { ScaSessionRepository } from '../sca-sessions';
 
 export function sqliteScaSessionRepository(db: Db): ScaSessionRepository {
@@ -24,13 +25,7 @@ export function sqliteScaSessionRepository(db: Db): ScaSessionRepository {
     async closePendingOf(subjectType, subjectId, values) {
       db.update(authorisations)
         .set(values)
-        .where(
-          and(
-            eq(authorisations.subjectType, subjectType),
-            eq(authorisations.subjectId, subjectId),
-            eq(authorisations.outcome, 'pending'),
-          ),
-        )
+        .where(pendingSessionsOf(authorisations, subjectType, subjectId))
         .run();
     },
   };

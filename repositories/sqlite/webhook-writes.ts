@@ -1,17 +1,14 @@
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
 import { outboxRow } from '../../webhooks/outbox';
+import { deliveryValues } from '../plans/sql';
 import type { DeliveryUpdate, WebhookOutboxRepository } from '../webhooks';
 import { sqliteEnqueue } from './outbox';
 
 /** The outbox, the dispatcher's and the delivery activities' writes on SQLite. */
 export function sqliteWebhookWrites(db: Db): WebhookOutboxRepository {
-  const deliverySet = ({ countAttempt, ...values }: DeliveryUpdate, at: number) => ({
-    ...values,
-    ...(countAttempt ? { attempts: sql`${webhookDeliveries.attempts} + 1` } : {}),
-    updatedAt: at,
-  });
+  const deliverySet = (values: DeliveryUpdate, at: number) => deliveryValues(values, at, webhookDeliveries.attempts);
   return {
     async enqueue(event) {
       const row = outboxRow(event);
