@@ -143,8 +143,8 @@ export function createSyncActivities(deps: ActivityDeps) {
             } else {
               await counted(`balances:${account.resourceId}`);
               bankCalls++;
-              const fetched = await bank.client.getBalances(account.resourceId, ais);
-              await c.repositories.accounts.storeBalances(row.id, fetched, c.now());
+              const balances = await bank.client.getBalances(account.resourceId, ais);
+              await c.repositories.accounts.storeBalances(row.id, balances, c.now());
             }
 
             const from = row.lastBookedDate
