@@ -115,7 +115,7 @@ let shared: Promise<string> | undefined;
 
 /**
  * This test file's PostgreSQL database (one per file: vitest runs each file in its own process),
- * created and migrated once; it goes with the run's throw-away server.
+ * created and migrated once; dropped with the run's other databases at its end (global setup).
  */
 export function testPostgresDatabase(): Promise<string> {
   const url = inject('postgresUrl');
