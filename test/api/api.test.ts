@@ -602,15 +602,41 @@ describeEachBackend('REST API', (backend) => {
   });
 
   describe('GET /callback', () => {
-    it('answers an unknown or missing state with an HTML page and 400, no stack trace', async () => {
-      for (const url of ['/callback?state=forged-state&code=abc', '/callback', '/callback?state=']) {
-        const res = await api.app.inject({ method: 'GET', url });
-        expect(res.statusCode).toBe(400);
+    it('answers a missing state with a 400 page and an unknown one with a 404 page (no such session), no stack trace', async () => {
+      for (const [url, status] of [
+        ['/callback?state=forged-state&code=abc', 404],
+        ['/callback?state=0000000000&code=0&error=0', 404],
+        ['/callback', 400],
+        ['/callback?state=', 400],
+      ] as const) {
+        const res = await api.app.inject({
+          method: 'GET',
+          url,
+          headers: { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' },
+        });
+        expect(res.statusCode, url).toBe(status);
         expect(res.headers['content-type']).toMatch(/^text\/html/);
         expect(res.body).toContain('<h1>');
         expect(res.body).not.toMatch(/at .*\.ts:\d+|Error:/);
         expect(res.body).not.toContain('forged-state');
       }
+      // No Accept at all: a browser's page too.
+      expect((await api.app.inject({ method: 'GET', url: '/callback?state=x' })).headers['content-type']).toMatch(
+        /^text\/html/,
+      );
+    });
+
+    it('answers problem+json to a client that prefers JSON', async () => {
+      for (const accept of ['application/json', 'application/problem+json', 'text/html;q=0.5, application/json']) {
+        const res = await api.app.inject({ method: 'GET', url: '/callback?state=forged-state', headers: { accept } });
+        const body = expectProblem(res, 404);
+        expect(body.detail).toMatch(/no such authorisation session/);
+        expect(JSON.stringify(body)).not.toContain('forged-state');
+      }
+      expectProblem(
+        await api.app.inject({ method: 'GET', url: '/callback', headers: { accept: 'application/json' } }),
+        400,
+      );
     });
 
     it('never logs the callback query, nor Authorization headers', async () => {

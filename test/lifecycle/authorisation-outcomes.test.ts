@@ -61,7 +61,7 @@ describe('the PSU at the bank: denial, no return, replayed and forged callbacks'
 
   it('a reloaded callback is answered the same way and signals nothing new; a forged state is refused', async () => {
     const created = await createConnection(stack.deps, {
-      customerId: 'c-replay',
+      customerId: 'c-callback-replay',
       aspspId: 'enfuce-st1',
       redirectUrl: 'https://p.example/r',
       psuIpAddress: '192.0.2.1',
