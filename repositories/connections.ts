@@ -1,3 +1,4 @@
+import type { CreatedPosition } from './plans/created-order';
 import type { ConnectionStatus } from '../db/schema';
 import type { SyncCompletedInput } from '../webhooks/outbox';
 import type { ConnectionStatusInput, ConsentEventValues } from './plans/status';
@@ -28,10 +29,13 @@ export interface ConnectionRepository {
   /** Newest first (createdAt desc, id desc); deleted connections are left out. */
   listByCustomer(customerId: string): Promise<ConnectionRecord[]>;
   /**
-   * The connections of these customers (null: of every customer), newest first (createdAt desc,
-   * id desc); deleted connections are left out.
+   * A page of these customers' connections (null: of every customer's), newest first (createdAt
+   * desc, id desc), after `page.after`; deleted connections are left out.
    */
-  listByCustomers(customerIds: readonly string[] | null): Promise<ConnectionRecord[]>;
+  listByCustomers(
+    customerIds: readonly string[] | null,
+    page: { after?: CreatedPosition; limit: number },
+  ): Promise<{ items: ConnectionRecord[]; next?: CreatedPosition }>;
 
   // The write side: the services create the row, the workflow's activities keep it current.
 

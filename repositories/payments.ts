@@ -1,3 +1,4 @@
+import type { CreatedPosition } from './plans/created-order';
 import type { PaymentStatus, StatusChange } from '../workflows/payment/contract';
 import type { PaymentStatusInput } from './plans/status';
 import type { NewScaSessionRow, PaymentRow } from './rows';
@@ -51,10 +52,7 @@ export interface NewPayment {
 }
 
 /** The position after the last row of a page in (createdAt desc, id desc) order. */
-export interface PaymentCursor {
-  createdAt: number;
-  id: string;
-}
+export type PaymentCursor = CreatedPosition;
 
 export interface PaymentListQuery {
   /** These customers' payments; null: every customer's. */

@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { payments } from '../../db/pg/schema';
 import { paymentRecord, type PaymentRepository } from '../payments';
+import { afterPosition, pageOf } from '../plans/created-order';
 
 /** The same behaviour as repositories/sqlite/payments.ts, on PostgreSQL. */
 export function pgPaymentRepository(db: PgDb): Pick<PaymentRepository, 'create' | 'get' | 'list'> {
@@ -45,24 +46,15 @@ export function pgPaymentRepository(db: PgDb): Pick<PaymentRepository, 'create' 
         conditions.push(inArray(payments.customerId, [...query.customerIds]));
       }
       if (query.status) conditions.push(eq(payments.status, query.status));
-      if (query.after) {
-        const { createdAt, id } = query.after;
-        conditions.push(
-          or(lt(payments.createdAt, createdAt), and(eq(payments.createdAt, createdAt), lt(payments.id, id)))!,
-        );
-      }
+      if (query.after) conditions.push(afterPosition(payments, query.after));
       const rows = await db
         .select()
         .from(payments)
         .where(and(...conditions))
         .orderBy(desc(payments.createdAt), desc(payments.id))
         .limit(query.limit + 1);
-      const items = rows.slice(0, query.limit).map(paymentRecord);
-      const last = items[items.length - 1];
-      return {
-        items,
-        ...(rows.length > query.limit && last ? { next: { createdAt: last.createdAt, id: last.id } } : {}),
-      };
+      const page = pageOf(rows, query.limit);
+      return { ...page, items: page.items.map(paymentRecord) };
     },
   };
 }

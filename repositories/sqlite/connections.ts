@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, consents } from '../../db/schema';
 import type { ConnectionRecord, ConnectionRepository } from '../connections';
+import { afterPosition, pageOf, type CreatedPosition } from '../plans/created-order';
 
 /** The connection row with its current consent's validUntil: one query for list and detail alike. */
 function selectRecords(db: Db) {
@@ -23,10 +24,13 @@ function selectRecords(db: Db) {
     .leftJoin(consents, eq(consents.id, connections.currentConsentId));
 }
 
-/** Not deleted, and one of these customers' (null: any customer's). */
-function listed(customerIds: readonly string[] | null): SQL | undefined {
-  const live = isNull(connections.deletedAt);
-  return customerIds === null ? live : and(live, inArray(connections.customerId, [...customerIds]));
+/** Not deleted, one of these customers' (null: any customer's), after a page's last position. */
+function listed(customerIds: readonly string[] | null, after?: CreatedPosition): SQL | undefined {
+  return and(
+    isNull(connections.deletedAt),
+    customerIds === null ? undefined : inArray(connections.customerId, [...customerIds]),
+    after ? afterPosition(connections, after) : undefined,
+  );
 }
 
 const record = (row: ConnectionRecord): ConnectionRecord => ({
@@ -44,16 +48,21 @@ export function sqliteConnectionRepository(
       return row && record(row);
     },
     async listByCustomer(customerId) {
-      return listByCustomers([customerId]);
+      return selectRecords(db)
+        .where(listed([customerId]))
+        .orderBy(desc(connections.createdAt), desc(connections.id))
+        .all()
+        .map(record);
     },
-    listByCustomers,
+    async listByCustomers(customerIds, page) {
+      if (customerIds !== null && customerIds.length === 0) return { items: [] };
+      const rows = selectRecords(db)
+        .where(listed(customerIds, page.after))
+        .orderBy(desc(connections.createdAt), desc(connections.id))
+        .limit(page.limit + 1)
+        .all();
+      const found = pageOf(rows, page.limit);
+      return { ...found, items: found.items.map(record) };
+    },
   };
-  async function listByCustomers(customerIds: readonly string[] | null): Promise<ConnectionRecord[]> {
-    if (customerIds !== null && customerIds.length === 0) return [];
-    return selectRecords(db)
-      .where(listed(customerIds))
-      .orderBy(desc(connections.createdAt), desc(connections.id))
-      .all()
-      .map(record);
-  }
 }

@@ -1,7 +1,8 @@
-import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { payments } from '../../db/schema';
 import { paymentRecord, type PaymentRepository } from '../payments';
+import { afterPosition, pageOf } from '../plans/created-order';
 
 export function sqlitePaymentRepository(db: Db): Pick<PaymentRepository, 'create' | 'get' | 'list'> {
   return {
@@ -44,12 +45,7 @@ export function sqlitePaymentRepository(db: Db): Pick<PaymentRepository, 'create
         conditions.push(inArray(payments.customerId, [...query.customerIds]));
       }
       if (query.status) conditions.push(eq(payments.status, query.status));
-      if (query.after) {
-        const { createdAt, id } = query.after;
-        conditions.push(
-          or(lt(payments.createdAt, createdAt), and(eq(payments.createdAt, createdAt), lt(payments.id, id)))!,
-        );
-      }
+      if (query.after) conditions.push(afterPosition(payments, query.after));
       const rows = db
         .select()
         .from(payments)
@@ -57,12 +53,8 @@ export function sqlitePaymentRepository(db: Db): Pick<PaymentRepository, 'create
         .orderBy(desc(payments.createdAt), desc(payments.id))
         .limit(query.limit + 1)
         .all();
-      const items = rows.slice(0, query.limit).map(paymentRecord);
-      const last = items[items.length - 1];
-      return Promise.resolve({
-        items,
-        ...(rows.length > query.limit && last ? { next: { createdAt: last.createdAt, id: last.id } } : {}),
-      });
+      const page = pageOf(rows, query.limit);
+      return Promise.resolve({ ...page, items: page.items.map(paymentRecord) });
     },
   };
 }

@@ -598,6 +598,14 @@ describeEachBackend('REST API', (backend) => {
       // A key without customers acts for every customer: it lists them all.
       const all = (await api.call('GET', '/v1/connections', admin)).json().connections.map((c: { id: string }) => c.id);
       expect(all).toEqual(expect.arrayContaining(Object.values(ids)));
+      // Pages: limit and the cursor of the previous page; the last page has no nextCursor.
+      const first = (await api.call('GET', '/v1/connections?limit=1', key)).json();
+      expect(first.connections).toHaveLength(1);
+      expect(first.nextCursor).toEqual(expect.any(String));
+      const second = (await api.call('GET', `/v1/connections?limit=1&cursor=${first.nextCursor}`, key)).json();
+      expect(second.connections.map((c: { id: string }) => c.id)).toEqual([listed[1].id]);
+      expect(second.nextCursor).toBeUndefined();
+      expectProblem(await api.call('GET', '/v1/connections?cursor=not-a-cursor', key), 422);
     });
   });
 

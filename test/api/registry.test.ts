@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor, transactionCursorSchema } from '../../api/routes/accounts/cursor';
-import { decodePaymentCursor, encodePaymentCursor, paymentCursorSchema } from '../../api/routes/payments/cursor';
+import { createdCursorSchema, decodeCreatedCursor, encodeCreatedCursor } from '../../api/pagination/created-cursor';
 import { idempotentId, requestHash } from '../../api/idempotency';
 import {
   AppMetrics,
@@ -68,10 +68,10 @@ describe('cursor and idempotency helpers', () => {
     expect(transactionCursorSchema.safeParse(c).success).toBe(true);
     expect(decodeCursor(c)).toEqual({ date: '2025-01-02', id: 'txn_1' });
     expect(transactionCursorSchema.safeParse('bm9wZQ').success).toBe(false);
-    const p = encodePaymentCursor({ createdAt: 1_760_000_000_123, id: 'pay_0a-B' });
-    expect(paymentCursorSchema.safeParse(p).success).toBe(true);
-    expect(decodePaymentCursor(p)).toEqual({ createdAt: 1_760_000_000_123, id: 'pay_0a-B' });
-    expect(paymentCursorSchema.safeParse('not-a-cursor').success).toBe(false);
+    const p = encodeCreatedCursor({ createdAt: 1_760_000_000_123, id: 'pay_0a-B' });
+    expect(createdCursorSchema.safeParse(p).success).toBe(true);
+    expect(decodeCreatedCursor(p)).toEqual({ createdAt: 1_760_000_000_123, id: 'pay_0a-B' });
+    expect(createdCursorSchema.safeParse('not-a-cursor').success).toBe(false);
   });
 
   it('hashes bodies independently of key order and derives stable ids per API key', () => {

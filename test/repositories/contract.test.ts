@@ -88,13 +88,22 @@ for (const backend of backends()) {
         // Its accounts go with it.
         expect(await b.repositories.accounts.get('acc_gone')).toBeUndefined();
         const ids = async (customers: string[] | null) =>
-          (await b.repositories.connections.listByCustomers(customers)).map((c) => c.id);
+          (await b.repositories.connections.listByCustomers(customers, { limit: 50 })).items.map((c) => c.id);
         expect(await ids(['cus_a', 'cus_b'])).toEqual(['con_a', 'con_B', 'con_2', 'con_1']);
         expect(await ids(['cus_b', 'cus_none'])).toEqual(['con_a', 'con_B']);
         expect(await ids([])).toEqual([]);
         expect(await ids(null)).toEqual(expect.arrayContaining(['con_a', 'con_B', 'con_2', 'con_1']));
         expect(await ids(null)).not.toContain('con_gone');
         expect((await b.repositories.connections.listByCustomer('cus_a')).map((c) => c.id)).toEqual(['con_2', 'con_1']);
+        // Pages of two: the cursor is the last row's place; the last page has no next.
+        const first = await b.repositories.connections.listByCustomers(['cus_a', 'cus_b'], { limit: 2 });
+        expect(first.items.map((c) => c.id)).toEqual(['con_a', 'con_B']);
+        const second = await b.repositories.connections.listByCustomers(['cus_a', 'cus_b'], {
+          limit: 2,
+          after: first.next,
+        });
+        expect(second.items.map((c) => c.id)).toEqual(['con_2', 'con_1']);
+        expect(second.next).toBeUndefined();
       });
     });
 

@@ -8,6 +8,7 @@ import { accessFaultsFor, accountsThatCannotExist } from '../../access-schema';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
 import { ownedConnection } from '../../ownership';
 import { ApiProblem, problemResponses, problemSchema } from '../../problem';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../../pagination/created-cursor';
 import {
   authorisationResponse,
   connectionIdParams,
@@ -125,24 +126,28 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
       config: { scope: 'connections:read' },
       schema: {
         tags: ['connections'],
-        summary: "The API key's customers' connections, newest first; customerId narrows to one customer",
+        summary: "The API key's customers' connections, newest first, by cursor; customerId narrows to one customer",
         querystring: listConnectionsQuery,
         response: { 200: connectionListSchema, ...problemResponses(401, 403, 422) },
       },
     },
     async (request) => {
       const principal = principalOf(request);
-      const { customerId } = request.query;
+      const { customerId, cursor, limit } = request.query;
       if (customerId !== undefined && !mayActFor(principal, customerId)) {
         throw new ApiProblem(403, 'this API key is not issued for this customer', {
           errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
         });
       }
       // Without customerId: every customer the key is issued for (a key without customers: all).
-      const rows = await deps.repositories.connections.listByCustomers(
+      const page = await deps.repositories.connections.listByCustomers(
         customerId !== undefined ? [customerId] : principal.customerIds,
+        { after: cursor ? decodeCreatedCursor(cursor) : undefined, limit: limit ?? 50 },
       );
-      return { connections: rows.map(connectionView) };
+      return {
+        connections: page.items.map(connectionView),
+        ...(page.next ? { nextCursor: encodeCreatedCursor(page.next) } : {}),
+      };
     },
   );
 

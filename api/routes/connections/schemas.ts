@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../../../workflows/connection/contract';
 import { accountAccessSchema } from '../../access-schema';
 import { httpUrl } from '../../http-url';
+import { createdCursorSchema } from '../../pagination/created-cursor';
 
 export const createConnectionBody = z
   .object({
@@ -77,7 +78,12 @@ export const connectionSchema = z
   })
   .meta({ id: 'Connection' });
 
-export const connectionListSchema = z.object({ connections: z.array(connectionSchema) }).meta({ id: 'ConnectionList' });
+export const connectionListSchema = z
+  .object({
+    connections: z.array(connectionSchema),
+    nextCursor: z.string().optional().describe('Pass as cursor for the next page; absent on the last page'),
+  })
+  .meta({ id: 'ConnectionList' });
 
 export const listConnectionsQuery = z.object({
   customerId: z
@@ -89,6 +95,8 @@ export const listConnectionsQuery = z.object({
       "Only this customer's connections (one the API key is issued for, else 403). Without it: the " +
         'connections of every customer the key is issued for; for a key without customers, of every customer',
     ),
+  cursor: createdCursorSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional().describe('Connections per page (default 50)'),
 });
 
 export const connectionIdParams = z.object({ id: z.string().min(1).max(100) });

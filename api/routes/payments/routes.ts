@@ -5,7 +5,7 @@ import { mayActFor, principalOf, type ApiPrincipal } from '../../auth/authentica
 import type { ApiApp, ApiDeps } from '../../deps';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
 import { ApiProblem, problemResponses, problemSchema } from '../../problem';
-import { decodePaymentCursor, encodePaymentCursor } from './cursor';
+import { decodeCreatedCursor, encodeCreatedCursor } from '../../pagination/created-cursor';
 import { paymentCall } from './errors';
 import {
   cancelledSchema,
@@ -144,12 +144,12 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
         // Without customerId: every customer the key is issued for (a key without customers: all).
         customerIds: customerId !== undefined ? [customerId] : principal.customerIds,
         status: request.query.status,
-        after: request.query.cursor ? decodePaymentCursor(request.query.cursor) : undefined,
+        after: request.query.cursor ? decodeCreatedCursor(request.query.cursor) : undefined,
         limit: request.query.limit ?? 50,
       });
       return {
         payments: page.items.map(paymentJson),
-        ...(page.next ? { nextCursor: encodePaymentCursor(page.next) } : {}),
+        ...(page.next ? { nextCursor: encodeCreatedCursor(page.next) } : {}),
       };
     },
   );

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { amountPattern, CURRENCY_DIGITS } from '../../../services/payments';
 import { httpUrl } from '../../http-url';
 import { noticesSchema } from '../connections/schemas';
-import { paymentCursorSchema } from './cursor';
+import { createdCursorSchema } from '../../pagination/created-cursor';
 import { PAYMENT_PRODUCTS, PAYMENT_STATUSES } from '../../../workflows/payment/contract';
 
 /**
@@ -131,7 +131,7 @@ export const listPaymentsQuery = z.object({
         'every customer the key is issued for; for a key without customers, of every customer',
     ),
   status: z.enum(PAYMENT_STATUSES).optional(),
-  cursor: paymentCursorSchema.optional(),
+  cursor: createdCursorSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
 
