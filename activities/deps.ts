@@ -1,6 +1,6 @@
 import type { BankDirectory } from '../banks/directory';
-import type { Db } from '../db/client';
 import type { Logger } from '../logging/logger';
+import type { Repositories } from '../repositories';
 import type { TokenCipher } from '../secrets/token-cipher';
 import type { WebhookSettings } from '../webhooks/settings';
 import type { ConnectionTiming } from '../workflows/connection/contract';
@@ -8,7 +8,8 @@ import type { PaymentTiming } from '../workflows/payment/contract';
 
 /** What the ping activity needs: the foundation's smallest end-to-end proof. */
 export interface PingActivityDeps {
-  db: Db;
+  /** Every read and write of the activities (SQLite or PostgreSQL: composition/root.ts picks). */
+  repositories: Repositories;
   logger: Logger;
 }
 
@@ -38,7 +39,7 @@ const REQUIRED: Record<
   keyof Omit<ActivityDeps, 'syncOverlapMs' | 'tokenRefreshMarginMs' | 'now' | 'paymentTiming' | 'webhooks'>,
   string
 > = {
-  db: 'db (the database)',
+  repositories: 'repositories (the database)',
   logger: 'logger',
   banks: 'banks (BANK_PROFILES_FILE and the TPP certificates)',
   cipher: 'cipher (TOKEN_ENCRYPTION_KEYS)',

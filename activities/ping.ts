@@ -1,15 +1,14 @@
 import { Context } from '@temporalio/activity';
-import { pings } from '../db/schema';
 import type { PingActivityDeps } from './deps';
 
-export function createPingActivities({ db }: PingActivityDeps) {
+export function createPingActivities({ repositories }: PingActivityDeps) {
   return {
     /** Idempotent on the activity's workflow and activity ids, so a retry writes one row. */
     async recordPing(message: string): Promise<string> {
       const info = Context.current().info;
       const workflowId = info.workflowExecution?.workflowId ?? 'standalone';
       const id = `${workflowId}/${info.activityId}`;
-      db.insert(pings).values({ id, message, workflowId }).onConflictDoNothing().run();
+      await repositories.pings.record({ id, message, workflowId });
       return id;
     },
   };

@@ -15,6 +15,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: env.LOG_LEVEL, pretty: env.LOG_PRETTY, name: 'api' });
   // Local runs without TEMPORAL_PAYLOAD_KEYS share npm start's generated payload key (./var).
   const root = createRoot({ env, logger, role: 'api', varDir: join(process.cwd(), 'var') });
+  // PostgreSQL (DATABASE_URL) opened and migrated before the first request; SQLite is open already.
+  await root.storage.ready;
   // Payloads are encrypted (TEMPORAL_PAYLOAD_KEYS); /codec/{encode,decode} serve ops with `ops:codec` keys.
   const temporal = await root.connectTemporal().catch((err: unknown) => {
     throw new Error(`cannot connect to Temporal at ${env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);

@@ -371,11 +371,7 @@ async function activeConnection(
   if (result.outcome !== 'approved') throw new Error(`callback outcome ${result.outcome}`);
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const row = deps.db
-      .select({ lastSyncAt: connections.lastSyncAt, status: connections.status })
-      .from(connections)
-      .where(eq(connections.id, created.id))
-      .get();
+    const row = await deps.repositories.connections.get(created.id);
     if (row?.lastSyncAt) return created.id;
     if (Date.now() > deadline) throw new Error(`connection ${created.id} did not sync (status ${row?.status})`);
     await new Promise((r) => setTimeout(r, 50));

@@ -13,13 +13,9 @@ import { bankProfiles, type BankDirectory, type BankProfiles, type BankSetup } f
 import { bankProfilesFromEnv } from '../banks/from-env';
 import type { Env } from '../config/env';
 import { publicCallbackUrl } from '../config/public-urls';
-import { openDatabase, type OpenDatabase } from '../db/client';
-import { openPostgres } from '../db/pg/client';
+import type { OpenDatabase } from '../db/client';
 import type { Logger } from '../logging/logger';
 import type { Repositories } from '../repositories';
-import { deferredRepositories } from '../repositories/deferred';
-import { pgRepositories } from '../repositories/pg';
-import { sqliteRepositories } from '../repositories/sqlite';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { timingFromEnv } from '../config/timing';
 import { workerTuningFromEnv, type WorkerTuning } from '../config/worker-tuning';
@@ -31,17 +27,20 @@ import { dataConverterFor, type EncryptionCodec } from '../temporal/payload-code
 import { payloadCodecFromEnv } from '../temporal/payload-keys';
 import { webhookSettingsFromEnv } from '../webhooks/settings';
 import { fleetRequestLimiter } from '../banks/fleet-limiter';
-import type { BankRequestSlotRepository } from '../repositories/bank-request-slots';
-import { pgBankRequestSlots } from '../repositories/pg/bank-request-slots';
-import { sqliteBankRequestSlots } from '../repositories/sqlite/bank-request-slots';
 import { banksFor } from './banks';
 import { cipherFor } from './cipher';
+import { openStorage, type Storage } from './storage';
 
 export interface RootOptions {
   env: Env;
   logger: Logger;
-  /** Default: env.DATABASE_PATH. A database given open stays open when the root closes. */
+  /**
+   * SQLite (without DATABASE_URL): default env.DATABASE_PATH; a database given open stays open when
+   * the root closes. With DATABASE_URL the service stores in PostgreSQL and this is not used.
+   */
   database?: string | OpenDatabase;
+  /** PostgreSQL: the pool's size (default 10). */
+  poolSize?: number;
   /** Default: BANK_PROFILES_FILE and the TPP certificates; npm start, tests and bench: the sandbox banks. */
   bankSetups?: BankSetup[];
   /** The bank transports' request timeout (default: theirs). */
@@ -78,12 +77,16 @@ export type ServiceDeps = ConnectionServiceDeps & { repositories: Repositories }
 export interface Root {
   env: Env;
   logger: Logger;
+  /** Where everything is stored: chosen once from DATABASE_URL (composition/storage.ts). */
+  storage: Storage;
+  /** The SQLite database (throws on PostgreSQL: use the repositories). */
   database: OpenDatabase;
   /** The banks' transports (throws in an API-only root: it holds no bank keys). */
   banks: BankDirectory;
   /** The configured banks' profiles (every role). */
   profiles: BankProfiles;
   cipher: TokenCipher;
+  /** Every read and write of the API, services, activities and dispatcher. */
   repositories: Repositories;
   timing: ConnectionTiming;
   /** The worker's concurrency and cache (WORKER_*), for createWorker. */
@@ -109,14 +112,10 @@ export interface Root {
 export function createRoot(options: RootOptions): Root {
   const { env, logger } = options;
   const cipher = cipherFor(env, options.cipherKeys);
-  const ownsDatabase = typeof options.database !== 'object';
-  const database =
-    typeof options.database === 'object' ? options.database : openDatabase(options.database ?? env.DATABASE_PATH);
+  const storage = openStorage(env, logger, { database: options.database, poolSize: options.poolSize });
   let banks: BankDirectory | undefined;
   let profiles: BankProfiles;
-  // Filled below, once the database is chosen; the banks' limiters ask it only when a request goes.
-  const chosen: { slots?: BankRequestSlotRepository } = {};
-  const slots: BankRequestSlotRepository = { reserve: (request) => chosen.slots!.reserve(request) };
+  const slots = storage.bankRequestSlots;
   try {
     if (options.role === 'api' && !options.bankSetups) {
       profiles = bankProfiles(bankProfilesFromEnv(options.source));
@@ -135,33 +134,18 @@ export function createRoot(options: RootOptions): Root {
       profiles = banks;
     }
   } catch (err) {
-    if (ownsDatabase) database.close();
+    void storage.close();
     throw err;
   }
   let payloadCodec: EncryptionCodec;
   try {
     payloadCodec = options.payloadCodec ?? payloadCodecFromEnv(env, { varDir: options.varDir });
   } catch (err) {
-    if (ownsDatabase) database.close();
+    void storage.close();
     throw err;
   }
   const dataConverter = dataConverterFor(payloadCodec);
-  // DATABASE_URL=postgres://… : the API's read model (repositories) comes from PostgreSQL, opened and
-  // migrated in the background (calls wait for it). The services' and activities' writes still go to
-  // SQLite (database.db) until they move behind the repositories too (issue 12): not for production yet.
-  const postgres = env.DATABASE_URL ? openPostgres(env.DATABASE_URL) : undefined;
-  postgres?.catch((err: Error) => logger.error({ err }, 'PostgreSQL (DATABASE_URL) could not be opened'));
-  if (postgres)
-    logger.warn('DATABASE_URL: the API reads PostgreSQL; services, activities and API key admin still write SQLite');
-  const repositories = postgres
-    ? deferredRepositories(postgres.then((pg) => pgRepositories(pg.db)))
-    : sqliteRepositories(database.db);
-  // With DATABASE_URL the workers on every machine pace each bank on PostgreSQL's clock.
-  const pgSlots = postgres?.then((pg) => pgBankRequestSlots(pg.db));
-  pgSlots?.catch(() => {});
-  chosen.slots = pgSlots
-    ? { reserve: async (request) => (await pgSlots).reserve(request) }
-    : sqliteBankRequestSlots(database.db);
+  const { repositories } = storage;
   const timing = timingFromEnv(env, options.timing);
   const taskQueue = options.taskQueue ?? env.TEMPORAL_TASK_QUEUE;
   const callbackUrl = options.callbackUrl ?? publicCallbackUrl(env);
@@ -173,7 +157,6 @@ export function createRoot(options: RootOptions): Root {
   };
 
   const serviceDeps = (temporal: Client): ServiceDeps => ({
-    db: database.db,
     repositories,
     temporal,
     taskQueue,
@@ -185,7 +168,12 @@ export function createRoot(options: RootOptions): Root {
   return {
     env,
     logger,
-    database,
+    storage,
+    get database() {
+      if (!storage.sqlite)
+        throw new Error('this service stores in PostgreSQL (DATABASE_URL): there is no SQLite database');
+      return storage.sqlite;
+    },
     get banks() {
       return transports();
     },
@@ -216,7 +204,7 @@ export function createRoot(options: RootOptions): Root {
       ...extra,
     }),
     activityDeps: (overrides = {}) => ({
-      db: database.db,
+      repositories,
       logger,
       banks: transports(),
       cipher,
@@ -233,8 +221,7 @@ export function createRoot(options: RootOptions): Root {
     }),
     async close() {
       await banks?.close();
-      if (ownsDatabase) database.close();
-      await postgres?.then((pg) => pg.close()).catch(() => {});
+      await storage.close();
     },
   };
 }

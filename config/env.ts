@@ -82,7 +82,7 @@ export const envSchema = z
     TEMPORAL_CLI_PATH: z.string().min(1).optional(),
 
     DATABASE_PATH: z.string().min(1).default('var/openbanking.sqlite'),
-    /** postgres://…: the API's repositories use PostgreSQL instead of DATABASE_PATH (see composition/root.ts). */
+    /** postgres://…: the whole service stores in PostgreSQL instead of DATABASE_PATH (composition/storage.ts). */
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\/./, 'must be a postgres:// or postgresql:// URL')

@@ -1,3 +1,9 @@
+import type { Account, Balance, Transaction } from '../xs2a/operations/types';
+import type { ReconcileResult } from './plans/transactions';
+import type { AccountRow, TransactionRow } from './rows';
+
+export type { ReconcileResult } from './plans/transactions';
+
 export interface AccountRecord {
   id: string;
   connectionId: string;
@@ -68,4 +74,21 @@ export interface AccountRepository {
   balanceHistory(accountId: string): Promise<BalanceHistoryRecord[]>;
   /** Newest first (date desc, id desc), at most `limit` rows. */
   transactions(accountId: string, query: TransactionQuery): Promise<TransactionRecord[]>;
+
+  // The write side: the sync activity (plans in repositories/plans, applied in one transaction each).
+
+  /** A connection's stored rows, whatever their status. */
+  rows(connectionId: string): Promise<AccountRow[]>;
+  /** An account's stored transaction rows (any order). */
+  transactionRows(accountId: string): Promise<TransactionRow[]>;
+  /** Upserts the listed accounts; the ones no longer listed become 'gone'. Returns resourceId → our row. */
+  upsertAccounts(connectionId: string, fetched: Account[], now: number): Promise<Map<string, AccountRow>>;
+  /** Latest balance per type, plus a history row whenever the amount or reference date changed. */
+  storeBalances(accountId: string, fetched: Balance[], now: number): Promise<void>;
+  /** One row per real transaction: upserts, pending→booked, removed pending rows (plans/transactions.ts). */
+  reconcileTransactions(
+    accountId: string,
+    fetched: { booked: Transaction[]; pending: Transaction[] },
+    now: number,
+  ): Promise<ReconcileResult>;
 }

@@ -1,10 +1,13 @@
 import type { PaymentStatus, StatusChange } from '../workflows/payment/contract';
+import type { PaymentStatusInput } from './plans/status';
+import type { NewScaSessionRow, PaymentRow } from './rows';
+
+export type { PaymentStatusInput } from './plans/status';
 
 /**
- * The payments read model as the API and services see it: an async interface, so another SQL
- * backend can follow without touching callers (SQLite: repositories/sqlite/payments.ts). The
- * workflow's activities write the status fields (activities/payments/repository.ts); this side
- * creates the row and reads.
+ * Payments: the API and services create the row and read it; the payment workflow's activities
+ * write the initiation and status fields. SQLite: repositories/sqlite/payments.ts, PostgreSQL:
+ * repositories/pg/payments.ts.
  */
 
 export interface PaymentRecord {
@@ -66,6 +69,14 @@ export interface PaymentRepository {
   create(payment: NewPayment): Promise<boolean>;
   get(id: string): Promise<PaymentRecord | undefined>;
   list(query: PaymentListQuery): Promise<{ items: PaymentRecord[]; next?: PaymentCursor }>;
+
+  /** The whole stored row (initiation and SCA columns too). */
+  row(id: string): Promise<PaymentRow | undefined>;
+  update(id: string, values: Partial<Omit<PaymentRow, 'id'>>, at: number): Promise<void>;
+  /** The SCA session and the payment's initiation fields (request id, encrypted state), in one transaction. */
+  prepareInitiation(session: NewScaSessionRow, values: Partial<Omit<PaymentRow, 'id'>>, at: number): Promise<void>;
+  /** Status, bank status, reason, history and payment.status_changed, in one transaction. */
+  recordStatus(input: PaymentStatusInput, at: number): Promise<void>;
 }
 
 /** What a backend's payments row holds of a record (the SQLite and PostgreSQL rows alike). */

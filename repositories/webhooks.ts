@@ -1,4 +1,6 @@
 import type { WebhookDeliveryStatus } from '../db/schema';
+import type { NewWebhookEvent } from '../webhooks/outbox';
+import type { WebhookDeliveryRow, WebhookEndpointRow, WebhookEventRow } from './rows';
 
 /** What the API shows of an endpoint: never its secret, encrypted or not. */
 export interface WebhookEndpointRecord {
@@ -42,8 +44,18 @@ export interface NewWebhookEndpoint {
   at: number;
 }
 
-/** The webhooks' read model and the few writes the API makes; async, so another SQL backend can follow. */
-export interface WebhookRepository {
+/** What a delivery attempt writes; `countAttempt` adds one to `attempts` in SQL (a late attempt is counted too). */
+export type DeliveryUpdate = Partial<Omit<WebhookDeliveryRow, 'id' | 'attempts'>> & { countAttempt?: boolean };
+
+/** A delivery with its event and endpoint, as the delivery activities read it. */
+export interface LoadedDelivery {
+  delivery: WebhookDeliveryRow;
+  event: WebhookEventRow;
+  endpoint: WebhookEndpointRow;
+}
+
+/** The webhooks' read model and the few writes the API makes. */
+export interface WebhookEndpointRepository {
   createEndpoint(input: NewWebhookEndpoint): Promise<WebhookEndpointRecord>;
   /** Deleted endpoints are not found. */
   findEndpoint(id: string): Promise<WebhookEndpointRecord | undefined>;
@@ -63,3 +75,26 @@ export interface WebhookRepository {
   ): Promise<WebhookDeliveryRecord[]>;
   findDelivery(endpointId: string, deliveryId: string): Promise<WebhookDeliveryRecord | undefined>;
 }
+
+/**
+ * The outbox (the repositories also write it with the change an event reports), the dispatcher's
+ * and the delivery activities' reads and writes.
+ */
+export interface WebhookOutboxRepository {
+  /** Writes an event into the outbox once per key (see webhooks/outbox.ts); returns its id. */
+  enqueue(event: NewWebhookEvent): Promise<string>;
+  /** Events no dispatcher has handled yet, oldest first. */
+  undispatchedEvents(limit: number): Promise<Pick<WebhookEventRow, 'id' | 'type' | 'customerId'>[]>;
+  eventsOf(subjectId: string): Promise<WebhookEventRow[]>;
+  /** Enabled, not deleted endpoints with their filters. */
+  activeEndpoints(): Promise<Pick<WebhookEndpointRow, 'id' | 'events' | 'customerIds'>[]>;
+  /** One delivery per event and endpoint (existing ones are kept), in one transaction. */
+  createDeliveries(deliveries: { id: string; eventId: string; endpointId: string }[]): Promise<void>;
+  markDispatched(eventId: string, at: number): Promise<void>;
+  loadDelivery(deliveryId: string): Promise<LoadedDelivery | undefined>;
+  updateDelivery(deliveryId: string, values: DeliveryUpdate, at: number): Promise<void>;
+  /** The endpoint answered 410 Gone: it is disabled and the delivery written, in one transaction. */
+  disableEndpointGone(endpointId: string, deliveryId: string, delivery: DeliveryUpdate, at: number): Promise<void>;
+}
+
+export interface WebhookRepository extends WebhookEndpointRepository, WebhookOutboxRepository {}

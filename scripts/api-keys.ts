@@ -41,13 +41,18 @@ async function main(argv: string[]): Promise<number> {
   }
   // Loaded lazily so that importing this module for its functions does not read the environment.
   const { envOrExit } = await import('../config/env');
-  const { openDatabase } = await import('../db/client');
-  const database = openDatabase(envOrExit().DATABASE_PATH);
+  const { createLogger } = await import('../logging/logger');
+  const { openStorage } = await import('../composition/storage');
+  // The service's database: PostgreSQL with DATABASE_URL, else the SQLite file at DATABASE_PATH.
+  const env = envOrExit();
+  const storage = openStorage(env, createLogger({ level: 'warn', name: 'api-key' }), { poolSize: 1 });
+  const keys = storage.repositories.apiKeys;
   try {
+    await storage.ready;
     switch (command) {
       case 'create': {
         if (!values.name) throw new Error('--name is required');
-        const { id, key } = createApiKey(database.db, {
+        const { id, key } = await createApiKey(keys, {
           name: values.name,
           customerIds: csv(values.customers),
           scopes: csv(values.scopes) as ApiScope[] | undefined,
@@ -58,12 +63,12 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'revoke': {
         if (!values.id) throw new Error('--id is required');
-        if (!revokeApiKey(database.db, values.id)) throw new Error(`no API key ${values.id}`);
+        if (!(await revokeApiKey(keys, values.id))) throw new Error(`no API key ${values.id}`);
         process.stdout.write(`revoked ${values.id}\n`);
         return 0;
       }
       case 'list': {
-        for (const k of listApiKeys(database.db)) {
+        for (const k of await listApiKeys(keys)) {
           const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
           process.stdout.write(
             `${k.id}\t${k.name}\tcustomers=${k.customerIds?.join(',') ?? '*'}\tscopes=${k.scopes?.join(',') ?? '*'}\tcreated=${when(k.createdAt)}\tlastUsed=${when(k.lastUsedAt)}${k.revokedAt ? `\trevoked=${when(k.revokedAt)}` : ''}\n`,
@@ -76,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
   } finally {
-    database.close();
+    await storage.close();
   }
 }
 

@@ -24,7 +24,7 @@ export interface LocalServiceOptions {
   logger: Logger;
   /** Data, certificates and secrets live here (./var for npm start, a temp dir for demo and tests). */
   varDir: string;
-  /** Default: <varDir>/openbanking.sqlite. */
+  /** Default: <varDir>/openbanking.sqlite (with DATABASE_URL the service stores in PostgreSQL instead). */
   databasePath?: string;
   /** An existing Temporal server; otherwise a dev server is started (persisted in varDir). */
   temporalAddress?: string;
@@ -126,6 +126,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       varDir,
     });
     cleanups.push(() => root.close());
+    await root.storage.ready;
     if (codecPort && uiPort) {
       const codecServer = await startLocalCodecServer({
         codec: root.payloadCodec,
@@ -138,7 +139,7 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
 
     // The key works before anything reports ready.
     const apiKey = opts.apiKey ?? localSecret(join(varDir, 'secrets', 'demo-api-key'), generateApiKey);
-    ensureApiKey(root.database.db, { name: 'local-demo', key: apiKey });
+    await ensureApiKey(root.repositories.apiKeys, { name: 'local-demo', key: apiKey });
 
     const temporal = await root.connectTemporal(temporalAddress);
     cleanups.push(() => temporal.connection.close());
@@ -178,7 +179,12 @@ export async function startLocalService(opts: LocalServiceOptions): Promise<Loca
       await running;
     });
     // Webhooks (issue 11): outbox → one delivery workflow per event and endpoint.
-    const dispatcher = startWebhookDispatcher({ db: root.database.db, temporal, taskQueue: root.taskQueue, logger });
+    const dispatcher = startWebhookDispatcher({
+      webhooks: root.repositories.webhooks,
+      temporal,
+      taskQueue: root.taskQueue,
+      logger,
+    });
     cleanups.push(() => dispatcher.stop());
 
     return { apiUrl, apiKey, temporalAddress, temporalUiUrl, codecEndpoint, sandbox, stop };

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       `  Sandbox banks: BEC ${sandbox.banks.bec.baseUrl}`,
       `                 Rocker ${sandbox.banks['enfuce-rocker'].baseUrl}, ST1 ${sandbox.banks['enfuce-st1'].baseUrl}`,
       `                 admin ${sandbox.adminUrl}`,
-      `  Data:          ${env.DATABASE_PATH}, var/temporal.sqlite, var/sandbox-state.json`,
+      `  Data:          ${env.DATABASE_URL ? `PostgreSQL ${databaseHost(env.DATABASE_URL)}` : env.DATABASE_PATH}, var/temporal.sqlite, var/sandbox-state.json`,
       `  API key:       ${apiKey}`,
       '',
       'Create a connection, then open its authorisationUrl in a browser and approve (test PSUs: README):',
@@ -66,6 +66,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** Where DATABASE_URL points, without its credentials. */
+function databaseHost(url: string): string {
+  const { host, pathname } = new URL(url);
+  return `${host}${pathname}`;
 }
 
 main().catch((err) => {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { BankProfiles } from '../banks/directory';
-import type { Db } from '../db/client';
 import type { BankProfile } from '../xs2a/profiles/types';
 import type { Notice } from './notices';
-import { eq } from 'drizzle-orm';
 import { psuIpForBank } from '../banks/psu-ip';
-import { authorisations, connections, consents, type ConnectionStatus } from '../db/schema';
+import type { ConnectionStatus } from '../db/schema';
+import type { Repositories } from '../repositories';
+import type { ScaSessionRow } from '../repositories/rows';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { AspspKey, ConnectionIdKey, ConnectionStatusKey, CustomerIdKey } from '../temporal/search-attributes';
 import { connectionWorkflow } from '../workflows/connection/workflow';
@@ -37,7 +37,8 @@ import { scaSubjects } from './sca-subjects';
 import { SYNC_DEADLINE_MS, UPDATE_DEADLINE_MS, withTemporalDeadline } from './temporal-deadline';
 
 export interface ConnectionServiceDeps {
-  db: Db;
+  /** Reads and writes (SQLite or PostgreSQL, as composition/root.ts chose). */
+  repositories: Repositories;
   temporal: Client;
   taskQueue: string;
   /** Profiles only: the API process holds no bank transport or key. */
@@ -159,24 +160,20 @@ export async function createConnection(
   if (psu.notice) notices.push(psu.notice);
 
   const id = input.connectionId ?? `con_${randomUUID()}`;
-  const inserted = deps.db
-    .insert(connections)
-    .values({
-      id,
-      customerId: input.customerId,
-      aspspId: input.aspspId,
-      status: 'awaiting_authorisation',
-      redirectUrl: input.redirectUrl,
-      requestedValidUntil: validUntil ?? null,
-      frequencyPerDay,
-      access: input.access ?? null,
-      // Out of workflow history: createConsent reads the PSU's address here.
-      psuIpAddress: psuIpAddress ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })
-    .onConflictDoNothing()
-    .run();
+  const inserted = await deps.repositories.connections.insert({
+    id,
+    customerId: input.customerId,
+    aspspId: input.aspspId,
+    status: 'awaiting_authorisation',
+    redirectUrl: input.redirectUrl,
+    requestedValidUntil: validUntil ?? null,
+    frequencyPerDay,
+    access: input.access ?? null,
+    // Out of workflow history: createConsent reads the PSU's address here.
+    psuIpAddress: psuIpAddress ?? null,
+    createdAt: now,
+    updatedAt: now,
+  });
 
   let handle;
   try {
@@ -196,7 +193,7 @@ export async function createConnection(
   } catch (err) {
     // No workflow, no connection: a row this call inserted must not stay awaiting_authorisation
     // for ever (the idempotent retry inserts it again).
-    if (inserted.changes > 0) deps.db.delete(connections).where(eq(connections.id, id)).run();
+    if (inserted) await deps.repositories.connections.delete(id);
     throw err;
   }
   const result = await handle.executeUpdate(authorisationUrlUpdate);
@@ -233,18 +230,14 @@ function psuAddressFor(
 }
 
 /** Create's and re-authorise's answer: the URL and what the bank was asked, from the SCA session row. */
-function started(
-  deps: Pick<ConnectionServiceDeps, 'db' | 'cipher'>,
+async function started(
+  deps: Pick<ConnectionServiceDeps, 'repositories' | 'cipher'>,
   id: string,
   result: AuthorisationUrlResult,
   notices: Notice[],
-): StartedAuthorisation {
-  const session = result.authorisationId
-    ? deps.db.select().from(authorisations).where(eq(authorisations.id, result.authorisationId)).get()
-    : undefined;
-  const consent = session?.consentId
-    ? deps.db.select({ validUntil: consents.validUntil }).from(consents).where(eq(consents.id, session.consentId)).get()
-    : undefined;
+): Promise<StartedAuthorisation> {
+  const session = result.authorisationId ? await deps.repositories.scaSessions.get(result.authorisationId) : undefined;
+  const consent = session?.consentId ? await deps.repositories.consents.get(session.consentId) : undefined;
   return {
     id,
     status: result.status,
@@ -258,7 +251,7 @@ function started(
 function authorisationUrlOf(
   deps: Pick<ConnectionServiceDeps, 'cipher'>,
   result: AuthorisationUrlResult,
-  session: typeof authorisations.$inferSelect | undefined,
+  session: ScaSessionRow | undefined,
 ): string {
   if (result.authorisationUrl) return result.authorisationUrl;
   if (!session?.authorisationUrlEnc)
@@ -285,16 +278,16 @@ async function update<R>(fn: () => Promise<R>): Promise<R> {
 }
 
 /** Keeps the PSU's address in the connection row, where the bank calls read it (never in history). */
-function storePsuAddress(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string, ip: string | undefined): void {
-  deps.db
-    .update(connections)
-    .set({ psuIpAddress: ip ?? null })
-    .where(eq(connections.id, connectionId))
-    .run();
+function storePsuAddress(
+  deps: Pick<ConnectionServiceDeps, 'repositories'>,
+  connectionId: string,
+  ip: string | undefined,
+): Promise<void> {
+  return deps.repositories.connections.setPsuAddress(connectionId, ip ?? null);
 }
 
-function aspspOf(deps: Pick<ConnectionServiceDeps, 'db'>, connectionId: string): string {
-  const row = deps.db.select().from(connections).where(eq(connections.id, connectionId)).get();
+async function aspspOf(deps: Pick<ConnectionServiceDeps, 'repositories'>, connectionId: string): Promise<string> {
+  const row = await deps.repositories.connections.row(connectionId);
   if (!row) throw new ConnectionInputError('id', 'no such connection', 404);
   return row.aspspId;
 }
@@ -309,13 +302,15 @@ export type SyncNowAnswer = SyncNowResult & { psuPresent: boolean; notices?: Not
  * says so (psuPresent false, a notice naming the field).
  */
 export async function syncNow(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'repositories' | 'banks'>,
   connectionId: string,
   psuIpAddress?: string,
 ): Promise<SyncNowAnswer> {
-  const ip = psuIpAddress ? psuIpForBank(deps.banks.get(aspspOf(deps, connectionId)).profile, psuIpAddress) : undefined;
+  const ip = psuIpAddress
+    ? psuIpForBank(deps.banks.get(await aspspOf(deps, connectionId)).profile, psuIpAddress)
+    : undefined;
   const present = ip?.kind === 'send';
-  if (present) storePsuAddress(deps, connectionId, ip.ip);
+  if (present) await storePsuAddress(deps, connectionId, ip.ip);
   const summary = await update(() =>
     withTemporalDeadline(deps, 'the sync', SYNC_DEADLINE_MS, () =>
       deps.temporal.workflow
@@ -336,13 +331,13 @@ export async function syncNow(
 }
 
 export async function reauthorise(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'banks' | 'cipher'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'repositories' | 'banks' | 'cipher'>,
   connectionId: string,
   psuIpAddress?: string,
   requestIp?: string,
 ): Promise<StartedAuthorisation> {
-  const psu = psuAddressFor(deps, aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
-  storePsuAddress(deps, connectionId, psu.ip);
+  const psu = psuAddressFor(deps, await aspspOf(deps, connectionId), psuIpAddress, requestIp, 'X-PSU-IP-Address');
+  await storePsuAddress(deps, connectionId, psu.ip);
   const result = await update(() =>
     withTemporalDeadline(deps, 'the re-authorisation', UPDATE_DEADLINE_MS, () =>
       deps.temporal.workflow.getHandle(workflowIdFor(connectionId)).executeUpdate(reauthoriseUpdate, { args: [{}] }),
@@ -369,25 +364,19 @@ export async function revoke(
  * one leaves the connection as it was, for a retry.
  */
 export async function deleteConnection(
-  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'db' | 'now'>,
+  deps: Pick<ConnectionServiceDeps, 'temporal' | 'taskQueue' | 'repositories' | 'now'>,
   connectionId: string,
 ): Promise<void> {
-  const statusOf = () =>
-    deps.db.select({ status: connections.status }).from(connections).where(eq(connections.id, connectionId)).get()
-      ?.status;
-  if (statusOf() !== 'revoked') {
+  const statusOf = async () => (await deps.repositories.connections.row(connectionId))?.status;
+  if ((await statusOf()) !== 'revoked') {
     try {
       await revoke(deps, connectionId);
     } catch (err) {
       // Revoked between our read and the update (the PSU at the bank): the caller's intent holds.
-      if (!(err instanceof ConnectionInputError && err.status === 409 && statusOf() === 'revoked')) throw err;
+      if (!(err instanceof ConnectionInputError && err.status === 409 && (await statusOf()) === 'revoked')) throw err;
     }
   }
-  deps.db
-    .update(connections)
-    .set({ deletedAt: (deps.now ?? Date.now)() })
-    .where(eq(connections.id, connectionId))
-    .run();
+  await deps.repositories.connections.markDeleted(connectionId, (deps.now ?? Date.now)());
 }
 
 export type { CallbackOutcome, CallbackQuery } from './sca-sessions';

@@ -7,9 +7,6 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { BankProfiles } from '../banks/directory';
-import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { payments } from '../db/schema';
 import type { Repositories } from '../repositories';
 import type { PaymentRecord } from '../repositories/payments';
 import { AspspKey, CustomerIdKey, PaymentIdKey, PaymentStatusKey } from '../temporal/search-attributes';
@@ -35,7 +32,6 @@ import { FUNDS_CONFIRMATION_REFUSED, fundsConfirmationWorkflowId } from '../work
 import { productRedirect, type ScaSubjectHandler } from './sca-sessions';
 
 export interface PaymentServiceDeps {
-  db: Db;
   temporal: Client;
   taskQueue: string;
   banks: BankProfiles;
@@ -376,15 +372,9 @@ export const paymentScaSubject: ScaSubjectHandler = {
       if (!(err instanceof WorkflowNotFoundError)) throw err;
     }
   },
-  redirectTo(deps, session, outcome) {
-    const payment = sqlitePaymentRedirect(deps.db, session.subjectId);
+  async redirectTo(deps, session, outcome) {
+    const payment = await deps.repositories.payments.get(session.subjectId);
     if (!payment) throw new Error(`SCA session ${session.id} names payment ${session.subjectId}, which is gone`);
-    return productRedirect(payment, 'paymentId', session.subjectId, outcome);
+    return productRedirect(payment.redirectUrl, 'paymentId', session.subjectId, outcome);
   },
 };
-
-/** The SCA registry answers the redirect synchronously, so it reads the row directly (as for connections). */
-function sqlitePaymentRedirect(db: Db, paymentId: string): string | undefined {
-  return db.select({ redirectUrl: payments.redirectUrl }).from(payments).where(eq(payments.id, paymentId)).get()
-    ?.redirectUrl;
-}

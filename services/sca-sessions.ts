@@ -1,7 +1,6 @@
-import { eq } from 'drizzle-orm';
 import type { Client } from '@temporalio/client';
-import type { Db } from '../db/client';
-import { authorisations, type ScaSubjectType } from '../db/schema';
+import type { ScaSubjectType } from '../db/schema';
+import type { NewScaSessionRow, Repositories, ScaSessionRow } from '../repositories';
 import type { TokenCipher } from '../secrets/token-cipher';
 import { hashState } from '../xs2a/oauth/pkce';
 
@@ -12,8 +11,8 @@ import { hashState } from '../xs2a/oauth/pkce';
  * per subject type) tells the subject's workflow and says where the PSU goes next.
  */
 
-export type ScaSession = typeof authorisations.$inferSelect;
-export type NewScaSession = typeof authorisations.$inferInsert;
+export type ScaSession = ScaSessionRow;
+export type NewScaSession = NewScaSessionRow;
 export type { ScaSubjectType };
 
 export interface CallbackQuery {
@@ -27,7 +26,7 @@ export interface CallbackQuery {
 export type CallbackOutcome = 'approved' | 'denied' | 'pending' | 'error';
 
 export interface ScaCallbackDeps {
-  db: Db;
+  repositories: Repositories;
   temporal: Client;
   cipher: TokenCipher;
   now?: () => number;
@@ -54,7 +53,7 @@ export interface ScaSubjectHandler {
    */
   notify(deps: ScaCallbackDeps, session: ScaSession, notice: ScaCallbackNotice): Promise<CallbackOutcome | void>;
   /** Where to send the PSU: the product's redirect URL with the subject's id and the outcome. */
-  redirectTo(deps: ScaCallbackDeps, session: ScaSession, outcome: CallbackOutcome): string;
+  redirectTo(deps: ScaCallbackDeps, session: ScaSession, outcome: CallbackOutcome): string | Promise<string>;
 }
 
 /** The handlers by subject type; a subject type without one cannot finish SCA through /callback. */
@@ -119,7 +118,7 @@ const recordedOutcome = (outcome: ScaSession['outcome']): ScaCallbackNotice['out
 
 /**
  * The PSU's return from the bank. Finds the SCA session by the state's hash, keeps the code
- * encrypted in SQLite (never in workflow history), records the outcome, lets the subject's
+ * encrypted in the database (never in workflow history), records the outcome, lets the subject's
  * handler tell its workflow and answers where to send the PSU with the subject's real outcome.
  * The PSU's address is kept in the session row, never sent to a workflow.
  */
@@ -130,11 +129,7 @@ export async function handleScaCallback(
   psuIpAddress?: string,
 ): Promise<ScaCallbackResult> {
   if (!query.state) throw new ScaCallbackError('the callback carries no state', 400);
-  const session = deps.db
-    .select()
-    .from(authorisations)
-    .where(eq(authorisations.stateHash, hashState(query.state)))
-    .get();
+  const session = await deps.repositories.scaSessions.findByStateHash(hashState(query.state));
   if (!session) throw new ScaCallbackError('unknown or expired state');
   const handler = subjects.get(session.subjectType);
   const now = (deps.now ?? Date.now)();
@@ -169,20 +164,16 @@ export async function handleScaCallback(
             `${session.id}:verifier`,
           ).value
         : session.codeVerifierEnc;
-    deps.db
-      .update(authorisations)
-      .set({
-        outcome: said,
-        codeEnc: code?.value ?? null,
-        codeVerifierEnc: verifier,
-        keyId: code?.keyId ?? session.keyId,
-        // Under another key the URL would not decrypt; the PSU has used it anyway.
-        ...(code && code.keyId !== session.keyId ? { authorisationUrlEnc: null } : {}),
-        error: query.error ?? null,
-        psuIpAddress: psuIpAddress ?? session.psuIpAddress,
-      })
-      .where(eq(authorisations.id, session.id))
-      .run();
+    await deps.repositories.scaSessions.update(session.id, {
+      outcome: said,
+      codeEnc: code?.value ?? null,
+      codeVerifierEnc: verifier,
+      keyId: code?.keyId ?? session.keyId,
+      // Under another key the URL would not decrypt; the PSU has used it anyway.
+      ...(code && code.keyId !== session.keyId ? { authorisationUrlEnc: null } : {}),
+      error: query.error ?? null,
+      psuIpAddress: psuIpAddress ?? session.psuIpAddress,
+    });
     outcome =
       (await handler.notify(deps, session, { authorisationId: session.id, outcome: said, error: query.error })) ?? said;
   }
@@ -191,6 +182,6 @@ export async function handleScaCallback(
     subjectId: session.subjectId,
     authorisationId: session.id,
     outcome,
-    redirectTo: handler.redirectTo(deps, session, outcome),
+    redirectTo: await handler.redirectTo(deps, session, outcome),
   };
 }

@@ -1,5 +1,3 @@
-import { eq } from 'drizzle-orm';
-import { connections } from '../db/schema';
 import { psuReturnedUpdate } from '../workflows/connection/messages';
 import { workflowIdFor } from '../workflows/connection/types';
 import { paymentScaSubject } from './payments';
@@ -58,8 +56,8 @@ export const connectionScaSubject: ScaSubjectHandler = {
     );
     return within<CallbackOutcome>(waitMs, result, 'pending');
   },
-  redirectTo(deps, session, outcome) {
-    const connection = deps.db.select().from(connections).where(eq(connections.id, session.subjectId)).get();
+  async redirectTo(deps, session, outcome) {
+    const connection = await deps.repositories.connections.row(session.subjectId);
     if (!connection) throw new Error(`SCA session ${session.id} names connection ${session.subjectId}, which is gone`);
     return productRedirect(connection.redirectUrl, 'connectionId', connection.id, outcome);
   },

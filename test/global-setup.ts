@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -6,7 +7,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { resolveTemporalCli } from '../temporal/cli';
 import { SEARCH_ATTRIBUTE_KEYS } from '../temporal/search-attributes';
 import { WORKFLOWS_PATH } from '../worker/worker';
-import { startTestPostgres, type TestPostgres } from './helpers/postgres';
+import { dropRunDatabases, startTestPostgres, type TestPostgres } from './helpers/postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -27,8 +28,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
   // PostgreSQL starts alongside Temporal; TEST_POSTGRES_URL names an existing server instead.
-  const postgres = process.env.TEST_POSTGRES_URL
-    ? Promise.resolve<TestPostgres>({ url: process.env.TEST_POSTGRES_URL, stop: async () => {} })
+  // The run's tag in every test database's name (test files' forks inherit it), to drop them at the end.
+  const run = randomBytes(4).toString('hex');
+  process.env.TEST_POSTGRES_RUN = run;
+  const external = process.env.TEST_POSTGRES_URL;
+  const postgres = external
+    ? Promise.resolve<TestPostgres>({ url: external, stop: () => dropRunDatabases(external, run) })
     : startTestPostgres().catch((err: Error) => err);
   const env = await TestWorkflowEnvironment.createLocal({
     server: {

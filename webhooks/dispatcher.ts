@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { and, asc, eq, isNull } from 'drizzle-orm';
-import type { Db } from '../db/client';
-import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../db/schema';
 import type { Logger } from '../logging/logger';
+import type { WebhookOutboxRepository } from '../repositories';
 import {
   WEBHOOK_DELIVERY_WORKFLOW,
   webhookDeliveryWorkflowId,
@@ -42,7 +40,8 @@ export async function startWebhookDelivery(
 }
 
 export interface WebhookDispatcherDeps {
-  db: Db;
+  /** The outbox (repositories.webhooks), on either backend. */
+  webhooks: WebhookOutboxRepository;
   temporal: Client;
   taskQueue: string;
   logger: Logger;
@@ -100,21 +99,11 @@ export class WebhookDispatcher {
 
   /** One pass over the outbox; returns the number of events handled. */
   async dispatchPending(): Promise<number> {
-    const { db } = this.deps;
+    const { webhooks } = this.deps;
     const now = this.deps.now ?? Date.now;
-    const events = db
-      .select({ id: webhookEvents.id, type: webhookEvents.type, customerId: webhookEvents.customerId })
-      .from(webhookEvents)
-      .where(isNull(webhookEvents.dispatchedAt))
-      .orderBy(asc(webhookEvents.createdAt))
-      .limit(this.deps.batchSize ?? 100)
-      .all();
+    const events = await webhooks.undispatchedEvents(this.deps.batchSize ?? 100);
     if (events.length === 0) return 0;
-    const endpoints = db
-      .select({ id: webhookEndpoints.id, events: webhookEndpoints.events, customerIds: webhookEndpoints.customerIds })
-      .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.status, 'enabled'), isNull(webhookEndpoints.deletedAt)))
-      .all();
+    const endpoints = await webhooks.activeEndpoints();
     for (const event of events) {
       const targets = endpoints.filter(
         (e) =>
@@ -122,17 +111,11 @@ export class WebhookDispatcher {
           (e.customerIds === null || e.customerIds.includes(event.customerId)),
       );
       const deliveryIds = targets.map((t) => webhookDeliveryId(event.id, t.id));
-      db.transaction((tx) => {
-        targets.forEach((t, i) =>
-          tx
-            .insert(webhookDeliveries)
-            .values({ id: deliveryIds[i], eventId: event.id, endpointId: t.id })
-            .onConflictDoNothing()
-            .run(),
-        );
-      });
+      await webhooks.createDeliveries(
+        targets.map((t, i) => ({ id: deliveryIds[i], eventId: event.id, endpointId: t.id })),
+      );
       for (const id of deliveryIds) await startWebhookDelivery(this.deps.temporal, this.deps.taskQueue, id);
-      db.update(webhookEvents).set({ dispatchedAt: now() }).where(eq(webhookEvents.id, event.id)).run();
+      await webhooks.markDispatched(event.id, now());
       if (targets.length)
         this.deps.logger.debug(
           { eventId: event.id, type: event.type, deliveries: targets.length },

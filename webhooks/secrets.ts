@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { webhookEndpoints } from '../db/schema';
+import type { WebhookEndpointRow } from '../repositories';
 import type { TokenCipher } from '../secrets/token-cipher';
 
 /** Secrets are encrypted with the token cipher, bound to their endpoint (a ciphertext moved to another row fails). */
@@ -9,10 +9,8 @@ export function encryptWebhookSecret(cipher: TokenCipher, endpointId: string, se
   return cipher.encrypt(secret, aad(endpointId));
 }
 
-type EndpointRow = typeof webhookEndpoints.$inferSelect;
-
 /** The secrets that sign now: the current one, and a rotated-out one until its grace period ends. */
-export function endpointSecrets(deps: { cipher?: TokenCipher }, endpoint: EndpointRow, now: number): string[] {
+export function endpointSecrets(deps: { cipher?: TokenCipher }, endpoint: WebhookEndpointRow, now: number): string[] {
   if (!deps.cipher)
     throw ApplicationFailure.nonRetryable('the worker has no token cipher to read webhook secrets with', 'Config');
   const cipher = deps.cipher;

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
       metricsServer = await startMetricsServer({ port: env.WORKER_METRICS_PORT, host: env.WORKER_METRICS_HOST });
       logger.info({ url: metricsServer.url }, 'worker metrics listening');
     }
+    // PostgreSQL (DATABASE_URL) opened and migrated before any task is taken.
+    await root.storage.ready;
     connection = await NativeConnection.connect(nativeConnectionOptions(env)).catch((err: unknown) => {
       throw new Error(`cannot connect to Temporal at ${env.TEMPORAL_ADDRESS}: ${(err as Error).message}`);
     });
@@ -47,7 +49,12 @@ async function main(): Promise<void> {
     });
     // Webhooks (issue 11): the outbox → one delivery workflow per event and endpoint (idempotent, so every worker may run it).
     client = await connectClient(env);
-    dispatcher = startWebhookDispatcher({ db: root.database.db, temporal: client, taskQueue: root.taskQueue, logger });
+    dispatcher = startWebhookDispatcher({
+      webhooks: root.repositories.webhooks,
+      temporal: client,
+      taskQueue: root.taskQueue,
+      logger,
+    });
     // The worker stops polling, lets running activities finish within its grace time and hands back the rest.
     const stop = (signal: string) => {
       logger.info({ signal }, 'stopping: finishing tasks in flight');
@@ -63,6 +70,7 @@ async function main(): Promise<void> {
         banks: root.banks.profiles().map((p) => p.id),
         bankQueues: [...worker.banks.values()].map((w) => w.options.taskQueue),
         tuning: root.workerTuning,
+        database: root.storage.backend,
       },
       'worker started',
     );

@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
-import { authorisations, connections, consents } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
 import { createState, hashState } from '../../xs2a/oauth/pkce';
 import type { ActivityDeps } from '../deps';
@@ -42,7 +40,7 @@ export function createConsentActivities(deps: ActivityDeps) {
       return bankActivity(async () => {
         const c = d();
         const now = c.now();
-        const connection = requireConnection(c.db, input.connectionId);
+        const connection = await requireConnection(c.repositories, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
         const { profile } = bank;
         const validUntil = consentValidUntil(connection.requestedValidUntil, profile.consent.maxValidityDays, now);
@@ -77,39 +75,35 @@ export function createConsentActivities(deps: ActivityDeps) {
         const verifier = codeVerifier ? c.cipher.encrypt(codeVerifier, `${authorisationId}:verifier`) : undefined;
         // Same (active) key as the verifier: the row has one key_id.
         const url = c.cipher.encrypt(authorisationUrl, `${authorisationId}:url`);
-        c.db.transaction((tx) => {
-          tx.insert(consents)
-            .values({
-              id: consentRowId,
-              connectionId: connection.id,
-              bankConsentId: created.consentId,
-              status: created.consentStatus,
-              validUntil,
-              frequencyPerDay: connection.frequencyPerDay,
-              recurringIndicator: true,
-              createdAt: now,
-              updatedAt: now,
-            })
-            .run();
-          tx.insert(authorisations)
-            .values({
-              id: authorisationId,
-              subjectType: 'connection',
-              subjectId: connection.id,
-              connectionId: connection.id,
-              consentId: consentRowId,
-              stateHash: hashState(state),
-              keyId: verifier?.keyId ?? c.cipher.activeKeyId,
-              codeVerifierEnc: verifier?.value ?? null,
-              authorisationUrlEnc: url.value,
-              psuIpAddress: psuIpAddress ?? null,
-              expiresAt: now + 24 * 3_600_000,
-              createdAt: now,
-            })
-            .run();
-        });
-        recordEvent(
-          c.db,
+        await c.repositories.consents.insertWithSession(
+          {
+            id: consentRowId,
+            connectionId: connection.id,
+            bankConsentId: created.consentId,
+            status: created.consentStatus,
+            validUntil,
+            frequencyPerDay: connection.frequencyPerDay,
+            recurringIndicator: true,
+            createdAt: now,
+            updatedAt: now,
+          },
+          {
+            id: authorisationId,
+            subjectType: 'connection',
+            subjectId: connection.id,
+            connectionId: connection.id,
+            consentId: consentRowId,
+            stateHash: hashState(state),
+            keyId: verifier?.keyId ?? c.cipher.activeKeyId,
+            codeVerifierEnc: verifier?.value ?? null,
+            authorisationUrlEnc: url.value,
+            psuIpAddress: psuIpAddress ?? null,
+            expiresAt: now + 24 * 3_600_000,
+            createdAt: now,
+          },
+        );
+        await recordEvent(
+          c.repositories,
           connection.id,
           'consent_created',
           { bankConsentId: created.consentId, validUntil, frequencyPerDay: connection.frequencyPerDay },
@@ -125,17 +119,17 @@ export function createConsentActivities(deps: ActivityDeps) {
       return bankActivity(async () => {
         const c = d();
         const now = c.now();
-        const auth = c.db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
+        const auth = await c.repositories.scaSessions.get(input.authorisationId);
         if (!auth || auth.subjectType !== 'connection' || auth.subjectId !== input.connectionId || !auth.consentId)
           throw new Error(`authorisation ${input.authorisationId} does not belong to ${input.connectionId}`);
-        const connection = requireConnection(c.db, input.connectionId);
-        const consent = requireConsent(c.db, auth.consentId);
+        const connection = await requireConnection(c.repositories, input.connectionId);
+        const consent = await requireConsent(c.repositories, auth.consentId);
         const bank = c.banks.get(connection.aspspId);
 
         let tokenExpiresAt: number | undefined;
         let refreshTokenExpiresAt: number | undefined;
         if (bank.sca.exchangesCode) {
-          const stored = loadTokens(c.db, c.cipher, connection.id);
+          const stored = await loadTokens(c.repositories, c.cipher, connection.id);
           if (stored && auth.outcome === 'approved' && !auth.codeEnc && stored.expiresAt > now) {
             tokenExpiresAt = stored.expiresAt; // a retry after the exchange already succeeded
             refreshTokenExpiresAt = stored.refreshExpiresAt;
@@ -153,16 +147,16 @@ export function createConsentActivities(deps: ActivityDeps) {
             } catch (err) {
               // The bank refused the code (another session's, spent, expired): this session is not
               // over. Forget the code, keep the verifier, and let the PSU's real return be heard.
-              if (err instanceof Xs2aError && err.kind === 'grant_invalid') reopenSession(c, auth.id);
+              if (err instanceof Xs2aError && err.kind === 'grant_invalid') await reopenSession(c, auth.id);
               throw err;
             }
-            storeTokens(c.db, c.cipher, connection.id, consent.id, tokenSet, now);
+            await storeTokens(c.repositories, c.cipher, connection.id, consent.id, tokenSet, now);
             // Single use: wipe the code and verifier as soon as they are spent.
-            c.db
-              .update(authorisations)
-              .set({ codeEnc: null, codeVerifierEnc: null, completedAt: now })
-              .where(eq(authorisations.id, auth.id))
-              .run();
+            await c.repositories.scaSessions.update(auth.id, {
+              codeEnc: null,
+              codeVerifierEnc: null,
+              completedAt: now,
+            });
             tokenExpiresAt = tokenSet.expiresAt;
             refreshTokenExpiresAt = tokenSet.refreshExpiresAt;
           }
@@ -171,26 +165,28 @@ export function createConsentActivities(deps: ActivityDeps) {
         const details = await ourCredentials(() =>
           withClientToken(bank, now, (accessToken) => bank.client.getConsent(consent.bankConsentId, { accessToken })),
         );
-        setConsentStatus(c.db, consent.id, details.consentStatus, now);
+        await setConsentStatus(c.repositories, consent.id, details.consentStatus, now);
         // The PSU came back before deciding (the bank still has the consent as received): the
         // session waits for the real return.
-        if (details.consentStatus === 'received') reopenSession(c, auth.id);
+        if (details.consentStatus === 'received') await reopenSession(c, auth.id);
         if (details.consentStatus === 'valid') {
           const previous =
             connection.currentConsentId && connection.currentConsentId !== consent.id
               ? connection.currentConsentId
               : undefined;
-          c.db
-            .update(consents)
-            .set({ validUntil: details.validUntil, frequencyPerDay: details.frequencyPerDay, updatedAt: now })
-            .where(eq(consents.id, consent.id))
-            .run();
-          c.db
-            .update(connections)
-            .set({ currentConsentId: consent.id, updatedAt: now })
-            .where(eq(connections.id, connection.id))
-            .run();
-          recordEvent(c.db, connection.id, 'consent_authorised', { validUntil: details.validUntil }, consent.id);
+          await c.repositories.connections.activateConsent(
+            connection.id,
+            consent.id,
+            { validUntil: details.validUntil, frequencyPerDay: details.frequencyPerDay },
+            now,
+          );
+          await recordEvent(
+            c.repositories,
+            connection.id,
+            'consent_authorised',
+            { validUntil: details.validUntil },
+            consent.id,
+          );
           if (previous) await retireConsent(c, bank, connection.id, previous, now);
         }
         return {
@@ -207,14 +203,14 @@ export function createConsentActivities(deps: ActivityDeps) {
     async refreshTokens(input: { connectionId: string }) {
       return bankActivity(async () => {
         const c = d();
-        const connection = requireConnection(c.db, input.connectionId);
+        const connection = await requireConnection(c.repositories, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
         if (!connection.currentConsentId)
           throw new Xs2aError('no authorised consent to refresh tokens for', { kind: 'consent_invalid' });
         const tokens = await psuTokens(c, bank, connection.id, connection.currentConsentId, true);
-        recordEvent(c.db, connection.id, 'tokens_refreshed', undefined, connection.currentConsentId);
+        await recordEvent(c.repositories, connection.id, 'tokens_refreshed', undefined, connection.currentConsentId);
         return {
-          expiresAt: tokens.expiresAt ?? loadTokens(c.db, c.cipher, connection.id)!.expiresAt,
+          expiresAt: tokens.expiresAt ?? (await loadTokens(c.repositories, c.cipher, connection.id))!.expiresAt,
           ...(tokens.refreshExpiresAt !== undefined ? { refreshTokenExpiresAt: tokens.refreshExpiresAt } : {}),
         };
       });
@@ -225,28 +221,19 @@ export function createConsentActivities(deps: ActivityDeps) {
       return bankActivity(async () => {
         const c = d();
         const now = c.now();
-        const connection = requireConnection(c.db, input.connectionId);
+        const connection = await requireConnection(c.repositories, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
-        const open = c.db
-          .select()
-          .from(consents)
-          .where(and(eq(consents.connectionId, connection.id)))
-          .all()
-          .filter((row) => row.status === 'valid' || row.status === 'received');
+        const open = (await c.repositories.consents.listByConnection(connection.id)).filter(
+          (row) => row.status === 'valid' || row.status === 'received',
+        );
         for (const row of open) await retireConsent(c, bank, connection.id, row.id, now);
-        c.db
-          .update(authorisations)
-          .set({ outcome: 'expired', codeEnc: null, codeVerifierEnc: null })
-          .where(
-            and(
-              eq(authorisations.subjectType, 'connection'),
-              eq(authorisations.subjectId, connection.id),
-              eq(authorisations.outcome, 'pending'),
-            ),
-          )
-          .run();
-        deleteTokens(c.db, connection.id);
-        recordEvent(c.db, connection.id, 'connection_revoked');
+        await c.repositories.scaSessions.closePendingOf('connection', connection.id, {
+          outcome: 'expired',
+          codeEnc: null,
+          codeVerifierEnc: null,
+        });
+        await deleteTokens(c.repositories, connection.id);
+        await recordEvent(c.repositories, connection.id, 'connection_revoked');
       });
     },
   };
@@ -256,12 +243,13 @@ export function createConsentActivities(deps: ActivityDeps) {
  * An SCA session whose return did not settle it (the consent still `received`, the code refused)
  * goes back to pending: the next GET /callback with its state counts as a new return.
  */
-function reopenSession(c: ReturnType<typeof connectionDeps>, authorisationId: string): void {
-  c.db
-    .update(authorisations)
-    .set({ outcome: 'pending', codeEnc: null, error: null, completedAt: null })
-    .where(eq(authorisations.id, authorisationId))
-    .run();
+function reopenSession(c: ReturnType<typeof connectionDeps>, authorisationId: string): Promise<void> {
+  return c.repositories.scaSessions.update(authorisationId, {
+    outcome: 'pending',
+    codeEnc: null,
+    error: null,
+    completedAt: null,
+  });
 }
 
 /** What createConsent hands the workflow: ids only (runs of the previous release also got the URL). */
@@ -280,12 +268,12 @@ async function retireConsent(
   consentRowId: string,
   now: number,
 ) {
-  const consent = requireConsent(c.db, consentRowId);
+  const consent = await requireConsent(c.repositories, consentRowId);
   if (consent.status === 'valid' || consent.status === 'received') {
     await withClientToken(bank, now, (accessToken) =>
       bank.client.deleteConsent(consent.bankConsentId, { accessToken }),
     );
   }
-  setConsentStatus(c.db, consentRowId, 'terminatedByTpp', now);
-  recordEvent(c.db, connectionId, 'consent_terminated', undefined, consentRowId);
+  await setConsentStatus(c.repositories, consentRowId, 'terminatedByTpp', now);
+  await recordEvent(c.repositories, connectionId, 'consent_terminated', undefined, consentRowId);
 }

@@ -93,18 +93,18 @@ async function readOrRefresh(
   const seen: { tokens?: TokenSet } = {};
   try {
     const { accessToken, refreshed } = await bank.sca.psuAccessToken({
-      stored: () => (seen.tokens = loadTokens(d.db, d.cipher, connectionId)),
+      stored: async () => (seen.tokens = await loadTokens(d.repositories, d.cipher, connectionId)),
       force,
       refreshMarginMs: d.tokenRefreshMarginMs,
       now,
     });
-    if (refreshed) storeTokens(d.db, d.cipher, connectionId, consentRowId, refreshed, now);
+    if (refreshed) await storeTokens(d.repositories, d.cipher, connectionId, consentRowId, refreshed, now);
     return tokensRead(accessToken, refreshed !== undefined, refreshed ?? seen.tokens);
   } catch (err) {
     // Another worker process may have rotated the refresh token a moment before: its tokens are stored.
     const used = seen.tokens;
     if (err instanceof Xs2aError && err.kind === 'grant_invalid' && used) {
-      const latest = loadTokens(d.db, d.cipher, connectionId);
+      const latest = await loadTokens(d.repositories, d.cipher, connectionId);
       if (
         latest &&
         latest.refreshToken !== used.refreshToken &&

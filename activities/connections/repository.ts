@@ -1,68 +1,58 @@
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db } from '../../db/client';
-import { accessCounters, connections, consentEvents, consentStatusHistory, consents, tokens } from '../../db/schema';
+import type { Repositories } from '../../repositories';
 import type { TokenCipher } from '../../secrets/token-cipher';
 import type { TokenSet } from '../../xs2a/operations/types';
 
-export function requireConnection(db: Db, connectionId: string) {
-  const row = db.select().from(connections).where(eq(connections.id, connectionId)).get();
+/** The connection activities' reads and writes, over the repositories (SQLite or PostgreSQL). */
+
+export async function requireConnection(repositories: Repositories, connectionId: string) {
+  const row = await repositories.connections.row(connectionId);
   if (!row) throw new Error(`connection ${connectionId} does not exist`);
   return row;
 }
 
-export function requireConsent(db: Db, consentRowId: string) {
-  const row = db.select().from(consents).where(eq(consents.id, consentRowId)).get();
+export async function requireConsent(repositories: Repositories, consentRowId: string) {
+  const row = await repositories.consents.get(consentRowId);
   if (!row) throw new Error(`consent ${consentRowId} does not exist`);
   return row;
 }
 
-export function currentConsent(db: Db, connectionId: string) {
-  const connection = requireConnection(db, connectionId);
+export async function currentConsent(repositories: Repositories, connectionId: string) {
+  const connection = await requireConnection(repositories, connectionId);
   if (!connection.currentConsentId) throw new Error(`connection ${connectionId} has no authorised consent`);
-  return { connection, consent: requireConsent(db, connection.currentConsentId) };
+  return { connection, consent: await requireConsent(repositories, connection.currentConsentId) };
 }
 
 export function recordEvent(
-  db: Db,
+  repositories: Repositories,
   connectionId: string,
   event: string,
   detail?: Record<string, unknown>,
   consentId?: string | null,
-): void {
-  db.insert(consentEvents)
-    .values({ connectionId, consentId: consentId ?? null, event, detail })
-    .run();
+): Promise<void> {
+  return repositories.connections.recordEvent({ connectionId, consentId: consentId ?? null, event, detail });
 }
 
-export function setConsentStatus(db: Db, consentRowId: string, status: string, now: number): void {
-  db.transaction((tx) => {
-    const current = tx.select({ status: consents.status }).from(consents).where(eq(consents.id, consentRowId)).get();
-    if (!current || current.status === status) return;
-    const ended = ['rejected', 'expired', 'revokedByPsu', 'terminatedByTpp'].includes(status);
-    tx.update(consents)
-      .set({
-        status,
-        updatedAt: now,
-        ...(ended ? { endedAt: now } : {}),
-        ...(status === 'valid' ? { authorisedAt: now } : {}),
-      })
-      .where(eq(consents.id, consentRowId))
-      .run();
-    tx.insert(consentStatusHistory).values({ consentId: consentRowId, status, at: now }).run();
-  });
+export function setConsentStatus(
+  repositories: Repositories,
+  consentRowId: string,
+  status: string,
+  now: number,
+): Promise<void> {
+  return repositories.consents.setStatus(consentRowId, status, now);
 }
 
+/** The PSU's tokens, AES-256-GCM encrypted and bound to the connection (AAD) before they are stored. */
 export function storeTokens(
-  db: Db,
+  repositories: Repositories,
   cipher: TokenCipher,
   connectionId: string,
   consentRowId: string,
   set: TokenSet,
   now: number,
-): void {
+): Promise<void> {
   const access = cipher.encrypt(set.accessToken, `${connectionId}:access`);
   const refresh = set.refreshToken ? cipher.encrypt(set.refreshToken, `${connectionId}:refresh`) : undefined;
-  const values = {
+  return repositories.tokens.put({
     connectionId,
     consentId: consentRowId,
     keyId: access.keyId,
@@ -71,12 +61,15 @@ export function storeTokens(
     expiresAt: set.expiresAt,
     refreshExpiresAt: set.refreshExpiresAt ?? null,
     updatedAt: now,
-  };
-  db.insert(tokens).values(values).onConflictDoUpdate({ target: tokens.connectionId, set: values }).run();
+  });
 }
 
-export function loadTokens(db: Db, cipher: TokenCipher, connectionId: string): TokenSet | undefined {
-  const row = db.select().from(tokens).where(eq(tokens.connectionId, connectionId)).get();
+export async function loadTokens(
+  repositories: Repositories,
+  cipher: TokenCipher,
+  connectionId: string,
+): Promise<TokenSet | undefined> {
+  const row = await repositories.tokens.get(connectionId);
   if (!row) return undefined;
   return {
     accessToken: cipher.decrypt(row.keyId, row.accessTokenEnc, `${connectionId}:access`),
@@ -89,55 +82,32 @@ export function loadTokens(db: Db, cipher: TokenCipher, connectionId: string): T
   };
 }
 
-export function deleteTokens(db: Db, connectionId: string): void {
-  db.delete(tokens).where(eq(tokens.connectionId, connectionId)).run();
+export function deleteTokens(repositories: Repositories, connectionId: string): Promise<void> {
+  return repositories.tokens.delete(connectionId);
 }
 
 /** The UTC calendar date, YYYY-MM-DD: the day PSD2 limits count in, and Berlin Group's date format. */
 export const isoDate = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 /** Unattended reads left today for each endpoint. */
-export function accessesLeft(
-  db: Db,
+export async function accessesLeft(
+  repositories: Repositories,
   consentRowId: string,
   endpoints: string[],
   limit: number,
   now: number,
-): Map<string, number> {
-  const day = isoDate(now);
-  const left = new Map(endpoints.map((e) => [e, limit]));
-  const rows = db
-    .select()
-    .from(accessCounters)
-    .where(and(eq(accessCounters.consentId, consentRowId), eq(accessCounters.day, day)))
-    .all();
-  for (const row of rows) if (left.has(row.endpoint)) left.set(row.endpoint, Math.max(0, limit - row.count));
-  return left;
+): Promise<Map<string, number>> {
+  const counts = await repositories.accessCounters.counts(consentRowId, isoDate(now));
+  return new Map(endpoints.map((e) => [e, Math.max(0, limit - (counts.get(e) ?? 0))]));
 }
 
 /** Counts one unattended read; false (and nothing counted) when today's limit is used up. */
-export function countAccess(db: Db, consentRowId: string, endpoint: string, limit: number, now: number): boolean {
-  const day = isoDate(now);
-  return db.transaction((tx) => {
-    const row = tx
-      .select({ count: accessCounters.count })
-      .from(accessCounters)
-      .where(
-        and(
-          eq(accessCounters.consentId, consentRowId),
-          eq(accessCounters.endpoint, endpoint),
-          eq(accessCounters.day, day),
-        ),
-      )
-      .get();
-    if ((row?.count ?? 0) >= limit) return false;
-    tx.insert(accessCounters)
-      .values({ consentId: consentRowId, endpoint, day, count: 1 })
-      .onConflictDoUpdate({
-        target: [accessCounters.consentId, accessCounters.endpoint, accessCounters.day],
-        set: { count: sql`${accessCounters.count} + 1` },
-      })
-      .run();
-    return true;
-  });
+export function countAccess(
+  repositories: Repositories,
+  consentRowId: string,
+  endpoint: string,
+  limit: number,
+  now: number,
+): Promise<boolean> {
+  return repositories.accessCounters.count(consentRowId, endpoint, isoDate(now), limit);
 }

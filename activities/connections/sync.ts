@@ -1,20 +1,15 @@
 import { Context } from '@temporalio/activity';
-import { eq } from 'drizzle-orm';
 import { sendablePsuIp } from '../../banks/psu-ip';
-import type { Db } from '../../db/client';
-import { accounts, authorisations, connections, syncRuns } from '../../db/schema';
+import type { ConnectionRow, Repositories } from '../../repositories';
 import { recordSync } from '../../metrics/registry';
 import { Xs2aError } from '../../xs2a/errors';
 import type { AisContext, Transaction } from '../../xs2a/operations/types';
 import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
-import { storeBalances, upsertAccounts } from './accounts-store';
 import { connectionDeps, psuTokens, withClientToken, type ConnectionDeps, type PsuTokens } from './context';
 import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
 import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
-import { reconcileTransactions } from './transactions-store';
-import { recordSyncCompleted } from '../../webhooks/outbox';
 
 const DAY_MS = 86_400_000;
 
@@ -39,15 +34,15 @@ export interface SyncConnectionInput {
   nextSyncAt?: number;
 }
 
-function psuAddressOf(
-  db: Db,
-  connection: typeof connections.$inferSelect,
+async function psuAddressOf(
+  repositories: Repositories,
+  connection: ConnectionRow,
   input: SyncConnectionInput,
-): string | undefined {
+): Promise<string | undefined> {
   if (input.psuIpAddress !== undefined) return input.psuIpAddress;
   if (!input.psuPresent) return undefined;
   if (input.authorisationId) {
-    const session = db.select().from(authorisations).where(eq(authorisations.id, input.authorisationId)).get();
+    const session = await repositories.scaSessions.get(input.authorisationId);
     return session?.psuIpAddress ?? undefined;
   }
   return connection.psuIpAddress ?? undefined;
@@ -67,45 +62,36 @@ export function createSyncActivities(deps: ActivityDeps) {
         const c = connectionDeps(deps);
         const ctx = Context.current();
         const info = ctx.info;
-        const { connection, consent } = currentConsent(c.db, input.connectionId);
+        const { connection, consent } = await currentConsent(c.repositories, input.connectionId);
         const bank = c.banks.get(connection.aspspId);
         const startedAt = c.now();
         // The PSU's address: in the input of runs of the previous release, otherwise in the SCA
         // session row (first sync) or the connection row (sync now). An address the bank cannot
         // take (IPv6 where it wants IPv4) proves no presence to the bank: the read is unattended.
-        const psuIpAddress = sendablePsuIp(bank.profile, psuAddressOf(c.db, connection, input));
+        const psuIpAddress = sendablePsuIp(bank.profile, await psuAddressOf(c.repositories, connection, input));
         const psuPresent = psuIpAddress !== undefined;
         // Same id on every attempt of this activity: the run row is upserted, not duplicated.
         const syncRunId = `${info.workflowExecution?.runId ?? 'standalone'}:${info.activityId}`;
-        c.db
-          .insert(syncRuns)
-          .values({
-            id: syncRunId,
-            connectionId: connection.id,
-            consentId: consent.id,
-            reason: input.reason,
-            psuPresent,
-            startedAt,
-          })
-          .onConflictDoNothing()
-          .run();
+        await c.repositories.connections.startSyncRun({
+          id: syncRunId,
+          connectionId: connection.id,
+          consentId: consent.id,
+          reason: input.reason,
+          psuPresent,
+          startedAt,
+        });
 
-        const known = c.db
-          .select()
-          .from(accounts)
-          .where(eq(accounts.connectionId, connection.id))
-          .all()
-          .filter((a) => a.status === 'active');
+        const known = (await c.repositories.accounts.rows(connection.id)).filter((a) => a.status === 'active');
         if (!psuPresent) {
           // Card-account lists carry no balances, so each card costs a balances read too.
           const perAccount =
             bank.profile.paths.accountKind === 'card-accounts' ? ['transactions', 'balances'] : ['transactions'];
           const endpoints = ['accounts', ...known.flatMap((a) => perAccount.map((e) => `${e}:${a.resourceId}`))];
-          const left = accessesLeft(c.db, consent.id, endpoints, consent.frequencyPerDay, startedAt);
+          const left = await accessesLeft(c.repositories, consent.id, endpoints, consent.frequencyPerDay, startedAt);
           if ([...left.values()].some((n) => n === 0)) {
             const nextAllowedAt = nextUtcMidnight(startedAt) + 60_000;
             recordSync(bank.profile.id, 'deferred');
-            finishRun(c, syncRunId, 'deferred', {
+            await finishRun(c, syncRunId, 'deferred', {
               accounts: 0,
               transactionsUpserted: 0,
               transactionsRemoved: 0,
@@ -124,9 +110,9 @@ export function createSyncActivities(deps: ActivityDeps) {
           }
         }
 
-        const counted = (endpoint: string) => {
+        const counted = async (endpoint: string) => {
           if (psuPresent) return;
-          if (!countAccess(c.db, consent.id, endpoint, consent.frequencyPerDay, c.now())) {
+          if (!(await countAccess(c.repositories, consent.id, endpoint, consent.frequencyPerDay, c.now()))) {
             throw new Xs2aError(`frequencyPerDay (${consent.frequencyPerDay}) used up today for ${endpoint}`, {
               kind: 'access_exceeded',
               aspsp: bank.profile.id,
@@ -153,26 +139,27 @@ export function createSyncActivities(deps: ActivityDeps) {
             // A timed-out or cancelled attempt stops its bank calls instead of racing its retry.
             signal: ctx.cancellationSignal,
           };
-          counted('accounts');
+          await counted('accounts');
           bankCalls++;
           const listed = await bank.client.listAccounts({ ...ais, withBalance: true });
-          const rows = upsertAccounts(c.db, connection.id, listed, c.now());
+          const rows = await c.repositories.accounts.upsertAccounts(connection.id, listed, c.now());
 
           for (const account of listed) {
             if (checkpoint.done.includes(account.resourceId)) continue;
             const row = rows.get(account.resourceId)!;
             if (account.balances?.length) {
-              storeBalances(c.db, row.id, account.balances, c.now());
+              await c.repositories.accounts.storeBalances(row.id, account.balances, c.now());
             } else {
-              counted(`balances:${account.resourceId}`);
+              await counted(`balances:${account.resourceId}`);
               bankCalls++;
-              storeBalances(c.db, row.id, await bank.client.getBalances(account.resourceId, ais), c.now());
+              const balances = await bank.client.getBalances(account.resourceId, ais);
+              await c.repositories.accounts.storeBalances(row.id, balances, c.now());
             }
 
             const from = row.lastBookedDate
               ? isoDate(Date.parse(row.lastBookedDate) - c.syncOverlapMs)
               : isoDate(c.now() - bank.profile.consent.transactionHistoryDays * DAY_MS);
-            counted(`transactions:${account.resourceId}`);
+            await counted(`transactions:${account.resourceId}`);
             const fetched: { booked: Transaction[]; pending: Transaction[] } = { booked: [], pending: [] };
             for await (const page of bank.client.listTransactions(
               account.resourceId,
@@ -183,7 +170,7 @@ export function createSyncActivities(deps: ActivityDeps) {
               for (const t of page.transactions) fetched[t.bookingStatus].push(t);
               ctx.heartbeat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
             }
-            const result = reconcileTransactions(c.db, row.id, fetched, c.now());
+            const result = await c.repositories.accounts.reconcileTransactions(row.id, fetched, c.now());
             upserted += result.upserted;
             inserted += result.inserted;
             removed += result.removed;
@@ -204,7 +191,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             accountCount = await run(true);
           }
         } catch (err) {
-          finishRun(
+          await finishRun(
             c,
             syncRunId,
             'error',
@@ -219,30 +206,20 @@ export function createSyncActivities(deps: ActivityDeps) {
 
         const finishedAt = c.now();
         recordSync(bank.profile.id, 'ok');
-        finishRun(c, syncRunId, 'ok', {
+        await finishRun(c, syncRunId, 'ok', {
           accounts: accountCount,
           transactionsUpserted: upserted,
           transactionsRemoved: removed,
           bankCalls,
         });
         // Webhooks (issue 11): connection.sync_completed commits with lastSyncAt, once per sync run.
-        c.db.transaction((tx) => {
-          tx.update(connections)
-            .set({
-              lastSyncAt: finishedAt,
-              lastError: null,
-              ...(input.nextSyncAt !== undefined ? { nextSyncAt: input.nextSyncAt } : {}),
-              updatedAt: finishedAt,
-            })
-            .where(eq(connections.id, connection.id))
-            .run();
-          recordSyncCompleted(tx, {
-            connectionId: connection.id,
-            syncRunId,
-            accounts: accountCount,
-            transactions: { added: inserted, updated: upserted - inserted, removed },
-            at: finishedAt,
-          });
+        await c.repositories.connections.recordSyncCompleted({
+          connectionId: connection.id,
+          syncRunId,
+          accounts: accountCount,
+          transactions: { added: inserted, updated: upserted - inserted, removed },
+          at: finishedAt,
+          ...(input.nextSyncAt !== undefined ? { nextSyncAt: input.nextSyncAt } : {}),
         });
         return {
           syncRunId,
@@ -273,17 +250,13 @@ function finishRun(
   outcome: string,
   counts: { accounts: number; transactionsUpserted: number; transactionsRemoved: number; bankCalls: number },
   err?: unknown,
-): void {
-  c.db
-    .update(syncRuns)
-    .set({
-      endedAt: c.now(),
-      outcome,
-      ...counts,
-      error: err instanceof Error ? err.message : err === undefined ? null : String(err),
-    })
-    .where(eq(syncRuns.id, id))
-    .run();
+): Promise<void> {
+  return c.repositories.connections.finishSyncRun(id, {
+    endedAt: c.now(),
+    outcome,
+    ...counts,
+    error: err instanceof Error ? err.message : err === undefined ? null : String(err),
+  });
 }
 
 /**
@@ -306,8 +279,8 @@ async function explainInvalidConsent(
   } catch {
     throw original;
   }
-  setConsentStatus(c.db, consentRowId, status, c.now());
-  recordEvent(c.db, connectionId, 'consent_status_observed', { status }, consentRowId);
+  await setConsentStatus(c.repositories, consentRowId, status, c.now());
+  await recordEvent(c.repositories, connectionId, 'consent_status_observed', { status }, consentRowId);
   if (status === 'revokedByPsu' || status === 'terminatedByTpp')
     throw xs2aFailure('consent_revoked', `consent is ${status} at the bank`);
   if (status === 'expired') throw xs2aFailure('consent_expired', 'consent has expired at the bank');

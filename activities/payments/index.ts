@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { and, eq } from 'drizzle-orm';
-import { authorisations } from '../../db/schema';
 import { Xs2aError } from '../../xs2a/errors';
 import { errorCodes } from '../../xs2a/transport';
 import { createState, hashState } from '../../xs2a/oauth/pkce';
@@ -15,7 +13,7 @@ import {
 } from '../../workflows/payment/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, toActivityFailure } from '../failures';
-import { recordStatus, requirePayment, updatePayment, type PaymentRow } from './repository';
+import { requirePayment, type PaymentRow } from './repository';
 
 /** The payment activities' deps with their defaults (completeness is checked when the worker starts). */
 function paymentDeps(deps: ActivityDeps) {
@@ -82,7 +80,8 @@ export function createPaymentActivities(deps: ActivityDeps) {
     async initiatePayment(input: { paymentId: string }) {
       const c = d();
       const now = c.now();
-      let row = requirePayment(c.db, input.paymentId);
+      const payments = c.repositories.payments;
+      let row = await requirePayment(c.repositories, input.paymentId);
       if (row.bankPaymentId && row.authorisationId && row.initiationState === 'sent') {
         // A retry after the answer was stored (the worker died before reporting it).
         return {
@@ -92,7 +91,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
         };
       }
       if (row.initiationState === 'sending' || row.initiationState === 'lost') {
-        updatePayment(c.db, row.id, { initiationState: 'lost' }, now);
+        await payments.update(row.id, { initiationState: 'lost' }, now);
         throw initiationUnknown(
           `the initiation (X-Request-ID ${row.initiationRequestId}) may have reached the bank but its answer was lost; it is not sent again`,
         );
@@ -106,27 +105,21 @@ export function createPaymentActivities(deps: ActivityDeps) {
         const authorisationId = `auth_${randomUUID()}`;
         const encrypted = c.cipher.encrypt(state, `${row.id}:state`);
         const requestId = randomUUID();
-        c.db.transaction((tx) => {
-          tx.insert(authorisations)
-            .values({
-              id: authorisationId,
-              subjectType: 'payment',
-              subjectId: row.id,
-              stateHash: hashState(state),
-              keyId: encrypted.keyId,
-              psuIpAddress: row.psuIpAddress,
-              expiresAt: now + SESSION_TTL_MS,
-              createdAt: now,
-            })
-            .run();
-          updatePayment(
-            tx,
-            row.id,
-            { initiationRequestId: requestId, scaStateEnc: encrypted.value, keyId: encrypted.keyId, authorisationId },
-            now,
-          );
-        });
-        row = requirePayment(c.db, row.id);
+        await payments.prepareInitiation(
+          {
+            id: authorisationId,
+            subjectType: 'payment',
+            subjectId: row.id,
+            stateHash: hashState(state),
+            keyId: encrypted.keyId,
+            psuIpAddress: row.psuIpAddress,
+            expiresAt: now + SESSION_TTL_MS,
+            createdAt: now,
+          },
+          { initiationRequestId: requestId, scaStateEnc: encrypted.value, keyId: encrypted.keyId, authorisationId },
+          now,
+        );
+        row = await requirePayment(c.repositories, row.id);
       } else {
         state = c.cipher.decrypt(row.keyId, row.scaStateEnc, `${row.id}:state`);
       }
@@ -136,7 +129,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       nok.searchParams.set('error', 'access_denied');
 
       // Stored before sending: a crash from here on leaves "sending", which a retry treats as lost.
-      updatePayment(c.db, row.id, { initiationState: 'sending' }, now);
+      await payments.update(row.id, { initiationState: 'sending' }, now);
       try {
         const created = await bank.client.initiatePayment(row.product as PaymentProduct, initiationBody(row), {
           psuIpAddress: row.psuIpAddress ?? '0.0.0.0',
@@ -152,14 +145,9 @@ export function createPaymentActivities(deps: ActivityDeps) {
             status: 201,
           });
         }
-        updatePayment(
-          c.db,
+        await payments.update(
           row.id,
-          {
-            bankPaymentId: created.paymentId,
-            authorisationUrl: created.scaRedirect,
-            initiationState: 'sent',
-          },
+          { bankPaymentId: created.paymentId, authorisationUrl: created.scaRedirect, initiationState: 'sent' },
           c.now(),
         );
         return {
@@ -170,12 +158,12 @@ export function createPaymentActivities(deps: ActivityDeps) {
       } catch (err) {
         const outcome = initiationOutcome(err);
         if (outcome === 'lost') {
-          updatePayment(c.db, row.id, { initiationState: 'lost' }, c.now());
+          await payments.update(row.id, { initiationState: 'lost' }, c.now());
           throw initiationUnknown(
             `the initiation (X-Request-ID ${row.initiationRequestId}) may have reached the bank but its answer was lost: ${err instanceof Error ? err.message : String(err)}`,
           );
         }
-        updatePayment(c.db, row.id, { initiationState: outcome === 'resend' ? 'ready' : 'refused' }, c.now());
+        await payments.update(row.id, { initiationState: outcome === 'resend' ? 'ready' : 'refused' }, c.now());
         throw toActivityFailure(err);
       }
     },
@@ -184,7 +172,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
     async readPaymentStatus(input: { paymentId: string }) {
       return bankActivity(async () => {
         const c = d();
-        const row = requirePayment(c.db, input.paymentId);
+        const row = await requirePayment(c.repositories, input.paymentId);
         if (!row.bankPaymentId) throw new Error(`payment ${row.id} was never initiated at the bank`);
         const bank = c.banks.get(row.aspspId);
         const status = await bank.client.getPaymentStatus(row.product as PaymentProduct, row.bankPaymentId);
@@ -198,7 +186,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
      */
     async cancelPaymentAtBank(input: { paymentId: string }) {
       const c = d();
-      const row = requirePayment(c.db, input.paymentId);
+      const row = await requirePayment(c.repositories, input.paymentId);
       if (!row.bankPaymentId) return { bankStatus: undefined };
       const bank = c.banks.get(row.aspspId);
       try {
@@ -228,7 +216,7 @@ export function createPaymentActivities(deps: ActivityDeps) {
       }
     },
 
-    /** Mirrors the workflow's status into SQLite for the API. */
+    /** Mirrors the workflow's status into the database for the API (with payment.status_changed). */
     async recordPaymentStatus(input: {
       paymentId: string;
       status: PaymentStatus;
@@ -236,20 +224,16 @@ export function createPaymentActivities(deps: ActivityDeps) {
       reason?: string;
       lastError?: string;
     }) {
-      const now = (deps.now ?? Date.now)();
-      recordStatus(deps.db, input, now);
-      return Promise.resolve();
+      await deps.repositories.payments.recordStatus(input, (deps.now ?? Date.now)());
     },
 
     /** The PSU's link is over (timeout, cancellation): a late return gets the expired page. */
     async closePaymentAuthorisation(input: { authorisationId: string }) {
       const now = (deps.now ?? Date.now)();
-      deps.db
-        .update(authorisations)
-        .set({ outcome: 'expired', completedAt: now })
-        .where(and(eq(authorisations.id, input.authorisationId), eq(authorisations.outcome, 'pending')))
-        .run();
-      return Promise.resolve();
+      await deps.repositories.scaSessions.closeIfPending(input.authorisationId, {
+        outcome: 'expired',
+        completedAt: now,
+      });
     },
   };
 }

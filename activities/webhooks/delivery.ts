@@ -1,8 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { and, eq, sql } from 'drizzle-orm';
-import type { SQLiteUpdateSetSource } from 'drizzle-orm/sqlite-core';
-import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
+import type { DeliveryUpdate } from '../../repositories';
 import { attemptDelivery } from '../../webhooks/deliver';
 import { endpointSecrets } from '../../webhooks/secrets';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../../webhooks/settings';
@@ -27,29 +25,19 @@ export function createWebhookActivities(deps: ActivityDeps) {
   const settings = (): WebhookSettings => deps.webhooks ?? DEFAULT_WEBHOOK_SETTINGS;
   const now = () => Date.now();
 
-  const load = (deliveryId: string) => {
-    const row = deps.db
-      .select({ delivery: webhookDeliveries, event: webhookEvents, endpoint: webhookEndpoints })
-      .from(webhookDeliveries)
-      .innerJoin(webhookEvents, eq(webhookDeliveries.eventId, webhookEvents.id))
-      .innerJoin(webhookEndpoints, eq(webhookDeliveries.endpointId, webhookEndpoints.id))
-      .where(eq(webhookDeliveries.id, deliveryId))
-      .get();
+  const webhooks = deps.repositories.webhooks;
+  const load = async (deliveryId: string) => {
+    const row = await webhooks.loadDelivery(deliveryId);
     if (!row) throw ApplicationFailure.nonRetryable(`webhook delivery ${deliveryId} does not exist`, 'NotFound');
     return row;
   };
 
-  const update = (deliveryId: string, values: SQLiteUpdateSetSource<typeof webhookDeliveries>) =>
-    deps.db
-      .update(webhookDeliveries)
-      .set({ ...values, updatedAt: now() })
-      .where(eq(webhookDeliveries.id, deliveryId))
-      .run();
+  const update = (deliveryId: string, values: DeliveryUpdate) => webhooks.updateDelivery(deliveryId, values, now());
 
   const activities = {
     async beginWebhookDelivery(input: WebhookDeliveryInput): Promise<DeliveryPlan> {
       const s = settings();
-      const { delivery, endpoint } = load(input.deliveryId);
+      const { delivery, endpoint } = await load(input.deliveryId);
       const plan = {
         retryScheduleMs: s.retryScheduleMs,
         jitter: s.jitter,
@@ -57,29 +45,25 @@ export function createWebhookActivities(deps: ActivityDeps) {
         heartbeatTimeoutMs: s.heartbeatTimeoutMs,
       };
       if (endpoint.deletedAt !== null || endpoint.status !== 'enabled') {
-        if (delivery.status === 'pending') update(delivery.id, { status: 'cancelled', nextAttemptAt: null });
+        if (delivery.status === 'pending') await update(delivery.id, { status: 'cancelled', nextAttemptAt: null });
         return { proceed: false, ...plan };
       }
       if (input.run > 0) {
         // A redelivery: pending again, counted once however often this activity is retried.
-        deps.db
-          .update(webhookDeliveries)
-          .set({ status: 'pending', redeliveries: input.run, nextAttemptAt: now(), updatedAt: now() })
-          .where(and(eq(webhookDeliveries.id, delivery.id)))
-          .run();
+        await update(delivery.id, { status: 'pending', redeliveries: input.run, nextAttemptAt: now() });
       } else if (delivery.status !== 'pending') {
         return { proceed: false, ...plan };
       } else {
-        update(delivery.id, { nextAttemptAt: now() });
+        await update(delivery.id, { nextAttemptAt: now() });
       }
       return { proceed: true, ...plan };
     },
 
     async attemptWebhookDelivery(input: AttemptRequest): Promise<AttemptResult> {
       const s = settings();
-      const { delivery, event, endpoint } = load(input.deliveryId);
+      const { delivery, event, endpoint } = await load(input.deliveryId);
       if (endpoint.deletedAt !== null || endpoint.status !== 'enabled') {
-        update(delivery.id, {
+        await update(delivery.id, {
           status: 'cancelled',
           nextAttemptAt: null,
           lastError: endpoint.deletedAt !== null ? 'endpoint deleted' : 'endpoint disabled',
@@ -106,13 +90,9 @@ export function createWebhookActivities(deps: ActivityDeps) {
       }
       const at = now();
       // Counted in SQL: an attempt of a presumed-dead worker that still finishes is counted too, not lost.
-      const common = {
-        attempts: sql`${webhookDeliveries.attempts} + 1`,
-        lastAttemptAt: at,
-        lastStatusCode: null as number | null,
-      };
+      const common = { countAttempt: true, lastAttemptAt: at, lastStatusCode: null as number | null };
       if (result.kind === 'delivered') {
-        update(delivery.id, {
+        await update(delivery.id, {
           ...common,
           lastStatusCode: result.status,
           lastError: null,
@@ -122,23 +102,18 @@ export function createWebhookActivities(deps: ActivityDeps) {
         return { outcome: 'delivered', status: result.status };
       }
       if (result.kind === 'gone') {
-        deps.db.transaction((tx) => {
-          tx.update(webhookEndpoints)
-            .set({ status: 'disabled', disabledReason: 'the endpoint answered 410 Gone', updatedAt: at })
-            .where(eq(webhookEndpoints.id, endpoint.id))
-            .run();
-          tx.update(webhookDeliveries)
-            .set({
-              ...common,
-              lastStatusCode: 410,
-              lastError: 'answered 410 Gone: the endpoint is disabled',
-              status: 'failed',
-              nextAttemptAt: null,
-              updatedAt: at,
-            })
-            .where(eq(webhookDeliveries.id, delivery.id))
-            .run();
-        });
+        await webhooks.disableEndpointGone(
+          endpoint.id,
+          delivery.id,
+          {
+            ...common,
+            lastStatusCode: 410,
+            lastError: 'answered 410 Gone: the endpoint is disabled',
+            status: 'failed',
+            nextAttemptAt: null,
+          },
+          at,
+        );
         deps.logger.warn(
           { endpointId: endpoint.id, deliveryId: delivery.id },
           'webhook endpoint answered 410: disabled',
@@ -147,16 +122,16 @@ export function createWebhookActivities(deps: ActivityDeps) {
       }
       const failure = { ...common, lastStatusCode: result.status ?? null, lastError: result.error };
       if (input.last) {
-        update(delivery.id, { ...failure, status: 'failed', nextAttemptAt: null });
+        await update(delivery.id, { ...failure, status: 'failed', nextAttemptAt: null });
         return { outcome: 'stopped', delivery: 'failed', status: result.status };
       }
       const retryInMs = Math.max(input.plannedDelayMs, result.retryAfterMs ?? 0);
-      update(delivery.id, { ...failure, nextAttemptAt: at + retryInMs });
+      await update(delivery.id, { ...failure, nextAttemptAt: at + retryInMs });
       return { outcome: 'retry', retryInMs, status: result.status };
     },
 
     async abandonWebhookDelivery(input: { deliveryId: string; reason: string }): Promise<void> {
-      update(input.deliveryId, { status: 'failed', nextAttemptAt: null, lastError: input.reason });
+      await update(input.deliveryId, { status: 'failed', nextAttemptAt: null, lastError: input.reason });
     },
   } satisfies WebhookDeliveryActivities;
   return activities;

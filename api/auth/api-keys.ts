@@ -1,6 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { Db } from '../../db/client';
-import { sqliteApiKeys } from '../../repositories/sqlite';
+import type { ApiKeyRepository } from '../../repositories';
 
 /**
  * `ops:*` scopes are for operators, never implied by an unrestricted key (scopes null):
@@ -51,9 +50,13 @@ export function generateApiKey(): string {
 }
 
 /**
- * The key administration of the CLI, `npm start` and tests: synchronous, on the SQLite database.
- * Creates a key and returns it once; an existing identical key (same value) is refused by the unique index. */
-export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; key: string } {
+ * The key administration of the CLI, `npm start` and tests, over the repositories (either backend).
+ * Creates a key and returns it once; an existing identical key (same value) is refused by the unique index.
+ */
+export async function createApiKey(
+  keys: ApiKeyRepository,
+  opts: CreateApiKeyOptions,
+): Promise<{ id: string; key: string }> {
   if (!opts.name.trim()) throw new Error('an API key needs a name');
   for (const scope of opts.scopes ?? []) {
     if (!(API_SCOPES as readonly string[]).includes(scope))
@@ -62,7 +65,7 @@ export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; k
   if (opts.key !== undefined && opts.key.length < 16) throw new Error('an API key must be at least 16 characters');
   const key = opts.key ?? generateApiKey();
   const id = opts.id ?? `key_${randomUUID()}`;
-  sqliteApiKeys.create(db, {
+  await keys.create({
     id,
     name: opts.name,
     keyHash: hashApiKey(key),
@@ -73,16 +76,19 @@ export function createApiKey(db: Db, opts: CreateApiKeyOptions): { id: string; k
 }
 
 /** Idempotent for `npm start`: creates the key only when no key with that value exists yet. */
-export function ensureApiKey(db: Db, opts: CreateApiKeyOptions & { key: string }): { id: string; created: boolean } {
-  const existing = sqliteApiKeys.findByHash(db, hashApiKey(opts.key));
+export async function ensureApiKey(
+  keys: ApiKeyRepository,
+  opts: CreateApiKeyOptions & { key: string },
+): Promise<{ id: string; created: boolean }> {
+  const existing = await keys.findByHash(hashApiKey(opts.key));
   if (existing) return { id: existing.id, created: false };
-  return { id: createApiKey(db, opts).id, created: true };
+  return { id: (await createApiKey(keys, opts)).id, created: true };
 }
 
-export function revokeApiKey(db: Db, id: string, now: number = Date.now()): boolean {
-  return sqliteApiKeys.revoke(db, id, now);
+export function revokeApiKey(keys: ApiKeyRepository, id: string, now: number = Date.now()): Promise<boolean> {
+  return keys.revoke(id, now);
 }
 
-export function listApiKeys(db: Db): ApiKeyRecord[] {
-  return sqliteApiKeys.list(db);
+export function listApiKeys(keys: ApiKeyRepository): Promise<ApiKeyRecord[]> {
+  return keys.list();
 }

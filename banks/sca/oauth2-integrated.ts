@@ -97,7 +97,7 @@ export class OAuth2IntegratedScaFlow implements ScaFlow {
 
   async psuAccessToken(input: PsuAccessTokenInput): Promise<PsuAccessToken> {
     const aspsp = this.client.profile.id;
-    const current = input.stored();
+    const current = await input.stored();
     if (!current) throw new Xs2aError('no PSU token is stored for this connection', { kind: 'grant_invalid', aspsp });
     if (!input.force && !tokenNeedsRefresh(current, input.refreshMarginMs, input.now))
       return { accessToken: current.accessToken };

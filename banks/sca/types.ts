@@ -73,7 +73,7 @@ export interface CompleteAuthorisationInput {
 
 export interface PsuAccessTokenInput {
   /** Reads the stored PSU tokens; only called by flows that use them. */
-  stored: () => TokenSet | undefined;
+  stored: () => TokenSet | undefined | Promise<TokenSet | undefined>;
   /** Refresh even when the token is not about to expire (e.g. after TOKEN_INVALID). */
   force: boolean;
   refreshMarginMs: number;

@@ -16,7 +16,9 @@ const accountColumns = {
   status: accounts.status,
 };
 
-export function pgAccountRepository(db: PgDb): AccountRepository {
+export function pgAccountRepository(
+  db: PgDb,
+): Pick<AccountRepository, 'get' | 'listByConnection' | 'latestBalances' | 'balanceHistory' | 'transactions'> {
   return {
     async get(id) {
       const [row] = await db

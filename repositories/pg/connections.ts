@@ -35,7 +35,9 @@ const record = (row: ConnectionRecord): ConnectionRecord => ({
   deletedAt: row.deletedAt ?? null,
 });
 
-export function pgConnectionRepository(db: PgDb): ConnectionRepository {
+export function pgConnectionRepository(
+  db: PgDb,
+): Pick<ConnectionRepository, 'get' | 'listByCustomer' | 'listByCustomers'> {
   return {
     async get(id) {
       const [row] = await selectRecords(db).where(eq(connections.id, id)).limit(1);

@@ -4,7 +4,7 @@ import { payments } from '../../db/pg/schema';
 import { paymentRecord, type PaymentRepository } from '../payments';
 
 /** The same behaviour as repositories/sqlite/payments.ts, on PostgreSQL. */
-export function pgPaymentRepository(db: PgDb): PaymentRepository {
+export function pgPaymentRepository(db: PgDb): Pick<PaymentRepository, 'create' | 'get' | 'list'> {
   return {
     async create(payment) {
       const inserted = await db

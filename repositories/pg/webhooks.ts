@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/pg/schema';
-import type { WebhookRepository } from '../webhooks';
+import type { WebhookEndpointRepository } from '../webhooks';
 
 const endpointColumns = {
   id: webhookEndpoints.id,
@@ -33,7 +33,7 @@ const deliveryColumns = {
 };
 
 /** Webhook endpoints and deliveries in PostgreSQL: the same behaviour as repositories/sqlite/webhooks.ts. */
-export function pgWebhookRepository(db: PgDb): WebhookRepository {
+export function pgWebhookRepository(db: PgDb): WebhookEndpointRepository {
   const live = (id: string) => and(eq(webhookEndpoints.id, id), isNull(webhookEndpoints.deletedAt));
   const find = async (id: string) => {
     const [row] = await db.select(endpointColumns).from(webhookEndpoints).where(live(id)).limit(1);

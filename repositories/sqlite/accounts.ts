@@ -16,7 +16,9 @@ const accountColumns = {
   status: accounts.status,
 };
 
-export function sqliteAccountRepository(db: Db): AccountRepository {
+export function sqliteAccountRepository(
+  db: Db,
+): Pick<AccountRepository, 'get' | 'listByConnection' | 'latestBalances' | 'balanceHistory' | 'transactions'> {
   return {
     async get(id) {
       return db

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { apiKeys } from '../../db/schema';
-import type { ApiKeyRepository, NewApiKey, StoredApiKey } from '../api-keys';
+import type { ApiKeyRepository, StoredApiKey } from '../api-keys';
 
 const columns = {
   id: apiKeys.id,
@@ -19,42 +19,23 @@ const stored = (row: StoredApiKey): StoredApiKey => ({
   scopes: row.scopes ?? null,
 });
 
-/**
- * Synchronous SQLite operations, for the CLI and test set-up that run outside a
- * request; the API goes through the async repository below.
- */
-export const sqliteApiKeys = {
-  findByHash(db: Db, keyHash: string): StoredApiKey | undefined {
-    const row = db.select(columns).from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get();
-    return row && stored(row);
-  },
-  create(db: Db, key: NewApiKey): void {
-    db.insert(apiKeys).values(key).run();
-  },
-  revoke(db: Db, id: string, at: number): boolean {
-    return db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id)).run().changes > 0;
-  },
-  list(db: Db): StoredApiKey[] {
-    return db.select(columns).from(apiKeys).all().map(stored);
-  },
-};
-
 export function sqliteApiKeyRepository(db: Db): ApiKeyRepository {
   return {
     async findByHash(keyHash) {
-      return sqliteApiKeys.findByHash(db, keyHash);
+      const row = db.select(columns).from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).get();
+      return row && stored(row);
     },
     async touchLastUsed(id, at) {
       db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
     },
     async create(key) {
-      sqliteApiKeys.create(db, key);
+      db.insert(apiKeys).values(key).run();
     },
     async revoke(id, at) {
-      return sqliteApiKeys.revoke(db, id, at);
+      return db.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id)).run().changes > 0;
     },
     async list() {
-      return sqliteApiKeys.list(db);
+      return db.select(columns).from(apiKeys).all().map(stored);
     },
   };
 }

@@ -35,7 +35,9 @@ const record = (row: ConnectionRecord): ConnectionRecord => ({
   deletedAt: row.deletedAt ?? null,
 });
 
-export function sqliteConnectionRepository(db: Db): ConnectionRepository {
+export function sqliteConnectionRepository(
+  db: Db,
+): Pick<ConnectionRepository, 'get' | 'listByCustomer' | 'listByCustomers'> {
   return {
     async get(id) {
       const row = selectRecords(db).where(eq(connections.id, id)).get();

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { payments } from '../../db/schema';
 import { paymentRecord, type PaymentRepository } from '../payments';
 
-export function sqlitePaymentRepository(db: Db): PaymentRepository {
+export function sqlitePaymentRepository(db: Db): Pick<PaymentRepository, 'create' | 'get' | 'list'> {
   return {
     create(payment) {
       const result = db

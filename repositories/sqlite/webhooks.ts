@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
-import type { WebhookRepository } from '../webhooks';
+import type { WebhookEndpointRepository } from '../webhooks';
 
 const endpointColumns = {
   id: webhookEndpoints.id,
@@ -33,7 +33,7 @@ const deliveryColumns = {
 };
 
 /** Webhook endpoints and deliveries in SQLite (the outbox itself is written by webhooks/outbox.ts). */
-export function sqliteWebhookRepository(db: Db): WebhookRepository {
+export function sqliteWebhookRepository(db: Db): WebhookEndpointRepository {
   const find = (id: string) =>
     db
       .select(endpointColumns)

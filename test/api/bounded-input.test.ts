@@ -12,7 +12,7 @@ let admin: string;
 
 beforeAll(async () => {
   api = await startApi();
-  admin = api.key();
+  admin = await api.key();
 });
 afterAll(async () => api?.stop());
 

@@ -10,7 +10,7 @@ export interface ApiHarness {
   stack: Stack;
   app: FastifyInstance;
   metrics: AppMetrics;
-  key(opts?: { customers?: string[]; scopes?: ApiScope[] }): string;
+  key(opts?: { customers?: string[]; scopes?: ApiScope[] }): Promise<string>;
   call(
     method: string,
     url: string,
@@ -37,9 +37,13 @@ export async function startApi(opts: Parameters<typeof startStack>[0] = {}): Pro
     stack,
     app,
     metrics,
-    key(opts = {}) {
-      return createApiKey(stack.database.db, { name: `test-${++n}`, customerIds: opts.customers, scopes: opts.scopes })
-        .key;
+    async key(opts = {}) {
+      const { key } = await createApiKey(stack.deps.repositories.apiKeys, {
+        name: `test-${++n}`,
+        customerIds: opts.customers,
+        scopes: opts.scopes,
+      });
+      return key;
     },
     call(method, url, key, body, headers = {}) {
       return app.inject({

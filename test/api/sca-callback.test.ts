@@ -8,6 +8,8 @@ import { openDatabase, type OpenDatabase } from '../../db/client';
 import { authorisations, connections, consents } from '../../db/schema';
 import { AppMetrics } from '../../metrics/registry';
 import { TokenCipher } from '../../secrets/token-cipher';
+import type { Repositories } from '../../repositories';
+import { sqliteRepositories } from '../../repositories/sqlite';
 import { handlePsuCallback, ConnectionInputError } from '../../services/connections';
 import {
   handleScaCallback,
@@ -74,7 +76,7 @@ describe('SCA sessions on GET /callback', () => {
   let paymentNotices: { session: ScaSession; notice: ScaCallbackNotice }[];
   let apps: FastifyInstance[];
   let deps: {
-    db: OpenDatabase['db'];
+    repositories: Repositories;
     temporal: Client;
     cipher: TokenCipher;
     now: () => number;
@@ -128,7 +130,13 @@ describe('SCA sessions on GET /callback', () => {
     answer = {};
     paymentNotices = [];
     apps = [];
-    deps = { db: database.db, temporal: fakeTemporal(signals, answer), cipher, now: () => NOW, psuOutcomeWaitMs: 200 };
+    deps = {
+      repositories: sqliteRepositories(database.db),
+      temporal: fakeTemporal(signals, answer),
+      cipher,
+      now: () => NOW,
+      psuOutcomeWaitMs: 200,
+    };
     database.db
       .insert(connections)
       .values({

@@ -100,7 +100,6 @@ describe('timeouts toward Temporal', () => {
     const unreachable = new Client({ connection: lazy, namespace: 'default' });
     const database = tempDatabase();
     const app = buildApp({
-      db: database.db,
       repositories: sqliteRepositories(database.db),
       temporal: unreachable,
       taskQueue: 'q',

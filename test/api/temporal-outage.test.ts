@@ -88,7 +88,7 @@ describe('a Temporal outage: dev server stopped and started again on the same po
     running = worker.run();
     app = buildApp({ ...root.apiDeps(client), metrics: new AppMetrics() });
     await app.ready();
-    key = createApiKey(database.db, { name: 'outage' }).key;
+    key = (await createApiKey(root.repositories.apiKeys, { name: 'outage' })).key;
   }, 120_000);
 
   afterAll(async () => {

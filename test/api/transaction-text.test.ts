@@ -65,7 +65,7 @@ describe('the API serves BEC transactions with their text', () => {
 
   it('the sandbox BEC leaves remittance empty; description and additionalInformation carry the text', async () => {
     const customer = 'c-text';
-    const key = api.key({ customers: [customer] });
+    const key = await api.key({ customers: [customer] });
     const created = await api.call('POST', '/v1/connections', key, {
       aspspId: 'bec',
       customerId: customer,

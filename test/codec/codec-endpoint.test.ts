@@ -55,7 +55,6 @@ describe('codec endpoint for the Temporal UI and CLI (POST /codec/decode, /codec
   beforeAll(async () => {
     // The codec routes need only the database (API keys); the rest of the deps stay unused here.
     const deps = {
-      db: database.db,
       repositories: sqliteRepositories(database.db),
       logger: testLogger(),
       metrics: new AppMetrics(),
@@ -64,9 +63,14 @@ describe('codec endpoint for the Temporal UI and CLI (POST /codec/decode, /codec
     } as unknown as ApiDeps;
     app = buildApp(deps);
     await app.ready();
-    opsKey = createApiKey(database.db, { name: 'ops', scopes: ['ops:codec'] }).key;
-    productKey = createApiKey(database.db, { name: 'product', scopes: ['connections:read', 'accounts:read'] }).key;
-    unrestrictedKey = createApiKey(database.db, { name: 'all' }).key;
+    opsKey = (await createApiKey(sqliteRepositories(database.db).apiKeys, { name: 'ops', scopes: ['ops:codec'] })).key;
+    productKey = (
+      await createApiKey(sqliteRepositories(database.db).apiKeys, {
+        name: 'product',
+        scopes: ['connections:read', 'accounts:read'],
+      })
+    ).key;
+    unrestrictedKey = (await createApiKey(sqliteRepositories(database.db).apiKeys, { name: 'all' })).key;
   });
   afterAll(async () => {
     await app?.close();
@@ -179,7 +183,6 @@ describe('codec endpoint for the Temporal UI and CLI (POST /codec/decode, /codec
 
   it('is absent when the API has no payload codec', async () => {
     const bare = buildApp({
-      db: database.db,
       repositories: sqliteRepositories(database.db),
       logger: testLogger(),
       metrics: new AppMetrics(),

@@ -93,13 +93,14 @@ describe('payload encryption on a real Temporal dev server', () => {
     const workflowId = `ping-cli-${Date.now()}`;
     await codecClient.workflow.execute(pingWorkflow, { taskQueue: tw.taskQueue, workflowId, args: [MARKER] });
     const app = buildApp({
-      db: database.db,
       repositories: sqliteRepositories(database.db),
       logger: testLogger(),
       metrics: new AppMetrics(),
       payloadCodec: codec,
     } as unknown as ApiDeps);
-    const opsKey = createApiKey(database.db, { name: 'ops-cli', scopes: ['ops:codec'] }).key;
+    const opsKey = (
+      await createApiKey(sqliteRepositories(database.db).apiKeys, { name: 'ops-cli', scopes: ['ops:codec'] })
+    ).key;
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     try {
       const show = (extra: string[]) =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NativeConnection } from '@temporalio/worker';
 import { missingActivityDeps, type ActivityDeps } from '../../activities';
+import { sqliteRepositories } from '../../repositories/sqlite';
 import { createWorker } from '../../worker/worker';
 import { tempDatabase } from '../helpers/db';
 import { testLogger } from '../helpers/logger';
@@ -10,7 +11,7 @@ describe('a worker refuses incomplete activity deps', () => {
   it('names each missing dependency before connecting anywhere', async () => {
     const database = tempDatabase();
     try {
-      const partial = { db: database.db, logger: testLogger() } as Partial<ActivityDeps>;
+      const partial = { repositories: sqliteRepositories(database.db), logger: testLogger() } as Partial<ActivityDeps>;
       expect(missingActivityDeps(partial)).toEqual([
         expect.stringMatching(/^banks/),
         expect.stringMatching(/^cipher \(TOKEN_ENCRYPTION_KEYS\)/),

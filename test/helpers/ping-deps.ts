@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ActivityDeps } from '../../activities';
 import { createBankDirectory } from '../../banks/directory';
 import type { Db } from '../../db/client';
+import { sqliteRepositories } from '../../repositories/sqlite';
 import { TokenCipher } from '../../secrets/token-cipher';
 import { testLogger } from './logger';
 import { parseEnv } from '../../config/env';
@@ -11,7 +12,7 @@ import { timingFromEnv } from '../../config/timing';
 export function pingActivityDeps(db: Db): ActivityDeps {
   const logger = testLogger();
   return {
-    db,
+    repositories: sqliteRepositories(db),
     logger,
     banks: createBankDirectory([], logger),
     cipher: new TokenCipher(new Map([['ping1', randomBytes(32)]])),

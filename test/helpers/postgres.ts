@@ -65,7 +65,10 @@ export async function createTestDatabase(
   url: string,
   prefix = 'test',
 ): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const run = process.env.TEST_POSTGRES_RUN ?? 'norun';
+  const name = `${prefix}_${run}_${process.pid}_${randomBytes(4).toString('hex')}`
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_');
   await withAdmin(url, (c) => c.query(`CREATE DATABASE "${name}"`));
   const dbUrl = new URL(url);
   dbUrl.pathname = `/${name}`;
@@ -75,6 +78,21 @@ export async function createTestDatabase(
       await withAdmin(url, (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
     },
   };
+}
+
+/**
+ * Drops every database this test run created on the server of `url` (named with its run tag):
+ * test files keep theirs until the end (test/helpers/backends.ts), which on the run's own server
+ * go with its data directory, but not on a server given by TEST_POSTGRES_URL.
+ */
+export async function dropRunDatabases(url: string, run: string): Promise<void> {
+  await withAdmin(url, async (c) => {
+    const { rows } = await c.query<{ datname: string }>(
+      `select datname from pg_database where datname like '%\\_' || $1 || '\\_%'`,
+      [run],
+    );
+    for (const { datname } of rows) await c.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  });
 }
 
 async function withAdmin(url: string, fn: (client: Client) => Promise<unknown>): Promise<void> {

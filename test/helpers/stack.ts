@@ -15,7 +15,8 @@ import type { SandboxCertificateSet } from '../../xs2a/certs/types';
 import type { ConnectionTiming } from '../../workflows/connection/contract';
 import type { PaymentTiming } from '../../workflows/payment/contract';
 import type { ActivityDeps } from '../../activities';
-import { tempDatabase } from './db';
+import type { OpenDatabase } from '../../db/client';
+import { sqliteTestDb, testPostgresDatabase, pgTestDb, type BackendName, type TestDb } from './backends';
 import { testLogger } from './logger';
 import { callbackQuery, psuDecides } from './psu';
 import { startTestWorker, type TestWorker } from './temporal';
@@ -45,7 +46,11 @@ export interface Stack {
   tpp: SandboxCertificateSet;
   sandbox: SandboxBanks;
   banks: BankDirectory;
-  database: ReturnType<typeof tempDatabase>;
+  backend: BackendName;
+  /** Rows of the stack's database, on either backend (seed and inspect what the API does not show). */
+  db: TestDb;
+  /** The SQLite database (throws on PostgreSQL: use `db`). */
+  database: OpenDatabase & { path: string };
   worker: TestWorker;
   /** The connection services' deps with the repositories: spread into buildApp for an API over this stack. */
   deps: ServiceDeps;
@@ -71,10 +76,12 @@ export interface Stack {
 /**
  * Everything real but the PSU's browser: sandbox banks over mTLS with freshly
  * generated certificates, a worker on the run's Temporal dev server, a SQLite
- * file, and the same services the API uses.
+ * file or this test file's PostgreSQL database (`backend`), and the same services the API uses.
  */
 export async function startStack(
   opts: {
+    /** Default sqlite; postgres stores in the test file's PostgreSQL database, as DATABASE_URL would. */
+    backend?: BackendName;
     settings?: Partial<SandboxSettings>;
     timing?: Partial<ConnectionTiming>;
     paymentTiming?: Partial<PaymentTiming>;
@@ -88,14 +95,17 @@ export async function startStack(
   });
   const sandbox = await startSandboxBanks({ tppCa: tpp.ca, settings: opts.settings, logger });
   const now = () => sandbox.clock.now().getTime();
-  const database = tempDatabase();
+  const backend = opts.backend ?? 'sqlite';
+  const db = backend === 'sqlite' ? sqliteTestDb() : await pgTestDb(await testPostgresDatabase());
   const cipherKey = { id: 'test1', key: randomBytes(32) };
   const payloadKey = { id: 'test-payload1', key: randomBytes(32) };
   const taskQueue = opts.workerOverrides?.taskQueue ?? `test-${randomUUID()}`;
   const root = createRoot({
-    env: parseEnv({}),
+    // The stack's root chooses its backend as the service does: DATABASE_URL or the SQLite file.
+    env: parseEnv(db.databaseUrl ? { DATABASE_URL: db.databaseUrl } : {}),
+    database: db.sqlite,
     logger,
-    database,
+    poolSize: 4,
     bankSetups: sandboxBankSetups(sandbox, tpp),
     requestTimeoutMs: 10_000,
     now,
@@ -122,7 +132,12 @@ export async function startStack(
     tpp,
     sandbox,
     banks,
-    database,
+    backend,
+    db,
+    get database() {
+      if (!db.sqlite) throw new Error('this stack stores in PostgreSQL: use stack.db');
+      return db.sqlite;
+    },
     get worker() {
       if (!worker) throw new Error('the in-process worker is stopped');
       return worker;
@@ -157,7 +172,7 @@ export async function startStack(
       await client.connection.close().catch(() => undefined);
       await root.close();
       await sandbox.stop();
-      database.remove();
+      await db.close();
     },
   };
 }

@@ -1,15 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { connections } from '../../db/schema';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectionView, createConnection, syncNow } from '../../services/connections';
 import { workflowIdFor } from '../../workflows/connection/types';
+import { describeEachBackend } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
 import { storedAccounts, storedTransactions, waitFor, waitForStatus } from './helpers';
 
-describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
+describeEachBackend('BEC: consent, MitID redirect, first sync, on-demand sync', (backend) => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ backend });
   });
   afterAll(async () => stack?.stop());
 
@@ -34,7 +33,7 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
     });
     expect(view.nextSyncAt).toBeGreaterThan(view.lastSyncAt!);
     // The sync wrote the read model itself: what the API shows, and no recordConnectionStatus after it.
-    const row = stack.database.db.select().from(connections).where(eq(connections.id, created.id)).get();
+    const [row] = await stack.db.select('connections', { id: created.id });
     expect(row).toMatchObject({ lastSyncAt: view.lastSyncAt, nextSyncAt: view.nextSyncAt, lastError: null });
     const handle = stack.deps.temporal.workflow.getHandle(workflowIdFor(created.id));
     const isSync = (e: {
@@ -50,10 +49,10 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
       return name ? [name] : [];
     });
     expect(scheduled.slice(scheduled.indexOf('syncConnection'))).toEqual(['syncConnection']);
-    const accounts = storedAccounts(stack, created.id);
+    const accounts = await storedAccounts(stack, created.id);
     expect(accounts.length).toBe(2);
     expect(accounts.every((a) => a.iban?.startsWith('DK'))).toBe(true);
-    const txns = storedTransactions(stack, accounts[0].id);
+    const txns = await storedTransactions(stack, accounts[0].id);
     expect(txns.length).toBeGreaterThan(300);
     expect(txns.some((t) => t.bookingStatus === 'pending')).toBe(true);
 
@@ -61,6 +60,6 @@ describe('BEC: consent, MitID redirect, first sync, on-demand sync', () => {
     const before = txns.length;
     const summary = await syncNow(stack.deps, created.id, '192.0.2.1');
     expect(summary.outcome).toBe('ok');
-    expect(storedTransactions(stack, accounts[0].id).length).toBe(before);
+    expect((await storedTransactions(stack, accounts[0].id)).length).toBe(before);
   });
 });

@@ -4,8 +4,6 @@
  * breaks a connection (Berlin Group 1.3.12 PSU-IP-Address is format ipv4; the sandboxes refuse IPv6).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { and, eq } from 'drizzle-orm';
-import { authorisations, connections, consents, syncRuns } from '../../db/schema';
 import { createConnection, handlePsuCallback, reauthorise, syncNow } from '../../services/connections';
 import { callbackQuery, psuDecides } from '../helpers/psu';
 import { startStack, TEST_CALLBACK_URL, type Stack } from '../helpers/stack';
@@ -22,14 +20,14 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
     createConnection(stack.deps, { customerId, aspspId, redirectUrl: 'https://p.example/r', psuIpAddress });
 
   /** The TPP-Redirect-URI BEC holds for the connection's consent: our callback with the state. */
-  function becRedirectUri(connectionId: string): string {
-    const consent = stack.deps.db.select().from(consents).where(eq(consents.connectionId, connectionId)).get()!;
+  async function becRedirectUri(connectionId: string): Promise<string> {
+    const [consent] = await stack.db.select('consents', { connectionId });
     return stack.sandbox.banks.bec.state.getConsent(consent.bankConsentId)!.redirectUri!;
   }
 
   it('BEC: a callback with the right state before the PSU decided is pending; the real return activates', async () => {
     const created = await create('bec', 'c-early');
-    const early = await handlePsuCallback(stack.deps, callbackQuery(becRedirectUri(created.id)), '192.0.2.1');
+    const early = await handlePsuCallback(stack.deps, callbackQuery(await becRedirectUri(created.id)), '192.0.2.1');
     expect(early.outcome).toBe('pending');
     expect(early.redirectTo).toContain('outcome=pending');
     const waiting = await waitForStatus(stack, created.id, 'awaiting_authorisation');
@@ -71,7 +69,7 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
     expect(created.notices).toEqual([
       { field: 'X-PSU-IP-Address', message: expect.stringMatching(/IPv4.*2001:db8::1 is not sent/) },
     ]);
-    const row = stack.deps.db.select().from(connections).where(eq(connections.id, created.id)).get()!;
+    const [row] = await stack.db.select('connections', { id: created.id });
     expect(row.psuIpAddress).toBeNull();
     const consentCall = stack.sandbox
       .requestLog('bec')
@@ -87,7 +85,7 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
   it('an IPv4-mapped IPv6 PSU is sent as IPv4; a PSU back over IPv6 gets an active connection and an unattended first sync', async () => {
     for (const aspspId of ['bec', 'enfuce-st1']) {
       const created = await create(aspspId, `c-mapped-${aspspId}`, '::ffff:192.0.2.7');
-      const row = stack.deps.db.select().from(connections).where(eq(connections.id, created.id)).get()!;
+      const [row] = await stack.db.select('connections', { id: created.id });
       expect(row.psuIpAddress).toBe('192.0.2.7');
       const { location } = await psuDecides(created.authorisationUrl, stack.sandbox.serverCaPem, 'approve');
       expect(location.startsWith(TEST_CALLBACK_URL)).toBe(true);
@@ -96,15 +94,12 @@ describe('callbacks tell the truth, and IPv6 PSUs keep their connections', () =>
       const view = await waitForStatus(stack, created.id, 'active');
       expect(view.lastError).toBeUndefined();
       // The PSU is told approved once the consent is valid; the first sync follows.
-      const firstSync = await waitFor('the first sync', () =>
-        stack.deps.db
-          .select()
-          .from(syncRuns)
-          .where(and(eq(syncRuns.connectionId, created.id), eq(syncRuns.reason, 'first')))
-          .get(),
+      const firstSync = await waitFor(
+        'the first sync',
+        async () => (await stack.db.select('syncRuns', { connectionId: created.id, reason: 'first' }))[0],
       );
       expect(firstSync).toMatchObject({ psuPresent: false });
-      const session = stack.deps.db.select().from(authorisations).where(eq(authorisations.subjectId, created.id)).get();
+      const [session] = await stack.db.select('authorisations', { subjectId: created.id });
       expect(session?.psuIpAddress).toBe('2001:db8::5');
       // A sync "with the PSU present" over IPv6 runs unattended instead of failing at the bank.
       const summary = await syncNow(stack.deps, created.id, '2001:db8::5');

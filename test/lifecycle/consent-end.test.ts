@@ -35,7 +35,7 @@ describe('consent end of life: expiry, PSU revocation, our revocation, re-author
   it('expiry at the bank moves the connection to expired; re-authorisation keeps the connection and account ids', async () => {
     const soon = new Date(stack.sandbox.clock.now().getTime() + 2 * DAY).toISOString().slice(0, 10);
     const id = await activeConnection(stack, 'bec', 'c-exp', { validUntil: soon });
-    const before = storedAccounts(stack, id);
+    const before = await storedAccounts(stack, id);
 
     stack.sandbox.clock.advance(4 * DAY);
     onTestFinished(() => stack.sandbox.clock.advance(-4 * DAY));
@@ -48,12 +48,12 @@ describe('consent end of life: expiry, PSU revocation, our revocation, re-author
     await stack.psu(again.authorisationUrl, 'approve');
     await waitForStatus(stack, id, ['active', 'expiring_soon']);
     await waitFor('sync under the new consent', async () => {
-      const after = storedAccounts(stack, id);
+      const after = await storedAccounts(stack, id);
       return after.every((a) => !before.some((b) => b.id === a.id && b.resourceId === a.resourceId))
         ? after
         : undefined;
     });
-    const after = storedAccounts(stack, id);
+    const after = await storedAccounts(stack, id);
     expect(after.map((a) => a.id).sort()).toEqual(before.map((a) => a.id).sort());
     expect(after.map((a) => a.resourceId).sort()).not.toEqual(before.map((a) => a.resourceId).sort());
   });

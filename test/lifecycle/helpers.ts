@@ -1,5 +1,3 @@
-import { eq } from 'drizzle-orm';
-import { accounts, transactions } from '../../db/schema';
 import { connectionView } from '../../services/connections';
 import type { ConnectionStatus, ConnectionView } from '../../workflows/connection/types';
 import { ENCRYPTED_ENCODING, type EncryptionCodec } from '../../temporal/payload-codec';
@@ -39,12 +37,15 @@ export async function waitFor<T>(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export function storedAccounts(stack: Stack, connectionId: string) {
-  return stack.database.db.select().from(accounts).where(eq(accounts.connectionId, connectionId)).all();
+/** A connection's stored accounts (on either backend), current accounts (CACC) first. */
+export async function storedAccounts(stack: Stack, connectionId: string) {
+  const rows = await stack.db.select('accounts', { connectionId });
+  const rank = (a: (typeof rows)[number]) => (a.cashAccountType === 'CACC' ? 0 : 1);
+  return rows.sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : 1));
 }
 
 export function storedTransactions(stack: Stack, accountId: string) {
-  return stack.database.db.select().from(transactions).where(eq(transactions.accountId, accountId)).all();
+  return stack.db.select('transactions', { accountId });
 }
 
 const ENCRYPTED = Buffer.from(ENCRYPTED_ENCODING);

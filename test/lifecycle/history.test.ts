@@ -96,10 +96,7 @@ describe('workflow history: continue-as-new, replay, and nothing secret in it', 
     const againState = new URL(again.authorisationUrl).searchParams.get('state')!;
     // The secrets as the bank saw them: its state holds every token it issued for this consent.
     const state = stack.sandbox.banks['enfuce-st1'].state;
-    const tokens = stack.deps.db
-      .select()
-      .from((await import('../../db/schema')).tokens)
-      .all();
+    const tokens = await stack.db.select('tokens');
     const secrets: string[] = [];
     for (const row of tokens) {
       secrets.push(stack.deps.cipher.decrypt(row.keyId, row.accessTokenEnc, `${row.connectionId}:access`));

@@ -30,7 +30,7 @@ describe('refresh on use: one refresh per connection at a time, its rotation sto
     await stack.psu(created.authorisationUrl, 'approve');
     await waitForStatus(stack, created.id, 'active');
     const c = connectionDeps(stack.activityDeps);
-    return { id: created.id, c, consentRowId: currentConsent(c.db, created.id).consent.id };
+    return { id: created.id, c, consentRowId: (await currentConsent(c.repositories, created.id)).consent.id };
   }
 
   /** The bank's clock (and ours) 90 s on: the access token is within the refresh margin. */
@@ -42,7 +42,7 @@ describe('refresh on use: one refresh per connection at a time, its rotation sto
   it('concurrent reads of one connection share one refresh, and the rotated tokens are stored', async () => {
     const { id, c, consentRowId } = await activeAt('enfuce-rocker', 'c-single-flight');
     const bank = stack.banks.get('enfuce-rocker');
-    const before = loadTokens(c.db, c.cipher, id)!;
+    const before = (await loadTokens(c.repositories, c.cipher, id))!;
     const grants = refreshGrants(stack, 'enfuce-rocker').length;
     nearExpiry();
     // Without sharing, the second and third would present the refresh token the first just spent.
@@ -56,7 +56,7 @@ describe('refresh on use: one refresh per connection at a time, its rotation sto
     expect(a).not.toBe(before.accessToken);
     expect(b).toBe(a);
     expect(third).toMatchObject({ accessToken: a, refreshed: true });
-    const stored = loadTokens(c.db, c.cipher, id)!;
+    const stored = (await loadTokens(c.repositories, c.cipher, id))!;
     expect(stored.accessToken).toBe(a);
     expect(stored.refreshToken).not.toBe(before.refreshToken);
     expect(third.refreshExpiresAt).toBe(stored.refreshExpiresAt);
@@ -72,9 +72,9 @@ describe('refresh on use: one refresh per connection at a time, its rotation sto
     // Another worker process refreshes right after this one read the stored tokens.
     const racing = Object.create(real.sca) as ScaFlow;
     racing.psuAccessToken = async (input) => {
-      const mine = input.stored();
+      const mine = await input.stored();
       const other = await real.sca.psuAccessToken({ ...input, stored: () => mine });
-      storeTokens(c.db, c.cipher, id, consentRowId, other.refreshed!, c.now());
+      await storeTokens(c.repositories, c.cipher, id, consentRowId, other.refreshed!, c.now());
       return real.sca.psuAccessToken({ ...input, stored: () => mine });
     };
     const bank: BankHandle = { ...real, sca: racing };
@@ -82,6 +82,6 @@ describe('refresh on use: one refresh per connection at a time, its rotation sto
     const statuses = refreshGrants(stack, 'enfuce-st1').map((e) => e.status);
     // Ours was refused (the refresh token was spent), theirs is what the read uses.
     expect(statuses.slice(-2)).toEqual([200, 400]);
-    expect(token).toBe(loadTokens(c.db, c.cipher, id)!.accessToken);
+    expect(token).toBe((await loadTokens(c.repositories, c.cipher, id))!.accessToken);
   });
 });

@@ -1,21 +1,22 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
-import { eq } from 'drizzle-orm';
-import { consents, syncRuns } from '../../db/schema';
+import { afterAll, beforeAll, expect, it, inject } from 'vitest';
 import { createConnection } from '../../services/connections';
 import type { WorkerProcessConfig } from '../fixtures/worker-process';
+import { describeEachBackend } from '../helpers/backends';
 import { TEST_CALLBACK_URL, startStack, type Stack } from '../helpers/stack';
 import { storedAccounts, storedTransactions, waitFor, waitForStatus } from './helpers';
 
-async function startChildWorker(stack: Stack): Promise<ChildProcess> {
-  const configPath = join(stack.database.path, '..', 'worker.json');
+async function startChildWorker(stack: Stack, dir: string): Promise<ChildProcess> {
+  const configPath = join(dir, 'worker.json');
   const config: WorkerProcessConfig = {
     address: inject('temporalAddress'),
     taskQueue: stack.deps.taskQueue,
     bundlePath: inject('workflowBundlePath'),
-    dbPath: stack.database.path,
+    dbPath: stack.db.databasePath,
+    databaseUrl: stack.db.databaseUrl,
     keyId: stack.cipherKey.id,
     keyBase64: stack.cipherKey.key.toString('base64'),
     payloadKeyId: stack.payloadKey.id,
@@ -40,20 +41,26 @@ async function startChildWorker(stack: Stack): Promise<ChildProcess> {
   return child;
 }
 
-describe('a worker killed in the middle of a sync', () => {
+describeEachBackend('a worker killed in the middle of a sync', (backend) => {
   let stack: Stack;
   let child: ChildProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'ob-crash-'));
   beforeAll(async () => {
-    stack = await startStack({ settings: { transactionsPageSize: 25 }, timing: { syncHeartbeatTimeoutMs: 2_000 } });
+    stack = await startStack({
+      backend,
+      settings: { transactionsPageSize: 25 },
+      timing: { syncHeartbeatTimeoutMs: 2_000 },
+    });
   });
   afterAll(async () => {
     child?.kill('SIGKILL');
     await stack?.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('is retried on another worker: no duplicate, no gap, one sync run', async () => {
     await stack.stopWorker();
-    child = await startChildWorker(stack);
+    child = await startChildWorker(stack, dir);
 
     // Slow pages, so the first (two-year) sync is still reading when the worker dies.
     stack.sandbox.setFaults('bec', { latencyMs: 40 });
@@ -76,27 +83,18 @@ describe('a worker killed in the middle of a sync', () => {
 
     await stack.startWorker();
     await waitForStatus(stack, created.id, 'active');
-    const run = await waitFor('the first sync to finish on the new worker', () =>
-      stack.database.db
-        .select()
-        .from(syncRuns)
-        .where(eq(syncRuns.connectionId, created.id))
-        .all()
-        .find((r) => r.outcome === 'ok'),
+    const runs = () => stack.deps.repositories.connections.syncRuns(created.id);
+    const run = await waitFor('the first sync to finish on the new worker', async () =>
+      (await runs()).find((r) => r.outcome === 'ok'),
     );
     expect(run.reason).toBe('first');
     expect(pagesBeforeCrash).toBeGreaterThan(8);
 
     // Both attempts wrote to the same sync run row.
-    expect(stack.database.db.select().from(syncRuns).where(eq(syncRuns.connectionId, created.id)).all()).toHaveLength(
-      1,
-    );
-    const bankConsentId = stack.database.db.select().from(consents).where(eq(consents.connectionId, created.id)).get()!
-      .bankConsentId;
-    for (const account of storedAccounts(stack, created.id)) {
-      const ours = storedTransactions(stack, account.id)
-        .map((t) => t.bankTransactionId)
-        .sort();
+    expect(await runs()).toHaveLength(1);
+    const [{ bankConsentId }] = await stack.db.select('consents', { connectionId: created.id });
+    for (const account of await storedAccounts(stack, created.id)) {
+      const ours = (await storedTransactions(stack, account.id)).map((t) => t.bankTransactionId).sort();
       const theirs = stack.sandbox.banks.bec.state
         .transactions(bankConsentId, account.resourceId, { bookingStatus: 'both', dateFrom: '2000-01-01' })
         .map((t) => t.transactionId)

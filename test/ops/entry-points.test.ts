@@ -110,4 +110,23 @@ describe('entry points under a process manager', () => {
     expect(out).toContain('PUBLIC_BASE_URL: is required in production');
     expect(code).toBe(2);
   }, 30_000);
+
+  it('the API stops at start-up when the PostgreSQL of DATABASE_URL cannot be opened, naming DATABASE_URL', async () => {
+    const profiles = join(dir, 'banks.yaml');
+    writeFileSync(
+      profiles,
+      'banks:\n  - { preset: bec, bankId: "0400", environment: sandbox, baseUrl: "https://127.0.0.1:1/psd2/0400" }\n',
+    );
+    const { code, out } = await npmRun('api', {
+      TOKEN_ENCRYPTION_KEYS: generateKeySpec('k1'),
+      BANK_PROFILES_FILE: profiles,
+      DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      // Never reached: the database comes first.
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+      LOG_LEVEL: 'silent',
+    });
+    expect(out).toMatch(/api failed: PostgreSQL \(DATABASE_URL\) could not be opened/);
+    expect(out).not.toContain('Temporal');
+    expect(code).toBe(1);
+  }, 30_000);
 });

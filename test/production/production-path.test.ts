@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiKey } from '../../api/auth/api-keys';
+import { sqliteRepositories } from '../../repositories/sqlite';
 import { openDatabase } from '../../db/client';
 import { resolveSpecPath } from '../../sandbox/spec-validator';
 import { generateKeySpec } from '../../secrets/token-cipher';
@@ -198,7 +199,7 @@ describe('the production path', () => {
 
   it('worker and API from dist/, a connection approved at each of the four banks, SIGTERM stops both', async () => {
     const db = openDatabase(workerEnv.DATABASE_PATH!);
-    const { key } = createApiKey(db.db, { name: 'production-path' });
+    const { key } = await createApiKey(sqliteRepositories(db.db).apiKeys, { name: 'production-path' });
     db.close();
     const worker = startProcess('worker', 'worker/main.js', workerEnv, dir);
     const api = startProcess('api', 'api/main.js', apiEnv, dir);

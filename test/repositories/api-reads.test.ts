@@ -12,7 +12,6 @@ import { hashApiKey } from '../../api/auth/api-keys';
 import { createBankDirectory } from '../../banks/directory';
 import { AppMetrics } from '../../metrics/registry';
 import { TokenCipher } from '../../secrets/token-cipher';
-import { tempDatabase } from '../helpers/db';
 import { testLogger } from '../helpers/logger';
 import { backends, title, type Backend } from './backends';
 
@@ -24,7 +23,6 @@ for (const backend of backends()) {
   describe.skipIf(Boolean(backend.skip))(`API reads: ${title(backend)}`, () => {
     let b: Backend;
     let app: FastifyInstance;
-    const sqlite = tempDatabase();
     const got: unknown[] = [];
     const get = async (url: string, key = KEY) => {
       const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${key}` } });
@@ -64,7 +62,6 @@ for (const backend of backends()) {
         tx('tx-d', '2025-01-30'),
       ]);
       app = buildApp({
-        db: sqlite.db,
         repositories: b.repositories,
         temporal: {} as Client,
         taskQueue: 'unused',
@@ -80,7 +77,6 @@ for (const backend of backends()) {
       answers.set(backend.name, got);
       await app?.close();
       await b?.close();
-      sqlite.remove();
     });
 
     it('authenticates by key hash and lists the customer’s connections newest first', async () => {

@@ -1,6 +1,6 @@
 /**
- * DATABASE_URL selects PostgreSQL for the API's repositories in the composition root (migrated on
- * open); without it SQLite stays the default. Activities and services still write SQLite.
+ * DATABASE_URL selects PostgreSQL for everything the composition root hands out (migrated on open):
+ * the API's, services' and activities' repositories; without it SQLite stays the default.
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
@@ -35,6 +35,7 @@ describe('DATABASE_URL in the environment', () => {
       payloadCodec: testPayloadCodec(),
     });
     try {
+      await expect(root.storage.ready).rejects.toThrow(/PostgreSQL \(DATABASE_URL\) could not be opened/);
       await expect(root.repositories.ping()).rejects.toThrow();
       await expect(root.repositories.connections.get('x')).rejects.toThrow();
     } finally {
@@ -75,6 +76,11 @@ describe('DATABASE_URL in the environment', () => {
           }
           // Not in SQLite: the read model lives in PostgreSQL.
           expect(database.sqlite.prepare('select count(*) as n from api_keys').get()).toEqual({ n: 0 });
+          // The services and activities store there too; there is no SQLite database to reach for.
+          expect(root.storage.backend).toBe('postgres');
+          expect(root.serviceDeps({} as never).repositories).toBe(root.repositories);
+          expect(root.activityDeps().repositories).toBe(root.repositories);
+          expect(() => root.database).toThrow(/PostgreSQL/);
         } finally {
           await root.close();
           database.remove();

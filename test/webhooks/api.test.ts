@@ -22,8 +22,8 @@ const problem = (res: { statusCode: number; json(): any }, status: number) => {
 
 describe('webhook endpoints API', () => {
   it('needs webhooks:write to register and webhooks:read to list', async () => {
-    const readOnly = h.key({ scopes: ['webhooks:read'] });
-    const connectionsOnly = h.key({ scopes: ['connections:read'] });
+    const readOnly = await h.key({ scopes: ['webhooks:read'] });
+    const connectionsOnly = await h.key({ scopes: ['connections:read'] });
     problem(await h.call('POST', '/v1/webhook-endpoints', readOnly, { url: 'https://hooks.example.com/a' }), 403);
     problem(await h.call('GET', '/v1/webhook-endpoints', connectionsOnly), 403);
     problem(await h.call('GET', '/v1/webhook-endpoints', undefined), 401);
@@ -31,7 +31,7 @@ describe('webhook endpoints API', () => {
   });
 
   it('shows the secret once and stores it only encrypted', async () => {
-    const key = h.key({ customers: ['cust-s'], scopes: ['webhooks:read', 'webhooks:write'] });
+    const key = await h.key({ customers: ['cust-s'], scopes: ['webhooks:read', 'webhooks:write'] });
     const res = await h.call('POST', '/v1/webhook-endpoints', key, {
       url: 'https://hooks.example.com/s',
       events: ['connection.status_changed', 'connection.sync_completed'],
@@ -63,7 +63,7 @@ describe('webhook endpoints API', () => {
   });
 
   it('in production refuses http, private, loopback and link-local targets (after DNS resolution)', async () => {
-    const key = h.key({ scopes: ['webhooks:write'] });
+    const key = await h.key({ scopes: ['webhooks:write'] });
     for (const url of [
       'http://hooks.example.com/a',
       'https://hooks.internal/a',
@@ -78,7 +78,7 @@ describe('webhook endpoints API', () => {
   });
 
   it('refuses unknown event types and fields', async () => {
-    const key = h.key({ scopes: ['webhooks:write'] });
+    const key = await h.key({ scopes: ['webhooks:write'] });
     problem(
       await h.call('POST', '/v1/webhook-endpoints', key, { url: 'https://hooks.example.com/a', events: ['x.y'] }),
       422,
@@ -95,8 +95,8 @@ describe('webhook endpoints API', () => {
   });
 
   it("another customer's endpoint is as absent as a missing one", async () => {
-    const a = h.key({ customers: ['cust-a'], scopes: ['webhooks:read', 'webhooks:write'] });
-    const b = h.key({ customers: ['cust-b'], scopes: ['webhooks:read', 'webhooks:write'] });
+    const a = await h.key({ customers: ['cust-a'], scopes: ['webhooks:read', 'webhooks:write'] });
+    const b = await h.key({ customers: ['cust-b'], scopes: ['webhooks:read', 'webhooks:write'] });
     const created = problem(
       await h.call('POST', '/v1/webhook-endpoints', a, { url: 'https://hooks.example.com/a' }),
       201,

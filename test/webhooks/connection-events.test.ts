@@ -1,30 +1,29 @@
-import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../api/app';
 import { createApiKey } from '../../api/auth/api-keys';
-import { webhookEvents } from '../../db/schema';
 import { createConnection } from '../../services/connections';
 import { WebhookDispatcher } from '../../webhooks/dispatcher';
+import { describeEachBackend } from '../helpers/backends';
 import { testLogger } from '../helpers/logger';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitForStatus } from '../lifecycle/helpers';
 import { TEST_WEBHOOK_SETTINGS, waitFor } from './harness';
 import { Receiver } from './receiver';
 
-describe('webhooks from a connection’s lifecycle (sandbox bank, real worker)', () => {
+describeEachBackend('webhooks from a connection’s lifecycle (sandbox bank, real worker)', (backend) => {
   let stack: Stack;
   let dispatcher: WebhookDispatcher;
   let receiver: Receiver;
   let app: ReturnType<typeof buildApp>;
 
   beforeAll(async () => {
-    stack = await startStack();
+    stack = await startStack({ backend });
     // The worker reads its webhook settings at each activity: fast retries for the test.
     stack.activityDeps.webhooks = TEST_WEBHOOK_SETTINGS;
     app = buildApp({ ...stack.deps, logger: testLogger() });
     await app.ready();
     dispatcher = new WebhookDispatcher({
-      db: stack.database.db,
+      webhooks: stack.deps.repositories.webhooks,
       temporal: stack.deps.temporal,
       taskQueue: stack.deps.taskQueue,
       logger: testLogger(),
@@ -40,11 +39,11 @@ describe('webhooks from a connection’s lifecycle (sandbox bank, real worker)',
   });
 
   it('connection approved → connection.status_changed to active and connection.sync_completed, each once, signed', async () => {
-    const key = createApiKey(stack.database.db, {
+    const { key } = await createApiKey(stack.deps.repositories.apiKeys, {
       name: 'product',
       customerIds: ['c-hooks'],
       scopes: ['webhooks:write', 'webhooks:read'],
-    }).key;
+    });
     const res = await app.inject({
       method: 'POST',
       url: '/v1/webhook-endpoints',
@@ -92,7 +91,7 @@ describe('webhooks from a connection’s lifecycle (sandbox bank, real worker)',
     expect((synced[0].data.transactions as { added: number }).added).toBeGreaterThan(0);
 
     // Events are never written (or sent as distinct messages) twice.
-    const rows = stack.database.db.select().from(webhookEvents).where(eq(webhookEvents.subjectId, created.id)).all();
+    const rows = await stack.deps.repositories.webhooks.eventsOf(created.id);
     expect(new Set(rows.map((r) => r.id)).size).toBe(rows.length);
     expect(new Set(receiver.received.map((m) => m.id)).size).toBe(receiver.received.length);
   });

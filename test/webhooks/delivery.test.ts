@@ -4,7 +4,6 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { webhookDeliveries, webhookEndpoints, webhookEvents } from '../../db/schema';
 import { startWebhookDelivery } from '../../webhooks/dispatcher';
-import { enqueueEvent } from '../../webhooks/outbox';
 import { webhookDeliveryWorkflowId } from '../../workflows/webhook-delivery/contract';
 import { startWebhookHarness, waitFor, type WebhookHarness } from './harness';
 
@@ -13,7 +12,7 @@ let admin: string;
 
 beforeAll(async () => {
   h = await startWebhookHarness();
-  admin = h.key({ scopes: ['webhooks:read', 'webhooks:write'] });
+  admin = await h.key({ scopes: ['webhooks:read', 'webhooks:write'] });
 });
 afterAll(async () => h?.stop());
 
@@ -28,7 +27,7 @@ beforeEach(async () => {
 
 /** An event as recordConnectionStatus would write it. */
 function emit(customerId = 'cust-1', key = randomUUID()): string {
-  return enqueueEvent(h.database.db, {
+  return h.enqueue({
     type: 'connection.status_changed',
     key,
     customerId,
@@ -223,7 +222,7 @@ describe('webhook delivery', () => {
   });
 
   it('delivers only the subscribed event types and the key’s customers', async () => {
-    const key = h.key({ customers: ['cust-a'], scopes: ['webhooks:write'] });
+    const key = await h.key({ customers: ['cust-a'], scopes: ['webhooks:write'] });
     await h.register(key, { events: ['connection.status_changed'] });
     const other = emit('cust-b');
     const mine = emit('cust-a');

@@ -5,9 +5,12 @@ import { createApiKey, type ApiScope } from '../../api/auth/api-keys';
 import type { WebhookApiOptions } from '../../api/routes/webhook-endpoints/routes';
 import type { ActivityDeps } from '../../activities';
 import { createBankDirectory } from '../../banks/directory';
+import type { Repositories } from '../../repositories';
 import { sqliteRepositories } from '../../repositories/sqlite';
 import { TokenCipher } from '../../secrets/token-cipher';
+import { webhookEvents } from '../../db/schema';
 import { WebhookDispatcher } from '../../webhooks/dispatcher';
+import { outboxRow, type NewWebhookEvent } from '../../webhooks/outbox';
 import type { WebhookSettings } from '../../webhooks/settings';
 import { tempDatabase } from '../helpers/db';
 import { testLogger } from '../helpers/logger';
@@ -27,6 +30,7 @@ export const TEST_WEBHOOK_SETTINGS: WebhookSettings = {
 
 export interface WebhookHarness {
   database: ReturnType<typeof tempDatabase>;
+  repositories: Repositories;
   cipherKey: { id: string; key: Buffer };
   activityDeps: ActivityDeps;
   worker: TestWorker;
@@ -34,7 +38,9 @@ export interface WebhookHarness {
   app: FastifyInstance;
   dispatcher: WebhookDispatcher;
   receiver: Receiver;
-  key(opts?: { customers?: string[]; scopes?: ApiScope[] }): string;
+  key(opts?: { customers?: string[]; scopes?: ApiScope[] }): Promise<string>;
+  /** Writes an event into the outbox as the repositories do with a change (once per key); returns its id. */
+  enqueue(event: NewWebhookEvent): string;
   call(method: string, url: string, key: string | undefined, body?: unknown): Promise<LightMyRequestResponse>;
   /** Registers the receiver (or url) through the API; the receiver verifies with the returned secret. */
   register(key: string, body?: Record<string, unknown>): Promise<{ id: string; secret: string }>;
@@ -55,8 +61,9 @@ export async function startWebhookHarness(
   const cipherKey = { id: 'test1', key: randomBytes(32) };
   const cipher = new TokenCipher(new Map([[cipherKey.id, cipherKey.key]]));
   const banks = createBankDirectory([], logger);
+  const repositories = sqliteRepositories(database.db);
   const activityDeps: ActivityDeps = {
-    db: database.db,
+    repositories,
     logger,
     cipher,
     banks,
@@ -72,18 +79,17 @@ export async function startWebhookHarness(
     worker = undefined;
   }
   const app = buildApp({
-    db: database.db,
     temporal: client,
     taskQueue,
     banks,
     cipher,
-    repositories: sqliteRepositories(database.db),
+    repositories,
     logger,
     webhooks: opts.api,
   });
   await app.ready();
   const dispatcher = new WebhookDispatcher({
-    db: database.db,
+    webhooks: repositories.webhooks,
     temporal: client,
     taskQueue,
     logger,
@@ -104,6 +110,7 @@ export async function startWebhookHarness(
     });
   return {
     database,
+    repositories,
     cipherKey,
     activityDeps,
     get worker() {
@@ -114,8 +121,18 @@ export async function startWebhookHarness(
     app,
     dispatcher,
     receiver,
-    key(o = {}) {
-      return createApiKey(database.db, { name: `test-${++n}`, customerIds: o.customers, scopes: o.scopes }).key;
+    async key(o = {}) {
+      const { key } = await createApiKey(repositories.apiKeys, {
+        name: `test-${++n}`,
+        customerIds: o.customers,
+        scopes: o.scopes,
+      });
+      return key;
+    },
+    enqueue(event) {
+      const row = outboxRow(event);
+      database.db.insert(webhookEvents).values(row).onConflictDoNothing().run();
+      return row.id;
     },
     call,
     async register(key, body = {}) {

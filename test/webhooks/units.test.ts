@@ -2,12 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { connections, consents, webhookEvents } from '../../db/schema';
 import { attemptDelivery, parseRetryAfter } from '../../webhooks/deliver';
-import { recordConnectionEvent, recordPaymentStatusChanged, webhookEventId } from '../../webhooks/outbox';
+import {
+  connectionStatusEvents,
+  needsConsentValidity,
+  paymentStatusChangedEvent,
+  webhookEventId,
+} from '../../webhooks/outbox';
 import { generateWebhookSecret, signWebhook, webhookHeaders } from '../../webhooks/signer';
 import { checkWebhookUrl, guardedLookup, isForbiddenAddress, type Resolver } from '../../webhooks/url-policy';
-import { tempDatabase } from '../helpers/db';
 
 describe('signer', () => {
   it('makes whsec_ secrets of 32 random bytes', () => {
@@ -155,43 +158,29 @@ describe('attempt', () => {
   });
 });
 
-describe('outbox', () => {
-  const database = tempDatabase();
-  afterAll(() => database.remove());
-  const db = database.db;
+describe('outbox rows (written by the repositories, test/repositories/writes.test.ts)', () => {
+  const before = {
+    id: 'con_o',
+    customerId: 'cust',
+    aspspId: 'bec',
+    status: 'active' as const,
+    updatedAt: 5,
+    currentConsentId: 'cns_o',
+  };
 
-  it('a status change writes connection.status_changed once however often the same change is recorded', () => {
-    db.insert(connections)
-      .values({
-        id: 'con_o',
-        customerId: 'cust',
-        aspspId: 'bec',
-        status: 'active',
-        redirectUrl: 'https://x',
-        updatedAt: 5,
-      })
-      .run();
-    db.insert(consents)
-      .values({
-        id: 'cns_o',
-        connectionId: 'con_o',
-        bankConsentId: 'b1',
-        status: 'valid',
-        validUntil: '2030-01-31',
-        frequencyPerDay: 4,
-        recurringIndicator: true,
-      })
-      .run();
-    const before = { ...db.select().from(connections).get()!, currentConsentId: 'cns_o' };
-    // A retried activity records the same change again: same ids, nothing new.
-    for (let i = 0; i < 3; i++)
-      db.transaction((tx) => recordConnectionEvent(tx, { before, status: 'expiring_soon', reason: 'soon', at: 1_000 }));
-    const rows = db.select().from(webhookEvents).all();
-    expect(rows.map((r) => r.type).sort()).toEqual(['connection.expiring_soon', 'connection.status_changed']);
-    const soon = JSON.parse(rows.find((r) => r.type === 'connection.expiring_soon')!.payload);
+  it('a status change gives connection.status_changed, and expiring_soon once per consent, keyed by the change', () => {
+    const change = () =>
+      connectionStatusEvents({ before, status: 'expiring_soon', reason: 'soon', at: 1_000, validUntil: '2030-01-31' });
+    const rows = change();
+    // A retried activity records the same change again: the same ids, which the insert ignores.
+    expect(change().map((r) => r.id)).toEqual(rows.map((r) => r.id));
+    expect(rows.map((r) => r.type)).toEqual(['connection.status_changed', 'connection.expiring_soon']);
+    expect(needsConsentValidity(before, 'expiring_soon')).toBe(true);
+    expect(needsConsentValidity(before, 'active')).toBe(false);
+    const soon = JSON.parse(rows[1].payload);
     expect(soon).toEqual({
       type: 'connection.expiring_soon',
-      id: rows.find((r) => r.type === 'connection.expiring_soon')!.id,
+      id: rows[1].id,
       createdAt: new Date(1_000).toISOString(),
       data: {
         connectionId: 'con_o',
@@ -201,15 +190,11 @@ describe('outbox', () => {
         validUntil: '2030-01-31',
       },
     });
-    // No change, no event; a rolled-back transaction leaves none.
-    db.transaction((tx) => recordConnectionEvent(tx, { before, status: 'active', at: 2_000 }));
-    expect(() =>
-      db.transaction((tx) => {
-        recordConnectionEvent(tx, { before: { ...before, updatedAt: 6 }, status: 'revoked', at: 3_000 });
-        throw new Error('the status write failed');
-      }),
-    ).toThrow();
-    expect(db.select().from(webhookEvents).all()).toHaveLength(2);
+    // The same status is no change: no event.
+    expect(connectionStatusEvents({ before, status: 'active', at: 2_000 })).toEqual([]);
+    // Another change of the row (its updated_at) is another event.
+    const later = connectionStatusEvents({ before: { ...before, updatedAt: 6 }, status: 'revoked', at: 3_000 });
+    expect(later.map((r) => r.id)).not.toContain(rows[0].id);
   });
 
   it('payment.status_changed is keyed by the change', () => {
@@ -222,15 +207,11 @@ describe('outbox', () => {
       changeId: 41,
       at: 9,
     };
-    recordPaymentStatusChanged(db, input);
-    recordPaymentStatusChanged(db, input);
-    expect(
-      db
-        .select()
-        .from(webhookEvents)
-        .all()
-        .filter((r) => r.type === 'payment.status_changed'),
-    ).toHaveLength(1);
-    expect(webhookEventId('payment.status_changed', 'pay_9:pending->completed:41')).toMatch(/^evt_/);
+    expect(paymentStatusChangedEvent(input)!.id).toBe(paymentStatusChangedEvent(input)!.id);
+    expect(paymentStatusChangedEvent({ ...input, changeId: 42 })!.id).not.toBe(paymentStatusChangedEvent(input)!.id);
+    expect(paymentStatusChangedEvent({ ...input, previousStatus: 'completed' })).toBeUndefined();
+    expect(webhookEventId('payment.status_changed', 'pay_9:pending->completed:41')).toBe(
+      paymentStatusChangedEvent(input)!.id,
+    );
   });
 });

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { webhookDeliveries } from '../../db/schema';
-import { enqueueEvent } from '../../webhooks/outbox';
 import type { WebhookWorkerProcessConfig } from '../fixtures/webhook-worker-process';
 import { startWebhookHarness, waitFor, type WebhookHarness } from './harness';
 
@@ -45,11 +44,11 @@ describe('a worker killed in the middle of a webhook delivery', () => {
 
   it('is attempted again by another worker with the same webhook-id: delivered, not lost', async () => {
     child = await startChildWorker(h);
-    const admin = h.key({ scopes: ['webhooks:write'] });
+    const admin = await h.key({ scopes: ['webhooks:write'] });
     await h.register(admin);
     // The first request hangs (the receiver holds it): the worker dies while waiting for the answer.
     h.receiver.respond = (_m, i) => (i === 0 ? 'hang' : { status: 200 });
-    const eventId = enqueueEvent(h.database.db, {
+    const eventId = h.enqueue({
       type: 'payment.status_changed',
       key: 'pay_1:ACSC',
       customerId: 'cust-1',
