@@ -135,7 +135,7 @@ async function workerProcess(config: WorkerProcessConfig, dir: string, name: str
     { env: { ...process.env, WORKER_CONFIG: configPath }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
     child.once('exit', (code) => reject(new Error(`worker process ${name} exited with ${code}`)));
   });
   return child;
@@ -213,7 +213,10 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       sandbox = external.sandbox;
       sandboxPid = external.child.pid;
       // What sandboxBankSetups reads: the banks' addresses and CA (no bank state across processes).
-      sandboxBanks = { banks: external.ready.banks, serverCaPem: external.ready.serverCaPem } as unknown as SandboxBanks;
+      sandboxBanks = {
+        banks: external.ready.banks,
+        serverCaPem: external.ready.serverCaPem,
+      } as unknown as SandboxBanks;
     } else {
       const local = await startSandboxBanks({ tppCa: tpp.ca, logger });
       cleanups.push(() => local.stop());

@@ -6,16 +6,11 @@
  * those alone allows 5/s, so two of them without the shared limit would exceed the bank's.
  */
 import type { ChildProcess } from 'node:child_process';
-import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { bankRequestSlots, syncRuns } from '../../db/schema';
-import { openPostgres } from '../../db/pg/client';
-import * as pgSchema from '../../db/pg/schema';
 import type { RequestLogEntry } from '../../sandbox';
 import { createConnection, syncNow } from '../../services/connections';
 import { workflowIdFor } from '../../workflows/connection/types';
 import { killChild, startChildWorker } from '../helpers/child-worker';
-import { createTestDatabase } from '../helpers/postgres';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitFor } from './helpers';
 
@@ -52,15 +47,13 @@ for (const variant of variants) {
     () => {
       let stack: Stack;
       let children: ChildProcess[] = [];
-      let pg: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
       beforeAll(async () => {
-        stack = await startStack();
-        if (variant.pg) pg = await createTestDatabase(postgresUrl!, 'fleet');
+        // The whole stack on the variant's backend: the services write where the workers read.
+        stack = await startStack({ backend: variant.pg ? 'postgres' : 'sqlite' });
       });
       afterAll(async () => {
         await Promise.all(children.map(killChild));
         await stack?.stop();
-        await pg?.drop();
       });
 
       it(`${CONNECTIONS} connections created and synced: 0 × 429 at ${PER_SECOND}/s`, async () => {
@@ -68,11 +61,7 @@ for (const variant of variants) {
         const log = () => stack.sandbox.requestLog(BANK);
         const mark = log().at(-1)?.seq ?? 0;
         await stack.stopWorker();
-        const extra = pg ? { databaseUrl: pg.url } : {};
-        children = await Promise.all([
-          startChildWorker(stack, 'fleet-1', extra),
-          startChildWorker(stack, 'fleet-2', extra),
-        ]);
+        children = await Promise.all([startChildWorker(stack, 'fleet-1'), startChildWorker(stack, 'fleet-2')]);
 
         const ids = await Promise.all(
           Array.from({ length: CONNECTIONS }, async (_, i) => {
@@ -86,13 +75,13 @@ for (const variant of variants) {
             return created.id;
           }),
         );
-        const okRuns = (id: string) =>
-          stack.database.db
-            .select()
-            .from(syncRuns)
-            .where(and(eq(syncRuns.connectionId, id), eq(syncRuns.outcome, 'ok')))
-            .all().length;
-        await waitFor('every first sync', () => ids.every((id) => okRuns(id) >= 1) || undefined, 120_000);
+        const okRuns = async (id: string) =>
+          (await stack.db.select('syncRuns', { connectionId: id, outcome: 'ok' })).length;
+        await waitFor(
+          'every first sync',
+          async () => (await Promise.all(ids.map(okRuns))).every((n) => n >= 1) || undefined,
+          120_000,
+        );
 
         // Every connection syncs again and again, all at once: the bank's budget is the bottleneck.
         const syncMark = log().at(-1)?.seq ?? 0;
@@ -140,18 +129,8 @@ for (const variant of variants) {
           }
         }
         expect(identities.size).toBe(2);
-        if (pg) {
-          const db = await openPostgres(pg.url, { max: 1 });
-          try {
-            const rows = await db.db.select().from(pgSchema.bankRequestSlots);
-            expect(rows.map((r) => [r.bankId, r.dayCount])).toEqual([[BANK, entries.length]]);
-          } finally {
-            await db.close();
-          }
-        } else {
-          const row = stack.database.db.select().from(bankRequestSlots).where(eq(bankRequestSlots.bankId, BANK)).get();
-          expect(row?.dayCount).toBe(entries.length);
-        }
+        const slots = await stack.db.select('bankRequestSlots');
+        expect(slots.map((r) => [r.bankId, r.dayCount])).toEqual([[BANK, entries.length]]);
       }, 240_000);
     },
   );
