@@ -2,15 +2,18 @@
  * The whole stack for the connection benchmark, assembled by composition/root.ts as
  * the tests do it (test/helpers/stack.ts) but outside vitest: its own `temporal server start-dev`
  * child (in-memory history), the sandbox banks over loopback mTLS, a temporary
- * SQLite file, and a worker in this process.
+ * SQLite file, and a worker in this process; or, with `workers`, the sandbox banks in their own
+ * process (bench/sandbox-process.ts) and that many worker processes (test/fixtures/worker-process.ts)
+ * sharing the SQLite file, the driver only creating connections and asking for syncs.
  */
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { freePort } from '../scripts/local-service';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { BankDirectory, BankSetup } from '../banks/directory';
 import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
 import { createRoot } from '../composition/root';
@@ -19,15 +22,20 @@ import { parseEnv } from '../config/env';
 import type { OpenDatabase } from '../db/client';
 import { createLogger, type Logger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
-import { startSandboxBanks, type SandboxBanks } from '../sandbox';
+import { startSandboxBanks, type RequestLogEntry, type SandboxBanks, type SandboxLimits } from '../sandbox';
+import type { SandboxBankId } from '../sandbox/state/types';
+import type { WorkerProcessConfig } from '../test/fixtures/worker-process';
 import { handlePsuCallback, type ConnectionServiceDeps } from '../services/connections';
 import { startDevServer, type DevServer } from '../temporal/dev-server';
 import { callbackQuery, psuDecides } from '../test/helpers/psu';
 import type { ConnectionTiming } from '../workflows/connection/types';
-import { createWorker, type ServiceWorker } from '../worker/worker';
+import { createWorker, WORKFLOWS_PATH } from '../worker/worker';
 import { generateSandboxCertificates } from '../xs2a/certs';
 import type { SandboxCertificateSet } from '../xs2a/certs/types';
 import type { BankProfile } from '../xs2a/profiles/types';
+import type { SandboxReady, SandboxRequest } from './sandbox-process';
+
+const quietBundler = { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} };
 
 export const BENCH_CALLBACK_URL = 'http://127.0.0.1:9/callback';
 export const NAMESPACE = 'default';
@@ -47,15 +55,102 @@ export interface BenchStackOptions {
   rateLimits?: Record<string, BankProfile['rateLimit']>;
   workerOverrides?: Partial<WorkerOptions>;
   log?: (line: string) => void;
+  /**
+   * 0 (default): one worker in this process, the sandbox banks too. N: the sandbox banks in their
+   * own process and N worker processes with the profiles' own rate limits; the driver runs none.
+   */
+  workers?: number;
+}
+
+/** What the driver asks of the sandbox banks, wherever they run. */
+export interface BenchSandbox {
+  serverCaPem: string;
+  requestLog(bank: SandboxBankId, afterSeq?: number): Promise<RequestLogEntry[]>;
+  setLimits(bank: SandboxBankId, limits: Partial<SandboxLimits>): Promise<void>;
+  /** The banks' clock (ms). */
+  now(): Promise<number>;
+}
+
+const inProcess = (sandbox: SandboxBanks): BenchSandbox => ({
+  serverCaPem: sandbox.serverCaPem,
+  requestLog: async (bank, afterSeq = 0) => sandbox.requestLog(bank).filter((e) => e.seq > afterSeq),
+  setLimits: async (bank, limits) => sandbox.setLimits(bank, limits),
+  now: async () => sandbox.clock.now().getTime(),
+});
+
+/** The sandbox banks in a child process, asked by message (bench/sandbox-process.ts). */
+async function sandboxProcess(tpp: SandboxCertificateSet): Promise<{
+  child: ChildProcess;
+  ready: SandboxReady;
+  sandbox: BenchSandbox;
+  stop(): Promise<void>;
+}> {
+  const child = fork(join(__dirname, 'sandbox-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, SANDBOX_TPP_CA: JSON.stringify(tpp.ca.certificatePem) },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<SandboxReady>((resolve, reject) => {
+    child.once('message', (m: SandboxReady) => resolve(m));
+    child.once('exit', (code) => reject(new Error(`the sandbox process exited with ${code}`)));
+  });
+  let nextId = 0;
+  const waiting = new Map<number, (result: unknown) => void>();
+  child.on('message', (m: { id?: number; result?: unknown }) => {
+    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
+    if (m.id !== undefined) waiting.delete(m.id);
+  });
+  type Unsent = SandboxRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+  const ask = <T>(request: Unsent): Promise<T> =>
+    new Promise((resolve) => {
+      const id = ++nextId;
+      waiting.set(id, resolve as (r: unknown) => void);
+      child.send({ ...request, id });
+    });
+  return {
+    child,
+    ready,
+    sandbox: {
+      serverCaPem: ready.serverCaPem,
+      requestLog: (bank, afterSeq) => ask({ op: 'requestLog', bank, afterSeq }),
+      setLimits: (bank, limits) => ask({ op: 'setLimits', bank, limits }),
+      now: () => ask({ op: 'now' }),
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ op: 'stop', id: ++nextId });
+      await gone;
+    },
+  };
+}
+
+/** A worker process (test/fixtures/worker-process.ts), resolved once it polls. */
+async function workerProcess(config: WorkerProcessConfig, dir: string, name: string): Promise<ChildProcess> {
+  const configPath = join(dir, `${name}.json`);
+  writeFileSync(configPath, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(__dirname, '..', 'test', 'fixtures', 'worker-process.ts')],
+    { env: { ...process.env, WORKER_CONFIG: configPath }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`worker process ${name} exited with ${code}`)));
+  });
+  return child;
 }
 
 export interface BenchStack {
   tpp: SandboxCertificateSet;
   devServer: DevServer;
-  sandbox: SandboxBanks;
+  sandbox: BenchSandbox;
+  /** The sandbox process's pid, with `workers`. */
+  sandboxPid?: number;
+  /** The worker processes' pids (none without `workers`: the worker is this process). */
+  workerPids: number[];
   banks: BankDirectory;
   database: OpenDatabase;
-  worker: ServiceWorker;
   client: Client;
   deps: ConnectionServiceDeps;
   /**
@@ -106,22 +201,45 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       organizationIdentifier: 'PSDDK-DFSA-BENCH001',
       organizationName: 'Bench Aggregator',
     });
-    const sandbox = await startSandboxBanks({ tppCa: tpp.ca, logger });
-    cleanups.push(() => sandbox.stop());
-    const now = () => sandbox.clock.now().getTime();
+    const workers = opts.workers ?? 0;
+    let sandbox: BenchSandbox;
+    let sandboxBanks: SandboxBanks;
+    let sandboxPid: number | undefined;
+    let now: (() => number) | undefined;
+    if (workers > 0) {
+      log('starting the sandbox banks in their own process');
+      const external = await sandboxProcess(tpp);
+      cleanups.push(() => external.stop());
+      sandbox = external.sandbox;
+      sandboxPid = external.child.pid;
+      // What sandboxBankSetups reads: the banks' addresses and CA (no bank state across processes).
+      sandboxBanks = {
+        banks: external.ready.banks,
+        serverCaPem: external.ready.serverCaPem,
+      } as unknown as SandboxBanks;
+    } else {
+      const local = await startSandboxBanks({ tppCa: tpp.ca, logger });
+      cleanups.push(() => local.stop());
+      sandbox = inProcess(local);
+      sandboxBanks = local;
+      now = () => local.clock.now().getTime();
+    }
     const dbDir = mkdtempSync(join(tmpdir(), 'ob-bench-'));
     cleanups.push(() => rmSync(dbDir, { recursive: true, force: true }));
     const taskQueue = 'bench-connections';
+    const cipherKey = randomBytes(32);
+    const payloadKey = randomBytes(32);
+    const dbPath = join(dbDir, 'bench.sqlite');
     const root = createRoot({
       env: parseEnv({ TEMPORAL_NAMESPACE: NAMESPACE }),
       logger,
-      database: join(dbDir, 'bench.sqlite'),
-      bankSetups: withRateLimits(sandboxBankSetups(sandbox, tpp), opts.rateLimits),
+      database: dbPath,
+      bankSetups: withRateLimits(sandboxBankSetups(sandboxBanks, tpp), opts.rateLimits),
       requestTimeoutMs: 30_000,
-      now,
-      cipherKeys: new Map([['bench1', randomBytes(32)]]),
+      ...(now ? { now } : {}),
+      cipherKeys: new Map([['bench1', cipherKey]]),
       // Encrypted like production: the bench measures the codec's cost too.
-      payloadCodec: new EncryptionCodec(new Map([['bench-payload1', randomBytes(32)]])),
+      payloadCodec: new EncryptionCodec(new Map([['bench-payload1', payloadKey]])),
       timing: BENCH_TIMING,
       taskQueue,
       callbackUrl: BENCH_CALLBACK_URL,
@@ -161,7 +279,42 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       });
       return started;
     };
-    const worker = await startWorker(taskQueue, BENCH_TIMING);
+    const workerPids: number[] = [];
+    if (workers > 0) {
+      log(`bundling workflows and starting ${workers} worker processes`);
+      const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundler });
+      const bundlePath = join(dbDir, 'workflow-bundle.js');
+      writeFileSync(bundlePath, code);
+      const config: WorkerProcessConfig = {
+        address: devServer.address,
+        taskQueue,
+        bundlePath,
+        dbPath,
+        keyId: 'bench1',
+        keyBase64: cipherKey.toString('base64'),
+        payloadKeyId: 'bench-payload1',
+        payloadKeyBase64: payloadKey.toString('base64'),
+        callbackUrl: BENCH_CALLBACK_URL,
+        sandbox: { banks: sandboxBanks.banks, serverCaPem: sandboxBanks.serverCaPem },
+        tpp,
+        timing: BENCH_TIMING,
+      };
+      const children = await Promise.all(
+        Array.from({ length: workers }, (_, i) => workerProcess(config, dbDir, `worker-${i + 1}`)),
+      );
+      for (const child of children) {
+        workerPids.push(child.pid!);
+        cleanups.push(async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const gone = new Promise((resolve) => child.once('exit', resolve));
+          // The measurements are taken: no graceful drain (a draining worker can wait on its pollers).
+          child.kill('SIGKILL');
+          await gone;
+        });
+      }
+    } else {
+      await startWorker(taskQueue, BENCH_TIMING);
+    }
     let extraWorkers = 0;
 
     const deps = root.serviceDeps(client);
@@ -169,9 +322,10 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       tpp,
       devServer,
       sandbox,
+      sandboxPid,
+      workerPids,
       banks,
       database,
-      worker,
       client,
       deps,
       async depsWithTiming(timing) {

@@ -3,7 +3,13 @@
  *
  *   npx tsx bench/connections.ts [--connections 100] [--concurrency 20] [--seconds 30]
  *        [--limited-connections 20] [--limited-seconds 25] [--scheduled 3] [--history-syncs 5]
- *        [--cost-connections 3] [--cost-days 4] [--cost-only]
+ *        [--cost-connections 3] [--cost-days 4] [--cost-only] [--workers N]
+ *
+ * --workers N (N ≥ 1): the sandbox banks run in their own process and N worker processes
+ * (test/fixtures/worker-process.ts, the profiles' own rate limits) on the one SQLite file; this
+ * process only drives (creates connections, asks for syncs). syncs.cpuPerSync.workerMs is the
+ * worker processes' CPU per sync (from /proc), and part 2 has every worker pulling from the
+ * bank's queue. Without it (0), worker and banks share this process as before.
  *
  * 1. N connections at the unlimited sandbox BEC, each created through createConnection, the
  *    scripted PSU and handlePsuCallback, `--concurrency` at a time; then on-demand syncs
@@ -48,10 +54,11 @@ interface Args {
   costConnections: number;
   costDays: number;
   costOnly: boolean;
+  workers: number;
 }
 
 const USAGE =
-  'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H --cost-connections N --cost-days D (0 skips part 3) [--cost-only]';
+  'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H --cost-connections N --cost-days D (0 skips part 3) [--cost-only] --workers N (0: worker in this process)';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -65,6 +72,7 @@ function parseArgs(argv: string[]): Args {
     costConnections: 3,
     costDays: 4,
     costOnly: false,
+    workers: 0,
   };
   const flags: Record<string, Exclude<keyof Args, 'costOnly'>> = {
     '--connections': 'connections',
@@ -76,6 +84,7 @@ function parseArgs(argv: string[]): Args {
     '--history-syncs': 'historySyncs',
     '--cost-connections': 'costConnections',
     '--cost-days': 'costDays',
+    '--workers': 'workers',
   };
   for (let i = 0; i < argv.length; i += 2) {
     if (argv[i] === '--cost-only') {
@@ -256,18 +265,31 @@ interface MemorySnapshot {
   temporalServerRssMb?: number;
 }
 
-/** CPU ms used so far by this process (driver + worker + sandbox banks) and by the dev server child. */
-function cpuMs(stack: BenchStack): { self: number; temporalServer?: number } {
-  const usage = process.cpuUsage();
-  let temporalServer: number | undefined;
+/** CPU ms a child process used so far, or undefined (not Linux, gone). */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
   try {
     // Fields 14 and 15 of /proc/<pid>/stat: utime and stime in clock ticks (100 per second on Linux).
-    const fields = readFileSync(`/proc/${stack.devServer.process.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    temporalServer = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
-    // Not Linux: leave it out.
+    return undefined;
   }
-  return { self: (usage.user + usage.system) / 1000, temporalServer };
+}
+
+/**
+ * CPU ms used so far by this process (driver, plus worker and sandbox banks without --workers),
+ * the dev server child, the worker processes together and the sandbox process.
+ */
+function cpuMs(stack: BenchStack): { self: number; temporalServer?: number; workers?: number; sandbox?: number } {
+  const usage = process.cpuUsage();
+  const workers = stack.workerPids.map(processCpuMs);
+  return {
+    self: (usage.user + usage.system) / 1000,
+    temporalServer: processCpuMs(stack.devServer.process.pid),
+    workers: workers.length && workers.every((w) => w !== undefined) ? workers.reduce((a, b) => a + b, 0) : undefined,
+    sandbox: processCpuMs(stack.sandboxPid),
+  };
 }
 
 function memory(stack: BenchStack): MemorySnapshot {
@@ -356,10 +378,10 @@ interface LimitedResult {
 
 async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedResult> {
   const log = () => stack.sandbox.requestLog(LIMITED_BANK);
-  const lastSeq = () => log().at(-1)?.seq ?? 0;
-  stack.sandbox.setLimits(LIMITED_BANK, { perSecond: LIMIT_PER_SECOND, perDay: null });
-  const creationMark = lastSeq();
-  const phaseStart = stack.sandbox.clock.now().getTime();
+  const lastSeq = async () => (await log()).at(-1)?.seq ?? 0;
+  await stack.sandbox.setLimits(LIMITED_BANK, { perSecond: LIMIT_PER_SECOND, perDay: null });
+  const creationMark = await lastSeq();
+  const phaseStart = await stack.sandbox.now();
   progress(
     `part 2: ${args.limitedConnections} connections at ${LIMITED_BANK}, ${LIMIT_PER_SECOND} req/s at the bank and in our profile`,
   );
@@ -371,11 +393,11 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
     Math.min(args.concurrency, args.limitedConnections),
     'limited',
   );
-  const syncMark = lastSeq();
-  const creation429 = log().filter((e) => e.seq > creationMark && e.seq <= syncMark && e.status === 429).length;
+  const syncMark = await lastSeq();
+  const creation429 = (await log()).filter((e) => e.seq > creationMark && e.seq <= syncMark && e.status === 429).length;
 
   progress(`part 2: every connection syncs in a loop for ${args.limitedSeconds} s`);
-  const windowStart = stack.sandbox.clock.now().getTime();
+  const windowStart = await stack.sandbox.now();
   const ids = created.ids;
   const load = await syncLoad(stack.deps, ids.length, args.limitedSeconds, (runner) => ids[runner]);
   const windowEnd = windowStart + args.limitedSeconds * 1000;
@@ -384,7 +406,8 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
   const authorizeUrl = stack.banks.get(LIMITED_BANK).profile.oauth?.authorizeUrl;
   const psuPagePath = authorizeUrl ? new URL(authorizeUrl).pathname : undefined;
   const isPsuPage = (e: RequestLogEntry) => e.path === psuPagePath;
-  const entries = log().filter((e) => e.seq > syncMark && !isPsuPage(e));
+  const all = await log();
+  const entries = all.filter((e) => e.seq > syncMark && !isPsuPage(e));
   const at = (e: RequestLogEntry) => Date.parse(e.time);
   const inWindow = entries.filter((e) => at(e) >= windowStart && at(e) < windowEnd);
   const steadyStart = windowStart + 2_000;
@@ -417,7 +440,7 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
     status429DuringSyncs: entries.filter((e) => e.status === 429).length,
     statusCounts,
     maxRequestsInAnySecond: Math.max(0, ...perSecondBuckets.values()),
-    refused: log()
+    refused: all
       .filter((e) => e.seq > creationMark && e.status === 429)
       .slice(0, 20)
       .map((e) => ({
@@ -426,7 +449,7 @@ async function rateLimitedRun(stack: BenchStack, args: Args): Promise<LimitedRes
         path: shortPath(e.path),
         atMs: at(e) - phaseStart,
       })),
-    firstRequests: log()
+    firstRequests: all
       .filter((e) => e.seq > creationMark)
       .slice(0, 15)
       .map(
@@ -498,6 +521,7 @@ async function main(): Promise<void> {
       rateLimits: { [LIMITED_BANK]: { perSecond: LIMIT_PER_SECOND, perDay: 100_000 } },
       // Ctrl-C also reaches the dev server (same process group): do not wait long for a server that is gone.
       workerOverrides: { shutdownGraceTime: '2s', shutdownForceTime: '10s' },
+      workers: args.workers,
       log: progress,
     });
     const memoryAtStart = memory(stack);
@@ -517,15 +541,27 @@ async function main(): Promise<void> {
     const load = await syncLoad(stack.deps, runners, args.seconds, () => ids[cursor++ % ids.length]);
     const cpuAfter = cpuMs(stack);
     const syncsDone = Math.max(1, load.completed + load.deferred);
+    const perSync = (before?: number, after?: number) =>
+      before !== undefined && after !== undefined ? round((after - before) / syncsDone, 2) : null;
     const cpuPerSync = {
       selfMs: round((cpuAfter.self - cpuBefore.self) / syncsDone, 2),
+      /** The worker processes' CPU per sync (--workers); null when the worker runs in this process (selfMs). */
+      workerMs: perSync(cpuBefore.workers, cpuAfter.workers),
+      sandboxMs: perSync(cpuBefore.sandbox, cpuAfter.sandbox),
       temporalServerMs:
         cpuAfter.temporalServer !== undefined && cpuBefore.temporalServer !== undefined
           ? round((cpuAfter.temporalServer - cpuBefore.temporalServer) / syncsDone, 2)
           : null,
-      /** Share of the machine's cores both processes used during the phase. */
+      /** Share of the machine's cores all the bench's processes used during the phase. */
       coresBusy: round(
-        (cpuAfter.self - cpuBefore.self + (cpuAfter.temporalServer ?? 0) - (cpuBefore.temporalServer ?? 0)) /
+        (cpuAfter.self -
+          cpuBefore.self +
+          (cpuAfter.temporalServer ?? 0) -
+          (cpuBefore.temporalServer ?? 0) +
+          (cpuAfter.workers ?? 0) -
+          (cpuBefore.workers ?? 0) +
+          (cpuAfter.sandbox ?? 0) -
+          (cpuBefore.sandbox ?? 0)) /
           1000 /
           load.seconds,
         2,
@@ -556,6 +592,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       node: process.version,
       cpus: os.cpus().length,
+      workers: args.workers,
       loadAverageBefore: loadBefore.map((l) => round(l, 2)),
       loadAverageAfter: loadAfter.map((l) => round(l, 2)),
       args,
@@ -621,6 +658,10 @@ async function main(): Promise<void> {
       [
         'CPU ms per sync: this process / dev server',
         `${cpuPerSync.selfMs} / ${cpuPerSync.temporalServerMs ?? 'n/a'} (${cpuPerSync.coresBusy} cores busy)`,
+      ],
+      [
+        `CPU ms per sync: ${args.workers} worker processes / sandbox process`,
+        `${cpuPerSync.workerMs ?? 'n/a (in this process)'} / ${cpuPerSync.sandboxMs ?? 'n/a'}`,
       ],
       [
         'syncNow latency p50 / p95 / max ms',

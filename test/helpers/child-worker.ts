@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -8,20 +9,20 @@ import { TEST_CALLBACK_URL, type Stack } from './stack';
 
 /**
  * A worker of the stack in its own process (test/fixtures/worker-process.ts): the same task queue,
- * database (SQLite file or PostgreSQL), keys and sandbox banks; resolves once it polls.
+ * database (the SQLite file or PostgreSQL), keys and sandbox banks; resolves once it polls.
  */
 export async function startChildWorker(
   stack: Stack,
   name: string,
   extra: Partial<WorkerProcessConfig> = {},
 ): Promise<ChildProcess> {
-  const configPath = join(mkdtempSync(join(tmpdir(), 'child-worker-')), `${name}.json`);
+  const configPath = join(tmpdir(), `${name}-${process.pid}-${randomBytes(4).toString('hex')}.json`);
   const config: WorkerProcessConfig = {
     address: inject('temporalAddress'),
     taskQueue: stack.deps.taskQueue,
     bundlePath: inject('workflowBundlePath'),
-    ...(stack.db.databasePath ? { dbPath: stack.db.databasePath } : {}),
-    ...(stack.db.databaseUrl ? { databaseUrl: stack.db.databaseUrl } : {}),
+    dbPath: stack.db.databasePath,
+    databaseUrl: stack.db.databaseUrl,
     keyId: stack.cipherKey.id,
     keyBase64: stack.cipherKey.key.toString('base64'),
     payloadKeyId: stack.payloadKey.id,
