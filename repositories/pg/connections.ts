@@ -1,8 +1,8 @@
-import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { PgDb } from '../../db/pg/client';
 import { connections, consents } from '../../db/pg/schema';
 import type { ConnectionRecord, ConnectionRepository } from '../connections';
-import { afterPosition, pageOf, type CreatedPosition } from '../plans/created-order';
+import { listedConnections, pageOf } from '../plans/created-order';
 
 /** The connection row with its current consent's validUntil: one query for list and detail alike. */
 function selectRecords(db: PgDb) {
@@ -24,15 +24,6 @@ function selectRecords(db: PgDb) {
     .leftJoin(consents, eq(consents.id, connections.currentConsentId));
 }
 
-/** Not deleted, one of these customers' (null: any customer's), after a page's last position. */
-function listed(customerIds: readonly string[] | null, after?: CreatedPosition): SQL | undefined {
-  return and(
-    isNull(connections.deletedAt),
-    customerIds === null ? undefined : inArray(connections.customerId, [...customerIds]),
-    after ? afterPosition(connections, after) : undefined,
-  );
-}
-
 const record = (row: ConnectionRecord): ConnectionRecord => ({
   ...row,
   validUntil: row.validUntil ?? null,
@@ -49,14 +40,14 @@ export function pgConnectionRepository(
     },
     async listByCustomer(customerId) {
       const rows = await selectRecords(db)
-        .where(listed([customerId]))
+        .where(listedConnections(connections, [customerId]))
         .orderBy(desc(connections.createdAt), desc(connections.id));
       return rows.map(record);
     },
     async listByCustomers(customerIds, page) {
       if (customerIds !== null && customerIds.length === 0) return { items: [] };
       const rows = await selectRecords(db)
-        .where(listed(customerIds, page.after))
+        .where(listedConnections(connections, customerIds, page.after))
         .orderBy(desc(connections.createdAt), desc(connections.id))
         .limit(page.limit + 1);
       const found = pageOf(rows, page.limit);

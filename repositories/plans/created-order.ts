@@ -1,4 +1,4 @@
-import { and, eq, lt, or, type Column } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, type Column } from 'drizzle-orm';
 
 /** A row's place in (createdAt desc, id desc) order: where a page of a list ends. */
 export interface CreatedPosition {
@@ -16,4 +16,17 @@ export function pageOf<T extends CreatedPosition>(rows: T[], limit: number): { i
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return { items, ...(rows.length > limit && last ? { next: { createdAt: last.createdAt, id: last.id } } : {}) };
+}
+
+/** Connections not deleted, of these customers (null: any customer's), after a page's last position. */
+export function listedConnections(
+  t: { deletedAt: Column; customerId: Column; createdAt: Column; id: Column },
+  customerIds: readonly string[] | null,
+  after?: CreatedPosition,
+) {
+  return and(
+    isNull(t.deletedAt),
+    customerIds === null ? undefined : inArray(t.customerId, [...customerIds]),
+    after ? afterPosition(t, after) : undefined,
+  );
 }

@@ -1,8 +1,8 @@
-import { and, desc, eq, inArray, isNull, type SQL } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, consents } from '../../db/schema';
 import type { ConnectionRecord, ConnectionRepository } from '../connections';
-import { afterPosition, pageOf, type CreatedPosition } from '../plans/created-order';
+import { listedConnections, pageOf } from '../plans/created-order';
 
 /** The connection row with its current consent's validUntil: one query for list and detail alike. */
 function selectRecords(db: Db) {
@@ -24,15 +24,6 @@ function selectRecords(db: Db) {
     .leftJoin(consents, eq(consents.id, connections.currentConsentId));
 }
 
-/** Not deleted, one of these customers' (null: any customer's), after a page's last position. */
-function listed(customerIds: readonly string[] | null, after?: CreatedPosition): SQL | undefined {
-  return and(
-    isNull(connections.deletedAt),
-    customerIds === null ? undefined : inArray(connections.customerId, [...customerIds]),
-    after ? afterPosition(connections, after) : undefined,
-  );
-}
-
 const record = (row: ConnectionRecord): ConnectionRecord => ({
   ...row,
   validUntil: row.validUntil ?? null,
@@ -49,7 +40,7 @@ export function sqliteConnectionRepository(
     },
     async listByCustomer(customerId) {
       return selectRecords(db)
-        .where(listed([customerId]))
+        .where(listedConnections(connections, [customerId]))
         .orderBy(desc(connections.createdAt), desc(connections.id))
         .all()
         .map(record);
@@ -57,7 +48,7 @@ export function sqliteConnectionRepository(
     async listByCustomers(customerIds, page) {
       if (customerIds !== null && customerIds.length === 0) return { items: [] };
       const rows = selectRecords(db)
-        .where(listed(customerIds, page.after))
+        .where(listedConnections(connections, customerIds, page.after))
         .orderBy(desc(connections.createdAt), desc(connections.id))
         .limit(page.limit + 1)
         .all();

@@ -13,23 +13,13 @@ import { workflowIdFor } from '../../workflows/connection/types';
 import { killChild, startChildWorker } from '../helpers/child-worker';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitFor } from './helpers';
+import { maxInAnySecond } from '../helpers/rate-window';
 
 const BANK = 'enfuce-rocker';
 const PER_SECOND = 5;
 const CONNECTIONS = 10;
 const SYNCS_PER_CONNECTION = 2;
 const PSU_IP = '192.0.2.1';
-
-/** Most entries in any half-open 1-second window. */
-function maxInAnySecond(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < s.length; i++) {
-    while (j < s.length && s[j] < s[i] + 1_000) j++;
-    max = Math.max(max, j - i);
-  }
-  return max;
-}
 
 const postgresUrl = inject('postgresUrl');
 const variants = [

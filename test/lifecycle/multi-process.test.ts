@@ -22,6 +22,7 @@ import { psuDecides } from '../helpers/psu';
 import { testBackends } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
 import { waitFor } from './helpers';
+import { maxInAnySecond } from '../helpers/rate-window';
 
 const LIMITED = ['enfuce-rocker', 'enfuce-st1'] as const;
 const BANKS = ['bec', ...LIMITED] as const;
@@ -43,17 +44,6 @@ async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-/** Most entries in any half-open 1-second window. */
-function maxInAnySecond(times: number[]): number {
-  const s = [...times].sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < s.length; i++) {
-    while (j < s.length && s[j] < s[i] + 1_000) j++;
-    max = Math.max(max, j - i);
-  }
-  return max;
 }
 
 async function startApiProcess(config: ApiProcessConfig): Promise<ChildProcess> {

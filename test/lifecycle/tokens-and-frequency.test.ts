@@ -81,51 +81,6 @@ describeEachBackend('tokens and frequencyPerDay', (backend) => {
   });
 
   describe('frequencyPerDay: never more than the consent allows, and the bank never has to say 429', () => {
-    let stack: Stack;
-    beforeAll(async () => {
-      stack = await startStack({ timing: { syncIntervalMs: 200 } });
-    });
-    afterAll(async () => stack?.stop());
-
-    it('defers unattended syncs once today is used up, while a PSU-present sync still runs', async () => {
-      const created = await createConnection(stack.deps, {
-        customerId: 'c-freq',
-        aspspId: 'bec',
-        redirectUrl: 'https://p.example/r',
-        psuIpAddress: '192.0.2.1',
-        frequencyPerDay: 2,
-      });
-      await stack.psu(created.authorisationUrl, 'approve');
-      await waitForStatus(stack, created.id, 'active');
-      // Syncs are due every 200 ms: after two unattended ones the workflow waits for tomorrow.
-      const view = await waitFor(
-        'deferral to tomorrow',
-        async () => {
-          const v = await connectionView(stack.deps, created.id);
-          // Deferred to the next UTC midnight plus a minute: at least 60 s away whatever the time of day
-          // (syncs are otherwise 200 ms apart).
-          return v.nextSyncAt && v.nextSyncAt - Date.now() > 50_000 ? v : undefined;
-        },
-        15_000,
-      );
-      expect(view.status).toBe('active');
-
-      const log = stack.sandbox.requestLog('bec');
-      const unattendedAccountReads = log.filter(
-        (e) => e.method === 'GET' && e.path.endsWith('/v1/accounts') && !e.headers['psu-ip-address'],
-      );
-      expect(unattendedAccountReads.length).toBe(2);
-      expect(log.filter((e) => e.status === 429)).toEqual([]);
-
-      const attended = await syncNow(stack.deps, created.id, '192.0.2.44');
-      expect(attended.outcome).toBe('ok');
-      const unattended = await syncNow(stack.deps, created.id);
-      expect(unattended.outcome).toBe('deferred');
-      expect(stack.sandbox.requestLog('bec').filter((e) => e.status === 429)).toEqual([]);
-    });
-  });
-
-  describe('frequencyPerDay: never more than the consent allows, and the bank never has to say 429', () => {
     beforeAll(() => {
       // Syncs due every 200 ms from here on: the worker's timing is read at each workflow run's start.
       stack.activityDeps.timing = { ...stack.activityDeps.timing, syncIntervalMs: 200 };

@@ -1,50 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, inject } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createConnection } from '../../services/connections';
-import type { WorkerProcessConfig } from '../fixtures/worker-process';
 import { describeEachBackend } from '../helpers/backends';
-import { TEST_CALLBACK_URL, startStack, type Stack } from '../helpers/stack';
+import { killChild, startChildWorker } from '../helpers/child-worker';
+import { startStack, type Stack } from '../helpers/stack';
 import { storedAccounts, storedTransactions, waitFor, waitForStatus } from './helpers';
-
-async function startChildWorker(stack: Stack, dir: string): Promise<ChildProcess> {
-  const configPath = join(dir, 'worker.json');
-  const config: WorkerProcessConfig = {
-    address: inject('temporalAddress'),
-    taskQueue: stack.deps.taskQueue,
-    bundlePath: inject('workflowBundlePath'),
-    dbPath: stack.db.databasePath,
-    databaseUrl: stack.db.databaseUrl,
-    keyId: stack.cipherKey.id,
-    keyBase64: stack.cipherKey.key.toString('base64'),
-    payloadKeyId: stack.payloadKey.id,
-    payloadKeyBase64: stack.payloadKey.key.toString('base64'),
-    callbackUrl: TEST_CALLBACK_URL,
-    sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
-    tpp: stack.tpp,
-    timing: stack.activityDeps.timing,
-  };
-  writeFileSync(
-    configPath,
-    JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures/worker-process.ts')], {
-    env: { ...process.env, WORKER_CONFIG: configPath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`child worker exited with ${code}`)));
-  });
-  return child;
-}
 
 describeEachBackend('a worker killed in the middle of a sync', (backend) => {
   let stack: Stack;
   let child: ChildProcess | undefined;
-  const dir = mkdtempSync(join(tmpdir(), 'ob-crash-'));
   beforeAll(async () => {
     stack = await startStack({
       backend,
@@ -53,14 +17,13 @@ describeEachBackend('a worker killed in the middle of a sync', (backend) => {
     });
   });
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await killChild(child);
     await stack?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('is retried on another worker: no duplicate, no gap, one sync run', async () => {
     await stack.stopWorker();
-    child = await startChildWorker(stack, dir);
+    child = await startChildWorker(stack, 'crash');
 
     // Slow pages, so the first (two-year) sync is still reading when the worker dies.
     stack.sandbox.setFaults('bec', { latencyMs: 40 });
