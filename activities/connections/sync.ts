@@ -126,6 +126,18 @@ export function createSyncActivities(deps: ActivityDeps) {
         let inserted = 0; // webhooks: connection.sync_completed's "added"
         let removed = 0;
         let tokens: PsuTokens | undefined;
+        // Waits for the bank's request slots (shared by the fleet) can outlast the heartbeat timeout:
+        // keep beating with the last progress while the attempt lives, so Temporal retries only an
+        // attempt whose worker is gone, never one that is queued (a second attempt would queue too).
+        let progress: unknown = checkpoint;
+        const beat = (details: unknown) => {
+          progress = details;
+          ctx.heartbeat(details);
+        };
+        const keepAlive = setInterval(
+          () => ctx.heartbeat(progress),
+          Math.max(200, Math.min(10_000, (info.heartbeatTimeoutMs ?? 60_000) / 3)),
+        );
 
         const run = async (forceRefresh: boolean) => {
           // Refreshed here, right before the reads, when expired or nearly so: the workflow does not
@@ -168,14 +180,14 @@ export function createSyncActivities(deps: ActivityDeps) {
             )) {
               bankCalls++;
               for (const t of page.transactions) fetched[t.bookingStatus].push(t);
-              ctx.heartbeat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
+              beat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
             }
             const result = await c.repositories.accounts.reconcileTransactions(row.id, fetched, c.now());
             upserted += result.upserted;
             inserted += result.inserted;
             removed += result.removed;
             checkpoint.done.push(account.resourceId);
-            ctx.heartbeat(checkpoint);
+            beat(checkpoint);
           }
           return listed.length;
         };
@@ -202,6 +214,8 @@ export function createSyncActivities(deps: ActivityDeps) {
           if (err instanceof Xs2aError && err.kind === 'consent_invalid')
             await explainInvalidConsent(c, bank, connection.id, consent.id, consent.bankConsentId, err);
           throw err;
+        } finally {
+          clearInterval(keepAlive);
         }
 
         const finishedAt = c.now();

@@ -27,11 +27,11 @@ import { maxInAnySecond } from '../helpers/rate-window';
 const LIMITED = ['enfuce-rocker', 'enfuce-st1'] as const;
 const BANKS = ['bec', ...LIMITED] as const;
 /**
- * 20 BEC (no published limit) and 5 each at Rocker and ST1: at 5 requests/s a bank's queue of
- * concurrent syncs must stay under the fleet limiter's 10 s wait, or requests are refused and
- * whole syncs retried (10 concurrent first syncs per Enfuce bank thrash: see the report).
+ * 10 at each bank: at Rocker's and ST1's 5 requests/s, 10 concurrent syncs per bank wait seconds for
+ * their request slots, longer than the 2 s heartbeat timeout here; the sync keeps beating while it
+ * waits, so no attempt is retried while it is merely queued (before it did, and the queue thrashed).
  */
-const PER_BANK: Record<(typeof BANKS)[number], number> = { bec: 20, 'enfuce-rocker': 5, 'enfuce-st1': 5 };
+const PER_BANK: Record<(typeof BANKS)[number], number> = { bec: 10, 'enfuce-rocker': 10, 'enfuce-st1': 10 };
 const PER_SECOND = 5;
 const PSU_IP = '192.0.2.1';
 
