@@ -24,7 +24,8 @@ if [ ! -x "$VENV/bin/schemathesis" ]; then
 fi
 
 LOG="$(mktemp -t ob-schemathesis-service.XXXXXX)"
-npx tsx scripts/schemathesis-service.ts >"$LOG" 2>&1 &
+node --import tsx scripts/schemathesis-service.ts >"$LOG" 2>&1 &
+# node itself, not npx: the SIGTERM below reaches the service, which stops its Temporal dev server.
 SERVICE_PID=$!
 cleanup() {
   kill -TERM "$SERVICE_PID" 2>/dev/null || true
