@@ -22,3 +22,21 @@ export async function ownedAccount(repositories: Pick<Repositories, 'accounts'>,
   if (!row || !mayActFor(principal, row.customerId)) throw new ApiProblem(404, `no account ${id}`);
   return row.account;
 }
+
+/** 403 naming customerId unless the key is issued for this customer. */
+export function requireCustomer(principal: ApiPrincipal, customerId: string): void {
+  if (!mayActFor(principal, customerId))
+    throw new ApiProblem(403, 'this API key is not issued for this customer', {
+      errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
+    });
+}
+
+/**
+ * The customers a list covers: the one asked for (403 unless the key may act for it), else every
+ * customer the key is issued for (null, for a key without customers: all).
+ */
+export function customersToList(principal: ApiPrincipal, customerId: string | undefined): readonly string[] | null {
+  if (customerId === undefined) return principal.customerIds;
+  requireCustomer(principal, customerId);
+  return [customerId];
+}

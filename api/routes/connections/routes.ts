@@ -2,11 +2,11 @@ import type { FastifyRequest } from 'fastify';
 import type { ConnectionRecord } from '../../../repositories';
 import { createConnection, deleteConnection, reauthorise, syncNow } from '../../../services/connections';
 import { TERMINAL_STATUSES } from '../../../workflows/connection/contract';
-import { mayActFor, principalOf } from '../../auth/authenticate';
+import { principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { accessFaultsFor, accountsThatCannotExist } from '../../access-schema';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
-import { ownedConnection } from '../../ownership';
+import { customersToList, ownedConnection, requireCustomer } from '../../ownership';
 import { ApiProblem, problemResponses, problemSchema } from '../../problem';
 import { decodeCreatedCursor, encodeCreatedCursor } from '../../pagination/created-cursor';
 import {
@@ -69,11 +69,7 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request, reply) => {
       const principal = principalOf(request);
       const body = request.body;
-      if (!mayActFor(principal, body.customerId)) {
-        throw new ApiProblem(403, 'this API key is not issued for this customer', {
-          errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
-        });
-      }
+      requireCustomer(principal, body.customerId);
       // Checked before anything is stored or sent: a reference this bank's accounts cannot have,
       // or one naming no account at all.
       if (body.access && deps.banks.has(body.aspspId)) {
@@ -134,16 +130,10 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request) => {
       const principal = principalOf(request);
       const { customerId, cursor, limit } = request.query;
-      if (customerId !== undefined && !mayActFor(principal, customerId)) {
-        throw new ApiProblem(403, 'this API key is not issued for this customer', {
-          errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
-        });
-      }
-      // Without customerId: every customer the key is issued for (a key without customers: all).
-      const page = await deps.repositories.connections.listByCustomers(
-        customerId !== undefined ? [customerId] : principal.customerIds,
-        { after: cursor ? decodeCreatedCursor(cursor) : undefined, limit: limit ?? 50 },
-      );
+      const page = await deps.repositories.connections.listByCustomers(customersToList(principal, customerId), {
+        after: cursor ? decodeCreatedCursor(cursor) : undefined,
+        limit: limit ?? 50,
+      });
       return {
         connections: page.items.map(connectionView),
         ...(page.next ? { nextCursor: encodeCreatedCursor(page.next) } : {}),

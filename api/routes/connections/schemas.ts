@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { CONNECTION_STATUSES } from '../../../workflows/connection/contract';
 import { accountAccessSchema } from '../../access-schema';
 import { httpUrl } from '../../http-url';
-import { createdCursorSchema } from '../../pagination/created-cursor';
+import { customerPageQuery } from '../../pagination/customer-page';
 
 export const createConnectionBody = z
   .object({
@@ -85,19 +85,7 @@ export const connectionListSchema = z
   })
   .meta({ id: 'ConnectionList' });
 
-export const listConnectionsQuery = z.object({
-  customerId: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe(
-      "Only this customer's connections (one the API key is issued for, else 403). Without it: the " +
-        'connections of every customer the key is issued for; for a key without customers, of every customer',
-    ),
-  cursor: createdCursorSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional().describe('Connections per page (default 50)'),
-});
+export const listConnectionsQuery = customerPageQuery('connections');
 
 export const connectionIdParams = z.object({ id: z.string().min(1).max(100) });
 

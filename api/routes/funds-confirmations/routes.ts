@@ -1,7 +1,8 @@
 import { confirmFunds } from '../../../services/payments';
-import { mayActFor, principalOf } from '../../auth/authenticate';
+import { principalOf } from '../../auth/authenticate';
+import { requireCustomer } from '../../ownership';
 import type { ApiApp, ApiDeps } from '../../deps';
-import { ApiProblem, problemResponses, problemSchema } from '../../problem';
+import { problemResponses, problemSchema } from '../../problem';
 import { paymentCall } from '../payments/errors';
 import { fundsConfirmationBody, fundsConfirmationSchema } from '../payments/schemas';
 
@@ -26,11 +27,7 @@ export function fundsConfirmationRoutes(app: ApiApp, deps: ApiDeps): void {
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      if (!mayActFor(principal, request.body.customerId)) {
-        throw new ApiProblem(403, 'this API key is not issued for this customer', {
-          errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
-        });
-      }
+      requireCustomer(principal, request.body.customerId);
       const result = await paymentCall(() => confirmFunds(deps, request.body));
       return reply.header('cache-control', 'no-store').send(result);
     },

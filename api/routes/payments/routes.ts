@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import type { PaymentRecord } from '../../../repositories/payments';
 import { cancelPayment, createPayment } from '../../../services/payments';
 import { mayActFor, principalOf, type ApiPrincipal } from '../../auth/authenticate';
+import { customersToList, requireCustomer } from '../../ownership';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { idempotentId, requestHash, reserve } from '../../idempotency';
 import { ApiProblem, problemResponses, problemSchema } from '../../problem';
@@ -25,12 +26,6 @@ function psuIp(request: FastifyRequest, fromBody?: string): { psuIpAddress?: str
   const header = request.headers['x-psu-ip-address'];
   const named = fromBody || (typeof header === 'string' && header ? header : undefined);
   return { ...(named ? { psuIpAddress: named } : {}), requestIp: request.ip };
-}
-
-function forbiddenCustomer(): ApiProblem {
-  return new ApiProblem(403, 'this API key is not issued for this customer', {
-    errors: [{ field: 'customerId', message: 'not allowed for this API key' }],
-  });
 }
 
 /** What a product sees of a payment: never the debtor's IBAN or the SCA session. */
@@ -91,7 +86,7 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request, reply) => {
       const principal = principalOf(request);
       const body = request.body;
-      if (!mayActFor(principal, body.customerId)) throw forbiddenCustomer();
+      requireCustomer(principal, body.customerId);
       const input = { ...body, ...psuIp(request, body.psuIpAddress) };
       const idemKey = request.headers['idempotency-key'];
       if (!idemKey) {
@@ -139,10 +134,8 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
     async (request) => {
       const principal = principalOf(request);
       const { customerId } = request.query;
-      if (customerId !== undefined && !mayActFor(principal, customerId)) throw forbiddenCustomer();
       const page = await payments().list({
-        // Without customerId: every customer the key is issued for (a key without customers: all).
-        customerIds: customerId !== undefined ? [customerId] : principal.customerIds,
+        customerIds: customersToList(principal, customerId),
         status: request.query.status,
         after: request.query.cursor ? decodeCreatedCursor(request.query.cursor) : undefined,
         limit: request.query.limit ?? 50,

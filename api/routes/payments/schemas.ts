@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { amountPattern, CURRENCY_DIGITS } from '../../../services/payments';
 import { httpUrl } from '../../http-url';
 import { noticesSchema } from '../connections/schemas';
-import { createdCursorSchema } from '../../pagination/created-cursor';
+import { customerPageQuery } from '../../pagination/customer-page';
 import { PAYMENT_PRODUCTS, PAYMENT_STATUSES } from '../../../workflows/payment/contract';
 
 /**
@@ -120,20 +120,7 @@ export const paymentListSchema = z
   })
   .meta({ id: 'PaymentList' });
 
-export const listPaymentsQuery = z.object({
-  customerId: z
-    .string()
-    .min(1)
-    .max(200)
-    .optional()
-    .describe(
-      "Only this customer's payments (one the API key is issued for, else 403). Without it: the payments of " +
-        'every customer the key is issued for; for a key without customers, of every customer',
-    ),
-  status: z.enum(PAYMENT_STATUSES).optional(),
-  cursor: createdCursorSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
-});
+export const listPaymentsQuery = customerPageQuery('payments').extend({ status: z.enum(PAYMENT_STATUSES).optional() });
 
 export const paymentIdParams = z.object({ id: z.string().min(1).max(100) });
 
