@@ -33,18 +33,32 @@ export async function startChildWorker(
     timing: stack.activityDeps.timing,
     ...extra,
   };
+  return startFixtureProcess('worker-process.ts', 'WORKER_CONFIG', configPath, config, `child worker ${name}`);
+}
+
+/**
+ * A test fixture (test/fixtures/<file>) in its own node process, its config as JSON in `configPath`
+ * (named by the env variable `configEnv`); resolves once it prints "ready".
+ */
+export async function startFixtureProcess(
+  file: string,
+  configEnv: string,
+  configPath: string,
+  config: object,
+  what: string,
+): Promise<ChildProcess> {
   // The sandbox's bank state is not configuration: leave it out.
   writeFileSync(
     configPath,
     JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures/worker-process.ts')], {
-    env: { ...process.env, WORKER_CONFIG: configPath },
+  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures', file)], {
+    env: { ...process.env, [configEnv]: configPath },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`child worker ${name} exited with ${code}`)));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
   });
   return child;
 }

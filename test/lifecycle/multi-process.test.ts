@@ -6,9 +6,8 @@
  * SIGKILLed while the connections sync again. Every sync completes on the survivor, every stored
  * transaction is the bank's once, and each Enfuce bank, limited to 5 requests/s, answers 0 × 429.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { RequestLogEntry } from '../../sandbox';
 import { workflowIdFor } from '../../workflows/connection/types';
 import type { ApiProcessConfig } from '../fixtures/api-process';
-import { killChild, startChildWorker } from '../helpers/child-worker';
+import { killChild, startChildWorker, startFixtureProcess } from '../helpers/child-worker';
 import { psuDecides } from '../helpers/psu';
 import { testBackends } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
@@ -46,21 +45,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startApiProcess(config: ApiProcessConfig): Promise<ChildProcess> {
+function startApiProcess(config: ApiProcessConfig): Promise<ChildProcess> {
   const configPath = join(tmpdir(), `api-${process.pid}-${randomBytes(4).toString('hex')}.json`);
-  writeFileSync(
-    configPath,
-    JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures/api-process.ts')], {
-    env: { ...process.env, API_CONFIG: configPath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`API process exited with ${code}`)));
-  });
-  return child;
+  return startFixtureProcess('api-process.ts', 'API_CONFIG', configPath, config, 'API process');
 }
 
 // The issue's proof is on PostgreSQL, what several machines share; skipped (saying why) only when

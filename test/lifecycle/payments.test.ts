@@ -1,16 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initiationOutcome } from '../../activities/payments';
 import { payments } from '../../db/schema';
 import { ibanFromBban } from '../../sandbox/data/iban';
 import { createPayment, PaymentUpstreamError, type CreatePaymentInput } from '../../services/payments';
 import { Xs2aError } from '../../xs2a/errors';
 import { paymentWorkflowId, type PaymentStatus } from '../../workflows/payment/contract';
-import type { WorkerProcessConfig } from '../fixtures/worker-process';
-import { FAST_PAYMENT_TIMING, TEST_CALLBACK_URL, startStack, type Stack } from '../helpers/stack';
+import { startChildWorker } from '../helpers/child-worker';
+import { FAST_PAYMENT_TIMING, startStack, type Stack } from '../helpers/stack';
 import { historyText, waitFor } from './helpers';
 
 const METTE = 'DK8004004012345678';
@@ -43,37 +41,6 @@ const waitForRow = (stack: Stack, id: string, status: PaymentStatus, timeoutMs?:
 const initiations = (stack: Stack) =>
   stack.sandbox.requestLog('bec').filter((e) => e.method === 'POST' && /\/v1\/payments\/[a-z-]+$/.test(e.path));
 
-async function startChildWorker(stack: Stack): Promise<ChildProcess> {
-  const configPath = join(stack.database.path, '..', 'payment-worker.json');
-  const config: WorkerProcessConfig = {
-    address: inject('temporalAddress'),
-    taskQueue: stack.deps.taskQueue,
-    bundlePath: inject('workflowBundlePath'),
-    dbPath: stack.database.path,
-    keyId: stack.cipherKey.id,
-    keyBase64: stack.cipherKey.key.toString('base64'),
-    payloadKeyId: stack.payloadKey.id,
-    payloadKeyBase64: stack.payloadKey.key.toString('base64'),
-    callbackUrl: TEST_CALLBACK_URL,
-    sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
-    tpp: stack.tpp,
-    paymentTiming: FAST_PAYMENT_TIMING,
-  };
-  writeFileSync(
-    configPath,
-    JSON.stringify(config, (k, v) => (k === 'state' ? undefined : v)),
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '../fixtures/worker-process.ts')], {
-    env: { ...process.env, WORKER_CONFIG: configPath },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`child worker exited with ${code}`)));
-  });
-  return child;
-}
-
 describe('payment workflow durability', () => {
   let stack: Stack;
   let child: ChildProcess | undefined;
@@ -87,7 +54,7 @@ describe('payment workflow durability', () => {
 
   it('a worker killed while the payment is being followed: another worker finishes it, no second initiation', async () => {
     await stack.stopWorker();
-    child = await startChildWorker(stack);
+    child = await startChildWorker(stack, 'payment-worker', { paymentTiming: FAST_PAYMENT_TIMING });
     const before = initiations(stack).length;
     const created = await createPayment(stack.deps, input());
     const back = await stack.psu(created.authorisationUrl, 'approve', 'bec-psu-1');
