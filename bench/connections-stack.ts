@@ -131,7 +131,12 @@ async function workerProcess(config: WorkerProcessConfig, dir: string, name: str
   writeFileSync(configPath, JSON.stringify(config));
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(__dirname, '..', 'test', 'fixtures', 'worker-process.ts')],
+    [
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      '--import',
+      'tsx',
+      join(__dirname, '..', 'test', 'fixtures', 'worker-process.ts'),
+    ],
     { env: { ...process.env, WORKER_CONFIG: configPath }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
+import { cachePreparedStatements } from './statement-cache';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -27,6 +28,7 @@ export function openDatabase(path: string, options: { migrate?: boolean } = {}):
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  cachePreparedStatements(sqlite);
   const db = drizzle(sqlite, { schema });
   if (options.migrate !== false) migrateOnce(db);
   return { db, sqlite, close: () => sqlite.close() };

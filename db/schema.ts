@@ -237,6 +237,8 @@ export const transactions = sqliteTable(
     uniqueIndex('transactions_bank_id').on(t.accountId, t.bankTransactionId),
     uniqueIndex('transactions_fingerprint').on(t.accountId, t.fingerprint),
     index('transactions_account_date').on(t.accountId, t.date, t.id),
+    // A sync reads an account's pending rows and the rows its fetch names, not the whole history.
+    index('transactions_account_status').on(t.accountId, t.bookingStatus),
   ],
 );
 

@@ -81,8 +81,8 @@ export function createSyncActivities(deps: ActivityDeps) {
           startedAt,
         });
 
-        const known = (await c.repositories.accounts.rows(connection.id)).filter((a) => a.status === 'active');
         if (!psuPresent) {
+          const known = (await c.repositories.accounts.rows(connection.id)).filter((a) => a.status === 'active');
           // Card-account lists carry no balances, so each card costs a balances read too.
           const perAccount =
             bank.profile.paths.accountKind === 'card-accounts' ? ['transactions', 'balances'] : ['transactions'];

@@ -3,7 +3,8 @@ import type { PgDb } from '../../db/pg/client';
 import { accounts, balanceHistory, balances, connections, transactions } from '../../db/pg/schema';
 import type { AccountRepository } from '../accounts';
 import { planAccounts, planBalances } from '../plans/accounts';
-import { chunks, planTransactions } from '../plans/transactions';
+import { BALANCE_UPDATE_COLUMNS, fromExcluded } from '../plans/sql';
+import { chunks, planTransactions, storedRowFilters, uniqueRows } from '../plans/transactions';
 
 type Writes = Pick<
   AccountRepository,
@@ -45,14 +46,7 @@ export function pgAccountWrites(db: PgDb): Writes {
             .values(plan.latest)
             .onConflictDoUpdate({
               target: [balances.accountId, balances.balanceType],
-              set: excludedOf([
-                'amount',
-                'currency',
-                'referenceDate',
-                'lastChangeDateTime',
-                'creditLimitIncluded',
-                'fetchedAt',
-              ]),
+              set: fromExcluded(balances, BALANCE_UPDATE_COLUMNS),
             });
         if (plan.history.length) await tx.insert(balanceHistory).values(plan.history);
       });
@@ -60,7 +54,10 @@ export function pgAccountWrites(db: PgDb): Writes {
     async reconcileTransactions(accountId, fetched, now) {
       return db.transaction(async (tx) => {
         await tx.select({ id: accounts.id }).from(accounts).where(eq(accounts.id, accountId)).for('update');
-        const existing = await tx.select().from(transactions).where(eq(transactions.accountId, accountId));
+        const found = [];
+        for (const where of storedRowFilters(transactions, accountId, fetched))
+          found.push(...(await tx.select().from(transactions).where(where)));
+        const existing = uniqueRows(found);
         const plan = planTransactions(existing, accountId, fetched, now);
         for (const u of plan.updates) await tx.update(transactions).set(u.values).where(eq(transactions.id, u.id));
         for (const rows of chunks(plan.inserts)) await tx.insert(transactions).values(rows);
@@ -74,9 +71,4 @@ export function pgAccountWrites(db: PgDb): Writes {
       });
     },
   };
-}
-
-/** ON CONFLICT DO UPDATE SET col = excluded.col for the balance columns (one statement for all types). */
-function excludedOf(fields: (keyof typeof balances.$inferInsert)[]) {
-  return Object.fromEntries(fields.map((f) => [f, sql.raw(`excluded."${balances[f].name}"`)]));
 }

@@ -19,6 +19,11 @@ function match(rows: AccountRow[], fetched: Account): AccountRow | undefined {
   );
 }
 
+/** True when every value but updatedAt is what the row already holds. */
+function sameValues(row: AccountRow, values: Partial<AccountRow>): boolean {
+  return Object.entries(values).every(([key, value]) => key === 'updatedAt' || row[key as keyof AccountRow] === value);
+}
+
 export interface AccountWrites {
   updates: { id: string; values: Partial<AccountRow> }[];
   inserts: AccountRow[];
@@ -55,7 +60,8 @@ export function planAccounts(rows: AccountRow[], connectionId: string, fetched: 
     };
     let row: AccountRow;
     if (existing) {
-      writes.updates.push({ id: existing.id, values });
+      // The usual sync lists the same accounts: no write where nothing changed.
+      if (!sameValues(existing, values)) writes.updates.push({ id: existing.id, values });
       row = { ...existing, ...values };
     } else {
       row = { id: `acc_${randomUUID()}`, connectionId, lastBookedDate: null, createdAt: now, ...values };

@@ -35,3 +35,21 @@ export function pendingSessionsOf(
 export function deliveryValues({ countAttempt, ...values }: DeliveryUpdate, at: number, attempts: Column) {
   return { ...values, ...(countAttempt ? { attempts: sql`${attempts} + 1` } : {}), updatedAt: at };
 }
+
+/**
+ * ON CONFLICT DO UPDATE SET col = excluded.col: a multi-row upsert takes each row's own values
+ * (SQLite and PostgreSQL alike), so one statement writes every row.
+ */
+export function fromExcluded<K extends string>(table: Record<K, Column>, fields: readonly K[]) {
+  return Object.fromEntries(fields.map((f) => [f, sql.raw(`excluded."${table[f].name}"`)]));
+}
+
+/** The balance columns a newer fetch replaces. */
+export const BALANCE_UPDATE_COLUMNS = [
+  'amount',
+  'currency',
+  'referenceDate',
+  'lastChangeDateTime',
+  'creditLimitIncluded',
+  'fetchedAt',
+] as const;

@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { and, eq, inArray, or, type Column, type SQL } from 'drizzle-orm';
 import type { Transaction } from '../../xs2a/operations/types';
 import type { TransactionRow } from '../rows';
 
@@ -64,6 +66,16 @@ function rowValues(t: Transaction, fingerprint: string, now: number, previous?: 
     raw: t.raw,
     updatedAt: now,
   };
+}
+
+/** True when storing these values would change nothing but updatedAt (a re-fetched, unchanged transaction). */
+function unchanged(row: TransactionRow, values: TransactionValues): boolean {
+  for (const key of Object.keys(values) as (keyof TransactionValues)[]) {
+    if (key === 'updatedAt') continue;
+    if (key === 'raw' ? !isDeepStrictEqual(row.raw ?? null, values.raw ?? null) : row[key] !== values[key])
+      return false;
+  }
+  return true;
 }
 
 const daysApart = (a: string, b: string) => Math.abs(Date.parse(a) - Date.parse(b)) / DAY_MS;
@@ -139,7 +151,8 @@ export function planTransactions(
       const updated = { ...row, ...values };
       // A row new in this plan is inserted with its latest values; a stored one is updated.
       if (insertedIds.has(row.id)) writes.inserts[writes.inserts.findIndex((r) => r.id === row.id)] = updated;
-      else writes.updates.push({ id: row.id, values });
+      // Most of a sync's window was stored by the sync before: no write where nothing changed.
+      else if (!unchanged(row, values)) writes.updates.push({ id: row.id, values });
       byFingerprint.delete(row.fingerprint);
       byFingerprint.set(fp, updated);
       if (values.bankTransactionId) byBankId.set(values.bankTransactionId, updated);
@@ -196,6 +209,47 @@ export function planTransactions(
   writes.result = { upserted, inserted: added, removed: writes.deletes.length, lastBookedDate: lastBooked };
   return writes;
 }
+
+/** The transaction table's columns the stored-row filter needs (the SQLite and PostgreSQL tables alike). */
+interface TransactionKeyColumns {
+  accountId: Column;
+  bookingStatus: Column;
+  bankTransactionId: Column;
+  fingerprint: Column;
+}
+
+/**
+ * Which stored rows planTransactions can touch for this fetch: every pending row (a booking may
+ * take one over; a vanished one is removed) and the rows keyed on a fetched id or fingerprint.
+ * Booked rows outside the fetch are never read: a sync reads what its window can change, not
+ * the account's whole history. One condition per chunk of keys (bound-parameter limits).
+ */
+export function storedRowFilters(
+  table: TransactionKeyColumns,
+  accountId: string,
+  fetched: { booked: Transaction[]; pending: Transaction[] },
+): SQL[] {
+  const bankIds = [...fetched.booked, ...fetched.pending].flatMap((t) => (t.transactionId ? [t.transactionId] : []));
+  const fps = [...fingerprints(fetched.booked), ...fingerprints(fetched.pending)];
+  const idChunks = chunks(bankIds, KEY_CHUNK);
+  const fpChunks = chunks(fps, KEY_CHUNK);
+  const ofAccount = (condition: SQL) => and(eq(table.accountId, accountId), condition)!;
+  // Each term names the account, so SQLite answers the OR from three indexes (MULTI-INDEX OR).
+  return Array.from({ length: Math.max(1, idChunks.length, fpChunks.length) }, (_, i) =>
+    or(
+      ...(i === 0 ? [ofAccount(eq(table.bookingStatus, 'pending'))] : []),
+      ...(idChunks[i] ? [ofAccount(inArray(table.bankTransactionId, idChunks[i]))] : []),
+      ...(fpChunks[i] ? [ofAccount(inArray(table.fingerprint, fpChunks[i]))] : []),
+    )!,
+  );
+}
+
+/** The rows the filters found, each once (a row can match more than one chunk). */
+export function uniqueRows<R extends { id: string }>(rows: R[]): R[] {
+  return [...new Map(rows.map((r) => [r.id, r])).values()];
+}
+
+const KEY_CHUNK = 2_000;
 
 /** Rows per INSERT: SQLite allows 32,766 bound values per statement, PostgreSQL 65,535. */
 export const INSERT_CHUNK = 500;

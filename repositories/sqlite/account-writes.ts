@@ -3,7 +3,8 @@ import type { Db } from '../../db/client';
 import { accounts, balanceHistory, balances, transactions } from '../../db/schema';
 import type { AccountRepository } from '../accounts';
 import { planAccounts, planBalances } from '../plans/accounts';
-import { chunks, planTransactions } from '../plans/transactions';
+import { BALANCE_UPDATE_COLUMNS, fromExcluded } from '../plans/sql';
+import { chunks, planTransactions, storedRowFilters, uniqueRows } from '../plans/transactions';
 
 type Writes = Pick<
   AccountRepository,
@@ -37,17 +38,24 @@ export function sqliteAccountWrites(db: Db): Writes {
       db.transaction((tx) => {
         const stored = tx.select().from(balances).where(eq(balances.accountId, accountId)).all();
         const plan = planBalances(stored, accountId, fetched, now);
-        for (const values of plan.latest)
+        if (plan.latest.length)
           tx.insert(balances)
-            .values(values)
-            .onConflictDoUpdate({ target: [balances.accountId, balances.balanceType], set: values })
+            .values(plan.latest)
+            .onConflictDoUpdate({
+              target: [balances.accountId, balances.balanceType],
+              set: fromExcluded(balances, BALANCE_UPDATE_COLUMNS),
+            })
             .run();
         if (plan.history.length) tx.insert(balanceHistory).values(plan.history).run();
       }, immediate);
     },
     async reconcileTransactions(accountId, fetched, now) {
       return db.transaction((tx) => {
-        const existing = tx.select().from(transactions).where(eq(transactions.accountId, accountId)).all();
+        const existing = uniqueRows(
+          storedRowFilters(transactions, accountId, fetched).flatMap((where) =>
+            tx.select().from(transactions).where(where).all(),
+          ),
+        );
         const plan = planTransactions(existing, accountId, fetched, now);
         for (const u of plan.updates) tx.update(transactions).set(u.values).where(eq(transactions.id, u.id)).run();
         for (const rows of chunks(plan.inserts)) tx.insert(transactions).values(rows).run();

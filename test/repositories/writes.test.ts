@@ -278,6 +278,9 @@ for (const backend of backends()) {
             [ids[1], 'gone'],
           ].sort(),
         );
+        // The same list again (the usual sync): nothing is rewritten.
+        await r.accounts.upsertAccounts('con_a', [account('r1b', { iban: 'DK00r1', name: 'Main' })], T0 + 2);
+        expect((await r.accounts.rows('con_a')).map((a) => a.updatedAt)).toEqual([T0 + 1, T0 + 1]);
       });
 
       it('stores the latest balance per type and a history row only when it changed', async () => {
@@ -295,6 +298,17 @@ for (const backend of backends()) {
           ['expected', '5.00', T0],
         ]);
         expect((await r.accounts.balanceHistory(acc.id)).map((h) => h.amount)).toEqual(['2.00', '5.00', '1.00']);
+        // Both types change in one fetch: each row takes its own new values (one upsert statement).
+        await r.accounts.storeBalances(
+          acc.id,
+          [closing('3.00'), { ...closing('6.00'), balanceType: 'expected' }],
+          T0 + 3,
+        );
+        const both = (await r.accounts.latestBalances([acc.id])).get(acc.id)!;
+        expect(both.map((x) => [x.balanceType, x.amount, x.fetchedAt])).toEqual([
+          ['closingBooked', '3.00', T0 + 3],
+          ['expected', '6.00', T0 + 3],
+        ]);
       });
 
       it('stores each transaction once; a booked one with a new id takes over its pending row; vanished pending rows go', async () => {
@@ -322,6 +336,18 @@ for (const backend of backends()) {
           T0 + 1,
         );
         expect(again).toMatchObject({ upserted: 0, inserted: 0, removed: 0 });
+        // Unchanged rows are not rewritten; a changed text is (upsert counts only status, amount, date, keys).
+        expect((await r.accounts.transactionRows(acc.id)).map((t) => t.updatedAt)).toEqual([T0, T0, T0]);
+        await r.accounts.reconcileTransactions(
+          acc.id,
+          {
+            booked: [txn('b1', 'booked', { description: 'Café Nord' })],
+            pending: [txn('p1', 'pending'), txn('p2', 'pending', { creditorName: 'Bar' })],
+          },
+          T0 + 1,
+        );
+        const b1 = (await r.accounts.transactionRows(acc.id)).find((t) => t.bankTransactionId === 'b1')!;
+        expect([b1.description, b1.updatedAt]).toEqual(['Café Nord', T0 + 1]);
         // p1 books under a new id; p2 vanished (a reversed authorisation).
         const booked = await r.accounts.reconcileTransactions(
           acc.id,

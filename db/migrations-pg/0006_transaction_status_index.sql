@@ -1,0 +1,1 @@
+CREATE INDEX "transactions_account_status" ON "transactions" USING btree ("account_id","booking_status");
