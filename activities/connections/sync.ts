@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Context } from '@temporalio/activity';
 import { sendablePsuIp } from '../../banks/psu-ip';
 import type { ConnectionRow, Repositories } from '../../repositories';
@@ -12,6 +13,7 @@ import { nextUtcMidnight } from '../../xs2a/limits/utc-day';
 import { accessesLeft, countAccess, currentConsent, isoDate, recordEvent, setConsentStatus } from './repository';
 
 const DAY_MS = 86_400_000;
+const HEARTBEAT_EVERY_MS = 1_000;
 
 interface Checkpoint {
   /** resourceIds whose transactions are stored: a retried attempt skips them. */
@@ -129,15 +131,20 @@ export function createSyncActivities(deps: ActivityDeps) {
         // Waits for the bank's request slots (shared by the fleet) can outlast the heartbeat timeout:
         // keep beating with the last progress while the attempt lives, so Temporal retries only an
         // attempt whose worker is gone, never one that is queued (a second attempt would queue too).
+        // Progress is handed to Temporal at most once a second (the SDK throttles what it sends
+        // anyway; each hand-over is encoded and encrypted): a retried attempt may redo a page or an
+        // account, which the upserts make harmless.
         let progress: unknown = checkpoint;
+        let sentAt = -Infinity;
+        const send = () => {
+          sentAt = performance.now();
+          ctx.heartbeat(progress);
+        };
         const beat = (details: unknown) => {
           progress = details;
-          ctx.heartbeat(details);
+          if (performance.now() - sentAt >= HEARTBEAT_EVERY_MS) send();
         };
-        const keepAlive = setInterval(
-          () => ctx.heartbeat(progress),
-          Math.max(200, Math.min(10_000, (info.heartbeatTimeoutMs ?? 60_000) / 3)),
-        );
+        const keepAlive = setInterval(send, Math.max(200, Math.min(10_000, (info.heartbeatTimeoutMs ?? 60_000) / 3)));
 
         const run = async (forceRefresh: boolean) => {
           // Refreshed here, right before the reads, when expired or nearly so: the workflow does not

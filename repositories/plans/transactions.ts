@@ -218,23 +218,30 @@ interface TransactionKeyColumns {
   fingerprint: Column;
 }
 
+/** The keys a fetch can match stored rows on: the bank's ids and the fingerprints planTransactions stores. */
+export function fetchedKeys(fetched: { booked: Transaction[]; pending: Transaction[] }) {
+  return {
+    bankIds: [...fetched.booked, ...fetched.pending].flatMap((t) => (t.transactionId ? [t.transactionId] : [])),
+    fingerprints: [...fingerprints(fetched.booked), ...fingerprints(fetched.pending)],
+  };
+}
+
 /**
  * Which stored rows planTransactions can touch for this fetch: every pending row (a booking may
  * take one over; a vanished one is removed) and the rows keyed on a fetched id or fingerprint.
  * Booked rows outside the fetch are never read: a sync reads what its window can change, not
- * the account's whole history. One condition per chunk of keys (bound-parameter limits).
+ * the account's whole history. One condition per chunk of keys (bound-parameter limits); SQLite
+ * binds the keys as one JSON array instead (repositories/sqlite/account-writes.ts).
  */
 export function storedRowFilters(
   table: TransactionKeyColumns,
   accountId: string,
   fetched: { booked: Transaction[]; pending: Transaction[] },
 ): SQL[] {
-  const bankIds = [...fetched.booked, ...fetched.pending].flatMap((t) => (t.transactionId ? [t.transactionId] : []));
-  const fps = [...fingerprints(fetched.booked), ...fingerprints(fetched.pending)];
-  const idChunks = chunks(bankIds, KEY_CHUNK);
-  const fpChunks = chunks(fps, KEY_CHUNK);
+  const keys = fetchedKeys(fetched);
+  const idChunks = chunks(keys.bankIds, KEY_CHUNK);
+  const fpChunks = chunks(keys.fingerprints, KEY_CHUNK);
   const ofAccount = (condition: SQL) => and(eq(table.accountId, accountId), condition)!;
-  // Each term names the account, so SQLite answers the OR from three indexes (MULTI-INDEX OR).
   return Array.from({ length: Math.max(1, idChunks.length, fpChunks.length) }, (_, i) =>
     or(
       ...(i === 0 ? [ofAccount(eq(table.bookingStatus, 'pending'))] : []),

@@ -1,19 +1,29 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { connections, consentEvents, consents, syncRuns } from '../../db/schema';
 import { needsConsentValidity, syncCompletedEvent } from '../../webhooks/outbox';
 import type { ConnectionRepository } from '../connections';
 import { connectionStatusWrites } from '../plans/status';
-import { sqliteEnqueue, type Tx } from './outbox';
+import { sqliteEnqueue } from './outbox';
+import { prepareOnce } from './prepared';
 
 type Writes = Omit<ConnectionRepository, 'get' | 'listByCustomer' | 'listByCustomers'>;
 
 /** The connection's write side on SQLite: better-sqlite3 runs each transaction synchronously. */
 export function sqliteConnectionWrites(db: Db): Writes {
-  const row = (tx: Db | Tx, id: string) => tx.select().from(connections).where(eq(connections.id, id)).get();
+  // Read by every activity and most writes: a prepared query (drizzle would rebuild its SQL each
+  // time). It runs on the one connection, so inside a transaction it reads the transaction's view.
+  const byId = prepareOnce(() =>
+    db
+      .select()
+      .from(connections)
+      .where(eq(connections.id, sql.placeholder('id')))
+      .prepare(),
+  );
+  const row = (id: string) => byId().get({ id });
   return {
     async row(id) {
-      return row(db, id);
+      return row(id);
     },
     async insert(values) {
       return db.insert(connections).values(values).onConflictDoNothing().run().changes > 0;
@@ -29,7 +39,7 @@ export function sqliteConnectionWrites(db: Db): Writes {
     },
     async recordStatus(input, at) {
       db.transaction((tx) => {
-        const before = row(tx, input.connectionId);
+        const before = row(input.connectionId);
         if (!before) throw new Error(`connection ${input.connectionId} does not exist`);
         const validUntil = needsConsentValidity(before, input.status)
           ? tx
@@ -67,7 +77,7 @@ export function sqliteConnectionWrites(db: Db): Writes {
           })
           .where(eq(connections.id, input.connectionId))
           .run();
-        const connection = row(tx, input.connectionId);
+        const connection = row(input.connectionId);
         if (connection) sqliteEnqueue(tx, [syncCompletedEvent(connection, input)]);
       });
     },

@@ -1,13 +1,21 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { authorisations, consentStatusHistory, consents } from '../../db/schema';
 import type { ConsentRepository } from '../consents';
 import { consentStatusWrites } from '../plans/status';
+import { prepareOnce } from './prepared';
 
 export function sqliteConsentRepository(db: Db): ConsentRepository {
+  const byId = prepareOnce(() =>
+    db
+      .select()
+      .from(consents)
+      .where(eq(consents.id, sql.placeholder('id')))
+      .prepare(),
+  );
   return {
     async get(id) {
-      return db.select().from(consents).where(eq(consents.id, id)).get();
+      return byId().get({ id });
     },
     async listByConnection(connectionId) {
       return db.select().from(consents).where(eq(consents.connectionId, connectionId)).all();

@@ -298,16 +298,16 @@ for (const backend of backends()) {
           ['expected', '5.00', T0],
         ]);
         expect((await r.accounts.balanceHistory(acc.id)).map((h) => h.amount)).toEqual(['2.00', '5.00', '1.00']);
-        // Both types change in one fetch: each row takes its own new values (one upsert statement).
+        // Both types change in one fetch: each row takes its own new values.
         await r.accounts.storeBalances(
           acc.id,
-          [closing('3.00'), { ...closing('6.00'), balanceType: 'expected' }],
+          [closing('3.00'), { ...closing('6.00'), balanceType: 'expected', creditLimitIncluded: true }],
           T0 + 3,
         );
         const both = (await r.accounts.latestBalances([acc.id])).get(acc.id)!;
-        expect(both.map((x) => [x.balanceType, x.amount, x.fetchedAt])).toEqual([
-          ['closingBooked', '3.00', T0 + 3],
-          ['expected', '6.00', T0 + 3],
+        expect(both.map((x) => [x.balanceType, x.amount, x.fetchedAt, x.creditLimitIncluded])).toEqual([
+          ['closingBooked', '3.00', T0 + 3, null],
+          ['expected', '6.00', T0 + 3, true],
         ]);
       });
 
