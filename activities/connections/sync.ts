@@ -131,11 +131,12 @@ export function createSyncActivities(deps: ActivityDeps) {
         // Waits for the bank's request slots (shared by the fleet) can outlast the heartbeat timeout:
         // keep beating with the last progress while the attempt lives, so Temporal retries only an
         // attempt whose worker is gone, never one that is queued (a second attempt would queue too).
-        // Progress is handed to Temporal at most once a second (the SDK throttles what it sends
-        // anyway; each hand-over is encoded and encrypted): a retried attempt may redo a page or an
-        // account, which the upserts make harmless.
+        // Progress is handed to Temporal at most once a second, the first time a second after the
+        // start (the SDK throttles what it sends anyway; each hand-over is encoded, encrypted and
+        // crosses into the core): most syncs end before they beat at all. A retried attempt may
+        // redo a page or an account, which the upserts make harmless.
         let progress: unknown = checkpoint;
-        let sentAt = -Infinity;
+        let sentAt = performance.now();
         const send = () => {
           sentAt = performance.now();
           ctx.heartbeat(progress);
