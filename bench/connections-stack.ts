@@ -19,7 +19,7 @@ import { enrolAtBec, sandboxBankSetups } from '../banks/sandbox-setup';
 import { createRoot } from '../composition/root';
 import { EncryptionCodec } from '../temporal/payload-codec';
 import { parseEnv } from '../config/env';
-import type { OpenDatabase } from '../db/client';
+import { startTestPostgres } from '../test/helpers/postgres';
 import { createLogger, type Logger } from '../logging/logger';
 import { forwardTemporalLogs } from '../logging/temporal-runtime';
 import { startSandboxBanks, type RequestLogEntry, type SandboxBanks, type SandboxLimits } from '../sandbox';
@@ -60,6 +60,8 @@ export interface BenchStackOptions {
    * own process and N worker processes with the profiles' own rate limits; the driver runs none.
    */
   workers?: number;
+  /** Store everything on a throw-away PostgreSQL server (scripts/postgres.sh) instead of a SQLite file. */
+  postgres?: boolean;
 }
 
 /** What the driver asks of the sandbox banks, wherever they run. */
@@ -132,9 +134,10 @@ async function workerProcess(config: WorkerProcessConfig, dir: string, name: str
   const child = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       '--import',
       'tsx',
+      // Extra node flags for the workers only, e.g. "--import ./bench/worker-profile.ts".
+      ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       join(__dirname, '..', 'test', 'fixtures', 'worker-process.ts'),
     ],
     { env: { ...process.env, WORKER_CONFIG: configPath }, stdio: ['ignore', 'pipe', 'inherit'] },
@@ -155,7 +158,8 @@ export interface BenchStack {
   /** The worker processes' pids (none without `workers`: the worker is this process). */
   workerPids: number[];
   banks: BankDirectory;
-  database: OpenDatabase;
+  /** 'postgresql' with `postgres`, else the SQLite file. */
+  databaseKind: 'sqlite' | 'postgresql';
   client: Client;
   deps: ConnectionServiceDeps;
   /**
@@ -234,11 +238,18 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
     const taskQueue = 'bench-connections';
     const cipherKey = randomBytes(32);
     const payloadKey = randomBytes(32);
-    const dbPath = join(dbDir, 'bench.sqlite');
+    let databaseUrl: string | undefined;
+    if (opts.postgres) {
+      log('starting PostgreSQL (scripts/postgres.sh)');
+      const pg = await startTestPostgres();
+      cleanups.push(() => pg.stop());
+      databaseUrl = pg.url;
+    }
+    const dbPath = databaseUrl ? undefined : join(dbDir, 'bench.sqlite');
     const root = createRoot({
-      env: parseEnv({ TEMPORAL_NAMESPACE: NAMESPACE }),
+      env: parseEnv({ TEMPORAL_NAMESPACE: NAMESPACE, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) }),
       logger,
-      database: dbPath,
+      ...(dbPath ? { database: dbPath } : {}),
       bankSetups: withRateLimits(sandboxBankSetups(sandboxBanks, tpp), opts.rateLimits),
       requestTimeoutMs: 30_000,
       ...(now ? { now } : {}),
@@ -250,7 +261,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       callbackUrl: BENCH_CALLBACK_URL,
     });
     cleanups.push(() => root.close());
-    const { banks, database } = root;
+    const { banks } = root;
     await enrolAtBec(banks, tpp);
 
     const nativeConnection = await NativeConnection.connect({ address: devServer.address });
@@ -294,7 +305,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
         address: devServer.address,
         taskQueue,
         bundlePath,
-        dbPath,
+        ...(databaseUrl ? { databaseUrl } : { dbPath }),
         keyId: 'bench1',
         keyBase64: cipherKey.toString('base64'),
         payloadKeyId: 'bench-payload1',
@@ -330,7 +341,7 @@ export async function startBenchStack(opts: BenchStackOptions = {}): Promise<Ben
       sandboxPid,
       workerPids,
       banks,
-      database,
+      databaseKind: databaseUrl ? 'postgresql' : 'sqlite',
       client,
       deps,
       async depsWithTiming(timing) {

@@ -31,8 +31,6 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { and, eq } from 'drizzle-orm';
-import { connections, syncRuns } from '../db/schema';
 import type { RequestLogEntry } from '../sandbox';
 import { createConnection, syncNow, type ConnectionServiceDeps } from '../services/connections';
 import { measureCostPerConnectionDay, type CostResult } from './connections-cost';
@@ -54,11 +52,13 @@ interface Args {
   costConnections: number;
   costDays: number;
   costOnly: boolean;
+  /** Everything on a throw-away PostgreSQL server (scripts/postgres.sh) instead of a SQLite file. */
+  postgres: boolean;
   workers: number;
 }
 
 const USAGE =
-  'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H --cost-connections N --cost-days D (0 skips part 3) [--cost-only] --workers N (0: worker in this process)';
+  'usage: --connections N --concurrency C --seconds S --limited-connections L --limited-seconds T (0 skips part 2) --scheduled K (0 skips) --history-syncs H --cost-connections N --cost-days D (0 skips part 3) [--cost-only] --workers N (0: worker in this process) [--postgres]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -72,9 +72,10 @@ function parseArgs(argv: string[]): Args {
     costConnections: 3,
     costDays: 4,
     costOnly: false,
+    postgres: false,
     workers: 0,
   };
-  const flags: Record<string, Exclude<keyof Args, 'costOnly'>> = {
+  const flags: Record<string, Exclude<keyof Args, 'costOnly' | 'postgres'>> = {
     '--connections': 'connections',
     '--concurrency': 'concurrency',
     '--seconds': 'seconds',
@@ -87,8 +88,8 @@ function parseArgs(argv: string[]): Args {
     '--workers': 'workers',
   };
   for (let i = 0; i < argv.length; i += 2) {
-    if (argv[i] === '--cost-only') {
-      args.costOnly = true;
+    if (argv[i] === '--cost-only' || argv[i] === '--postgres') {
+      args[argv[i] === '--cost-only' ? 'costOnly' : 'postgres'] = true;
       i--;
       continue;
     }
@@ -143,11 +144,7 @@ function percentile(sorted: number[], p: number): number {
 async function waitForFirstSync(stack: BenchStack, connectionId: string, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const row = stack.database.db
-      .select({ lastSyncAt: connections.lastSyncAt, status: connections.status })
-      .from(connections)
-      .where(eq(connections.id, connectionId))
-      .get();
+    const row = await stack.deps.repositories.connections.row(connectionId);
     if (row?.lastSyncAt) return;
     if (row && ['failed', 'rejected', 'reauth_required', 'authorisation_expired'].includes(row.status)) {
       throw new Error(`connection ${connectionId} ended ${row.status} instead of syncing`);
@@ -331,21 +328,20 @@ async function historyPerScheduledCycle(
 ): Promise<{ perConnection: CycleBreakdown[]; scheduledOk: number[] }> {
   const deps = await stack.depsWithTiming({ syncIntervalMs: 500 });
   const { ids } = await createMany(stack, deps, 'bec', count, concurrency, 'scheduled');
-  const scheduledRuns = (id: string) =>
-    stack.database.db
-      .select({ outcome: syncRuns.outcome })
-      .from(syncRuns)
-      .where(and(eq(syncRuns.connectionId, id), eq(syncRuns.reason, 'scheduled')))
-      .all();
+  const scheduledRuns = async (id: string) =>
+    (await stack.deps.repositories.connections.syncRuns(id)).filter((r) => r.reason === 'scheduled');
   const deadline = Date.now() + 60_000;
   // 4 unattended syncs allowed per day, then one deferred: wait for that fifth, parked run.
-  while (ids.some((id) => scheduledRuns(id).filter((r) => r.outcome !== null).length < 5) && Date.now() < deadline)
-    await sleep(200);
+  const parked = async () => {
+    for (const id of ids) if ((await scheduledRuns(id)).filter((r) => r.outcome !== null).length < 5) return false;
+    return true;
+  };
+  while (!(await parked()) && Date.now() < deadline) await sleep(200);
   await sleep(500);
   const perConnection: CycleBreakdown[] = [];
   const scheduledOk: number[] = [];
   for (const id of ids) {
-    const ok = scheduledRuns(id).filter((r) => r.outcome === 'ok').length;
+    const ok = (await scheduledRuns(id)).filter((r) => r.outcome === 'ok').length;
     scheduledOk.push(ok);
     const cycle = scheduledCycle(await historyOf(stack.client, id), Math.min(ok, 4));
     if (cycle) perConnection.push(cycle);
@@ -522,6 +518,7 @@ async function main(): Promise<void> {
       // Ctrl-C also reaches the dev server (same process group): do not wait long for a server that is gone.
       workerOverrides: { shutdownGraceTime: '2s', shutdownForceTime: '10s' },
       workers: args.workers,
+      postgres: args.postgres,
       log: progress,
     });
     const memoryAtStart = memory(stack);
@@ -593,6 +590,7 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: os.cpus().length,
       workers: args.workers,
+      database: stack.databaseKind,
       loadAverageBefore: loadBefore.map((l) => round(l, 2)),
       loadAverageAfter: loadAfter.map((l) => round(l, 2)),
       args,
