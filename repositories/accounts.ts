@@ -91,4 +91,14 @@ export interface AccountRepository {
     fetched: { booked: Transaction[]; pending: Transaction[] },
     now: number,
   ): Promise<ReconcileResult>;
+  /**
+   * What one sync read of an account: its balances and transactions, stored as storeBalances and
+   * reconcileTransactions would, in one transaction (on PostgreSQL one lock and one round trip
+   * pair instead of two).
+   */
+  storeAccountReads(
+    accountId: string,
+    reads: { balances: Balance[]; transactions: { booked: Transaction[]; pending: Transaction[] } },
+    now: number,
+  ): Promise<ReconcileResult>;
 }

@@ -167,13 +167,11 @@ export function createSyncActivities(deps: ActivityDeps) {
           for (const account of listed) {
             if (checkpoint.done.includes(account.resourceId)) continue;
             const row = rows.get(account.resourceId)!;
-            if (account.balances?.length) {
-              await c.repositories.accounts.storeBalances(row.id, account.balances, c.now());
-            } else {
+            let balances = account.balances ?? [];
+            if (!balances.length) {
               await counted(`balances:${account.resourceId}`);
               bankCalls++;
-              const balances = await bank.client.getBalances(account.resourceId, ais);
-              await c.repositories.accounts.storeBalances(row.id, balances, c.now());
+              balances = await bank.client.getBalances(account.resourceId, ais);
             }
 
             const from = row.lastBookedDate
@@ -190,7 +188,12 @@ export function createSyncActivities(deps: ActivityDeps) {
               for (const t of page.transactions) fetched[t.bookingStatus].push(t);
               beat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
             }
-            const result = await c.repositories.accounts.reconcileTransactions(row.id, fetched, c.now());
+            // Balances and transactions of the account in one transaction (one lock on PostgreSQL).
+            const result = await c.repositories.accounts.storeAccountReads(
+              row.id,
+              { balances, transactions: fetched },
+              c.now(),
+            );
             upserted += result.upserted;
             inserted += result.inserted;
             removed += result.removed;

@@ -96,6 +96,12 @@ function pendingPredecessor(candidates: TransactionRow[], t: Transaction): Trans
   return best;
 }
 
+/** A sync's transactions of one account, split as the bank lists them. */
+export interface FetchedTransactions {
+  booked: Transaction[];
+  pending: Transaction[];
+}
+
 export interface ReconcileResult {
   upserted: number;
   /** Of upserted: rows new to us (the rest changed). */

@@ -2,6 +2,8 @@ import { and, eq, inArray, or, sql, type Column, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { accounts, balanceHistory, balances, transactions } from '../../db/schema';
 import type { AccountRepository } from '../accounts';
+import type { Balance } from '../../xs2a/operations/types';
+import type { FetchedTransactions } from '../plans/transactions';
 import { planAccounts, planBalances } from '../plans/accounts';
 import { BALANCE_UPDATE_COLUMNS, fromExcluded } from '../plans/sql';
 import { chunks, fetchedKeys, planTransactions } from '../plans/transactions';
@@ -9,7 +11,7 @@ import { prepareOnce } from './prepared';
 
 type Writes = Pick<
   AccountRepository,
-  'rows' | 'transactionRows' | 'upsertAccounts' | 'storeBalances' | 'reconcileTransactions'
+  'rows' | 'transactionRows' | 'upsertAccounts' | 'storeBalances' | 'reconcileTransactions' | 'storeAccountReads'
 >;
 
 /**
@@ -84,6 +86,31 @@ export function sqliteAccountWrites(db: Db): Writes {
       .where(eq(accounts.id, sql.placeholder('accountId')))
       .prepare(),
   );
+  // Run inside a transaction (the prepared queries and the builders share the one connection).
+  const writeBalances = (accountId: string, fetched: Balance[], now: number) => {
+    const stored = balancesOf().all({ accountId });
+    const plan = planBalances(stored, accountId, fetched, now);
+    for (const b of plan.latest)
+      upsertBalance().run({
+        ...b,
+        creditLimitIncluded: b.creditLimitIncluded == null ? null : Number(b.creditLimitIncluded),
+      });
+    if (plan.history.length) db.insert(balanceHistory).values(plan.history).run();
+  };
+  const writeTransactions = (accountId: string, fetched: FetchedTransactions, now: number) => {
+    const keys = fetchedKeys(fetched);
+    const existing = storedTransactions().all({
+      accountId,
+      bankIds: JSON.stringify(keys.bankIds),
+      fingerprints: JSON.stringify(keys.fingerprints),
+    });
+    const plan = planTransactions(existing, accountId, fetched, now);
+    for (const u of plan.updates) db.update(transactions).set(u.values).where(eq(transactions.id, u.id)).run();
+    for (const rows of chunks(plan.inserts)) db.insert(transactions).values(rows).run();
+    for (const ids of chunks(plan.deletes)) db.delete(transactions).where(inArray(transactions.id, ids)).run();
+    if (plan.lastBookedDate) advanceLastBookedDate().run({ accountId, date: plan.lastBookedDate, now });
+    return plan.result;
+  };
   return {
     async rows(connectionId) {
       return accountsOf().all({ connectionId });
@@ -101,31 +128,15 @@ export function sqliteAccountWrites(db: Db): Writes {
       }, immediate);
     },
     async storeBalances(accountId, fetched, now) {
-      db.transaction((tx) => {
-        const stored = balancesOf().all({ accountId });
-        const plan = planBalances(stored, accountId, fetched, now);
-        for (const b of plan.latest)
-          upsertBalance().run({
-            ...b,
-            creditLimitIncluded: b.creditLimitIncluded == null ? null : Number(b.creditLimitIncluded),
-          });
-        if (plan.history.length) tx.insert(balanceHistory).values(plan.history).run();
-      }, immediate);
+      db.transaction(() => writeBalances(accountId, fetched, now), immediate);
     },
     async reconcileTransactions(accountId, fetched, now) {
-      return db.transaction((tx) => {
-        const keys = fetchedKeys(fetched);
-        const existing = storedTransactions().all({
-          accountId,
-          bankIds: JSON.stringify(keys.bankIds),
-          fingerprints: JSON.stringify(keys.fingerprints),
-        });
-        const plan = planTransactions(existing, accountId, fetched, now);
-        for (const u of plan.updates) tx.update(transactions).set(u.values).where(eq(transactions.id, u.id)).run();
-        for (const rows of chunks(plan.inserts)) tx.insert(transactions).values(rows).run();
-        for (const ids of chunks(plan.deletes)) tx.delete(transactions).where(inArray(transactions.id, ids)).run();
-        if (plan.lastBookedDate) advanceLastBookedDate().run({ accountId, date: plan.lastBookedDate, now });
-        return plan.result;
+      return db.transaction(() => writeTransactions(accountId, fetched, now), immediate);
+    },
+    async storeAccountReads(accountId, reads, now) {
+      return db.transaction(() => {
+        writeBalances(accountId, reads.balances, now);
+        return writeTransactions(accountId, reads.transactions, now);
       }, immediate);
     },
   };

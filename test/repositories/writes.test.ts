@@ -377,6 +377,29 @@ for (const backend of backends()) {
         );
         expect(counted.inserted).toBe(2);
       });
+
+      it("stores one sync's read of an account (balances and transactions) in one call", async () => {
+        const [acc] = await r.accounts
+          .upsertAccounts('con_t', [account('r20', { iban: 'DK00r20' })], T0)
+          .then((m) => [...m.values()]);
+        const reads = {
+          balances: [{ balanceType: 'interimAvailable', balanceAmount: { amount: '7.00', currency: 'DKK' } }],
+          transactions: { booked: [txn('s1', 'booked')], pending: [txn('s2', 'pending')] },
+        };
+        expect(await r.accounts.storeAccountReads(acc.id, reads, T0)).toMatchObject({
+          upserted: 2,
+          inserted: 2,
+          removed: 0,
+          lastBookedDate: '2025-03-02',
+        });
+        // The same read again: nothing new, the balance's fetchedAt moves, the booked date stays.
+        expect(await r.accounts.storeAccountReads(acc.id, reads, T0 + 1)).toMatchObject({ upserted: 0, inserted: 0 });
+        expect((await r.accounts.latestBalances([acc.id])).get(acc.id)!.map((b) => [b.amount, b.fetchedAt])).toEqual([
+          ['7.00', T0 + 1],
+        ]);
+        expect((await r.accounts.transactionRows(acc.id)).map((t) => t.bankTransactionId).sort()).toEqual(['s1', 's2']);
+        expect((await r.accounts.rows('con_t')).find((a) => a.id === acc.id)?.lastBookedDate).toBe('2025-03-02');
+      });
     });
 
     describe('payments', () => {
