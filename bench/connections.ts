@@ -3,7 +3,7 @@
  *
  *   npx tsx bench/connections.ts [--connections 100] [--concurrency 20] [--seconds 30]
  *        [--limited-connections 20] [--limited-seconds 25] [--scheduled 3] [--history-syncs 5]
- *        [--cost-connections 3] [--cost-days 4] [--cost-only] [--workers N]
+ *        [--cost-connections 3] [--cost-days 4] [--cost-only] [--workers N] [--postgres]
  *
  * --workers N (N ≥ 1): the sandbox banks run in their own process and N worker processes
  * (test/fixtures/worker-process.ts, the profiles' own rate limits) on the one SQLite file; this
