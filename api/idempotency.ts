@@ -74,3 +74,35 @@ export async function reserve(
   if (await store.takeOver(apiKeyId, key, now - ABANDONED_AFTER_MS, now)) return proceed;
   throw new ApiProblem(409, 'a request with this Idempotency-Key is still in progress');
 }
+
+export interface IdempotentCreate<T> {
+  statusCode: number;
+  response: T;
+  /** The stored answer of an earlier request with the same key and body (Idempotency-Replayed). */
+  replayed: boolean;
+}
+
+/**
+ * A create under an optional Idempotency-Key. Without a key it simply runs. With one, the same body
+ * again gets the stored answer, and `create` is given the stable id the key stands for, so a request
+ * that crashed half-way and its retry make one thing. A failure releases the key: nothing was
+ * answered, so a retry may try again.
+ */
+export async function idempotentCreate<T>(
+  store: IdempotencyRepository,
+  request: { apiKeyId: string; key: string | undefined; body: unknown; now: number; idPrefix: string },
+  create: (stableId: string | undefined) => Promise<T>,
+): Promise<IdempotentCreate<T>> {
+  if (!request.key) return { statusCode: 201, response: await create(undefined), replayed: false };
+  const reservation = await reserve(store, request.apiKeyId, request.key, requestHash(request.body), request.now);
+  if (reservation.kind === 'replay')
+    return { statusCode: reservation.statusCode, response: reservation.response as T, replayed: true };
+  try {
+    const response = await create(idempotentId(request.idPrefix, request.apiKeyId, request.key));
+    await reservation.complete(201, response);
+    return { statusCode: 201, response, replayed: false };
+  } catch (err) {
+    await reservation.release();
+    throw err;
+  }
+}

@@ -5,7 +5,7 @@ import { TERMINAL_STATUSES } from '../../../workflows/connection/contract';
 import { principalOf } from '../../auth/authenticate';
 import type { ApiApp, ApiDeps } from '../../deps';
 import { accessFaultsFor, accountsThatCannotExist } from '../../access-schema';
-import { idempotentId, requestHash, reserve } from '../../idempotency';
+import { idempotentCreate } from '../../idempotency';
 import { customersToList, ownedConnection, requireCustomer } from '../../ownership';
 import { ApiProblem, problemResponses, problemSchema } from '../../problem';
 import { decodeCreatedCursor, encodeCreatedCursor } from '../../pagination/created-cursor';
@@ -82,37 +82,14 @@ export function connectionRoutes(app: ApiApp, deps: ApiDeps): void {
         const missing = accountsThatCannotExist(body.access);
         if (missing.length > 0) throw new ApiProblem(404, 'access names no such account', { errors: missing });
       }
-      const idemKey = request.headers['idempotency-key'];
       const input = { ...body, ...psuIp(request) };
-      if (!idemKey) {
-        const created = await createConnection(deps, input);
-        return reply.code(201).send(created);
-      }
-      const reservation = await reserve(
+      const created = await idempotentCreate(
         deps.repositories.idempotency,
-        principal.keyId,
-        idemKey,
-        requestHash(body),
-        now(),
+        { apiKeyId: principal.keyId, key: request.headers['idempotency-key'], body, now: now(), idPrefix: 'con' },
+        (connectionId) => createConnection(deps, { ...input, ...(connectionId ? { connectionId } : {}) }),
       );
-      if (reservation.kind === 'replay') {
-        return reply
-          .code(reservation.statusCode as 201)
-          .header('idempotency-replayed', 'true')
-          .send(reservation.response as never);
-      }
-      try {
-        const created = await createConnection(deps, {
-          ...input,
-          connectionId: idempotentId('con', principal.keyId, idemKey),
-        });
-        await reservation.complete(201, created);
-        return reply.code(201).send(created);
-      } catch (err) {
-        // Let a retry try again: nothing was answered.
-        await reservation.release();
-        throw err;
-      }
+      if (created.replayed) reply.header('idempotency-replayed', 'true');
+      return reply.code(created.statusCode as 201).send(created.response);
     },
   );
 

@@ -4,7 +4,7 @@ import { cancelPayment, createPayment } from '../../../services/payments';
 import { mayActFor, principalOf, type ApiPrincipal } from '../../auth/authenticate';
 import { customersToList, requireCustomer } from '../../ownership';
 import type { ApiApp, ApiDeps } from '../../deps';
-import { idempotentId, requestHash, reserve } from '../../idempotency';
+import { idempotentCreate } from '../../idempotency';
 import { ApiProblem, problemResponses, problemSchema } from '../../problem';
 import { decodeCreatedCursor, encodeCreatedCursor } from '../../pagination/created-cursor';
 import { paymentCall } from './errors';
@@ -88,35 +88,14 @@ export function paymentRoutes(app: ApiApp, deps: ApiDeps): void {
       const body = request.body;
       requireCustomer(principal, body.customerId);
       const input = { ...body, ...psuIp(request, body.psuIpAddress) };
-      const idemKey = request.headers['idempotency-key'];
-      if (!idemKey) {
-        const created = await paymentCall(() => createPayment(deps, input));
-        return reply.code(201).send(created);
-      }
-      const reservation = await reserve(
+      // A retry after a crash lands on the same payment: the key's stable id is the payment's id.
+      const created = await idempotentCreate(
         deps.repositories.idempotency,
-        principal.keyId,
-        idemKey,
-        requestHash(body),
-        now(),
+        { apiKeyId: principal.keyId, key: request.headers['idempotency-key'], body, now: now(), idPrefix: 'pay' },
+        (paymentId) => paymentCall(() => createPayment(deps, { ...input, ...(paymentId ? { paymentId } : {}) })),
       );
-      if (reservation.kind === 'replay') {
-        return reply
-          .code(reservation.statusCode as 201)
-          .header('idempotency-replayed', 'true')
-          .send(reservation.response as never);
-      }
-      try {
-        const created = await paymentCall(() =>
-          createPayment(deps, { ...input, paymentId: idempotentId('pay', principal.keyId, idemKey) }),
-        );
-        await reservation.complete(201, created);
-        return reply.code(201).send(created);
-      } catch (err) {
-        // Let a retry try again: nothing was answered (the stable id keeps it one payment).
-        await reservation.release();
-        throw err;
-      }
+      if (created.replayed) reply.header('idempotency-replayed', 'true');
+      return reply.code(created.statusCode as 201).send(created.response);
     },
   );
 
