@@ -339,6 +339,7 @@ export class BankServer {
   /** False when the fault has already answered (or dropped) the request. */
   private async applyFaults(r: RouteRequest): Promise<boolean> {
     const faults = this.rt.faults;
+    if (faults.pathIncludes && !r.url.pathname.includes(faults.pathIncludes)) return true;
     if (faults.latencyMs > 0) {
       if (!(await this.wait(faults.latencyMs))) {
         r.res.destroy();

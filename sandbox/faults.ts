@@ -9,9 +9,18 @@ export interface SandboxFaults {
   dropRate: number;
   /** Share of API requests answered 200 with a truncated JSON body. */
   malformedRate: number;
+  /** When set, the faults hit only API requests whose path contains it (e.g. one account's transactions). */
+  pathIncludes: string;
 }
 
-export const NO_FAULTS: SandboxFaults = { latencyMs: 0, errorRate: 0, errorStatus: 503, dropRate: 0, malformedRate: 0 };
+export const NO_FAULTS: SandboxFaults = {
+  latencyMs: 0,
+  errorRate: 0,
+  errorStatus: 503,
+  dropRate: 0,
+  malformedRate: 0,
+  pathIncludes: '',
+};
 
 export type FaultDecision =
   { kind: 'none' } | { kind: 'drop' } | { kind: 'error'; status: 500 | 503 } | { kind: 'malformed' };
@@ -32,6 +41,11 @@ export function mergeFaults(current: SandboxFaults, patch: Record<string, unknow
     if (typeof patch.latencyMs !== 'number' || !(patch.latencyMs >= 0 && patch.latencyMs <= 60_000))
       throw new Error('latencyMs must be 0..60000');
     next.latencyMs = patch.latencyMs;
+  }
+  if (patch.pathIncludes !== undefined) {
+    if (typeof patch.pathIncludes !== 'string' || patch.pathIncludes.length > 500)
+      throw new Error('pathIncludes must be a string of at most 500 characters');
+    next.pathIncludes = patch.pathIncludes;
   }
   if (patch.errorStatus !== undefined) {
     if (patch.errorStatus !== 500 && patch.errorStatus !== 503) throw new Error('errorStatus must be 500 or 503');

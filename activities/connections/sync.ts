@@ -177,16 +177,23 @@ export function createSyncActivities(deps: ActivityDeps) {
             const from = row.lastBookedDate
               ? isoDate(Date.parse(row.lastBookedDate) - c.syncOverlapMs)
               : isoDate(c.now() - bank.profile.consent.transactionHistoryDays * DAY_MS);
-            await counted(`transactions:${account.resourceId}`);
             const fetched: { booked: Transaction[]; pending: Transaction[] } = { booked: [], pending: [] };
-            for await (const page of bank.client.listTransactions(
-              account.resourceId,
-              { bookingStatus: 'both', dateFrom: from },
-              ais,
-            )) {
-              bankCalls++;
-              for (const t of page.transactions) fetched[t.bookingStatus].push(t);
-              beat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
+            try {
+              await counted(`transactions:${account.resourceId}`);
+              for await (const page of bank.client.listTransactions(
+                account.resourceId,
+                { bookingStatus: 'both', dateFrom: from },
+                ais,
+              )) {
+                bankCalls++;
+                for (const t of page.transactions) fetched[t.bookingStatus].push(t);
+                beat({ done: checkpoint.done, account: account.resourceId, page: page.pageNumber });
+              }
+            } catch (err) {
+              // The balances were read (for cards, counted too): keep them though the transactions
+              // failed. The read's own error is the one to report.
+              await c.repositories.accounts.storeBalances(row.id, balances, c.now()).catch(() => undefined);
+              throw err;
             }
             // Balances and transactions of the account in one transaction (one lock on PostgreSQL).
             const result = await c.repositories.accounts.storeAccountReads(
@@ -214,6 +221,9 @@ export function createSyncActivities(deps: ActivityDeps) {
             accountCount = await run(true);
           }
         } catch (err) {
+          // The failure carries the latest progress to the retry (the SDK sends the last heartbeat
+          // it was given with the failure; the throttle above may have held the latest back).
+          ctx.heartbeat(progress);
           await finishRun(
             c,
             syncRunId,

@@ -45,6 +45,13 @@ describe('prepared statement cache', () => {
     expect(seen).toEqual([1, 1, 2, 2, 1, 2]);
   });
 
+  it('does not keep statements of long SQL (the one-off multi-row inserts, whose statements are large)', () => {
+    const db = open();
+    const long = `insert into t values ${Array.from({ length: 400 }, (_, i) => `(${i}, 'row ${i}')`).join(', ')}`;
+    expect(long.length).toBeGreaterThan(4096);
+    expect(db.prepare(long)).not.toBe(db.prepare(long));
+  });
+
   it('keeps at most `capacity` statements, dropping the least recently used', () => {
     const db = open(2);
     const a = db.prepare('select 1');

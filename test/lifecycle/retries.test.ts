@@ -46,6 +46,45 @@ describe('retries as the bank sees them', () => {
     expect(Date.parse(reads[1].time) - Date.parse(reads[0].time)).toBeGreaterThanOrEqual(900);
   });
 
+  it("an attempt failing on one account's transactions keeps that account's balances, and the retry skips the account it finished", async () => {
+    const transactionReads = (since: number) =>
+      stack.sandbox
+        .requestLog('bec')
+        .filter((e) => e.seq > since && e.method === 'GET' && /\/accounts\/[^/]+\/transactions/.test(e.path));
+    const resourceOf = (path: string) => path.split('/accounts/')[1].split('/')[0];
+    // The order the sync reads the accounts in (the bank's listing), from the syncs so far.
+    const [first, second] = [...new Set(transactionReads(0).map((e) => resourceOf(e.path)))];
+    expect(second).toBeDefined();
+    const rows = await stack.deps.repositories.accounts.rows(connectionId);
+    const secondId = rows.find((a) => a.resourceId === second)!.id;
+    const fetchedAt = async () =>
+      (await stack.deps.repositories.accounts.latestBalances([secondId])).get(secondId)![0].fetchedAt;
+    const before = await fetchedAt();
+
+    const since = lastSeq();
+    stack.sandbox.setFaults('bec', {
+      errorRate: 1,
+      errorStatus: 503,
+      pathIncludes: `/accounts/${second}/transactions`,
+    });
+    const sync = syncNow(stack.deps, connectionId, '192.0.2.1');
+    try {
+      await waitFor('two failed attempts', () =>
+        transactionReads(since).filter((e) => e.status === 503).length >= 2 ? true : undefined,
+      );
+      // The failed attempt stored the balances it had read with the account list.
+      expect(await fetchedAt()).toBeGreaterThan(before);
+    } finally {
+      stack.sandbox.setFaults('bec', { errorRate: 0, pathIncludes: '' });
+    }
+    expect((await sync).outcome).toBe('ok');
+    // The first account's transactions were read once: each retry started after it (the failure
+    // carried the checkpoint, though the heartbeat throttle had held it back).
+    const reads = transactionReads(since);
+    expect(reads.filter((e) => resourceOf(e.path) === first)).toHaveLength(1);
+    expect(reads.filter((e) => resourceOf(e.path) === second).at(-1)!.status).toBe(200);
+  });
+
   it('a 429 with Retry-After is waited out, not hammered', async () => {
     const since = lastSeq();
     stack.sandbox.setLimits('bec', { perSecond: 1, perDay: null });
