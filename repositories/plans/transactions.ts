@@ -88,7 +88,9 @@ function pendingPredecessor(candidates: TransactionRow[], t: Transaction): Trans
     if (row.amount !== t.transactionAmount.amount || row.currency !== t.transactionAmount.currency) continue;
     if (counterparty(row) !== counterparty(t)) continue;
     const gap = daysApart(row.transactionDate ?? row.date, stableDate(t) || displayDate(t));
-    if (gap <= BOOKING_DRIFT_DAYS && gap < bestGap) {
+    // Equal gaps go to the row seen first: the choice must not depend on the order rows are read in.
+    const earlier = best !== undefined && (row.firstSeenAt - best.firstSeenAt || (row.id < best.id ? -1 : 1)) < 0;
+    if (gap <= BOOKING_DRIFT_DAYS && (gap < bestGap || (gap === bestGap && earlier))) {
       best = row;
       bestGap = gap;
     }
@@ -178,6 +180,8 @@ export function planTransactions(
   };
 
   const bookedFps = fingerprints(fetched.booked);
+  const pendingFps = fingerprints(fetched.pending);
+  const stillPendingFps = new Set(pendingFps);
   fetched.booked.forEach((t, i) => {
     const fp = bookedFps[i];
     let row = (t.transactionId ? byBankId.get(t.transactionId) : undefined) ?? byFingerprint.get(fp);
@@ -186,14 +190,15 @@ export function planTransactions(
         (r) =>
           r.bookingStatus === 'pending' &&
           !touched.has(r.id) &&
-          !(r.bankTransactionId && stillPendingIds.has(r.bankTransactionId)),
+          !(r.bankTransactionId && stillPendingIds.has(r.bankTransactionId)) &&
+          // Still listed as pending (no id, same fingerprint): not the one that booked.
+          !stillPendingFps.has(r.fingerprint),
       );
       row = pendingPredecessor(candidates, t);
     }
     write(t, fp, row);
   });
 
-  const pendingFps = fingerprints(fetched.pending);
   fetched.pending.forEach((t, i) => {
     const fp = pendingFps[i];
     const row = (t.transactionId ? byBankId.get(t.transactionId) : undefined) ?? byFingerprint.get(fp);

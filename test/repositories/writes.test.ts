@@ -378,6 +378,35 @@ for (const backend of backends()) {
         expect(counted.inserted).toBe(2);
       });
 
+      it('of two equal pending purchases without ids, the one still listed pending is not the one that booked', async () => {
+        const [acc] = await r.accounts
+          .upsertAccounts('con_t', [account('r21', { iban: 'DK00r21' })], T0)
+          .then((m) => [...m.values()]);
+        const coffee = (text: string, status: 'booked' | 'pending', id?: string) =>
+          txn(id, status, { creditorName: 'Kiosk', remittanceInformationUnstructured: text, raw: { text } });
+        await r.accounts.reconcileTransactions(
+          acc.id,
+          // B goes in first: a choice by the order rows are read in would take B.
+          { booked: [], pending: [coffee('B', 'pending'), coffee('A', 'pending')] },
+          T0,
+        );
+        const before = await r.accounts.transactionRows(acc.id);
+        const idOf = (text: string, rows: typeof before) => rows.find((t) => t.remittanceInformation === text)!.id;
+        // A books under a new id; B is still pending.
+        const result = await r.accounts.reconcileTransactions(
+          acc.id,
+          { booked: [coffee('A', 'booked', 'nb1')], pending: [coffee('B', 'pending')] },
+          T0 + 1,
+        );
+        expect(result).toMatchObject({ inserted: 0, removed: 0 });
+        const after = await r.accounts.transactionRows(acc.id);
+        expect(after.map((t) => [t.remittanceInformation, t.bookingStatus]).sort()).toEqual([
+          ['A', 'booked'],
+          ['B', 'pending'],
+        ]);
+        expect([idOf('A', after), idOf('B', after)]).toEqual([idOf('A', before), idOf('B', before)]);
+      });
+
       it("stores one sync's read of an account (balances and transactions) in one call", async () => {
         const [acc] = await r.accounts
           .upsertAccounts('con_t', [account('r20', { iban: 'DK00r20' })], T0)
