@@ -1,5 +1,5 @@
-import type { Account, Balance, Transaction } from '../xs2a/operations/types';
-import type { ReconcileResult } from './plans/transactions';
+import type { Account, Balance } from '../xs2a/operations/types';
+import type { FetchedTransactions, ReconcileResult } from './plans/transactions';
 import type { AccountRow, TransactionRow } from './rows';
 
 export type { ReconcileResult } from './plans/transactions';
@@ -86,11 +86,7 @@ export interface AccountRepository {
   /** Latest balance per type, plus a history row whenever the amount or reference date changed. */
   storeBalances(accountId: string, fetched: Balance[], now: number): Promise<void>;
   /** One row per real transaction: upserts, pending→booked, removed pending rows (plans/transactions.ts). */
-  reconcileTransactions(
-    accountId: string,
-    fetched: { booked: Transaction[]; pending: Transaction[] },
-    now: number,
-  ): Promise<ReconcileResult>;
+  reconcileTransactions(accountId: string, fetched: FetchedTransactions, now: number): Promise<ReconcileResult>;
   /**
    * What one sync read of an account: its balances and transactions, stored as storeBalances and
    * reconcileTransactions would, in one transaction (on PostgreSQL one lock and one round trip
@@ -98,7 +94,7 @@ export interface AccountRepository {
    */
   storeAccountReads(
     accountId: string,
-    reads: { balances: Balance[]; transactions: { booked: Transaction[]; pending: Transaction[] } },
+    reads: { balances: Balance[]; transactions: FetchedTransactions },
     now: number,
   ): Promise<ReconcileResult>;
 }

@@ -4,7 +4,8 @@ import { sendablePsuIp } from '../../banks/psu-ip';
 import type { ConnectionRow, Repositories } from '../../repositories';
 import { recordSync } from '../../metrics/registry';
 import { Xs2aError } from '../../xs2a/errors';
-import type { AisContext, Transaction } from '../../xs2a/operations/types';
+import type { AisContext } from '../../xs2a/operations/types';
+import type { FetchedTransactions } from '../../repositories/plans/transactions';
 import type { SyncSummary } from '../../workflows/connection/contract';
 import type { ActivityDeps } from '../deps';
 import { bankActivity, xs2aFailure } from '../failures';
@@ -177,7 +178,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             const from = row.lastBookedDate
               ? isoDate(Date.parse(row.lastBookedDate) - c.syncOverlapMs)
               : isoDate(c.now() - bank.profile.consent.transactionHistoryDays * DAY_MS);
-            const fetched: { booked: Transaction[]; pending: Transaction[] } = { booked: [], pending: [] };
+            const fetched: FetchedTransactions = { booked: [], pending: [] };
             try {
               await counted(`transactions:${account.resourceId}`);
               for await (const page of bank.client.listTransactions(

@@ -7,17 +7,9 @@ import { inject } from 'vitest';
 import type { WorkerProcessConfig } from '../fixtures/worker-process';
 import { TEST_CALLBACK_URL, type Stack } from './stack';
 
-/**
- * A worker of the stack in its own process (test/fixtures/worker-process.ts): the same task queue,
- * database (the SQLite file or PostgreSQL), keys and sandbox banks; resolves once it polls.
- */
-export async function startChildWorker(
-  stack: Stack,
-  name: string,
-  extra: Partial<WorkerProcessConfig> = {},
-): Promise<ChildProcess> {
-  const configPath = join(tmpdir(), `${name}-${process.pid}-${randomBytes(4).toString('hex')}.json`);
-  const config: WorkerProcessConfig = {
+/** What a fixture process needs to join the stack: its Temporal server, task queue, database, keys and banks. */
+export function stackProcessConfig(stack: Stack): WorkerProcessConfig {
+  return {
     address: inject('temporalAddress'),
     taskQueue: stack.deps.taskQueue,
     bundlePath: inject('workflowBundlePath'),
@@ -31,8 +23,20 @@ export async function startChildWorker(
     sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
     tpp: stack.tpp,
     timing: stack.activityDeps.timing,
-    ...extra,
   };
+}
+
+/**
+ * A worker of the stack in its own process (test/fixtures/worker-process.ts): the same task queue,
+ * database (the SQLite file or PostgreSQL), keys and sandbox banks; resolves once it polls.
+ */
+export async function startChildWorker(
+  stack: Stack,
+  name: string,
+  extra: Partial<WorkerProcessConfig> = {},
+): Promise<ChildProcess> {
+  const configPath = join(tmpdir(), `${name}-${process.pid}-${randomBytes(4).toString('hex')}.json`);
+  const config: WorkerProcessConfig = { ...stackProcessConfig(stack), ...extra };
   return startFixtureProcess('worker-process.ts', 'WORKER_CONFIG', configPath, config, `child worker ${name}`);
 }
 

@@ -1,7 +1,20 @@
-import { connectionView } from '../../services/connections';
+import { connectionView, createConnection } from '../../services/connections';
 import type { ConnectionStatus, ConnectionView } from '../../workflows/connection/types';
 import { ENCRYPTED_ENCODING, type EncryptionCodec } from '../../temporal/payload-codec';
 import type { Stack } from '../helpers/stack';
+
+/** A connection the PSU approved at the bank, once its workflow says active (its id). */
+export async function approvedConnection(stack: Stack, aspspId: string, customerId: string): Promise<string> {
+  const created = await createConnection(stack.deps, {
+    customerId,
+    aspspId,
+    redirectUrl: 'https://p.example/r',
+    psuIpAddress: '192.0.2.1',
+  });
+  await stack.psu(created.authorisationUrl, 'approve');
+  await waitForStatus(stack, created.id, 'active');
+  return created.id;
+}
 
 /** Polls the workflow's status query until it matches (workflow state, not a sleep guess). */
 export async function waitForStatus(

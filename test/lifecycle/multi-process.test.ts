@@ -12,11 +12,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestLogEntry } from '../../sandbox';
 import { workflowIdFor } from '../../workflows/connection/types';
 import type { ApiProcessConfig } from '../fixtures/api-process';
-import { killChild, startChildWorker, startFixtureProcess } from '../helpers/child-worker';
+import { killChild, stackProcessConfig, startChildWorker, startFixtureProcess } from '../helpers/child-worker';
 import { psuDecides } from '../helpers/psu';
 import { testBackends } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
@@ -89,17 +89,7 @@ describe.skipIf(Boolean(postgres.skip))(
       const shared = { callbackUrl: `${apiUrl}/callback` };
       const [api, first, second] = await Promise.all([
         startApiProcess({
-          address: inject('temporalAddress'),
-          taskQueue: stack.deps.taskQueue,
-          bundlePath: inject('workflowBundlePath'),
-          dbPath: stack.db.databasePath,
-          databaseUrl: stack.db.databaseUrl,
-          keyId: stack.cipherKey.id,
-          keyBase64: stack.cipherKey.key.toString('base64'),
-          payloadKeyId: stack.payloadKey.id,
-          payloadKeyBase64: stack.payloadKey.key.toString('base64'),
-          sandbox: { banks: stack.sandbox.banks, serverCaPem: stack.sandbox.serverCaPem },
-          tpp: stack.tpp,
+          ...stackProcessConfig(stack),
           port: apiPort,
           apiKey,
           ...shared,

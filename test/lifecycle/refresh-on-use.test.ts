@@ -3,9 +3,8 @@ import type { BankHandle } from '../../banks/directory';
 import { connectionDeps, psuAccessToken, psuTokens } from '../../activities/connections/context';
 import { currentConsent, loadTokens, storeTokens } from '../../activities/connections/repository';
 import type { ScaFlow } from '../../banks/sca';
-import { createConnection } from '../../services/connections';
 import { startStack, type Stack } from '../helpers/stack';
-import { waitForStatus } from './helpers';
+import { approvedConnection } from './helpers';
 
 const refreshGrants = (stack: Stack, bank: 'enfuce-rocker' | 'enfuce-st1') =>
   stack.sandbox
@@ -21,16 +20,9 @@ describe('refresh on use: one refresh per connection at a time, its rotation sto
   afterAll(async () => stack?.stop());
 
   async function activeAt(bank: 'enfuce-rocker' | 'enfuce-st1', customerId: string) {
-    const created = await createConnection(stack.deps, {
-      customerId,
-      aspspId: bank,
-      redirectUrl: 'https://p.example/r',
-      psuIpAddress: '192.0.2.1',
-    });
-    await stack.psu(created.authorisationUrl, 'approve');
-    await waitForStatus(stack, created.id, 'active');
+    const id = await approvedConnection(stack, bank, customerId);
     const c = connectionDeps(stack.activityDeps);
-    return { id: created.id, c, consentRowId: (await currentConsent(c.repositories, created.id)).consent.id };
+    return { id, c, consentRowId: (await currentConsent(c.repositories, id)).consent.id };
   }
 
   /** The bank's clock (and ours) 90 s on: the access token is within the refresh margin. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { connectionView, createConnection, revoke, syncNow } from '../../services/connections';
 import { describeEachBackend } from '../helpers/backends';
 import { startStack, type Stack } from '../helpers/stack';
-import { waitFor, waitForStatus } from './helpers';
+import { approvedConnection, waitFor, waitForStatus } from './helpers';
 
 const tokenGrants = (stack: Stack, bank: 'enfuce-rocker' | 'enfuce-st1', grant: string) =>
   stack.sandbox
@@ -21,17 +21,8 @@ describeEachBackend('tokens and frequencyPerDay', (backend) => {
   afterAll(async () => stack?.stop());
 
   describe('tokens: refreshed when a read needs them; a refused refresh needs the PSU again', () => {
-    async function active(bank: 'enfuce-rocker' | 'enfuce-st1', customerId: string) {
-      const created = await createConnection(stack.deps, {
-        customerId,
-        aspspId: bank,
-        redirectUrl: 'https://p.example/r',
-        psuIpAddress: '192.0.2.1',
-      });
-      await stack.psu(created.authorisationUrl, 'approve');
-      await waitForStatus(stack, created.id, 'active');
-      return created.id;
-    }
+    const active = (bank: 'enfuce-rocker' | 'enfuce-st1', customerId: string) =>
+      approvedConnection(stack, bank, customerId);
 
     it('lets an unused access token expire, and the next sync refreshes it once, with rotation', async () => {
       const id = await active('enfuce-rocker', 'c-tok');
